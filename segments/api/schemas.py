@@ -1,0 +1,180 @@
+"""OpenAPI descriptions of the Segments endpoints."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import serializers
+
+from segments_project.api.schema_components import (
+    ACCEPT_LANGUAGE,
+    CONFLICT,
+    CONTENT_LANGUAGE,
+    ERROR_RESPONSES,
+    LIST_PARAMETERS,
+    NOT_FOUND,
+    Q_PARAMETER,
+    TOO_LARGE,
+    BulkEntrySerializer,
+    IdSerializer,
+    MetadataSerializer,
+    MetadataWriteSerializer,
+    PatchOperationSerializer,
+    SearchSerializer,
+    localized_field,
+)
+
+TAG = ["Segments"]
+
+
+class SegmentValiditySerializer(serializers.Serializer):
+    from_ = serializers.DateTimeField(required=False, allow_null=True)
+    to = serializers.DateTimeField(required=False, allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class SegmentWriteSerializer(serializers.Serializer):
+    name = localized_field(help_text="Localized name; a plain string with Content-Language.")
+    description = localized_field(required=False)
+    validity = SegmentValiditySerializer(required=False)
+    status = serializers.ChoiceField(choices=["ACTIVE", "INACTIVE"], required=False)
+    siteCode = serializers.CharField(max_length=64)
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataWriteSerializer(required=False)
+
+
+class SegmentCreateSerializer(SegmentWriteSerializer):
+    id = serializers.CharField(required=False, help_text="Generated when not given.")
+
+
+class SegmentResponseSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    name = localized_field()
+    description = localized_field(required=False)
+    validity = SegmentValiditySerializer(required=False)
+    status = serializers.ChoiceField(choices=["ACTIVE", "INACTIVE"])
+    siteCode = serializers.CharField()
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataSerializer()
+
+
+SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+CUSTOMER_FILTERS = [
+    OpenApiParameter(
+        "customerId", OpenApiTypes.STR, description="Only this customer's segments (segment_read)."
+    ),
+    OpenApiParameter(
+        "legalEntityId", OpenApiTypes.STR, description="The legal entity the customer acts for."
+    ),
+]
+FORCE_DELETE = OpenApiParameter(
+    "forceDelete", OpenApiTypes.BOOL, description="Also delete the segment's assignments."
+)
+BULK_RESPONSES = {207: BulkEntrySerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE}
+
+
+def segment_collection(view):
+    view.get = extend_schema(
+        tags=TAG,
+        summary="Retrieving all customer segments",
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES},
+    )(view.get)
+    view.post = extend_schema(
+        tags=TAG,
+        summary="Creating a customer segment",
+        parameters=[CONTENT_LANGUAGE],
+        request=SegmentCreateSerializer,
+        responses={201: IdSerializer, **ERROR_RESPONSES, **CONFLICT, **TOO_LARGE},
+    )(view.post)
+    return view
+
+
+def segment_search(view):
+    view.post = extend_schema(
+        tags=TAG,
+        summary="Searching with parameters for customer segments",
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        request=SearchSerializer,
+        responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES},
+    )(view.post)
+    return view
+
+
+def segment_detail(view):
+    view.get = extend_schema(
+        tags=TAG,
+        summary="Retrieving a customer segment",
+        parameters=[
+            SEGMENT_ID,
+            OpenApiParameter("fields", OpenApiTypes.STR),
+            ACCEPT_LANGUAGE,
+            CUSTOMER_FILTERS[1],
+        ],
+        responses={200: SegmentResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    view.put = extend_schema(
+        tags=TAG,
+        summary="Upserting a customer segment",
+        parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
+        request=SegmentWriteSerializer,
+        responses={
+            201: IdSerializer,
+            204: OpenApiResponse(description="Updated."),
+            **ERROR_RESPONSES,
+            **CONFLICT,
+            **TOO_LARGE,
+        },
+    )(view.put)
+    view.patch = extend_schema(
+        tags=TAG,
+        summary="Patching a customer segment",
+        description="An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object.",
+        parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
+        request=PatchOperationSerializer(many=True),
+        responses={
+            204: OpenApiResponse(description="Updated."),
+            **ERROR_RESPONSES,
+            **NOT_FOUND,
+            **CONFLICT,
+            **TOO_LARGE,
+        },
+    )(view.patch)
+    view.delete = extend_schema(
+        tags=TAG,
+        summary="Deleting a customer segment",
+        parameters=[SEGMENT_ID, FORCE_DELETE],
+        responses={
+            204: OpenApiResponse(description="Deleted (or did not exist)."),
+            **ERROR_RESPONSES,
+        },
+    )(view.delete)
+    return view
+
+
+def segment_bulk(view):
+    view.post = extend_schema(
+        tags=TAG,
+        summary="Creating customer segments in bulk",
+        parameters=[CONTENT_LANGUAGE],
+        request=SegmentCreateSerializer(many=True),
+        responses=BULK_RESPONSES,
+    )(view.post)
+    view.put = extend_schema(
+        tags=TAG,
+        summary="Upserting customer segments in bulk",
+        parameters=[CONTENT_LANGUAGE],
+        request=SegmentCreateSerializer(many=True),
+        responses=BULK_RESPONSES,
+    )(view.put)
+    view.delete = extend_schema(
+        tags=TAG,
+        summary="Deleting customer segments in bulk",
+        parameters=[FORCE_DELETE],
+        request=serializers.ListField(child=serializers.CharField()),
+        responses=BULK_RESPONSES,
+    )(view.delete)
+    return view

@@ -1,0 +1,171 @@
+"""HTTP endpoints of the Segments resource (the vendor's "Segments" tag)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments_project.api.bulk import bulk_elements, run_bulk
+from segments_project.api.documents import clean_id, invalid
+from segments_project.api.projection import parse_fields, project
+from segments_project.api.views import TenantAPIView
+from segments_project.tenancy import scopes
+
+from .. import selectors, services
+from ..documents import SEGMENT_QUERY_FIELDS, segment_document
+from . import schemas
+
+READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})
+MANAGE = frozenset({scopes.SEGMENT_MANAGE})
+
+
+class SegmentReadMixin:
+    """Listing shared by GET /segments and POST /segments/search."""
+
+    def segments_list(self: Any, request: Request, q: str | None) -> Response:
+        queryset = selectors.segments_visible_to(tenant=self.tenant, principal=self.principal)
+        customer_id = request.query_params.get("customerId")
+        if customer_id and not self.principal.is_customer:
+            queryset = selectors.segments_of_customer(
+                tenant=self.tenant,
+                customer_id=clean_id(customer_id, "customerId"),
+                legal_entity_id=request.query_params.get("legalEntityId") or None,
+            )
+        languages = self.languages
+        return self.list_response(
+            queryset,
+            render=lambda segment: segment_document(segment, languages),
+            fields=SEGMENT_QUERY_FIELDS,
+            q=q,
+        )
+
+
+@schemas.segment_collection
+class SegmentCollectionView(SegmentReadMixin, TenantAPIView):
+    required_scopes = {"GET": READ, "POST": MANAGE}
+    operation_ids = {
+        "GET": "GET-customer-segment-retrieve-segments",
+        "POST": "POST-customer-segment-create-segment",
+    }
+
+    def get(self, request: Request, tenant: str) -> Response:
+        return self.segments_list(request, request.query_params.get("q"))
+
+    def post(self, request: Request, tenant: str) -> Response:
+        segment = services.segment_create(
+            tenant=tenant, document=request.data, content_language=self.content_language
+        )
+        return self.created(segment.public_id)
+
+
+@schemas.segment_search
+class SegmentSearchView(SegmentReadMixin, TenantAPIView):
+    required_scopes = {"POST": READ}
+    operation_ids = {"POST": "POST-customer-segment-search-segments"}
+
+    def post(self, request: Request, tenant: str) -> Response:
+        body = request.data if request.data is not None else {}
+        if not isinstance(body, dict):
+            raise invalid("body", "The search body must be an object with a q member.")
+        q = body.get("q")
+        if q is not None and not isinstance(q, str):
+            raise invalid("q", "q must be a string.")
+        return self.segments_list(request, q)
+
+
+@schemas.segment_detail
+class SegmentDetailView(TenantAPIView):
+    required_scopes = {"GET": READ, "PUT": MANAGE, "PATCH": MANAGE, "DELETE": MANAGE}
+    operation_ids = {
+        "GET": "GET-customer-segment-retrieve-segment",
+        "PUT": "PUT-customer-segment-update-segment",
+        "PATCH": "PATCH-customer-segment-update-segment",
+        "DELETE": "DELETE-customer-segment-remove-segment",
+    }
+
+    def get(self, request: Request, tenant: str, segment_id: str) -> Response:
+        segment = selectors.segment_get(
+            tenant=tenant, segment_id=segment_id, principal=self.principal
+        )
+        document = segment_document(segment, self.languages)
+        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+
+    def put(self, request: Request, tenant: str, segment_id: str) -> Response:
+        segment, created = services.segment_upsert(
+            tenant=tenant,
+            segment_id=segment_id,
+            document=request.data,
+            content_language=self.content_language,
+        )
+        return self.upserted(segment.public_id, created)
+
+    def patch(self, request: Request, tenant: str, segment_id: str) -> Response:
+        services.segment_patch(
+            tenant=tenant,
+            segment_id=segment_id,
+            patch=request.data,
+            content_language=self.content_language,
+        )
+        return Response(status=204)
+
+    def delete(self, request: Request, tenant: str, segment_id: str) -> Response:
+        services.segment_delete(
+            tenant=tenant, segment_id=segment_id, force=self.query_param_bool("forceDelete")
+        )
+        return Response(status=204)
+
+
+@schemas.segment_bulk
+class SegmentBulkView(TenantAPIView):
+    required_scopes = {"POST": MANAGE, "PUT": MANAGE, "DELETE": MANAGE}
+    operation_ids = {
+        "POST": "POST-customer-segment-create-segments-bulk",
+        "PUT": "PUT-customer-segment-update-segments-bulk",
+        "DELETE": "DELETE-customer-segment-remove-segments-bulk",
+    }
+
+    def post(self, request: Request, tenant: str) -> Response:
+        language = self.content_language
+
+        def create(index: int, element: Any) -> tuple[int, str]:
+            segment = services.segment_create(
+                tenant=tenant, document=element, content_language=language
+            )
+            return 201, segment.public_id
+
+        return self._multi_status(run_bulk(bulk_elements(request.data), create))
+
+    def put(self, request: Request, tenant: str) -> Response:
+        language = self.content_language
+
+        def upsert(index: int, element: Any) -> tuple[int, str]:
+            if isinstance(element, dict) and element.get("id") is None:
+                segment = services.segment_create(
+                    tenant=tenant, document=element, content_language=language
+                )
+                return 201, segment.public_id
+            if not isinstance(element, dict):
+                raise invalid("body", "A segment must be a JSON object.")
+            segment_id = clean_id(element["id"])
+            segment, created = services.segment_upsert(
+                tenant=tenant, segment_id=segment_id, document=element, content_language=language
+            )
+            return (201 if created else 204), segment.public_id
+
+        return self._multi_status(run_bulk(bulk_elements(request.data), upsert))
+
+    def delete(self, request: Request, tenant: str) -> Response:
+        force = self.query_param_bool("forceDelete")
+
+        def remove(index: int, element: Any) -> tuple[int, str]:
+            segment_id = clean_id(element)
+            services.segment_delete(tenant=tenant, segment_id=segment_id, force=force)
+            return 204, segment_id
+
+        return self._multi_status(run_bulk(bulk_elements(request.data), remove))
+
+    @staticmethod
+    def _multi_status(entries: list) -> Response:
+        return Response([entry.as_dict() for entry in entries], status=207)

@@ -1,0 +1,80 @@
+"""Bulk requests: at most 200 elements, answered 207 with one entry per element."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from segments_project.errors import ApplicationError, ErrorDetail, ValidationFailed
+
+MAX_BULK_ELEMENTS = 200
+
+STATUS_TEXT = {
+    201: "Created",
+    204: "OK",
+    400: "Bad Request",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+}
+
+
+@dataclass(frozen=True)
+class BulkEntry:
+    index: int
+    code: int
+    id: str | None = None
+    message: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"index": self.index}
+        if self.id is not None:
+            entry["id"] = self.id
+        entry["code"] = self.code
+        entry["status"] = STATUS_TEXT.get(self.code, str(self.code))
+        if self.message:
+            entry["message"] = self.message
+        return entry
+
+
+def bulk_elements(data: Any) -> list[Any]:
+    """The request's elements, or a 400 when the body is not an array within the limit."""
+    if not isinstance(data, list):
+        message = "The request body must be a JSON array."
+        raise ValidationFailed(message, details=[ErrorDetail("body", "invalid", message)])
+    if len(data) > MAX_BULK_ELEMENTS:
+        message = (
+            f"At most {MAX_BULK_ELEMENTS} elements are allowed in one request, got {len(data)}."
+        )
+        raise ValidationFailed(message, details=[ErrorDetail("body", "max_size", message)])
+    return data
+
+
+def run_bulk(
+    elements: list[Any], apply: Callable[[int, Any], tuple[int, str | None]]
+) -> list[BulkEntry]:
+    """Applies each element on its own; `apply` returns (code, id) or raises a domain error.
+
+    Each element is its own transaction (the service's), so one bad element never stops
+    or undoes the others.
+    """
+    entries = []
+    for index, element in enumerate(elements):
+        try:
+            code, resource_id = apply(index, element)
+            entries.append(BulkEntry(index=index, code=code, id=resource_id))
+        except ApplicationError as exc:
+            entries.append(
+                BulkEntry(
+                    index=index, code=exc.status_code, id=exc.resource_id, message=_message(exc)
+                )
+            )
+    return entries
+
+
+def _message(exc: ApplicationError) -> str:
+    if not exc.details:
+        return exc.message
+    fields = "; ".join(f"{detail.field}: {detail.message}" for detail in exc.details)
+    return fields if exc.message in fields else f"{exc.message} ({fields})"

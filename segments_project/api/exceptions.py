@@ -1,0 +1,136 @@
+"""One exception handler: every API error becomes the vendor's error JSON."""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from segments_project.errors import ApplicationError, ErrorDetail
+
+logger = logging.getLogger("segments_project.api")
+
+UNAUTHORIZED_BODY = {
+    "fault": {
+        "faultstring": "Invalid access token",
+        "detail": {"errorcode": "oauth.v2.InvalidAccessToken"},
+    }
+}
+
+
+def error_body(
+    status: int,
+    message: str,
+    *,
+    resource_id: str | None = None,
+    details: list[ErrorDetail] | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
+    if resource_id is not None:
+        body["resourceId"] = resource_id
+    if details:
+        body["details"] = [detail.as_dict() for detail in details]
+    return body
+
+
+def _drf_details(detail: Any, prefix: str = "") -> list[ErrorDetail]:
+    """Flattens DRF's nested error structure into `field/type/message` entries."""
+    if isinstance(detail, dict):
+        found: list[ErrorDetail] = []
+        for key, value in detail.items():
+            field = f"{prefix}.{key}" if prefix else str(key)
+            found.extend(_drf_details(value, "" if key == "non_field_errors" else field))
+        return found
+    if isinstance(detail, list):
+        found = []
+        for index, value in enumerate(detail):
+            nested = isinstance(value, dict | list)
+            found.extend(_drf_details(value, f"{prefix}[{index}]" if nested else prefix))
+        return found
+    code = getattr(detail, "code", "invalid")
+    return [ErrorDetail(field=prefix or "body", type=str(code), message=str(detail))]
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """Maps domain, Django and DRF exceptions to responses; logs and hides the unexpected."""
+    if isinstance(exc, ApplicationError):
+        return Response(
+            error_body(
+                exc.status_code, exc.message, resource_id=exc.resource_id, details=exc.details
+            ),
+            status=exc.status_code,
+        )
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        response = Response(UNAUTHORIZED_BODY, status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+        return response
+    if isinstance(exc, Http404 | drf.NotFound):
+        return Response(error_body(404, "The resource has not been found."), status=404)
+    if isinstance(exc, DjangoPermissionDenied | drf.PermissionDenied):
+        message = "The access to the requested resource has been forbidden by the server."
+        return Response(error_body(403, message), status=403)
+    if isinstance(exc, DjangoValidationError):
+        details = (
+            [
+                ErrorDetail(field=field, type="invalid", message=str(message))
+                for field, messages in exc.message_dict.items()
+                for message in messages
+            ]
+            if hasattr(exc, "error_dict")
+            else []
+        )
+        return Response(error_body(400, "; ".join(exc.messages), details=details), status=400)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body(413, "The request body is too large."), status=413)
+    if isinstance(exc, drf.ParseError):
+        return Response(error_body(400, f"Malformed request body: {exc.detail}"), status=400)
+    if isinstance(exc, drf.ValidationError):
+        details = _drf_details(exc.detail)
+        return Response(
+            error_body(400, "Validation problem with request body.", details=details), status=400
+        )
+    if isinstance(exc, drf.Throttled):
+        response = Response(error_body(429, "Too many requests."), status=429)
+        if exc.wait is not None:
+            response["Retry-After"] = str(int(exc.wait) + 1)
+        return response
+    if isinstance(exc, drf.APIException):
+        return Response(error_body(exc.status_code, str(exc.detail)), status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.exception("Database unavailable")
+        response = Response(error_body(503, "The service is temporarily unavailable."), status=503)
+        response["Retry-After"] = "5"
+        return response
+    if isinstance(exc, DatabaseError):
+        logger.exception("Database error")
+    else:
+        logger.exception("Unhandled API error")
+    return Response(error_body(500, "An unexpected error occurred."), status=500)
+
+
+def json_error_response(request: HttpRequest, status: int, message: str) -> JsonResponse:
+    return JsonResponse(error_body(status, message), status=status)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error_response(request, 404, "The resource has not been found.")
+
+
+def handler500(request: HttpRequest) -> JsonResponse:
+    return json_error_response(request, 500, "An unexpected error occurred.")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error_response(request, 400, "Bad request.")
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return json_error_response(request, 403, "Forbidden.")

@@ -1,0 +1,116 @@
+"""Serializers that describe the shared wire shapes in the OpenAPI schema.
+
+They document; validation of documents lives in the services.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes
+from rest_framework import serializers
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    type = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.IntegerField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    resourceId = serializers.CharField(required=False)
+    details = ErrorDetailSerializer(many=True, required=False)
+
+
+class FaultDetailSerializer(serializers.Serializer):
+    errorcode = serializers.CharField()
+
+
+class FaultSerializer(serializers.Serializer):
+    faultstring = serializers.CharField()
+    detail = FaultDetailSerializer()
+
+
+class UnauthorizedSerializer(serializers.Serializer):
+    fault = FaultSerializer()
+
+
+class IdSerializer(serializers.Serializer):
+    id = serializers.CharField()
+
+
+class BulkEntrySerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the element in the request, from 0.")
+    id = serializers.CharField(required=False)
+    code = serializers.IntegerField()
+    status = serializers.CharField()
+    message = serializers.CharField(required=False)
+
+
+class MetadataSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    createdAt = serializers.DateTimeField()
+    modifiedAt = serializers.DateTimeField()
+    mixins = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class MetadataWriteSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, help_text="The version the write is based on."
+    )
+    mixins = serializers.DictField(child=serializers.CharField(), required=False)
+
+
+class PatchOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["add", "remove", "replace", "copy", "move", "test"])
+    path = serializers.CharField()
+    value = serializers.JSONField(required=False)
+
+
+class SearchSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False)
+
+
+def localized_field(**kwargs) -> serializers.DictField:
+    return serializers.DictField(child=serializers.CharField(), **kwargs)
+
+
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="Validation problem or bad parameters."),
+    401: OpenApiResponse(UnauthorizedSerializer, description="Missing, invalid or expired token."),
+    403: OpenApiResponse(
+        ErrorSerializer, description="The token lacks the operation's scope or tenant."
+    ),
+}
+NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="Resource not found.")}
+CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Already exists, or stale version.")}
+TOO_LARGE = {413: OpenApiResponse(ErrorSerializer, description="Request body too large.")}
+
+LIST_PARAMETERS = [
+    OpenApiParameter("pageNumber", OpenApiTypes.INT, description="1-based page number."),
+    OpenApiParameter(
+        "pageSize", OpenApiTypes.INT, description="Page size (default 60, at most 1000)."
+    ),
+    OpenApiParameter("sort", OpenApiTypes.STR, description="`field:asc,other:desc`."),
+    OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields to return."),
+    OpenApiParameter(
+        "X-Total-Count",
+        OpenApiTypes.BOOL,
+        location=OpenApiParameter.HEADER,
+        description="`true` adds an X-Total-Count header to the response.",
+    ),
+]
+Q_PARAMETER = OpenApiParameter("q", OpenApiTypes.STR, description="Filter in the q query language.")
+ACCEPT_LANGUAGE = OpenApiParameter(
+    "Accept-Language",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="`*` (all languages), a code, or a weighted list.",
+)
+CONTENT_LANGUAGE = OpenApiParameter(
+    "Content-Language",
+    OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    description="`*` (localized fields are maps) or one language code (plain strings allowed).",
+)

@@ -1,0 +1,105 @@
+"""The base of every tenant API view: tenant checks, scopes, languages and list answers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.db.models import F, QuerySet
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from segments_project.errors import ErrorDetail, ValidationFailed
+from segments_project.tenancy.models import TENANT_NAME_PATTERN
+from segments_project.tenancy.principal import Principal
+
+from .localization import LanguagePreference, parse_accept_language, parse_content_language
+from .pagination import page_request, paginate, wants_total_count
+from .projection import parse_fields, project
+from .query import FieldSpec, compile_query, compile_sort
+
+_TENANT_RE = re.compile(TENANT_NAME_PATTERN)
+
+
+class TenantAPIView(APIView):
+    """An API view under `/<service>/{tenant}/...`.
+
+    Subclasses declare `required_scopes` (HTTP method -> any-of scope set) and
+    `operation_ids` (HTTP method -> the vendor's operationId, used by the schema).
+    """
+
+    required_scopes: Mapping[str, frozenset[str]] = {}
+    operation_ids: Mapping[str, str] = {}
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        tenant = kwargs.get("tenant", "")
+        if not _TENANT_RE.match(tenant):
+            raise ValidationFailed(
+                f"{tenant!r} is not a valid tenant name.",
+                details=[ErrorDetail("tenant", "invalid", "3 to 16 lowercase letters and digits.")],
+            )
+        header_tenant = request.headers.get("Emporix-Tenant")
+        if header_tenant is not None and header_tenant.strip().lower() != tenant:
+            raise ValidationFailed(
+                "The Emporix-Tenant header does not match the tenant of the path.",
+                details=[ErrorDetail("Emporix-Tenant", "invalid", "Must equal the path's tenant.")],
+            )
+        super().initial(request, *args, **kwargs)
+
+    @property
+    def tenant(self) -> str:
+        return self.kwargs["tenant"]
+
+    @property
+    def principal(self) -> Principal:
+        return self.request.user
+
+    @property
+    def languages(self) -> LanguagePreference:
+        return parse_accept_language(self.request.headers.get("Accept-Language"))
+
+    @property
+    def content_language(self) -> str | None:
+        return parse_content_language(self.request.headers.get("Content-Language"))
+
+    def query_param_bool(self, name: str, default: bool = False) -> bool:
+        raw = self.request.query_params.get(name)
+        if raw is None or raw == "":
+            return default
+        lowered = raw.strip().lower()
+        if lowered in {"true", "1"}:
+            return True
+        if lowered in {"false", "0"}:
+            return False
+        message = f"{name} must be true or false."
+        raise ValidationFailed(message, details=[ErrorDetail(name, "invalid", message)])
+
+    def list_response(
+        self,
+        queryset: QuerySet,
+        *,
+        render: Callable[[Any], dict[str, Any]],
+        fields: Mapping[str, FieldSpec],
+        q: str | None = None,
+        default_size: int | None = None,
+        tie_breaker: str = "pk",
+    ) -> Response:
+        """Filters by `q`, sorts, pages and projects a list the vendor's way."""
+        params = self.request.query_params
+        queryset = queryset.filter(compile_query(q, fields))
+        ordering = [*compile_sort(params.get("sort"), fields), F(tie_breaker).asc()]
+        page = page_request(params, **({"default_size": default_size} if default_size else {}))
+        projection = parse_fields(params.get("fields"))
+        rows = paginate(queryset.order_by(*ordering), page)
+        response = Response([project(render(row), projection) for row in rows])
+        if wants_total_count(self.request.headers):
+            response["X-Total-Count"] = str(queryset.count())
+        return response
+
+    def created(self, resource_id: str) -> Response:
+        return Response({"id": resource_id}, status=201)
+
+    def upserted(self, resource_id: str, created: bool) -> Response:
+        return self.created(resource_id) if created else Response(status=204)

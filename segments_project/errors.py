@@ -1,0 +1,67 @@
+"""Domain errors raised by services and selectors.
+
+Services never import DRF: they raise these, and one exception handler
+(`segments_project.api.exceptions`) turns them into the vendor's error JSON.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from http import HTTPStatus
+
+
+@dataclass(frozen=True)
+class ErrorDetail:
+    """One field problem, rendered into the `details` list of an error body."""
+
+    field: str
+    type: str
+    message: str
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+class ApplicationError(Exception):
+    """An error a client caused; carries its HTTP status and the details to show."""
+
+    status_code: int = HTTPStatus.BAD_REQUEST
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        resource_id: str | None = None,
+        details: list[ErrorDetail] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.resource_id = resource_id
+        self.details = details or []
+
+
+class ValidationFailed(ApplicationError):
+    status_code = HTTPStatus.BAD_REQUEST
+
+
+class PermissionDenied(ApplicationError):
+    status_code = HTTPStatus.FORBIDDEN
+
+
+class NotFound(ApplicationError):
+    status_code = HTTPStatus.NOT_FOUND
+
+
+class AlreadyExists(ApplicationError):
+    status_code = HTTPStatus.CONFLICT
+
+
+class VersionConflict(ApplicationError):
+    """The client sent a `metadata.version` that is not the current one."""
+
+    status_code = HTTPStatus.CONFLICT
+
+
+def field_error(field: str, message: str, *, type: str = "invalid") -> ValidationFailed:
+    """A 400 about a single field, the commonest validation failure."""
+    return ValidationFailed(message, details=[ErrorDetail(field=field, type=type, message=message)])

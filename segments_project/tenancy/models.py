@@ -1,0 +1,72 @@
+"""Tenants, the API clients that act in them, and customer-bound tokens."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+from oauth2_provider.settings import oauth2_settings
+
+from .scopes import parse_scopes
+
+TENANT_NAME_PATTERN = r"^[a-z][a-z0-9]{2,15}$"
+tenant_name_validator = RegexValidator(
+    TENANT_NAME_PATTERN,
+    "A tenant name is 3 to 16 lowercase letters and digits, starting with a letter.",
+)
+
+
+class Tenant(models.Model):
+    """One shop. Its name is the `{tenant}` segment of every API path."""
+
+    name = models.CharField(primary_key=True, max_length=16, validators=[tenant_name_validator])
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiClient(models.Model):
+    """An OAuth2 client of one tenant, with the scopes it may be granted."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="api_clients")
+    application = models.OneToOneField(
+        oauth2_settings.APPLICATION_MODEL, on_delete=models.CASCADE, related_name="api_client"
+    )
+    allowed_scopes = models.TextField(
+        blank=True, help_text="Space-separated scopes this client may be granted."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.application.client_id}"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        return parse_scopes(self.allowed_scopes)
+
+
+class CustomerTokenBinding(models.Model):
+    """Binds an access token to the customer (and legal entity) it acts for."""
+
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.CASCADE,
+        related_name="customer_binding",
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.CharField(max_length=128)
+    legal_entity_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["tenant", "customer_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.customer_id}"

@@ -1,0 +1,101 @@
+"""django-oauth-toolkit wiring: per-client scopes and customer-bound tokens."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.scopes import BaseScopes
+from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, InvalidScopeError
+
+from .customers import check_customer
+from .models import ApiClient, CustomerTokenBinding
+from .scopes import ALL_SCOPES, CUSTOMER_SCOPES, CUSTOMER_TOKEN_ISSUE, DESCRIPTIONS
+
+SUBJECT_ID_PATTERN = re.compile(r"^[^\s/?#%]{1,128}$")
+
+
+def _api_client(application: Any) -> ApiClient | None:
+    try:
+        return application.api_client
+    except ApiClient.DoesNotExist:
+        return None
+
+
+def _customer_request(request: Any) -> tuple[str, str | None] | None:
+    params = getattr(request, "_params", {}) or {}
+    customer_id = params.get("customer_id")
+    if not customer_id:
+        return None
+    return customer_id, params.get("legal_entity_id") or None
+
+
+class KnownScopes(BaseScopes):
+    """Every scope of the catalogue exists; a client may be granted those it holds."""
+
+    def get_all_scopes(self) -> dict[str, str]:
+        return dict(DESCRIPTIONS)
+
+    def get_available_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
+        client = _api_client(application) if application is not None else None
+        if client is None:
+            return []
+        if request is not None and _customer_request(request):
+            return sorted(CUSTOMER_SCOPES)
+        return sorted(client.scopes & ALL_SCOPES)
+
+    def get_default_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
+        return self.get_available_scopes(application, request)
+
+
+class TenantOAuth2Validator(OAuth2Validator):
+    """Grants only a client's allowed scopes, and binds customer tokens to their customer."""
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
+        customer = _customer_request(request)
+        if customer is not None:
+            self._validate_customer_request(client, request, *customer)
+        allowed = set(KnownScopes().get_available_scopes(application=client, request=request))
+        if not set(scopes) <= allowed:
+            raise InvalidScopeError(
+                description="Scopes not granted to this client: "
+                + " ".join(sorted(set(scopes) - allowed)),
+                request=request,
+            )
+        return True
+
+    def _validate_customer_request(
+        self, client: Any, request: Any, customer_id: str, legal_entity_id: str | None
+    ) -> None:
+        api_client = _api_client(client)
+        if api_client is None or CUSTOMER_TOKEN_ISSUE not in api_client.scopes:
+            raise CustomOAuth2Error(
+                error="unauthorized_client",
+                description=f"Customer tokens need the {CUSTOMER_TOKEN_ISSUE} scope.",
+                status_code=403,
+                request=request,
+            )
+        for name, value in (("customer_id", customer_id), ("legal_entity_id", legal_entity_id)):
+            if value is not None and not SUBJECT_ID_PATTERN.match(value):
+                raise CustomOAuth2Error(
+                    error="invalid_request",
+                    description=f"{name} is not a valid id.",
+                    request=request,
+                )
+        problem = check_customer(api_client.tenant_id, customer_id, legal_entity_id)
+        if problem:
+            raise CustomOAuth2Error(error="invalid_request", description=problem, request=request)
+
+    def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        access_token = super()._create_access_token(expires, request, token, source_refresh_token)
+        customer = _customer_request(request)
+        if customer is not None:
+            customer_id, legal_entity_id = customer
+            CustomerTokenBinding.objects.create(
+                access_token=access_token,
+                tenant_id=request.client.api_client.tenant_id,
+                customer_id=customer_id,
+                legal_entity_id=legal_entity_id or "",
+            )
+        return access_token

@@ -1,0 +1,31 @@
+"""Who is calling: the tenant, client and (for customer tokens) customer of a bearer token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of an API request; stands in for `request.user`."""
+
+    tenant: str
+    client_id: str
+    scopes: frozenset[str]
+    customer_id: str | None = None
+    legal_entity_id: str | None = None
+
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_customer(self) -> bool:
+        return self.customer_id is not None
+
+    def has_any_scope(self, scopes: frozenset[str]) -> bool:
+        return bool(self.scopes & scopes)
+
+    def __str__(self) -> str:
+        if self.customer_id:
+            return f"{self.tenant}/{self.client_id} for customer {self.customer_id}"
+        return f"{self.tenant}/{self.client_id}"

@@ -1,0 +1,46 @@
+"""The OAuth2 scopes the service knows, as the vendor's specs name them."""
+
+from __future__ import annotations
+
+SEGMENT_MANAGE = "customersegment.segment_manage"
+SEGMENT_READ = "customersegment.segment_read"
+SEGMENT_READ_OWN = "customersegment.segment_read_own"
+COUPON_MANAGE = "coupon.coupon_manage"
+COUPON_READ = "coupon.coupon_read"
+COUPON_REDEEM = "coupon.coupon_redeem"
+COUPON_REDEEM_ON_BEHALF = "coupon.coupon_redeem_on_behalf"
+CATEGORY_MANAGE = "category.category_manage"
+CATEGORY_READ = "category.category_read"
+PRODUCT_MANAGE = "product.product_manage"
+PRODUCT_READ = "product.product_read"
+CUSTOMER_MANAGE = "customer.customer_manage"
+CUSTOMER_READ = "customer.customer_read"
+# Lets a storefront's client ask for tokens that act for one logged-in customer.
+CUSTOMER_TOKEN_ISSUE = "customer.token_issue"
+
+DESCRIPTIONS: dict[str, str] = {
+    SEGMENT_MANAGE: "Create, change and delete segments and their assignments.",
+    SEGMENT_READ: "Read every segment and assignment of the tenant.",
+    SEGMENT_READ_OWN: "Read the segments the token's own customer belongs to.",
+    COUPON_MANAGE: "Create, change and delete coupons.",
+    COUPON_READ: "Read coupons and redemptions.",
+    COUPON_REDEEM: "Validate and redeem coupons as the token's own customer.",
+    COUPON_REDEEM_ON_BEHALF: "Validate and redeem coupons for a named customer.",
+    CATEGORY_MANAGE: "Create, change and delete categories and their assignments.",
+    CATEGORY_READ: "Read categories, trees and assignments.",
+    PRODUCT_MANAGE: "Create, change and delete products.",
+    PRODUCT_READ: "Read products.",
+    CUSTOMER_MANAGE: "Create, change and delete customers and legal entities.",
+    CUSTOMER_READ: "Read customers and legal entities.",
+    CUSTOMER_TOKEN_ISSUE: "Obtain short-lived tokens that act for one customer.",
+}
+
+ALL_SCOPES: frozenset[str] = frozenset(DESCRIPTIONS)
+
+# The only scopes a customer-bound token ever carries.
+CUSTOMER_SCOPES: frozenset[str] = frozenset({SEGMENT_READ_OWN, COUPON_REDEEM})
+
+
+def parse_scopes(text: str) -> frozenset[str]:
+    """Split a space- or comma-separated scope list, dropping empty entries."""
+    return frozenset(part for part in text.replace(",", " ").split() if part)

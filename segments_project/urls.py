@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from segments_project.api import exceptions
+from segments_project.api.fallback import unknown_api_path
+from segments_project.tenancy.views import TenantTokenView
+
+urlpatterns = [
+    path("oauth/token", TenantTokenView.as_view(), name="oauth-token"),
+    path("customer-segment/<str:tenant>/", include("segments.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("admin/", admin.site.urls),
+    re_path(r"^(?:customer-segment|coupon|category|product|customer)/", unknown_api_path),
+]
+
+handler400 = exceptions.handler400
+handler403 = exceptions.handler403
+handler404 = exceptions.handler404
+handler500 = exceptions.handler500

@@ -1,0 +1,136 @@
+"""Fixtures shared by every test: tenants, API clients, tokens and an API caller."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from rest_framework.test import APIClient
+
+from segments_project.tenancy import scopes
+from segments_project.tenancy.services import api_client_upsert
+
+from .schema_conformance import assert_conforms
+
+TENANT = "acme"
+OTHER_TENANT = "globex"
+SECRET = "s3cret-for-tests-only"
+
+MANAGER_SCOPES = frozenset(
+    {
+        scopes.SEGMENT_MANAGE,
+        scopes.SEGMENT_READ,
+        scopes.CUSTOMER_TOKEN_ISSUE,
+        scopes.CATEGORY_MANAGE,
+        scopes.CATEGORY_READ,
+        scopes.PRODUCT_MANAGE,
+        scopes.PRODUCT_READ,
+        scopes.CUSTOMER_MANAGE,
+        scopes.CUSTOMER_READ,
+        scopes.COUPON_MANAGE,
+        scopes.COUPON_READ,
+        scopes.COUPON_REDEEM_ON_BEHALF,
+    }
+)
+
+
+class Caller:
+    """An API client holding one bearer token; every response is checked against the schema."""
+
+    def __init__(self, token: str | None) -> None:
+        self.client = APIClient()
+        self.token = token
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+        check_schema: bool = True,
+    ):
+        extra = {
+            f"HTTP_{name.upper().replace('-', '_')}": value
+            for name, value in (headers or {}).items()
+        }
+        if self.token is not None:
+            extra.setdefault("HTTP_AUTHORIZATION", f"Bearer {self.token}")
+        data = None
+        if body is not None:
+            data = body if isinstance(body, bytes | str) else json.dumps(body)
+        response = self.client.generic(
+            method, path, data=data or "", content_type=content_type, **extra
+        )
+        if check_schema:
+            assert_conforms(method, path, response)
+        return response
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs):
+        return self.request("POST", path, body, **kwargs)
+
+    def put(self, path: str, body: Any = None, **kwargs):
+        return self.request("PUT", path, body, **kwargs)
+
+    def patch(self, path: str, body: Any = None, **kwargs):
+        return self.request("PATCH", path, body, **kwargs)
+
+    def delete(self, path: str, body: Any = None, **kwargs):
+        return self.request("DELETE", path, body, **kwargs)
+
+
+@pytest.fixture
+def issue_token(db, client) -> Callable[..., str]:
+    """Registers a client of the tenant with the scopes and obtains a token at /oauth/token."""
+    counter = iter(range(1_000_000))
+
+    def issue(
+        tenant: str = TENANT,
+        granted: frozenset[str] = MANAGER_SCOPES,
+        *,
+        customer_id: str | None = None,
+        legal_entity_id: str | None = None,
+        scope: str | None = None,
+    ) -> str:
+        client_id = f"{tenant}-client-{next(counter)}"
+        api_client_upsert(tenant=tenant, client_id=client_id, client_secret=SECRET, scopes=granted)
+        form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": SECRET}
+        if customer_id is not None:
+            form["customer_id"] = customer_id
+        if legal_entity_id is not None:
+            form["legal_entity_id"] = legal_entity_id
+        if scope is not None:
+            form["scope"] = scope
+        response = client.post("/oauth/token", form)
+        assert response.status_code == 200, response.content
+        return response.json()["access_token"]
+
+    return issue
+
+
+@pytest.fixture
+def manager(issue_token) -> Caller:
+    """A back-office integration of tenant acme with every manage and read scope."""
+    return Caller(issue_token())
+
+
+@pytest.fixture
+def reader(issue_token) -> Caller:
+    return Caller(issue_token(granted=frozenset({scopes.SEGMENT_READ})))
+
+
+@pytest.fixture
+def outsider(issue_token) -> Caller:
+    """Every scope, but of another tenant."""
+    return Caller(issue_token(OTHER_TENANT))
+
+
+@pytest.fixture
+def anonymous() -> Caller:
+    return Caller(None)

@@ -1,0 +1,103 @@
+"""Two writers holding the same version cannot both succeed (PostgreSQL, real connections)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from segments import services
+from segments.models import Segment
+from segments_project.errors import VersionConflict
+from segments_project.tenancy.services import tenant_get_or_create
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
+    ),
+]
+
+WRITERS = 8
+
+
+def _run_concurrently(work) -> list[object]:
+    barrier = threading.Barrier(WRITERS)
+    outcomes: list[object] = [None] * WRITERS
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[index] = work(index)
+        except Exception as exc:  # collected and asserted on by the test
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(WRITERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def slow_version_check(monkeypatch):
+    """Widens the gap between reading a segment and writing it, so that a missing row lock
+    would let every writer read version 1 before any of them writes."""
+    original = services.check_version
+
+    def check_after_a_pause(**kwargs):
+        time.sleep(0.05)
+        return original(**kwargs)
+
+    monkeypatch.setattr(services, "check_version", check_after_a_pause)
+
+
+def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(slow_version_check):
+    tenant_get_or_create(name="acme")
+    services.segment_create(
+        tenant="acme", document={"id": "gold", "name": {"en": "Gold"}, "siteCode": "main"}
+    )
+
+    def write(index: int):
+        return services.segment_upsert(
+            tenant="acme",
+            segment_id="gold",
+            document={
+                "name": {"en": f"Writer {index}"},
+                "siteCode": "main",
+                "metadata": {"version": 1},
+            },
+        )
+
+    outcomes = _run_concurrently(write)
+
+    winners = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
+    conflicts = [outcome for outcome in outcomes if isinstance(outcome, VersionConflict)]
+    assert len(winners) == 1, outcomes
+    assert len(conflicts) == WRITERS - 1, outcomes
+    stored = Segment.objects.get(public_id="gold")
+    assert stored.version == 2
+    assert stored.name == winners[0][0].name
+
+
+def test_concurrent_creates_of_one_id_by_put_yield_one_row():
+    tenant_get_or_create(name="acme")
+
+    def write(index: int):
+        return services.segment_upsert(
+            tenant="acme",
+            segment_id="fresh",
+            document={"name": {"en": f"Writer {index}"}, "siteCode": "main"},
+        )
+
+    outcomes = _run_concurrently(write)
+
+    assert all(isinstance(outcome, tuple) for outcome in outcomes), outcomes
+    assert sum(1 for _, created in outcomes if created) == 1
+    stored = Segment.objects.get(public_id="fresh")
+    assert stored.version == WRITERS

@@ -1,0 +1,142 @@
+"""POST /oauth/token: client credentials, scope narrowing and customer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from oauth2_provider.models import get_access_token_model
+
+from segments_project.tenancy import scopes
+from segments_project.tenancy.models import CustomerTokenBinding
+from segments_project.tenancy.services import api_client_upsert
+
+from ..conftest import SECRET, TENANT, Caller
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMER_FORM_SCOPES = frozenset({scopes.SEGMENT_READ, scopes.CUSTOMER_TOKEN_ISSUE})
+
+
+def _register(client_id: str = "shop", granted: frozenset[str] = CUSTOMER_FORM_SCOPES) -> None:
+    api_client_upsert(tenant=TENANT, client_id=client_id, client_secret=SECRET, scopes=granted)
+
+
+def _token_request(client, **form):
+    payload = {"grant_type": "client_credentials", "client_id": "shop", "client_secret": SECRET}
+    payload.update(form)
+    return client.post("/oauth/token", payload)
+
+
+def test_client_credentials_grant_answers_a_bearer_token_with_the_clients_scopes(client):
+    _register()
+
+    response = _token_request(client)
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 3600
+    assert set(body["scope"].split()) == CUSTOMER_FORM_SCOPES
+    assert body["access_token"]
+
+
+def test_scope_parameter_narrows_the_granted_scopes(client):
+    _register()
+
+    response = _token_request(client, scope=scopes.SEGMENT_READ)
+
+    assert response.status_code == 200
+    assert response.json()["scope"] == scopes.SEGMENT_READ
+
+
+def test_asking_for_a_scope_the_client_lacks_is_refused(client):
+    _register()
+
+    response = _token_request(client, scope=scopes.SEGMENT_MANAGE)
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    assert response.json()["code"] == 400
+
+
+@pytest.mark.parametrize(
+    "form",
+    [{"client_secret": "wrong-secret-xxxxxxxx"}, {"client_id": "nobody"}],
+    ids=["wrong secret", "unknown client"],
+)
+def test_wrong_credentials_are_a_401_json_error(client, form):
+    _register()
+
+    response = _token_request(client, **form)
+
+    assert response.status_code == 401
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    assert body["code"] == 401
+    assert body["status"] == "Unauthorized"
+    assert body["error"] == "invalid_client"
+
+
+def test_tokens_are_stored_as_checksums_only(client):
+    _register()
+
+    token = _token_request(client).json()["access_token"]
+
+    stored = get_access_token_model().objects.get()
+    assert stored.token == ""
+    assert stored.token_checksum == hashlib.sha256(token.encode()).hexdigest()
+
+
+def test_customer_token_is_bound_to_the_customer_and_carries_only_customer_scopes(client):
+    _register()
+
+    response = _token_request(client, customer_id="c-1", legal_entity_id="le-9")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body["scope"].split()) == scopes.CUSTOMER_SCOPES
+    assert body["expires_in"] == 900
+    binding = CustomerTokenBinding.objects.get()
+    assert (binding.tenant_id, binding.customer_id, binding.legal_entity_id) == (
+        TENANT,
+        "c-1",
+        "le-9",
+    )
+
+
+def test_customer_token_needs_the_token_issue_scope(client):
+    _register(granted=frozenset({scopes.SEGMENT_READ}))
+
+    response = _token_request(client, customer_id="c-1")
+
+    assert response.status_code == 403
+    assert response.json()["error"] == "unauthorized_client"
+    assert not CustomerTokenBinding.objects.exists()
+
+
+def test_customer_token_refuses_malformed_customer_ids(client):
+    _register()
+
+    response = _token_request(client, customer_id="a b/c")
+
+    assert response.status_code == 400
+
+
+def test_rotating_the_secret_revokes_existing_tokens(client):
+    _register()
+    token = _token_request(client).json()["access_token"]
+
+    _register()
+
+    response = Caller(token).get(f"/customer-segment/{TENANT}/segments")
+    assert response.status_code == 401
+
+
+def test_only_the_client_credentials_grant_is_supported(client):
+    _register()
+
+    response = _token_request(client, grant_type="password")
+
+    assert response.status_code in {400, 401}
+    assert response.json()["code"] == response.status_code
