@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from catalog.api.urls import category_urlpatterns, product_urlpatterns
 from segments_project.api import exceptions
 from segments_project.api.fallback import unknown_api_path
 from segments_project.tenancy.views import TenantTokenView
@@ -9,6 +10,8 @@ from segments_project.tenancy.views import TenantTokenView
 urlpatterns = [
     path("oauth/token", TenantTokenView.as_view(), name="oauth-token"),
     path("customer-segment/<str:tenant>/", include("segments.api.urls")),
+    path("category/<str:tenant>/", include(category_urlpatterns)),
+    path("product/<str:tenant>/", include(product_urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
