@@ -40,7 +40,8 @@ class Category(TenantOwnedDocument):
     )
     path = models.CharField(max_length=1000, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
-    code = models.CharField(max_length=128, null=True, blank=True)
+    # NULL, not "", for "no code": the per-tenant uniqueness holds only for given codes.
+    code = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     name = models.JSONField("localized name", default=dict)
     description = models.JSONField("localized description", default=dict, blank=True)
     slug = models.JSONField("localized slug", default=dict, blank=True)

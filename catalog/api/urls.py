@@ -1,6 +1,4 @@
-"""Routes of the catalog: categories, trees and assignments under /category, products under /product."""
-
-from django.urls import path
+"""Routes of the catalog: /category (categories, trees, assignments) and /product."""
 
 category_urlpatterns: list = []
 product_urlpatterns: list = []
