@@ -1,4 +1,6 @@
 """Routes of the catalog: /category (categories, trees, assignments) and /product."""
 
-category_urlpatterns: list = []
-product_urlpatterns: list = []
+from .category_urls import urlpatterns as category_urlpatterns
+from .product_urls import urlpatterns as product_urlpatterns
+
+__all__ = ["category_urlpatterns", "product_urlpatterns"]
