@@ -1,0 +1,66 @@
+"""Direct-to-database builders of catalog rows for test set-up (no API round trips)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils import timezone
+
+from catalog.models import Category, CategoryAssignment, Product
+from segments_project.tenancy.models import Tenant
+
+
+def make_product(
+    tenant: str, product_id: str, *, name: str | None = None, published: bool = True, code: str = ""
+) -> Product:
+    Tenant.objects.get_or_create(name=tenant)
+    now = timezone.now()
+    return Product.objects.create(
+        tenant_id=tenant,
+        public_id=product_id,
+        code=code or f"code-{product_id}",
+        name={"en": name or f"Product {product_id}"},
+        published=published,
+        created_at=now,
+        modified_at=now,
+    )
+
+
+def make_category(
+    tenant: str,
+    category_id: str,
+    *,
+    parent: Category | None = None,
+    position: int = 0,
+    published: bool = True,
+    name: str | None = None,
+) -> Category:
+    Tenant.objects.get_or_create(name=tenant)
+    now = timezone.now()
+    category = Category.objects.create(
+        tenant_id=tenant,
+        public_id=category_id,
+        parent=parent,
+        path="",
+        depth=parent.depth + 1 if parent else 0,
+        name={"en": name or f"Category {category_id}"},
+        position=position,
+        published=published,
+        created_at=now,
+        modified_at=now,
+    )
+    category.path = f"{parent.path if parent else '/'}{category.pk}/"
+    category.save(update_fields=["path"])
+    return category
+
+
+def make_assignment(category: Category, product: Product) -> CategoryAssignment:
+    now = timezone.now()
+    return CategoryAssignment.objects.create(
+        tenant_id=category.tenant_id,
+        public_id=str(uuid.uuid4()),
+        category=category,
+        product=product,
+        created_at=now,
+        modified_at=now,
+    )
