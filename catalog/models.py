@@ -36,7 +36,7 @@ class Category(TenantOwnedDocument):
     """
 
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
     )
     path = models.CharField(max_length=1000, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)

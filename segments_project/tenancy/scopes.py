@@ -11,6 +11,7 @@ COUPON_REDEEM = "coupon.coupon_redeem"
 COUPON_REDEEM_ON_BEHALF = "coupon.coupon_redeem_on_behalf"
 CATEGORY_MANAGE = "category.category_manage"
 CATEGORY_READ = "category.category_read"
+CATEGORY_READ_UNPUBLISHED = "category.category_read_unpublished"
 PRODUCT_MANAGE = "product.product_manage"
 PRODUCT_READ = "product.product_read"
 CUSTOMER_MANAGE = "customer.customer_manage"
@@ -28,6 +29,7 @@ DESCRIPTIONS: dict[str, str] = {
     COUPON_REDEEM_ON_BEHALF: "Validate and redeem coupons for a named customer.",
     CATEGORY_MANAGE: "Create, change and delete categories and their assignments.",
     CATEGORY_READ: "Read categories, trees and assignments.",
+    CATEGORY_READ_UNPUBLISHED: "Read unpublished categories too.",
     PRODUCT_MANAGE: "Create, change and delete products.",
     PRODUCT_READ: "Read products.",
     CUSTOMER_MANAGE: "Create, change and delete customers and legal entities.",

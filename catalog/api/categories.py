@@ -1,0 +1,206 @@
+"""HTTP endpoints of categories and category trees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments_project.api.documents import clean_id, invalid
+from segments_project.api.projection import parse_fields, project
+from segments_project.api.views import TenantAPIView
+from segments_project.errors import NotFound, PermissionDenied
+from segments_project.tenancy import scopes
+
+from .. import selectors
+from .. import selectors_categories as tree
+from ..documents.categories import CATEGORY_QUERY_FIELDS, category_document
+from ..models import Category
+from ..services import categories as services
+from . import category_schemas as schemas
+
+MANAGE = frozenset({scopes.CATEGORY_MANAGE})
+READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_READ_UNPUBLISHED, scopes.CATEGORY_MANAGE})
+SEES_UNPUBLISHED = frozenset({scopes.CATEGORY_READ_UNPUBLISHED, scopes.CATEGORY_MANAGE})
+MAX_CATEGORY_IDS = 200
+
+
+def _render(category: Category, languages) -> dict[str, Any]:
+    parent_id = category.parent.public_id if category.parent_id else None
+    return category_document(category, languages, parent_public_id=parent_id)
+
+
+class CategoryView(TenantAPIView):
+    def show_unpublished(self) -> bool:
+        """`showUnpublished=true`, allowed only to tokens that may see unpublished categories."""
+        wanted = self.query_param_bool("showUnpublished")
+        if wanted and not self.principal.has_any_scope(SEES_UNPUBLISHED):
+            raise PermissionDenied(
+                "Unpublished categories need the category.category_read_unpublished scope."
+            )
+        return wanted
+
+    def categories_list(self, q: str | None) -> Response:
+        queryset = tree.categories_list(
+            tenant=self.tenant,
+            show_roots=self.query_param_bool("showRoots"),
+            show_unpublished=self.show_unpublished(),
+        )
+        languages = self.languages
+        return self.list_response(
+            queryset,
+            render=lambda category: _render(category, languages),
+            fields=CATEGORY_QUERY_FIELDS,
+            q=q,
+        )
+
+
+@schemas.category_collection
+class CategoryCollectionView(CategoryView):
+    required_scopes = {"GET": READ, "POST": MANAGE}
+    operation_ids = {
+        "GET": "GET-category-tree-list-categories",
+        "POST": "POST-category-tree-create-category",
+    }
+
+    def get(self, request: Request, tenant: str) -> Response:
+        return self.categories_list(request.query_params.get("q"))
+
+    def post(self, request: Request, tenant: str) -> Response:
+        category = services.category_create(
+            tenant=tenant, document=request.data, content_language=self.content_language
+        )
+        return self.created(category.public_id)
+
+
+@schemas.category_search
+class CategorySearchView(CategoryView):
+    required_scopes = {"POST": READ}
+    operation_ids = {"POST": "POST-category-tree-search-categories"}
+
+    def post(self, request: Request, tenant: str) -> Response:
+        body = request.data if request.data is not None else {}
+        if not isinstance(body, dict) or not isinstance(body.get("q", ""), str):
+            raise invalid("q", "The search body must be an object with a string q.")
+        return self.categories_list(body.get("q"))
+
+
+@schemas.category_detail
+class CategoryDetailView(CategoryView):
+    required_scopes = {"GET": READ, "PUT": MANAGE, "PATCH": MANAGE, "DELETE": MANAGE}
+    operation_ids = {
+        "GET": "GET-category-tree-retrieve-category",
+        "PUT": "PUT-category-tree-update-category",
+        "PATCH": "PATCH-category-tree-update-category",
+        "DELETE": "DELETE-category-tree-remove-category",
+    }
+
+    def get(self, request: Request, tenant: str, category_id: str) -> Response:
+        category = selectors.category_get(
+            tenant=tenant,
+            category_id=category_id,
+            show_unpublished=self.principal.has_any_scope(SEES_UNPUBLISHED),
+        )
+        document = _render(category, self.languages)
+        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+
+    def put(self, request: Request, tenant: str, category_id: str) -> Response:
+        category, created = services.category_upsert(
+            tenant=tenant,
+            category_id=category_id,
+            document=request.data,
+            content_language=self.content_language,
+        )
+        return self.upserted(category.public_id, created)
+
+    def patch(self, request: Request, tenant: str, category_id: str) -> Response:
+        services.category_patch(
+            tenant=tenant,
+            category_id=category_id,
+            patch=request.data,
+            content_language=self.content_language,
+        )
+        return Response(status=204)
+
+    def delete(self, request: Request, tenant: str, category_id: str) -> Response:
+        services.category_delete(
+            tenant=tenant,
+            category_id=category_id,
+            with_subcategories=self.query_param_bool("withSubcategories"),
+        )
+        return Response(status=204)
+
+
+@schemas.category_subcategories
+class SubcategoriesView(CategoryView):
+    required_scopes = {"GET": READ}
+    operation_ids = {"GET": "GET-category-tree-list-subcategories"}
+
+    def get(self, request: Request, tenant: str, category_id: str) -> Response:
+        category = selectors.category_get(tenant=tenant, category_id=category_id)
+        depth = request.query_params.get("depth")
+        if depth is not None and (not depth.isdigit() or int(depth) < 1):
+            raise invalid("depth", "depth must be a whole number of at least 1.")
+        queryset = tree.subcategories(
+            category=category,
+            depth=int(depth) if depth else None,
+            show_unpublished=self.show_unpublished(),
+        )
+        languages = self.languages
+        return self.list_response(
+            queryset,
+            render=lambda row: _render(row, languages),
+            fields=CATEGORY_QUERY_FIELDS,
+        )
+
+
+@schemas.category_parents
+class ParentsView(CategoryView):
+    required_scopes = {"GET": READ}
+    operation_ids = {"GET": "GET-category-tree-retrieve-category-parents"}
+
+    def get(self, request: Request, tenant: str, category_id: str) -> Response:
+        category = selectors.category_get(tenant=tenant, category_id=category_id)
+        languages = self.languages
+        return Response([_render(parent, languages) for parent in tree.parents(category=category)])
+
+
+@schemas.category_trees
+class CategoryTreesView(CategoryView):
+    required_scopes = {"GET": READ}
+    operation_ids = {"GET": "GET-category-tree-retrieve-category-tree"}
+
+    def get(self, request: Request, tenant: str) -> Response:
+        raw_ids = request.query_params.get("categoryIds")
+        root_ids = None
+        if raw_ids:
+            root_ids = [clean_id(part.strip(), "categoryIds") for part in raw_ids.split(",")]
+            if len(root_ids) > MAX_CATEGORY_IDS:
+                raise invalid("categoryIds", f"At most {MAX_CATEGORY_IDS} categoryIds.")
+        forest = tree.category_forest(
+            tenant=tenant,
+            languages=self.languages,
+            show_unpublished=self.show_unpublished(),
+            root_ids=root_ids,
+        )
+        return Response(forest)
+
+
+@schemas.category_tree
+class CategoryTreeView(CategoryView):
+    required_scopes = {"GET": READ}
+    operation_ids = {"GET": "GET-category-tree-retrieve-category-tree-by-id"}
+
+    def get(self, request: Request, tenant: str, category_id: str) -> Response:
+        forest = tree.category_forest(
+            tenant=tenant,
+            languages=self.languages,
+            show_unpublished=self.show_unpublished(),
+            root_ids=[category_id],
+        )
+        if not forest:
+            raise NotFound(
+                f"The category with id {category_id} has not been found.", resource_id=category_id
+            )
+        return Response(forest[0])

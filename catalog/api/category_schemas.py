@@ -1,0 +1,208 @@
+"""OpenAPI descriptions of the category and category-tree endpoints."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import serializers
+
+from segments_project.api.schema_components import (
+    ACCEPT_LANGUAGE,
+    CONFLICT,
+    CONTENT_LANGUAGE,
+    ERROR_RESPONSES,
+    LIST_PARAMETERS,
+    NOT_FOUND,
+    Q_PARAMETER,
+    TOO_LARGE,
+    IdSerializer,
+    MetadataSerializer,
+    MetadataWriteSerializer,
+    PatchOperationSerializer,
+    SearchSerializer,
+    localized_field,
+)
+
+CATEGORIES = ["Category Resources"]
+TREES = ["Category Tree Resources"]
+
+
+class CategoryValiditySerializer(serializers.Serializer):
+    from_ = serializers.DateTimeField(required=False)
+    to = serializers.DateTimeField(required=False)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class CategoryWriteSerializer(serializers.Serializer):
+    parentId = serializers.CharField(required=False, allow_null=True)
+    localizedName = localized_field()
+    localizedDescription = localized_field(required=False)
+    localizedSlug = localized_field(required=False)
+    code = serializers.CharField(required=False, allow_null=True)
+    ecn = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    validity = CategoryValiditySerializer(required=False)
+    position = serializers.IntegerField(required=False, allow_null=True, min_value=0)
+    published = serializers.BooleanField(required=False)
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataWriteSerializer(required=False)
+
+
+class CategoryCreateSerializer(CategoryWriteSerializer):
+    id = serializers.CharField(required=False, help_text="Generated when not given.")
+
+
+class CategoryNodeFields(serializers.Serializer):
+    id = serializers.CharField()
+    parentId = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    localizedName = localized_field()
+    localizedDescription = localized_field(required=False)
+    localizedSlug = localized_field(required=False)
+    ecn = serializers.ListField(child=serializers.CharField(), required=False)
+    validity = CategoryValiditySerializer()
+    position = serializers.IntegerField()
+    published = serializers.BooleanField()
+
+
+class CategoryResponseSerializer(CategoryNodeFields):
+    mixins = serializers.DictField(required=False)
+    media = serializers.ListField(child=serializers.DictField())
+    metadata = MetadataSerializer()
+
+
+class CategoryTreeSerializer(CategoryNodeFields):
+    name = serializers.CharField(help_text="The name in the best matching language.")
+    subcategories = serializers.ListField(
+        child=serializers.DictField(), help_text="Nested CategoryTree nodes, in position order."
+    )
+
+
+CATEGORY_ID = OpenApiParameter("category_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+SHOW_UNPUBLISHED = OpenApiParameter(
+    "showUnpublished",
+    OpenApiTypes.BOOL,
+    description="Include unpublished categories (needs category.category_read_unpublished).",
+)
+SHOW_ROOTS = OpenApiParameter("showRoots", OpenApiTypes.BOOL, description="Only root categories.")
+WITH_SUBCATEGORIES = OpenApiParameter(
+    "withSubcategories", OpenApiTypes.BOOL, description="Also delete every subcategory."
+)
+UPDATED = {204: OpenApiResponse(description="Updated.")}
+
+
+def category_collection(view):
+    view.get = extend_schema(
+        tags=CATEGORIES,
+        summary="Retrieving a list of categories",
+        parameters=[Q_PARAMETER, SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES},
+    )(view.get)
+    view.post = extend_schema(
+        tags=CATEGORIES,
+        summary="Creating a category",
+        parameters=[CONTENT_LANGUAGE],
+        request=CategoryCreateSerializer,
+        responses={201: IdSerializer, **ERROR_RESPONSES, **CONFLICT, **TOO_LARGE},
+    )(view.post)
+    return view
+
+
+def category_search(view):
+    view.post = extend_schema(
+        tags=CATEGORIES,
+        summary="Searching for categories",
+        parameters=[SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        request=SearchSerializer,
+        responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES},
+    )(view.post)
+    return view
+
+
+def category_detail(view):
+    view.get = extend_schema(
+        tags=CATEGORIES,
+        summary="Retrieving a category",
+        parameters=[CATEGORY_ID, OpenApiParameter("fields", OpenApiTypes.STR), ACCEPT_LANGUAGE],
+        responses={200: CategoryResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    view.put = extend_schema(
+        tags=CATEGORIES,
+        summary="Upserting a category",
+        description="A changed parentId moves the category with its whole subtree.",
+        parameters=[CATEGORY_ID, CONTENT_LANGUAGE],
+        request=CategoryWriteSerializer,
+        responses={201: IdSerializer, **UPDATED, **ERROR_RESPONSES, **CONFLICT, **TOO_LARGE},
+    )(view.put)
+    view.patch = extend_schema(
+        tags=CATEGORIES,
+        summary="Partially updating a category",
+        description="An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object.",
+        parameters=[CATEGORY_ID, CONTENT_LANGUAGE],
+        request=PatchOperationSerializer(many=True),
+        responses={**UPDATED, **ERROR_RESPONSES, **NOT_FOUND, **CONFLICT, **TOO_LARGE},
+    )(view.patch)
+    view.delete = extend_schema(
+        tags=CATEGORIES,
+        summary="Deleting a category",
+        parameters=[CATEGORY_ID, WITH_SUBCATEGORIES],
+        responses={
+            204: OpenApiResponse(description="Deleted (or did not exist)."),
+            **ERROR_RESPONSES,
+        },
+    )(view.delete)
+    return view
+
+
+def category_subcategories(view):
+    view.get = extend_schema(
+        tags=CATEGORIES,
+        summary="Retrieving subcategories",
+        parameters=[
+            CATEGORY_ID,
+            OpenApiParameter("depth", OpenApiTypes.INT, description="Levels below the category."),
+            SHOW_UNPUBLISHED,
+            *LIST_PARAMETERS,
+            ACCEPT_LANGUAGE,
+        ],
+        responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    return view
+
+
+def category_parents(view):
+    view.get = extend_schema(
+        tags=CATEGORIES,
+        summary="Retrieving the parents of a category, root first",
+        parameters=[CATEGORY_ID, ACCEPT_LANGUAGE],
+        responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    return view
+
+
+def category_trees(view):
+    view.get = extend_schema(
+        tags=TREES,
+        summary="Retrieving the category trees",
+        parameters=[
+            SHOW_UNPUBLISHED,
+            OpenApiParameter(
+                "categoryIds", OpenApiTypes.STR, description="Comma-separated roots of the trees."
+            ),
+            ACCEPT_LANGUAGE,
+        ],
+        responses={200: CategoryTreeSerializer(many=True), **ERROR_RESPONSES},
+    )(view.get)
+    return view
+
+
+def category_tree(view):
+    view.get = extend_schema(
+        tags=TREES,
+        summary="Retrieving the category tree of a category",
+        parameters=[CATEGORY_ID, SHOW_UNPUBLISHED, ACCEPT_LANGUAGE],
+        responses={200: CategoryTreeSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    return view

@@ -1,0 +1,216 @@
+"""Writes of the category forest.
+
+Structural writes of one tenant's forest are serialized by a lock on the tenant row
+(saleor's `lock_objects` idea), so two moves can never build a cycle between them, and
+each move rewrites its whole subtree's paths in one UPDATE.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Value
+from django.db.models.functions import Concat, Substr
+from django.utils import timezone
+
+from segments_project.api.documents import check_version, clean_id, generate_id, requested_version
+from segments_project.api.patch import apply_patch
+from segments_project.errors import (
+    AlreadyExists,
+    NotFound,
+    ValidationFailed,
+    field_error,
+)
+from segments_project.tenancy.models import Tenant
+
+from ..documents.categories import DOCUMENT_FIELDS, category_document, category_values
+from ..models import Category
+
+
+def _lock_forest(tenant: str) -> None:
+    """Waits for, then holds until commit, the tenant's tree-write lock."""
+    if not list(Tenant.objects.select_for_update().filter(name=tenant).values_list("pk")):
+        raise NotFound(f"The tenant {tenant} does not exist.", resource_id=tenant)
+
+
+def _locked(tenant: str, category_id: str) -> Category | None:
+    return (
+        Category.objects.select_for_update(of=("self",))
+        .select_related("parent")
+        .filter(tenant_id=tenant, public_id=category_id)
+        .first()
+    )
+
+
+def _resolve_parent(tenant: str, parent_id: str | None) -> Category | None:
+    if parent_id is None:
+        return None
+    parent = Category.objects.filter(tenant_id=tenant, public_id=parent_id).first()
+    if parent is None:
+        raise field_error("parentId", f"The parent category {parent_id} does not exist.")
+    return parent
+
+
+def _next_position(tenant: str, parent: Category | None) -> int:
+    siblings = Category.objects.filter(tenant_id=tenant, parent=parent)
+    highest = siblings.aggregate(highest=Max("position"))["highest"]
+    return 0 if highest is None else highest + 1
+
+
+def _check_code_free(tenant: str, code: str | None, exclude_pk: int | None) -> None:
+    if code is None:
+        return
+    taken = Category.objects.filter(tenant_id=tenant, code=code).exclude(pk=exclude_pk).exists()
+    if taken:
+        raise AlreadyExists(f"The category code {code} is already used.", resource_id=code)
+
+
+def _insert(tenant: str, category_id: str, values: dict[str, Any]) -> Category:
+    parent = _resolve_parent(tenant, values.pop("parent_id"))
+    _check_code_free(tenant, values["code"], None)
+    if values["position"] is None:
+        values["position"] = _next_position(tenant, parent)
+    now = timezone.now()
+    category = Category(
+        tenant_id=tenant,
+        public_id=category_id,
+        parent=parent,
+        path="",
+        depth=parent.depth + 1 if parent else 0,
+        version=1,
+        created_at=now,
+        modified_at=now,
+        **values,
+    )
+    try:
+        with transaction.atomic():
+            category.save(force_insert=True)
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            f"A category with id {category_id} already exists.", resource_id=category_id
+        ) from exc
+    category.path = f"{parent.path if parent else '/'}{category.pk}/"
+    category.save(update_fields=["path"])
+    return category
+
+
+def _move(category: Category, parent: Category | None) -> None:
+    """Re-parents the category, rewriting its subtree's paths and depths in one UPDATE."""
+    if parent is not None and parent.path.startswith(category.path):
+        raise field_error(
+            "parentId",
+            f"Category {category.public_id} cannot move under itself or its descendant "
+            f"{parent.public_id}.",
+        )
+    old_prefix = category.path
+    new_prefix = f"{parent.path if parent else '/'}{category.pk}/"
+    depth_change = (parent.depth + 1 if parent else 0) - category.depth
+    Category.objects.filter(tenant_id=category.tenant_id, path__startswith=old_prefix).update(
+        path=Concat(Value(new_prefix), Substr("path", len(old_prefix) + 1)),
+        depth=F("depth") + depth_change,
+    )
+    category.parent = parent
+    category.path = new_prefix
+    category.depth += depth_change
+
+
+def _update(category: Category, values: dict[str, Any]) -> Category:
+    parent = _resolve_parent(category.tenant_id, values.pop("parent_id"))
+    _check_code_free(category.tenant_id, values["code"], category.pk)
+    if values["position"] is None:
+        values["position"] = category.position
+    changed = [field for field, value in values.items() if getattr(category, field) != value]
+    if parent != category.parent:
+        _move(category, parent)
+        changed += ["parent"]
+    if not changed:
+        return category
+    for field in changed:
+        if field != "parent":
+            setattr(category, field, values[field])
+    category.version += 1
+    category.modified_at = timezone.now()
+    category.save(update_fields=[*changed, "version", "modified_at"])
+    return category
+
+
+@transaction.atomic
+def category_create(
+    *, tenant: str, document: dict[str, Any], content_language: str | None = None
+) -> Category:
+    """Creates a category (a root, or under `parentId`); 409 if the id or code is taken."""
+    values = category_values(document, content_language=content_language)
+    category_id = clean_id(document["id"]) if document.get("id") is not None else generate_id()
+    _lock_forest(tenant)
+    return _insert(tenant, category_id, values)
+
+
+@transaction.atomic
+def category_upsert(
+    *,
+    tenant: str,
+    category_id: str,
+    document: dict[str, Any],
+    content_language: str | None = None,
+) -> tuple[Category, bool]:
+    """Replaces or creates the category; a changed `parentId` moves its whole subtree."""
+    clean_id(category_id)
+    if isinstance(document, dict) and document.get("id") not in (None, category_id):
+        raise field_error("id", "The id in the body differs from the id in the path.")
+    _lock_forest(tenant)
+    current = _locked(tenant, category_id)
+    values = category_values(document, content_language=content_language, current=current)
+    if current is None:
+        return _insert(tenant, category_id, values), True
+    check_version(
+        current=current.version, requested=requested_version(document), resource_id=category_id
+    )
+    return _update(current, values), False
+
+
+@transaction.atomic
+def category_patch(
+    *, tenant: str, category_id: str, patch: Any, content_language: str | None = None
+) -> Category:
+    """Applies a JSON Patch or merge patch; the result must be a valid category."""
+    _lock_forest(tenant)
+    current = _locked(tenant, category_id)
+    if current is None:
+        raise NotFound(
+            f"The category with id {category_id} has not been found.", resource_id=category_id
+        )
+    parent_id = current.parent.public_id if current.parent else None
+    document = apply_patch(category_document(current, parent_public_id=parent_id), patch)
+    unknown = set(document) - DOCUMENT_FIELDS
+    if unknown:
+        raise field_error(sorted(unknown)[0], f"Unknown category field: {sorted(unknown)[0]}.")
+    if document.get("id") != category_id:
+        raise field_error("id", "The id of a category cannot be changed.")
+    check_version(
+        current=current.version, requested=requested_version(document), resource_id=category_id
+    )
+    values = category_values(document, content_language=None, current=current)
+    return _update(current, values)
+
+
+@transaction.atomic
+def category_delete(*, tenant: str, category_id: str, with_subcategories: bool = False) -> bool:
+    """Deletes the category; with `with_subcategories`, its whole subtree. False if missing.
+
+    Without `with_subcategories`, a category that has subcategories is a 400 and stays.
+    Product assignments of every deleted category go with it.
+    """
+    _lock_forest(tenant)
+    category = _locked(tenant, category_id)
+    if category is None:
+        return False
+    subtree = Category.objects.filter(tenant_id=tenant, path__startswith=category.path)
+    if not with_subcategories and category.children.exists():
+        raise ValidationFailed(
+            f"The category {category_id} has subcategories; "
+            "delete it with withSubcategories=true to remove them too.",
+            resource_id=category_id,
+        )
+    subtree.delete()
+    return True
