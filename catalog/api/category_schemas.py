@@ -67,10 +67,21 @@ class CategoryNodeFields(serializers.Serializer):
     published = serializers.BooleanField()
 
 
-class CategoryResponseSerializer(CategoryNodeFields):
+class CategoryResponseSerializer(serializers.Serializer):
+    # Every member is optional: the `fields` parameter may project any of them away.
+    id = serializers.CharField(required=False)
+    parentId = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    localizedName = localized_field(required=False)
+    localizedDescription = localized_field(required=False)
+    localizedSlug = localized_field(required=False)
+    ecn = serializers.ListField(child=serializers.CharField(), required=False)
+    validity = CategoryValiditySerializer(required=False)
+    position = serializers.IntegerField(required=False)
+    published = serializers.BooleanField(required=False)
     mixins = serializers.DictField(required=False)
-    media = serializers.ListField(child=serializers.DictField())
-    metadata = MetadataSerializer()
+    media = serializers.ListField(child=serializers.DictField(), required=False)
+    metadata = MetadataSerializer(required=False)
 
 
 class CategoryTreeSerializer(CategoryNodeFields):

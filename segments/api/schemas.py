@@ -51,14 +51,15 @@ class SegmentCreateSerializer(SegmentWriteSerializer):
 
 
 class SegmentResponseSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    name = localized_field()
+    # Every member is optional: the `fields` parameter may project any of them away.
+    id = serializers.CharField(required=False)
+    name = localized_field(required=False)
     description = localized_field(required=False)
     validity = SegmentValiditySerializer(required=False)
-    status = serializers.ChoiceField(choices=["ACTIVE", "INACTIVE"])
-    siteCode = serializers.CharField()
+    status = serializers.ChoiceField(choices=["ACTIVE", "INACTIVE"], required=False)
+    siteCode = serializers.CharField(required=False)
     mixins = serializers.DictField(required=False)
-    metadata = MetadataSerializer()
+    metadata = MetadataSerializer(required=False)
 
 
 SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.STR, OpenApiParameter.PATH)

@@ -49,9 +49,10 @@ class BulkEntrySerializer(serializers.Serializer):
 
 
 class MetadataSerializer(serializers.Serializer):
-    version = serializers.IntegerField()
-    createdAt = serializers.DateTimeField()
-    modifiedAt = serializers.DateTimeField()
+    # Response members are optional: the `fields` parameter may project any of them away.
+    version = serializers.IntegerField(required=False)
+    createdAt = serializers.DateTimeField(required=False)
+    modifiedAt = serializers.DateTimeField(required=False)
     mixins = serializers.DictField(child=serializers.CharField(), required=False)
 
 
@@ -85,7 +86,12 @@ ERROR_RESPONSES = {
 }
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="Resource not found.")}
 CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="Already exists, or stale version.")}
-TOO_LARGE = {413: OpenApiResponse(ErrorSerializer, description="Request body too large.")}
+# What any operation that reads a body may answer about the body itself.
+BODY_ERRORS = {
+    413: OpenApiResponse(ErrorSerializer, description="Request body too large."),
+    415: OpenApiResponse(ErrorSerializer, description="Unsupported Content-Type."),
+}
+TOO_LARGE = BODY_ERRORS
 
 LIST_PARAMETERS = [
     OpenApiParameter("pageNumber", OpenApiTypes.INT, description="1-based page number."),
