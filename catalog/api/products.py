@@ -1,0 +1,112 @@
+"""HTTP endpoints of the Products resource."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments_project.api.bulk import bulk_elements, run_bulk
+from segments_project.api.documents import clean_id, invalid
+from segments_project.api.projection import parse_fields, project
+from segments_project.api.views import TenantAPIView
+from segments_project.tenancy import scopes
+
+from .. import selectors
+from ..documents.products import PRODUCT_QUERY_FIELDS, product_document
+from ..services import products as services
+from . import product_schemas as schemas
+
+READ = frozenset({scopes.PRODUCT_READ, scopes.PRODUCT_MANAGE})
+MANAGE = frozenset({scopes.PRODUCT_MANAGE})
+
+
+@schemas.product_collection
+class ProductCollectionView(TenantAPIView):
+    required_scopes = {"GET": READ, "POST": MANAGE}
+    operation_ids = {
+        "GET": "GET-product-list-products",
+        "POST": "POST-product-create-product",
+    }
+
+    def get(self, request: Request, tenant: str) -> Response:
+        languages = self.languages
+        return self.list_response(
+            selectors.products_of_tenant(tenant=tenant),
+            render=lambda product: product_document(product, languages),
+            fields=PRODUCT_QUERY_FIELDS,
+            q=request.query_params.get("q"),
+        )
+
+    def post(self, request: Request, tenant: str) -> Response:
+        product = services.product_create(
+            tenant=tenant, document=request.data, content_language=self.content_language
+        )
+        return self.created(product.public_id)
+
+
+@schemas.product_detail
+class ProductDetailView(TenantAPIView):
+    required_scopes = {"GET": READ, "PUT": MANAGE, "PATCH": MANAGE, "DELETE": MANAGE}
+    operation_ids = {
+        "GET": "GET-product-retrieve-product",
+        "PUT": "PUT-product-update-product",
+        "PATCH": "PATCH-product-update-product",
+        "DELETE": "DELETE-product-remove-product",
+    }
+
+    def get(self, request: Request, tenant: str, product_id: str) -> Response:
+        product = selectors.product_get(tenant=tenant, product_id=product_id)
+        document = product_document(product, self.languages)
+        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+
+    def put(self, request: Request, tenant: str, product_id: str) -> Response:
+        product, created = services.product_upsert(
+            tenant=tenant,
+            product_id=product_id,
+            document=request.data,
+            content_language=self.content_language,
+        )
+        return self.upserted(product.public_id, created)
+
+    def patch(self, request: Request, tenant: str, product_id: str) -> Response:
+        services.product_patch(
+            tenant=tenant,
+            product_id=product_id,
+            patch=request.data,
+            content_language=self.content_language,
+        )
+        return Response(status=204)
+
+    def delete(self, request: Request, tenant: str, product_id: str) -> Response:
+        services.product_delete(tenant=tenant, product_id=product_id)
+        return Response(status=204)
+
+
+@schemas.product_bulk
+class ProductBulkView(TenantAPIView):
+    required_scopes = {"PUT": MANAGE}
+    operation_ids = {"PUT": "PUT-product-upsert-products-bulk"}
+
+    def put(self, request: Request, tenant: str) -> Response:
+        language = self.content_language
+
+        def upsert(index: int, element: Any) -> tuple[int, str]:
+            if not isinstance(element, dict):
+                raise invalid("body", "A product must be a JSON object.")
+            if element.get("id") is None:
+                product = services.product_create(
+                    tenant=tenant, document=element, content_language=language
+                )
+                return 201, product.public_id
+            product, created = services.product_upsert(
+                tenant=tenant,
+                product_id=clean_id(element["id"]),
+                document=element,
+                content_language=language,
+            )
+            return (201 if created else 204), product.public_id
+
+        entries = run_bulk(bulk_elements(request.data), upsert)
+        return Response([entry.as_dict() for entry in entries], status=207)
