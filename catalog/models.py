@@ -18,7 +18,7 @@ class Product(TenantOwnedDocument):
     published = models.BooleanField(default=True)
 
     class Meta:
-        ordering = ["tenant", "public_id"]
+        ordering = ["tenant_id", "public_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "public_id"], name="product_unique_id"),
         ]
@@ -54,7 +54,7 @@ class Category(TenantOwnedDocument):
     objects = CategoryQuerySet.as_manager()
 
     class Meta:
-        ordering = ["tenant", "path"]
+        ordering = ["tenant_id", "path"]
         verbose_name_plural = "categories"
         constraints = [
             models.UniqueConstraint(fields=["tenant", "public_id"], name="category_unique_id"),
@@ -96,7 +96,7 @@ class CategoryAssignment(models.Model):
     modified_at = models.DateTimeField()
 
     class Meta:
-        ordering = ["tenant", "category", "product"]
+        ordering = ["tenant_id", "category", "product"]
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "public_id"], name="category_assignment_unique_id"

@@ -28,7 +28,7 @@ class Segment(TenantOwnedDocument):
     objects = SegmentQuerySet.as_manager()
 
     class Meta:
-        ordering = ["tenant", "public_id"]
+        ordering = ["tenant_id", "public_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "public_id"], name="segment_unique_id"),
             models.CheckConstraint(

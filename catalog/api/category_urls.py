@@ -4,10 +4,7 @@ from django.urls import path
 
 from . import categories as views
 
-try:
-    from .assignment_urls import urlpatterns as assignment_urlpatterns
-except ImportError:  # the assignments API is being added alongside
-    assignment_urlpatterns = []
+from .assignment_urls import urlpatterns as assignment_urlpatterns
 
 urlpatterns = [
     path("categories", views.CategoryCollectionView.as_view(), name="categories"),

@@ -77,7 +77,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "verbose_name_plural": "categories",
-                "ordering": ["tenant", "path"],
+                "ordering": ["tenant_id", "path"],
             },
         ),
         migrations.CreateModel(
@@ -116,7 +116,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "ordering": ["tenant", "public_id"],
+                "ordering": ["tenant_id", "public_id"],
             },
         ),
         migrations.CreateModel(
@@ -157,7 +157,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "ordering": ["tenant", "category", "product"],
+                "ordering": ["tenant_id", "category", "product"],
             },
         ),
         migrations.AddIndex(

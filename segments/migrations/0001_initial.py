@@ -61,7 +61,7 @@ class Migration(migrations.Migration):
                 ),
             ],
             options={
-                "ordering": ["tenant", "public_id"],
+                "ordering": ["tenant_id", "public_id"],
                 "indexes": [
                     models.Index(
                         fields=["tenant", "site_code", "status"], name="segment_site_status"

@@ -16,6 +16,12 @@ class ScopedAutoSchema(AutoSchema):
         operation_ids = getattr(self.view, "operation_ids", {})
         return operation_ids.get(self.method.upper()) or super().get_operation_id()
 
+    def get_description(self) -> str:
+        # Only a view's own docstring describes it, never the shared base class's.
+        if not vars(type(self.view)).get("__doc__"):
+            return ""
+        return super().get_description()
+
     def get_auth(self) -> list[dict[str, list[str]]]:
         scopes = getattr(self.view, "required_scopes", {}).get(self.method.upper())
         if scopes is None:

@@ -1,0 +1,205 @@
+"""HTTP endpoints of products in categories (the vendor's "Category Assignment Resources"
+and "Assignment Resources" tags)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments_project.api.bulk import bulk_elements
+from segments_project.api.pagination import page_request, paginate, wants_total_count
+from segments_project.api.projection import parse_fields, project
+from segments_project.api.query import compile_sort
+from segments_project.api.views import TenantAPIView
+from segments_project.tenancy import scopes
+
+from .. import selectors, selectors_assignments
+from ..documents.assignments import (
+    ASSIGNMENT_SORT_FIELDS,
+    AssignmentOutcome,
+    assigned_category_document,
+    assignment_document,
+    clean_assignment_type,
+    product_id_filter,
+)
+from ..documents.categories import CATEGORY_QUERY_FIELDS
+from ..services import assignments as services
+from . import assignment_schemas as schemas
+
+READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_MANAGE})
+MANAGE = frozenset({scopes.CATEGORY_MANAGE})
+
+
+def _multi_status(outcomes: list[AssignmentOutcome]) -> Response:
+    return Response([outcome.as_entry(index) for index, outcome in enumerate(outcomes)], status=207)
+
+
+class AssignmentTypeMixin:
+    def check_assignment_type(self: Any) -> None:
+        """`assignmentType` may only name PRODUCT (the default)."""
+        value = self.request.query_params.get("assignmentType")
+        if value:
+            clean_assignment_type(value, "assignmentType")
+
+
+@schemas.assignment_collection
+class CategoryAssignmentCollectionView(AssignmentTypeMixin, TenantAPIView):
+    """The products of a category: list them, assign one, or remove them all."""
+
+    required_scopes = {"GET": READ, "POST": MANAGE, "DELETE": MANAGE}
+    operation_ids = {
+        "GET": "GET-category-tree-retrieve-category-assignments",
+        "POST": "POST-category-tree-assign-resource",
+        "DELETE": "DELETE-category-tree-remove-all-category-assignments",
+    }
+
+    def get(self, request: Request, tenant: str, category_id: str) -> Response:
+        self.check_assignment_type()
+        category = selectors.category_get(tenant=tenant, category_id=category_id)
+        queryset = selectors_assignments.category_assignments(
+            tenant=tenant,
+            category=category,
+            with_subcategories=self.query_param_bool("withSubcategories"),
+            show_unpublished=self.query_param_bool("showUnpublished"),
+            hide_unpublished_products=self.query_param_bool("hideUnpublishedProducts"),
+            product_ids=product_id_filter(request.query_params.getlist("ref.id")),
+        )
+        languages = self.languages
+        return self.list_response(
+            queryset,
+            render=lambda assignment: assignment_document(assignment, languages),
+            fields=ASSIGNMENT_SORT_FIELDS,
+        )
+
+    def post(self, request: Request, tenant: str, category_id: str) -> Response:
+        assignment = services.category_assignment_create(
+            tenant=tenant, category_id=category_id, document=request.data
+        )
+        return self.created(assignment.public_id)
+
+    def delete(self, request: Request, tenant: str, category_id: str) -> Response:
+        self.check_assignment_type()
+        services.category_assignments_delete_all(tenant=tenant, category_id=category_id)
+        return Response(status=204)
+
+
+@schemas.assignment_bulk
+class CategoryAssignmentBulkView(TenantAPIView):
+    """Assigns many products to a category at once (207, one entry per element)."""
+
+    required_scopes = {"POST": MANAGE}
+    operation_ids = {"POST": "POST-category-tree-assign-category-resources"}
+
+    def post(self, request: Request, tenant: str, category_id: str) -> Response:
+        outcomes = services.category_assignments_create_bulk(
+            tenant=tenant, category_id=category_id, documents=bulk_elements(request.data)
+        )
+        return _multi_status(outcomes)
+
+
+@schemas.assignment_reference_bulk
+class CategoryAssignmentReferenceBulkView(TenantAPIView):
+    """Puts many products in a category unless they are there (207, one entry per element)."""
+
+    required_scopes = {"PUT": MANAGE}
+    operation_ids = {"PUT": "PUT-category-tree-update-category-assignments"}
+
+    def put(self, request: Request, tenant: str, category_id: str) -> Response:
+        outcomes = services.category_assignments_upsert_bulk(
+            tenant=tenant, category_id=category_id, documents=bulk_elements(request.data)
+        )
+        return _multi_status(outcomes)
+
+
+@schemas.assignment_reference
+class CategoryAssignmentReferenceView(TenantAPIView):
+    """One product in one category, addressed by the product id."""
+
+    required_scopes = {"PUT": MANAGE, "DELETE": MANAGE}
+    operation_ids = {
+        "PUT": "PUT-category-tree-assign-resource",
+        "DELETE": "DELETE-category-tree-remove-category-assignment-by-reference-id",
+    }
+
+    def put(self, request: Request, tenant: str, category_id: str, reference_id: str) -> Response:
+        assignment_id, created = services.category_assignment_upsert(
+            tenant=tenant, category_id=category_id, product_id=reference_id
+        )
+        return self.upserted(assignment_id, created)
+
+    def delete(
+        self, request: Request, tenant: str, category_id: str, reference_id: str
+    ) -> Response:
+        services.category_assignment_delete_by_product(
+            tenant=tenant, category_id=category_id, product_id=reference_id
+        )
+        return Response(status=204)
+
+
+@schemas.assignment_detail
+class CategoryAssignmentDetailView(TenantAPIView):
+    """One assignment of a category, addressed by the assignment id."""
+
+    required_scopes = {"DELETE": MANAGE}
+    operation_ids = {"DELETE": "DELETE-category-tree-remove-category-assignment"}
+
+    def delete(
+        self, request: Request, tenant: str, category_id: str, assignment_id: str
+    ) -> Response:
+        services.category_assignment_delete(
+            tenant=tenant, category_id=category_id, assignment_id=assignment_id
+        )
+        return Response(status=204)
+
+
+@schemas.product_categories
+class ProductCategoriesView(TenantAPIView):
+    """The categories a product is in, across the tenant's forest."""
+
+    required_scopes = {"GET": READ, "DELETE": MANAGE}
+    operation_ids = {
+        "GET": "GET-category-tree-list-categories-by-reference-id",
+        "DELETE": "DELETE-category-tree-remove-all-assignments",
+    }
+
+    def get(self, request: Request, tenant: str, reference_id: str) -> Response:
+        expand = self.query_param_bool("expandSupercategoriesIds")
+        queryset = selectors_assignments.categories_of_product(
+            tenant=tenant,
+            product_id=reference_id,
+            show_unpublished=self.query_param_bool("showUnpublished"),
+        )
+        # As TenantAPIView.list_response, but the ancestors of the whole page are fetched in
+        # one query before rendering, so the answer costs the same queries at any page size.
+        params = request.query_params
+        ordering = [*compile_sort(params.get("sort"), CATEGORY_QUERY_FIELDS), F("pk").asc()]
+        page = page_request(params)
+        projection = parse_fields(params.get("fields"))
+        categories = paginate(queryset.order_by(*ordering), page)
+        ancestors = (
+            selectors_assignments.supercategory_ids(tenant=tenant, categories=categories)
+            if expand
+            else {}
+        )
+        languages = self.languages
+        response = Response(
+            [
+                project(
+                    assigned_category_document(
+                        category, languages, supercategory_ids=ancestors.get(category.pk)
+                    ),
+                    projection,
+                )
+                for category in categories
+            ]
+        )
+        if wants_total_count(request.headers):
+            response["X-Total-Count"] = str(queryset.count())
+        return response
+
+    def delete(self, request: Request, tenant: str, reference_id: str) -> Response:
+        services.product_assignments_delete(tenant=tenant, product_id=reference_id)
+        return Response(status=204)

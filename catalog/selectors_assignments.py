@@ -1,0 +1,101 @@
+"""Reads of products in categories, always scoped to one tenant."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.lookups import StartsWith
+
+from .models import Category, CategoryAssignment
+
+
+def _hidden_by_unpublished(*, tenant: str, path: str) -> Exists:
+    """True for rows whose category (at `path`, an outer reference) is unpublished or lies
+    under an unpublished ancestor: some unpublished category's path is a prefix of it."""
+    return Exists(
+        Category.objects.for_tenant(tenant)
+        .filter(published=False)
+        .filter(StartsWith(OuterRef(path), F("path")))
+    )
+
+
+def category_assignments(
+    *,
+    tenant: str,
+    category: Category,
+    with_subcategories: bool = False,
+    show_unpublished: bool = False,
+    hide_unpublished_products: bool = False,
+    product_ids: Iterable[str] | None = None,
+) -> QuerySet[CategoryAssignment]:
+    """Assignments of the category (and with `with_subcategories`, of all its descendants).
+
+    Without `show_unpublished`, assignments in a category that is unpublished or has an
+    unpublished ancestor are left out; `hide_unpublished_products` leaves out unpublished
+    products; `product_ids` keeps only those products. Category and product come joined,
+    so rendering a page costs no further query; the result is a queryset, for further
+    filters, sorting and paging.
+    """
+    assignments = CategoryAssignment.objects.filter(tenant_id=tenant).select_related(
+        "category", "product"
+    )
+    if with_subcategories:
+        assignments = assignments.filter(
+            category__tenant_id=tenant, category__path__startswith=category.path
+        )
+    else:
+        assignments = assignments.filter(category=category)
+    if not show_unpublished:
+        assignments = assignments.filter(
+            ~_hidden_by_unpublished(tenant=tenant, path="category__path")
+        )
+    if hide_unpublished_products:
+        assignments = assignments.filter(product__published=True)
+    if product_ids is not None:
+        assignments = assignments.filter(product__public_id__in=list(product_ids))
+    return assignments
+
+
+def categories_of_product(
+    *, tenant: str, product_id: str, show_unpublished: bool = False
+) -> QuerySet[Category]:
+    """The categories the product is assigned to, each with its parent joined.
+
+    Without `show_unpublished`, categories that are unpublished or lie under an
+    unpublished ancestor are left out. An unknown product is simply in no category.
+    """
+    categories = (
+        Category.objects.for_tenant(tenant)
+        .filter(
+            pk__in=CategoryAssignment.objects.filter(
+                tenant_id=tenant, product__public_id=product_id
+            ).values("category_id")
+        )
+        .select_related("parent")
+    )
+    if not show_unpublished:
+        categories = categories.filter(~_hidden_by_unpublished(tenant=tenant, path="path"))
+    return categories
+
+
+def supercategory_ids(*, tenant: str, categories: Iterable[Category]) -> dict[int, list[str]]:
+    """For each category (by surrogate id), the public ids of its ancestors, root first.
+
+    Ancestors are read from the materialized paths and fetched in one query, whatever
+    the number of categories.
+    """
+    categories = list(categories)
+    wanted = {pk for category in categories for pk in category.ancestor_pks}
+    public_ids = dict(
+        Category.objects.for_tenant(tenant)
+        .filter(pk__in=wanted)
+        .order_by()
+        .values_list("pk", "public_id")
+        if wanted
+        else ()
+    )
+    return {
+        category.pk: [public_ids[pk] for pk in category.ancestor_pks if pk in public_ids]
+        for category in categories
+    }
