@@ -127,7 +127,7 @@ def category_search(view):
         summary="Searching for categories",
         parameters=[SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         request=SearchSerializer,
-        responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
     return view
 

@@ -100,7 +100,7 @@ def segment_search(view):
         summary="Searching with parameters for customer segments",
         parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
         request=SearchSerializer,
-        responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES},
+        responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
     return view
 
