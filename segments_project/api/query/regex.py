@@ -1,0 +1,290 @@
+"""The portable regex subset accepted by `field:~pattern`.
+
+PostgreSQL evaluates patterns as POSIX AREs, SQLite through Django's Python `re.search`
+callback. Only constructs that mean the same in both, and cannot make either engine fail
+or blow up, are accepted:
+
+- literal characters other than the metacharacters `. [ ] ( ) { } * + ? | ^ $ \\`;
+- `\\` followed by an ASCII punctuation character or a space, meaning that character
+  literally (`\\.`, `\\(`, `\\\\`, `\\ `, ...). Letter and digit escapes (`\\d`, `\\w`,
+  `\\b`, `\\Z`, backreferences `\\1`, ...) are refused: the engines define them differently;
+- `.` (any character, newlines included), `^` (start of text), `$` (end of text);
+- bracket expressions `[abc]`, `[^abc]`, ranges `[a-z]` (by code point), escaped
+  punctuation inside them; `-` is literal only first or last; `[`, `]` and doubled
+  `&&`, `~~`, `||` must be escaped (POSIX classes such as `[[:alpha:]]` are refused);
+- groups `(...)` and `(?:...)`, alternation `a|b` with non-empty branches;
+- quantifiers `*`, `+`, `?`, `{m}`, `{m,}`, `{m,n}` (m <= n <= 255), optionally lazy
+  with a trailing `?`; a quantifier must follow a character, class or group, and a
+  quantified group may contain no quantifier, alternation or anchor (no nested
+  repetition, which is what makes backtracking engines exponential).
+
+Refused as well: lookaround `(?=`, `(?!`, `(?<=`, named groups `(?P<`, `(?<`, inline flags
+`(?i)`, PostgreSQL directors `***`, patterns over 200 characters, more than 10 levels of
+groups and patterns whose expansion of counted repetition exceeds 2000 atoms. Matching is
+case-sensitive and unanchored (a match anywhere in the text), as with `re.search` and `~`.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+
+from segments_project.errors import ValidationFailed, field_error
+
+MAX_PATTERN_LENGTH = 200
+MAX_GROUP_DEPTH = 10
+MAX_REPEAT = 255
+MAX_EXPANDED_SIZE = 2000
+
+_META = frozenset(".[](){}*+?|^$\\")
+_ESCAPABLE = frozenset(string.punctuation + " ")
+
+
+@dataclass(frozen=True)
+class PortablePattern:
+    """A validated pattern, spelled for each engine so both give the same matches."""
+
+    postgresql: str
+    python: str
+
+    def for_vendor(self, vendor: str) -> str:
+        return self.postgresql if vendor == "postgresql" else self.python
+
+
+def check_pattern(pattern: str, pos: int, *, param: str = "q") -> PortablePattern:
+    """Validate `pattern` (written at 1-based position `pos`) against the portable subset.
+
+    Raises ValidationFailed, and nothing else, when the pattern is outside the subset.
+    """
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise _error(f"regex is longer than {MAX_PATTERN_LENGTH} characters", pos, param)
+    checker = _Checker(pattern, pos, param)
+    python = checker.run()
+    try:
+        re.compile(python)
+    except (re.error, RecursionError, OverflowError, ValueError) as exc:
+        raise _error(f"regex is not valid ({exc})", pos, param) from None
+    return PortablePattern(postgresql=pattern, python=python)
+
+
+def _error(message: str, pos: int, param: str) -> ValidationFailed:
+    return field_error(param, f"Invalid {param} at position {pos}: {message}.")
+
+
+@dataclass
+class _Piece:
+    """What a parsed (sub)expression contains, for the repetition rules."""
+
+    size: int = 0
+    quantified: bool = False
+    alternation: bool = False
+    anchor: bool = False
+
+    def join(self, other: _Piece) -> _Piece:
+        return _Piece(
+            self.size + other.size,
+            self.quantified or other.quantified,
+            self.alternation or other.alternation,
+            self.anchor or other.anchor,
+        )
+
+
+class _Checker:
+    def __init__(self, pattern: str, pos: int, param: str) -> None:
+        self.pattern = pattern
+        self.base = pos
+        self.param = param
+        self.index = 0
+        self.out: list[str] = ["(?s)"]
+
+    def fail(self, message: str, index: int | None = None) -> ValidationFailed:
+        at = self.index if index is None else index
+        return _error(message, self.base + at, self.param)
+
+    def peek(self) -> str:
+        return self.pattern[self.index : self.index + 1]
+
+    def run(self) -> str:
+        piece = self.alternation(depth=0)
+        if self.index < len(self.pattern):
+            raise self.fail("unbalanced ')' in regex")
+        if piece.size > MAX_EXPANDED_SIZE:
+            raise self.fail("regex repeats too much", 0)
+        return "".join(self.out)
+
+    def alternation(self, depth: int) -> _Piece:
+        piece = self.sequence(depth)
+        while self.peek() == "|":
+            self.out.append("|")
+            self.index += 1
+            piece = piece.join(self.sequence(depth))
+            piece.alternation = True
+        return piece
+
+    def sequence(self, depth: int) -> _Piece:
+        start = self.index
+        piece = _Piece()
+        while self.index < len(self.pattern) and self.peek() not in "|)":
+            piece = piece.join(self.item(depth))
+        if self.index == start:
+            raise self.fail("empty alternative or group in regex")
+        return piece
+
+    def item(self, depth: int) -> _Piece:
+        char = self.peek()
+        if char in "^$":
+            self.out.append("^" if char == "^" else r"\Z")
+            self.index += 1
+            if self.peek() and self.peek() in "*+?{":
+                raise self.fail(f"nothing to repeat before '{self.peek()}'")
+            return _Piece(anchor=True)
+        atom = self.atom(depth)
+        return self.quantifier(atom)
+
+    def atom(self, depth: int) -> _Piece:
+        char = self.peek()
+        if char == "(":
+            return self.group(depth)
+        if char == "[":
+            self.bracket()
+            return _Piece(size=1)
+        if char == "\\":
+            self.out.append(self.escape())
+            return _Piece(size=1)
+        if char in "*+?{":
+            raise self.fail(f"nothing to repeat before '{char}'")
+        if char in "]}":
+            raise self.fail(f"'{char}' must be escaped as '\\{char}'")
+        self.index += 1
+        self.out.append(char)
+        return _Piece(size=1)
+
+    def group(self, depth: int) -> _Piece:
+        open_index = self.index
+        if depth >= MAX_GROUP_DEPTH:
+            raise self.fail(f"regex nests groups deeper than {MAX_GROUP_DEPTH}")
+        self.index += 1
+        if self.peek() == "?":
+            if self.pattern.startswith("?:", self.index):
+                self.index += 2
+                self.out.append("(?:")
+            else:
+                raise self.fail(
+                    "only '(?:' is supported after '(' (no lookaround, named groups or flags)"
+                )
+        else:
+            self.out.append("(")
+        inner = self.alternation(depth + 1)
+        if self.peek() != ")":
+            raise self.fail("group is not closed", open_index)
+        self.index += 1
+        self.out.append(")")
+        return inner
+
+    def escape(self) -> str:
+        escaped = self.pattern[self.index + 1 : self.index + 2]
+        if not escaped:
+            raise self.fail("regex ends with a lone backslash")
+        if escaped not in _ESCAPABLE:
+            raise self.fail(
+                f"escape '\\{escaped}' is not supported (only punctuation and space may be escaped)"
+            )
+        self.index += 2
+        return "\\" + escaped
+
+    def bracket(self) -> None:
+        open_index = self.index
+        self.index += 1
+        parts = ["["]
+        if self.peek() == "^":
+            parts.append("^")
+            self.index += 1
+        first = True
+        previous_was_char = False
+        while True:
+            char = self.peek()
+            if not char:
+                raise self.fail("bracket expression is not closed", open_index)
+            if char == "]":
+                if first:
+                    raise self.fail("empty bracket expression (escape a literal ']' as '\\]')")
+                self.index += 1
+                break
+            if char == "[":
+                raise self.fail("'[' inside a bracket expression must be escaped as '\\['")
+            if char == "-" and not first and self.pattern[self.index + 1 : self.index + 2] != "]":
+                if not previous_was_char:
+                    raise self.fail("'-' must be escaped or placed first or last in brackets")
+                self.index += 1
+                high_index = self.index
+                if self.peek() == "-":
+                    raise self.fail("a range may not end with an unescaped '-'")
+                high = self.bracket_char()
+                low = parts[-1][-1]
+                if ord(high[-1]) < ord(low):
+                    raise self.fail("range in brackets goes backwards", high_index)
+                parts.append("-" + high)
+                previous_was_char = False
+            else:
+                parts.append(self.bracket_char())
+                previous_was_char = True
+            first = False
+        parts.append("]")
+        self.out.append("".join(parts))
+
+    def bracket_char(self) -> str:
+        char = self.peek()
+        if not char:
+            raise self.fail("bracket expression is not closed")
+        if char == "\\":
+            return self.escape()
+        if char in "[]":
+            raise self.fail(f"'{char}' inside a bracket expression must be escaped")
+        if char in "&~|" and self.pattern.startswith(char * 2, self.index):
+            # Python reserves doubled set operators for future set syntax.
+            raise self.fail(f"'{char * 2}' inside a bracket expression must be escaped")
+        self.index += 1
+        return char
+
+    def quantifier(self, atom: _Piece) -> _Piece:
+        char = self.peek()
+        if not char or char not in "*+?{":
+            return atom
+        if atom.quantified or atom.alternation or atom.anchor:
+            raise self.fail("a repeated group may not contain repetition, alternation or anchors")
+        start = self.index
+        if char == "{":
+            low, high = self.bound()
+        else:
+            self.index += 1
+            low, high = (1, None) if char == "+" else (0, 1 if char == "?" else None)
+        if self.peek() == "?":
+            self.index += 1
+        if self.peek() and self.peek() in "*+{":
+            raise self.fail(f"nothing to repeat before '{self.peek()}'")
+        if self.peek() == "?":
+            raise self.fail("'?' may follow a quantifier only once")
+        self.out.append(self.pattern[start : self.index])
+        copies = max(low, high or 0, 1)
+        return _Piece(size=atom.size * copies, quantified=True)
+
+    def bound(self) -> tuple[int, int | None]:
+        open_index = self.index
+        close = self.pattern.find("}", open_index)
+        body = self.pattern[open_index + 1 : close] if close != -1 else ""
+        low_text, comma, high_text = body.partition(",")
+        if close == -1 or not _is_count(low_text) or (high_text and not _is_count(high_text)):
+            raise self.fail("'{' must start a bound like {2}, {2,} or {2,5}", open_index)
+        low = int(low_text)
+        high = int(high_text) if high_text else (None if comma else low)
+        if low > MAX_REPEAT or (high is not None and high > MAX_REPEAT):
+            raise self.fail(f"repetition counts may not exceed {MAX_REPEAT}", open_index)
+        if high is not None and high < low:
+            raise self.fail("repetition bound {m,n} needs m <= n", open_index)
+        self.index = close + 1
+        return low, high
+
+
+def _is_count(text: str) -> bool:
+    return 0 < len(text) <= 3 and text.isascii() and text.isdigit()
