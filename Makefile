@@ -1,0 +1,68 @@
+# Customer Segment Service: `make run` starts a demo server, `make test` runs every check.
+# Works from a fresh clone: the first target that needs Python creates .venv.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_WORKERS ?= 2
+
+# The settings read DATABASE_URL (PostgreSQL when set, the embedded SQLite db.sqlite3
+# otherwise). An empty value would not fall back to SQLite, so it is dropped.
+ifeq ($(strip $(DATABASE_URL)),)
+unexport DATABASE_URL
+DATABASE := SQLite
+else
+DATABASE := the DATABASE_URL database
+endif
+
+.PHONY: help venv install run test lint clean
+
+help:
+	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make test   install, pytest (fast suite on $(PYTEST_WORKERS) workers, then slow), ruff"
+	@echo "make lint   ruff check ."
+	@echo "make venv   create .venv and install the project with its test extras"
+	@echo "make clean  remove .venv, the SQLite database and caches"
+
+venv install: $(STAMP)
+
+# Re-installs only when pyproject.toml changes (or the venv is gone).
+$(STAMP): pyproject.toml
+	@echo "== Installing into $(VENV) =="
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	@echo "== Migrating ($(DATABASE)) =="
+	DEBUG=true $(BIN)/python manage.py migrate --noinput
+	@echo "== Loading demo data =="
+	DEBUG=true $(BIN)/python manage.py load_demo --host $(HOST) --port $(PORT)
+	@echo "== Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops) =="
+	DEBUG=true exec $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	@echo "== pytest: fast suite on $(DATABASE), $(PYTEST_WORKERS) workers =="
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not slow"
+	@echo "== pytest: slow suite on $(DATABASE) =="
+	@status=0; $(BIN)/pytest -q -m slow || status=$$?; \
+	if [ "$$status" -eq 5 ]; then echo "(no slow tests collected: nothing to run)"; \
+	elif [ "$$status" -ne 0 ]; then exit "$$status"; fi
+	@echo "== ruff =="
+	$(BIN)/ruff check .
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles build *.egg-info
+	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
