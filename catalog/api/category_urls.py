@@ -3,7 +3,6 @@
 from django.urls import path
 
 from . import categories as views
-
 from .assignment_urls import urlpatterns as assignment_urlpatterns
 
 urlpatterns = [
