@@ -111,8 +111,9 @@ def segment_document(
         "status": segment.status,
         "siteCode": segment.site_code,
     }
-    if segment.description:
-        document["description"] = localize(segment.description, languages)
+    description = localize(segment.description, languages)
+    if description:
+        document["description"] = description
     if segment.valid_from or segment.valid_to:
         document["validity"] = {
             key: format_datetime(value)

@@ -153,10 +153,13 @@ def category_node(
         node["parentId"] = parent_public_id
     if category.code is not None:
         node["code"] = category.code
-    if category.description:
-        node["localizedDescription"] = localize(category.description, languages)
-    if category.slug:
-        node["localizedSlug"] = localize(category.slug, languages)
+    for member, value in (
+        ("localizedDescription", category.description),
+        ("localizedSlug", category.slug),
+    ):
+        localized = localize(value, languages)
+        if localized:
+            node[member] = localized
     if category.ecn:
         node["ecn"] = list(category.ecn)
     node["validity"] = _validity(category)

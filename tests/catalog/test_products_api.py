@@ -11,6 +11,7 @@ from django.db import connection, connections
 
 from catalog.models import Category, CategoryAssignment, Product
 from catalog.services import products as product_services
+from segments_project import versioned
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
 from segments_project.tenancy.services import tenant_get_or_create
@@ -366,14 +367,14 @@ def test_put_with_a_non_positive_version_is_a_400(manager):
 def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(monkeypatch):
     tenant_get_or_create(name=TENANT)
     product_services.product_create(tenant=TENANT, document={"id": "p", "name": {"en": "P"}})
-    original = product_services.check_version
+    original = versioned.check_version
 
     def check_after_a_pause(**kwargs):
         # Without the row lock every writer would read version 1 before any of them writes.
         time.sleep(0.05)
         return original(**kwargs)
 
-    monkeypatch.setattr(product_services, "check_version", check_after_a_pause)
+    monkeypatch.setattr(versioned, "check_version", check_after_a_pause)
     writers = 6
     barrier = threading.Barrier(writers)
     outcomes: list[object] = [None] * writers

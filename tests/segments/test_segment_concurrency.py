@@ -10,6 +10,7 @@ from django.db import connection, connections
 
 from segments import services
 from segments.models import Segment
+from segments_project import versioned
 from segments_project.errors import VersionConflict
 from segments_project.tenancy.services import tenant_get_or_create
 
@@ -48,13 +49,13 @@ def _run_concurrently(work) -> list[object]:
 def slow_version_check(monkeypatch):
     """Widens the gap between reading a segment and writing it, so that a missing row lock
     would let every writer read version 1 before any of them writes."""
-    original = services.check_version
+    original = versioned.check_version
 
     def check_after_a_pause(**kwargs):
         time.sleep(0.05)
         return original(**kwargs)
 
-    monkeypatch.setattr(services, "check_version", check_after_a_pause)
+    monkeypatch.setattr(versioned, "check_version", check_after_a_pause)
 
 
 def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(slow_version_check):

@@ -165,6 +165,7 @@ def test_accept_language_picks_the_best_matching_language(manager):
         "en": "Golden Segment"
     }
     assert manager.get(url, headers={"Accept-Language": "*"}).json()["name"] == GOLDEN["name"]
+    assert "description" not in manager.get(url, headers={"Accept-Language": "de"}).json()
     assert manager.get(url).json()["name"] == GOLDEN["name"]
 
 

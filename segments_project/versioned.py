@@ -1,0 +1,157 @@
+"""Writes shared by every versioned, tenant-owned document (segments, products, customers...).
+
+A resource describes itself once with a `DocumentKind`; create, upsert and patch then follow
+the same rules everywhere: row locks, `metadata.version` checks (409, nothing changed),
+writes of the changed fields only, and a version that grows only when something changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from segments_project.api.documents import check_version, clean_id, generate_id, requested_version
+from segments_project.api.localization import localized_input
+from segments_project.api.patch import apply_patch
+from segments_project.errors import AlreadyExists, NotFound, field_error
+
+# (document, content_language=..., current=...) -> model field values, or a ValidationFailed.
+ValuesFunction = Callable[..., dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class DocumentKind:
+    """How one resource maps between its API document and its model."""
+
+    model: type[models.Model]
+    label: str
+    values: ValuesFunction
+    render: Callable[[Any], dict[str, Any]]
+    document_fields: frozenset[str]
+    # Document member -> model field, for the localized members.
+    localized_fields: tuple[tuple[str, str], ...] = ()
+
+    def not_found(self, public_id: str) -> NotFound:
+        return NotFound(
+            f"The {self.label} with id {public_id} has not been found.", resource_id=public_id
+        )
+
+
+def locked(kind: DocumentKind, tenant: str, public_id: str) -> Any | None:
+    return (
+        kind.model.objects.select_for_update().filter(tenant_id=tenant, public_id=public_id).first()
+    )
+
+
+def insert(kind: DocumentKind, tenant: str, public_id: str, values: dict[str, Any]) -> Any:
+    now = timezone.now()
+    obj = kind.model(
+        tenant_id=tenant, public_id=public_id, version=1, created_at=now, modified_at=now, **values
+    )
+    try:
+        with transaction.atomic():
+            obj.save(force_insert=True)
+    except IntegrityError as exc:
+        raise AlreadyExists(
+            f"A {kind.label} with id {public_id} already exists.", resource_id=public_id
+        ) from exc
+    return obj
+
+
+def update_changed(obj: Any, values: dict[str, Any]) -> Any:
+    """Writes only the changed fields; a write that changes nothing keeps the version."""
+    changed = [field for field, value in values.items() if getattr(obj, field) != value]
+    if not changed:
+        return obj
+    for field in changed:
+        setattr(obj, field, values[field])
+    obj.version += 1
+    obj.modified_at = timezone.now()
+    obj.save(update_fields=[*changed, "version", "modified_at"])
+    return obj
+
+
+def document_create(
+    kind: DocumentKind, *, tenant: str, document: Any, content_language: str | None
+) -> Any:
+    """Creates with the document's id or a generated one; 409 if the id is taken."""
+    values = kind.values(document, content_language=content_language)
+    public_id = clean_id(document["id"]) if document.get("id") is not None else generate_id()
+    return insert(kind, tenant, public_id, values)
+
+
+def document_upsert(
+    kind: DocumentKind,
+    *,
+    tenant: str,
+    public_id: str,
+    document: Any,
+    content_language: str | None,
+) -> tuple[Any, bool]:
+    """Replaces or creates; returns the row and whether it was created.
+
+    The row is locked while its version is compared and written, so two writers holding
+    the same version cannot both succeed. Must run inside a transaction.
+    """
+    clean_id(public_id)
+    if isinstance(document, dict) and document.get("id") not in (None, public_id):
+        raise field_error("id", "The id in the body differs from the id in the path.")
+    current = locked(kind, tenant, public_id)
+    values = kind.values(document, content_language=content_language, current=current)
+    if current is None:
+        try:
+            return insert(kind, tenant, public_id, values), True
+        except AlreadyExists:
+            # Another writer created it since our read; update what they created.
+            current = locked(kind, tenant, public_id)
+            if current is None:
+                raise
+    check_version(
+        current=current.version, requested=requested_version(document), resource_id=public_id
+    )
+    return update_changed(current, values), False
+
+
+def patched_document(
+    kind: DocumentKind, current: Any, patch: Any, *, content_language: str | None
+) -> dict[str, Any]:
+    """The stored document after the patch, checked for unknown members, id and version.
+
+    A localized member the patch set to a plain string is read in `content_language`
+    and merged into the stored translations; maps are taken as they are.
+    """
+    document = apply_patch(kind.render(current), patch)
+    unknown = sorted(set(document) - kind.document_fields)
+    if unknown:
+        raise field_error(unknown[0], f"Unknown {kind.label} field: {unknown[0]}.")
+    if document.get("id") != current.public_id:
+        raise field_error("id", f"The id of a {kind.label} cannot be changed.")
+    check_version(
+        current=current.version,
+        requested=requested_version(document),
+        resource_id=current.public_id,
+    )
+    for member, field in kind.localized_fields:
+        if content_language is not None and isinstance(document.get(member), str):
+            document[member] = localized_input(
+                member,
+                document[member],
+                content_language=content_language,
+                current=getattr(current, field),
+            )
+    return document
+
+
+def document_patch(
+    kind: DocumentKind, *, tenant: str, public_id: str, patch: Any, content_language: str | None
+) -> Any:
+    """Applies a JSON Patch or merge patch; the result must be valid. Must run in a transaction."""
+    current = locked(kind, tenant, public_id)
+    if current is None:
+        raise kind.not_found(public_id)
+    document = patched_document(kind, current, patch, content_language=content_language)
+    return update_changed(current, kind.values(document, content_language=None, current=current))
