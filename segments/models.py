@@ -1,4 +1,4 @@
-"""Customer segments."""
+"""Customer segments, the customer directory they draw on, and their assignments."""
 
 from __future__ import annotations
 
@@ -44,3 +44,166 @@ class Segment(TenantOwnedDocument):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.public_id}"
+
+
+class LegalEntity(TenantOwnedDocument):
+    """A company that B2B customers act for."""
+
+    name = models.CharField(max_length=255)
+
+    class Meta:
+        ordering = ["tenant_id", "public_id"]
+        verbose_name_plural = "legal entities"
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "public_id"], name="legal_entity_unique_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.public_id}"
+
+
+class Customer(TenantOwnedDocument):
+    """A shop customer; `legal_entities` are the companies the customer may act for."""
+
+    first_name = models.CharField(max_length=255, blank=True)
+    last_name = models.CharField(max_length=255, blank=True)
+    email = models.EmailField(max_length=320, blank=True)
+    legal_entities = models.ManyToManyField(
+        LegalEntity, through="CustomerLegalEntity", related_name="customers", blank=True
+    )
+
+    class Meta:
+        ordering = ["tenant_id", "public_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "public_id"], name="customer_unique_id"),
+        ]
+        indexes = [models.Index(fields=["tenant", "email"], name="customer_email")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.public_id}"
+
+
+class CustomerLegalEntity(models.Model):
+    """The customer may act for the legal entity."""
+
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    legal_entity = models.ForeignKey(LegalEntity, on_delete=models.CASCADE, related_name="+")
+
+    class Meta:
+        ordering = ["tenant_id", "customer", "legal_entity"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "customer", "legal_entity"], name="customer_legal_entity_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} for {self.legal_entity_id}"
+
+
+class ItemType(models.TextChoices):
+    PRODUCT = "PRODUCT", "Product"
+    CATEGORY = "CATEGORY", "Category"
+
+
+class AssignmentType(models.TextChoices):
+    MANUAL = "MANUAL", "Manual"
+    AUTOMATIC = "AUTOMATIC", "Automatic"
+
+
+class Assignment(models.Model):
+    """Fields every segment assignment shares: tenant, segment, custom data, version."""
+
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+")
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="+")
+    mixins = models.JSONField(default=dict, blank=True)
+    metadata_mixins = models.JSONField("mixin schemas", default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+
+    class Meta:
+        abstract = True
+
+
+class SegmentItemAssignment(Assignment):
+    """A product or a category (with its whole subtree) given to a segment's members."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="item_assignments")
+    item_type = models.CharField(max_length=8, choices=ItemType)
+    product = models.ForeignKey(
+        "catalog.Product", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    category = models.ForeignKey(
+        "catalog.Category", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["tenant_id", "segment", "item_type", "id"]
+        verbose_name = "item assignment"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "product"],
+                condition=Q(product__isnull=False),
+                name="item_assignment_unique_product",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "category"],
+                condition=Q(category__isnull=False),
+                name="item_assignment_unique_category",
+            ),
+            models.CheckConstraint(
+                condition=Q(item_type="PRODUCT", product__isnull=False, category__isnull=True)
+                | Q(item_type="CATEGORY", category__isnull=False, product__isnull=True),
+                name="item_assignment_one_item",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "product"], name="item_assignment_product"),
+            models.Index(fields=["tenant", "category"], name="item_assignment_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_type} {self.product_id or self.category_id} in {self.segment_id}"
+
+
+class SegmentCustomerAssignment(Assignment):
+    """A segment member: a customer (B2C), or a customer acting for a legal entity (B2B)."""
+
+    segment = models.ForeignKey(
+        Segment, on_delete=models.CASCADE, related_name="customer_assignments"
+    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    legal_entity = models.ForeignKey(
+        LegalEntity, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    assignment_type = models.CharField(
+        max_length=9, choices=AssignmentType, default=AssignmentType.MANUAL
+    )
+
+    class Meta:
+        ordering = ["tenant_id", "segment", "id"]
+        verbose_name = "customer assignment"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer"],
+                condition=Q(legal_entity__isnull=True),
+                name="customer_assignment_unique_b2c",
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer", "legal_entity"],
+                condition=Q(legal_entity__isnull=False),
+                name="customer_assignment_unique_b2b",
+            ),
+        ]
+        indexes = [
+            # Membership lookups start from the customer.
+            models.Index(
+                fields=["tenant", "customer", "segment"], name="customer_assignment_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
+        return f"{self.customer_id}{suffix} in {self.segment_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from segments_project.errors import NotFound
 from segments_project.tenancy.principal import Principal
 
+from .membership import segments_of_customer
 from .models import Segment
 from .querysets import SegmentQuerySet
 
@@ -25,17 +26,6 @@ def segment_get(*, tenant: str, segment_id: str, principal: Principal | None = N
             f"The segment with id {segment_id} has not been found.", resource_id=segment_id
         )
     return segment
-
-
-def segments_of_customer(
-    *, tenant: str, customer_id: str, legal_entity_id: str | None = None
-) -> SegmentQuerySet:
-    """Segments the customer is assigned to.
-
-    Customer assignments arrive with the membership model; until a customer can be
-    assigned, no customer belongs to any segment, so the answer is empty (fail closed).
-    """
-    return Segment.objects.for_tenant(tenant).none()
 
 
 def segments_visible_to(*, tenant: str, principal: Principal) -> SegmentQuerySet:

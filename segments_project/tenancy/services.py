@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import get_access_token_model, get_application_model
 
 from segments_project.errors import ErrorDetail, ValidationFailed
 
-from .models import ApiClient, Tenant, tenant_name_validator
+from .models import ApiClient, CustomerTokenBinding, Tenant, tenant_name_validator
 from .scopes import ALL_SCOPES
 
 
@@ -61,3 +61,12 @@ def api_client_upsert(
         defaults={"tenant": tenant_obj, "allowed_scopes": " ".join(sorted(scopes))},
     )
     return api_client, created
+
+
+def customer_tokens_revoke(*, tenant: str, customer_id: str) -> int:
+    """Revokes every token bound to the customer; returns how many there were."""
+    token_ids = CustomerTokenBinding.objects.filter(
+        tenant_id=tenant, customer_id=customer_id
+    ).values("access_token_id")
+    deleted, _ = get_access_token_model().objects.filter(pk__in=token_ids).delete()
+    return deleted

@@ -9,6 +9,7 @@ import pytest
 from segments.models import Segment
 
 from ..conftest import TENANT, Caller
+from .factories import assign_customer, make_customer, make_legal_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -179,11 +180,27 @@ def test_list_takes_a_constant_number_of_queries(catalogue, django_assert_max_nu
 
 
 def test_a_customer_token_sees_only_its_own_segments(catalogue, issue_token):
-    customer = Caller(issue_token(customer_id="c-1"))
+    acme_corp = make_legal_entity(TENANT, "acme-corp")
+    customer = make_customer(TENANT, "c-1", legal_entities=(acme_corp,))
+    assign_customer(Segment.objects.get(public_id="s2"), customer)
+    assign_customer(Segment.objects.get(public_id="s4"), customer, acme_corp)
+    b2c = Caller(issue_token(customer_id="c-1"))
+    b2b = Caller(issue_token(customer_id="c-1", legal_entity_id="acme-corp"))
 
-    assert _ids(customer.get(SEGMENTS)) == []
-    assert customer.get(f"{SEGMENTS}/s1").status_code == 404
+    assert _ids(b2c.get(SEGMENTS)) == ["s2"]
+    assert _ids(b2b.get(SEGMENTS)) == ["s2", "s4"]
+    assert b2c.get(f"{SEGMENTS}/s2").status_code == 200
+    assert b2c.get(f"{SEGMENTS}/s4").status_code == 404
+    assert b2c.get(f"{SEGMENTS}/s1").status_code == 404
+    assert _ids(b2c.post(f"{SEGMENTS}/search", {"q": "status:INACTIVE"})) == ["s2"]
 
 
 def test_customer_id_filter_answers_that_customers_segments(catalogue):
+    acme_corp = make_legal_entity(TENANT, "acme-corp")
+    customer = make_customer(TENANT, "c-1", legal_entities=(acme_corp,))
+    assign_customer(Segment.objects.get(public_id="s1"), customer)
+    assign_customer(Segment.objects.get(public_id="s3"), customer, acme_corp)
+
     assert _ids(catalogue.get(f"{SEGMENTS}?customerId=nobody")) == []
+    assert _ids(catalogue.get(f"{SEGMENTS}?customerId=c-1")) == ["s1"]
+    assert _ids(catalogue.get(f"{SEGMENTS}?customerId=c-1&legalEntityId=acme-corp")) == ["s1", "s3"]

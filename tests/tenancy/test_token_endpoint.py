@@ -12,6 +12,7 @@ from segments_project.tenancy.models import CustomerTokenBinding
 from segments_project.tenancy.services import api_client_upsert
 
 from ..conftest import SECRET, TENANT, Caller
+from ..segments.factories import make_customer, make_legal_entity
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +91,7 @@ def test_tokens_are_stored_as_checksums_only(client):
 
 def test_customer_token_is_bound_to_the_customer_and_carries_only_customer_scopes(client):
     _register()
+    make_customer(TENANT, "c-1", legal_entities=(make_legal_entity(TENANT, "le-9"),))
 
     response = _token_request(client, customer_id="c-1", legal_entity_id="le-9")
 
@@ -113,6 +115,38 @@ def test_customer_token_needs_the_token_issue_scope(client):
     assert response.status_code == 403
     assert response.json()["error"] == "unauthorized_client"
     assert not CustomerTokenBinding.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("customer_id", "legal_entity_id", "reason"),
+    [
+        ("nobody", None, "does not exist"),
+        ("c-1", "le-other", "does not act for"),
+        ("c-1", "le-unknown", "does not act for"),
+    ],
+)
+def test_customer_tokens_need_an_existing_customer_of_that_legal_entity(
+    client, customer_id, legal_entity_id, reason
+):
+    _register()
+    make_customer(TENANT, "c-1", legal_entities=(make_legal_entity(TENANT, "le-9"),))
+    make_legal_entity(TENANT, "le-other")
+    form = {"customer_id": customer_id}
+    if legal_entity_id:
+        form["legal_entity_id"] = legal_entity_id
+
+    response = _token_request(client, **form)
+
+    assert response.status_code == 400
+    assert reason in response.json()["message"]
+    assert not CustomerTokenBinding.objects.exists()
+
+
+def test_a_customer_of_another_tenant_gets_no_token(client):
+    _register()
+    make_customer("globex", "c-1")
+
+    assert _token_request(client, customer_id="c-1").status_code == 400
 
 
 def test_customer_token_refuses_malformed_customer_ids(client):

@@ -1,0 +1,70 @@
+"""Who belongs to which segment: the one place the membership rule is written down.
+
+A customer is a member of a segment when an assignment exists for them (B2C), or for them
+acting for the given legal entity (B2B). The storefront reads add the segment's own
+conditions (active, valid now, of the asked site) through `active_member_segments`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from .models import Customer, Segment, SegmentCustomerAssignment
+from .querysets import SegmentQuerySet
+
+
+def customer_assignments_of(
+    *, tenant: str, customer_id: str, legal_entity_id: str | None
+) -> QuerySet[SegmentCustomerAssignment]:
+    """The assignments that make the customer (acting for the legal entity, if any) a member."""
+    acting_for = Q(legal_entity__isnull=True)
+    if legal_entity_id is not None:
+        acting_for |= Q(legal_entity__tenant_id=tenant, legal_entity__public_id=legal_entity_id)
+    return SegmentCustomerAssignment.objects.filter(
+        acting_for,
+        tenant_id=tenant,
+        customer__tenant_id=tenant,
+        customer__public_id=customer_id,
+    )
+
+
+def segments_of_customer(
+    *, tenant: str, customer_id: str, legal_entity_id: str | None = None
+) -> SegmentQuerySet:
+    """Segments the customer is assigned to, whatever their status or validity."""
+    assigned = customer_assignments_of(
+        tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+    ).values("segment_id")
+    return Segment.objects.for_tenant(tenant).filter(pk__in=assigned)
+
+
+def active_member_segments(
+    *,
+    tenant: str,
+    customer_id: str,
+    legal_entity_id: str | None,
+    at: datetime,
+    site_code: str | None = None,
+) -> SegmentQuerySet:
+    """Segments the customer is a member of at `at`: assigned, ACTIVE, valid, of the site."""
+    segments = segments_of_customer(
+        tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
+    ).active_at(at)
+    if site_code is not None:
+        segments = segments.filter(site_code=site_code)
+    return segments
+
+
+def token_subject_problem(tenant: str, customer_id: str, legal_entity_id: str | None) -> str | None:
+    """Why no customer token may be issued for this customer, or None when one may."""
+    customer = Customer.objects.filter(tenant_id=tenant, public_id=customer_id).first()
+    if customer is None:
+        return f"The customer {customer_id} does not exist."
+    if (
+        legal_entity_id is not None
+        and not customer.legal_entities.filter(public_id=legal_entity_id).exists()
+    ):
+        return f"The customer {customer_id} does not act for the legal entity {legal_entity_id}."
+    return None
