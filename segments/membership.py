@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, Q, QuerySet
 
-from .models import Customer, Segment, SegmentCustomerAssignment
+from .models import Customer, CustomerLegalEntity, Segment, SegmentCustomerAssignment
 from .querysets import SegmentQuerySet
 
 
@@ -19,14 +19,20 @@ def customer_assignments_of(
     *, tenant: str, customer_id: str, legal_entity_id: str | None
 ) -> QuerySet[SegmentCustomerAssignment]:
     """The assignments that make the customer (acting for the legal entity, if any) a member."""
-    acting_for = Q(legal_entity__isnull=True)
-    if legal_entity_id is not None:
-        acting_for |= Q(legal_entity__tenant_id=tenant, legal_entity__public_id=legal_entity_id)
-    return SegmentCustomerAssignment.objects.filter(
-        acting_for,
+    assignments = SegmentCustomerAssignment.objects.filter(
+        tenant_id=tenant, customer__tenant_id=tenant, customer__public_id=customer_id
+    )
+    if legal_entity_id is None:
+        return assignments.filter(legal_entity__isnull=True)
+    # Acting for a legal entity the customer does not (or no longer) belong to: nothing.
+    belongs = CustomerLegalEntity.objects.filter(
         tenant_id=tenant,
-        customer__tenant_id=tenant,
         customer__public_id=customer_id,
+        legal_entity__public_id=legal_entity_id,
+    )
+    return assignments.filter(
+        Q(legal_entity__isnull=True) | Q(legal_entity__public_id=legal_entity_id),
+        Exists(belongs),
     )
 
 

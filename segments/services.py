@@ -8,6 +8,7 @@ from django.db import transaction
 
 from segments_project import versioned
 from segments_project.errors import ValidationFailed
+from segments_project.tenancy.versions import content_changed
 
 from .documents import DOCUMENT_FIELDS, segment_document, segment_values
 from .models import Segment
@@ -91,4 +92,5 @@ def segment_delete(*, tenant: str, segment_id: str, force: bool = False) -> bool
                 resource_id=segment_id,
             )
     segment.delete()
+    content_changed(tenant=tenant)
     return True

@@ -18,6 +18,7 @@ from segments_project.api.documents import check_version, clean_id, generate_id,
 from segments_project.api.localization import localized_input
 from segments_project.api.patch import apply_patch
 from segments_project.errors import AlreadyExists, NotFound, field_error
+from segments_project.tenancy.versions import content_changed
 
 # (document, content_language=..., current=...) -> model field values, or a ValidationFailed.
 ValuesFunction = Callable[..., dict[str, Any]]
@@ -59,6 +60,7 @@ def insert(kind: DocumentKind, tenant: str, public_id: str, values: dict[str, An
         raise AlreadyExists(
             f"A {kind.label} with id {public_id} already exists.", resource_id=public_id
         ) from exc
+    content_changed(tenant=tenant)
     return obj
 
 
@@ -72,6 +74,7 @@ def update_changed(obj: Any, values: dict[str, Any]) -> Any:
     obj.version += 1
     obj.modified_at = timezone.now()
     obj.save(update_fields=[*changed, "version", "modified_at"])
+    content_changed(tenant=obj.tenant_id)
     return obj
 
 

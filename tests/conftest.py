@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from segments_project.tenancy import scopes
@@ -83,6 +84,15 @@ class Caller:
 
     def delete(self, path: str, body: Any = None, **kwargs):
         return self.request("DELETE", path, body, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: cached answers are keyed by tenant and content
+    version, which repeat from test to test."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

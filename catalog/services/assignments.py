@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from segments_project.api.documents import clean_id
 from segments_project.errors import AlreadyExists, ApplicationError, ErrorDetail, ValidationFailed
+from segments_project.tenancy.versions import content_changed
 
 from ..documents.assignments import AssignmentOutcome, referenced_product_id
 from ..models import Category, CategoryAssignment, Product
@@ -97,6 +98,7 @@ def _assign(
             )
     if new_rows:
         CategoryAssignment.objects.bulk_create(new_rows.values(), ignore_conflicts=True)
+        content_changed(tenant=tenant)
         return _settle_races(tenant=tenant, category=category, outcomes=outcomes, upsert=upsert)
     return outcomes
 
@@ -208,6 +210,8 @@ def category_assignments_delete_all(*, tenant: str, category_id: str) -> int:
     """Removes every product from the category; returns how many; 404 for an unknown one."""
     category = category_get(tenant=tenant, category_id=category_id)
     deleted, _ = CategoryAssignment.objects.filter(tenant_id=tenant, category=category).delete()
+    if deleted:
+        content_changed(tenant=tenant)
     return deleted
 
 
@@ -218,6 +222,8 @@ def category_assignment_delete(*, tenant: str, category_id: str, assignment_id: 
     deleted, _ = CategoryAssignment.objects.filter(
         tenant_id=tenant, category=category, public_id=assignment_id
     ).delete()
+    if deleted:
+        content_changed(tenant=tenant)
     return bool(deleted)
 
 
@@ -230,6 +236,8 @@ def category_assignment_delete_by_product(
     deleted, _ = CategoryAssignment.objects.filter(
         tenant_id=tenant, category=category, product__public_id=product_id
     ).delete()
+    if deleted:
+        content_changed(tenant=tenant)
     return bool(deleted)
 
 
@@ -239,4 +247,6 @@ def product_assignments_delete(*, tenant: str, product_id: str) -> int:
     deleted, _ = CategoryAssignment.objects.filter(
         tenant_id=tenant, product__public_id=product_id
     ).delete()
+    if deleted:
+        content_changed(tenant=tenant)
     return deleted

@@ -23,6 +23,7 @@ from segments_project.errors import (
     field_error,
 )
 from segments_project.tenancy.models import Tenant
+from segments_project.tenancy.versions import content_changed
 
 from ..documents.categories import DOCUMENT_FIELDS, category_document, category_values
 from ..models import Category
@@ -92,6 +93,7 @@ def _insert(tenant: str, category_id: str, values: dict[str, Any]) -> Category:
         ) from exc
     category.path = f"{parent.path if parent else '/'}{category.pk}/"
     category.save(update_fields=["path"])
+    content_changed(tenant=tenant)
     return category
 
 
@@ -132,6 +134,7 @@ def _update(category: Category, values: dict[str, Any]) -> Category:
     category.version += 1
     category.modified_at = timezone.now()
     category.save(update_fields=[*changed, "version", "modified_at"])
+    content_changed(tenant=category.tenant_id)
     return category
 
 
@@ -213,4 +216,5 @@ def category_delete(*, tenant: str, category_id: str, with_subcategories: bool =
             resource_id=category_id,
         )
     subtree.delete()
+    content_changed(tenant=tenant)
     return True

@@ -7,6 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from segments_project import versioned
+from segments_project.tenancy.versions import content_changed
 
 from ..documents.products import DOCUMENT_FIELDS, product_document, product_values
 from ..models import Product
@@ -69,4 +70,5 @@ def product_delete(*, tenant: str, product_id: str) -> bool:
     if product is None:
         return False
     product.delete()
+    content_changed(tenant=tenant)
     return True

@@ -37,7 +37,7 @@ class BearerTokenAuthentication(BaseAuthentication):
         checksum = hashlib.sha256(raw.encode("ascii")).hexdigest()
         access_token = (
             get_access_token_model()
-            .objects.select_related("application__api_client", "customer_binding")
+            .objects.select_related("application__api_client__tenant", "customer_binding")
             .filter(token_checksum=checksum)
             .first()
         )
@@ -57,6 +57,7 @@ class BearerTokenAuthentication(BaseAuthentication):
             scopes=parse_scopes(access_token.scope),
             customer_id=binding.customer_id if binding else None,
             legal_entity_id=(binding.legal_entity_id or None) if binding else None,
+            content_version=client.tenant.content_version,
         )
         return principal, access_token
 

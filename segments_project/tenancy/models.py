@@ -19,6 +19,9 @@ class Tenant(models.Model):
     """One shop. Its name is the `{tenant}` segment of every API path."""
 
     name = models.CharField(primary_key=True, max_length=16, validators=[tenant_name_validator])
+    # Grows with every committed write that can change what a storefront sees; cached
+    # storefront answers are keyed by it, so a write makes them unreachable at once.
+    content_version = models.PositiveBigIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

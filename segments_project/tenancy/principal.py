@@ -14,6 +14,8 @@ class Principal:
     scopes: frozenset[str]
     customer_id: str | None = None
     legal_entity_id: str | None = None
+    # The tenant's content version when the request was authenticated (see Tenant).
+    content_version: int = 0
 
     is_authenticated = True
     is_anonymous = False
