@@ -1,0 +1,167 @@
+"""Storefront reads: what the caller's segments give them, cached per view with ETags."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpResponse
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments_project.api.documents import clean_id, invalid
+from segments_project.api.views import TenantAPIView
+from segments_project.tenancy import scopes
+
+from ..documents import segment_document
+from ..models import Segment
+from ..storefront.cache import cached_answer, etag_matches
+from ..storefront.match import match_products
+from ..storefront.scope import StorefrontScope, scope_for
+from ..storefront.trees import segment_category_forest
+from . import storefront_schemas as schemas
+
+OWN_OR_READ = frozenset({scopes.SEGMENT_READ_OWN, scopes.SEGMENT_READ})
+MAX_MATCH_ITEMS = 1000
+MAX_MATCH_SEGMENTS = 1000
+
+
+class StorefrontView(TenantAPIView):
+    """A read computed for one customer's view and served from the cache when it can be."""
+
+    def scope(self) -> StorefrontScope:
+        params = self.request.query_params
+        customer_id = params.get("customerId")
+        legal_entity_id = params.get("legalEntityId")
+        site_code = params.get("siteCode")
+        for name, value in (
+            ("customerId", customer_id),
+            ("legalEntityId", legal_entity_id),
+            ("siteCode", site_code),
+        ):
+            if value is not None:
+                clean_id(value, name)
+        return scope_for(
+            self.principal,
+            tenant=self.tenant,
+            customer_id=customer_id,
+            legal_entity_id=legal_entity_id,
+            site_code=site_code,
+            only_active=self.query_param_bool("onlyActive"),
+        )
+
+    def cached_response(
+        self, endpoint: str, scope: StorefrontScope, compute: Callable[[], tuple[Any, dict]]
+    ) -> HttpResponse | Response:
+        params = sorted(
+            (key, value) for key, values in self.request.query_params.lists() for value in values
+        )
+        parts = [
+            endpoint,
+            self.tenant,
+            str(self.principal.content_version),
+            scope.cache_key(),
+            self.languages.cache_key(),
+            repr(params),
+            str(self.request.headers.get("X-Total-Count", "")).lower(),
+        ]
+        answer = cached_answer(parts, compute, valid_until=scope.next_boundary)
+        headers = {
+            "ETag": answer.etag,
+            "Cache-Control": "private, no-cache",
+            "Vary": "Authorization, Accept-Language",
+        }
+        if etag_matches(self.request.headers.get("If-None-Match"), answer.etag):
+            return Response(status=304, headers=headers)
+        response = HttpResponse(answer.body, content_type="application/json")
+        for name, value in {**headers, **answer.headers}.items():
+            response[name] = value
+        return response
+
+
+@schemas.segment_category_trees
+class SegmentCategoryTreesView(StorefrontView):
+    required_scopes = {"GET": OWN_OR_READ}
+    operation_ids = {"GET": "GET-customer-segment-retrieve-category-trees"}
+
+    def get(self, request: Request, tenant: str) -> HttpResponse | Response:
+        scope = self.scope()
+        languages = self.languages
+        graft = self.query_param_bool("includeProductCategories")
+
+        def compute() -> tuple[Any, dict]:
+            forest = segment_category_forest(scope, languages, include_product_categories=graft)
+            return forest, {}
+
+        return self.cached_response("category-trees", scope, compute)
+
+
+@schemas.my_segments
+class MySegmentsView(StorefrontView):
+    required_scopes = {"GET": OWN_OR_READ}
+    operation_ids = {"GET": "GET-customer-segment-retrieve-my-segments"}
+
+    def get(self, request: Request, tenant: str) -> HttpResponse | Response:
+        scope = self.scope()
+        languages = self.languages
+
+        def compute() -> tuple[Any, dict]:
+            segments = scope.segments().order_by("public_id")
+            return [segment_document(segment, languages) for segment in segments], {}
+
+        return self.cached_response("me-segments", scope, compute)
+
+
+@schemas.segment_match
+class SegmentMatchView(StorefrontView):
+    required_scopes = {"POST": frozenset({scopes.SEGMENT_MANAGE, scopes.SEGMENT_READ_OWN})}
+    operation_ids = {"POST": "POST-customer-segment-check-match"}
+
+    def post(self, request: Request, tenant: str) -> Response:
+        body = request.data if request.data is not None else {}
+        if not isinstance(body, dict):
+            raise invalid("body", "The match body must be an object.")
+        items = body.get("items")
+        if not isinstance(items, list) or len(items) > MAX_MATCH_ITEMS:
+            raise invalid("items", f"items must be a list of at most {MAX_MATCH_ITEMS} objects.")
+        product_ids = []
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise invalid(f"items[{index}]", "Every item must be an object with an id.")
+            product_ids.append(clean_id(item.get("id"), f"items[{index}].id"))
+        site = body.get("site", body.get("siteCode"))
+        if site is not None:
+            site = clean_id(site, "site")
+        segment_ids = body.get("segmentIds")
+        if segment_ids is not None and (
+            not isinstance(segment_ids, list) or len(segment_ids) > MAX_MATCH_SEGMENTS
+        ):
+            raise invalid("segmentIds", "segmentIds must be a list of segment ids.")
+        if segment_ids is None and not self.principal.is_customer:
+            raise invalid("segmentIds", "segmentIds is required.", type="required")
+        segments = self._segments(tenant, segment_ids, site)
+        matches = match_products(tenant=tenant, product_ids=product_ids, segments=segments)
+        ordered = dict.fromkeys(product_ids)
+        return Response(
+            [{"id": pid, "segmentIds": matches[pid]} for pid in ordered if pid in matches]
+        )
+
+    def _segments(self, tenant: str, segment_ids: list | None, site: str | None):
+        """Active, valid segments of the site; for a customer, only its own."""
+        if self.principal.is_customer:
+            segments = scope_for(
+                self.principal,
+                tenant=tenant,
+                customer_id=None,
+                legal_entity_id=self.request.query_params.get("legalEntityId"),
+                site_code=site,
+            ).segments()
+        else:
+            segments = Segment.objects.for_tenant(tenant).active_at(timezone.now())
+            if site is not None:
+                segments = segments.filter(site_code=site)
+        if segment_ids is not None:
+            ids = [clean_id(segment_id, "segmentIds") for segment_id in segment_ids]
+            segments = segments.filter(public_id__in=ids)
+        return segments

@@ -1,0 +1,43 @@
+"""Which products belong to which segments: directly, or through an assigned category's
+subtree. A category's ancestors are the ids in its path, so no tree walk is needed."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from catalog.models import CategoryAssignment
+
+from ..models import ItemType, SegmentItemAssignment
+from ..querysets import SegmentQuerySet
+
+
+def match_products(
+    *, tenant: str, product_ids: list[str], segments: SegmentQuerySet
+) -> dict[str, list[str]]:
+    """{product id: sorted ids of the matching segments}, for the products that match.
+
+    Three queries whatever the number of products, segments and categories.
+    """
+    found: dict[str, set[str]] = defaultdict(set)
+    direct = SegmentItemAssignment.objects.filter(
+        tenant_id=tenant,
+        segment__in=segments,
+        item_type=ItemType.PRODUCT,
+        product__public_id__in=product_ids,
+    ).values_list("product__public_id", "segment__public_id")
+    for product_id, segment_id in direct.order_by():
+        found[product_id].add(segment_id)
+    by_category: dict[int, set[str]] = defaultdict(set)
+    assigned = SegmentItemAssignment.objects.filter(
+        tenant_id=tenant, segment__in=segments, item_type=ItemType.CATEGORY
+    ).values_list("category_id", "segment__public_id")
+    for category_pk, segment_id in assigned.order_by():
+        by_category[category_pk].add(segment_id)
+    if by_category:
+        placements = CategoryAssignment.objects.filter(
+            tenant_id=tenant, product__public_id__in=product_ids
+        ).values_list("product__public_id", "category__path")
+        for product_id, path in placements.order_by():
+            for part in path.strip("/").split("/"):
+                found[product_id].update(by_category.get(int(part), ()))
+    return {product_id: sorted(ids) for product_id, ids in found.items() if ids}

@@ -1,0 +1,158 @@
+"""Every write that can change a storefront answer makes the next read correct."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from catalog.models import Category, Product
+
+from ..catalog.factories import make_assignment, make_category, make_product
+from ..conftest import TENANT, Caller
+from .factories import assign_customer, assign_item, make_customer, make_segment
+
+pytestmark = pytest.mark.django_db
+
+TREES = f"/customer-segment/{TENANT}/segments/items/category-trees"
+ME = f"/customer-segment/{TENANT}/me/segments"
+
+
+@pytest.fixture
+def shop(db):
+    tools = make_category(TENANT, "tools")
+    power = make_category(TENANT, "power", parent=tools)
+    make_category(TENANT, "hand", parent=tools)
+    gold = make_segment(TENANT, "gold")
+    assign_item(gold, power)
+    assign_customer(gold, make_customer(TENANT, "c1"))
+    return gold
+
+
+@pytest.fixture
+def customer(issue_token, shop) -> Caller:
+    return Caller(issue_token(customer_id="c1"))
+
+
+@pytest.fixture
+def write(manager, django_capture_on_commit_callbacks):
+    """Sends a write as the back office and runs what it scheduled for after commit."""
+
+    def send(method: str, path: str, body=None, **kwargs):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = manager.request(method, path, body, **kwargs)
+        assert response.status_code < 300, response.content
+        return response
+
+    return send
+
+
+def _tree_ids(caller) -> list[str]:
+    def walk(nodes):
+        return [node["id"] for node in nodes] + [
+            i for node in nodes for i in walk(node["subcategories"])
+        ]
+
+    return walk(caller.get(f"{TREES}?siteCode=main").json())
+
+
+SEGMENT = f"/customer-segment/{TENANT}/segments/gold"
+CATEGORIES = f"/category/{TENANT}/categories"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("PATCH", SEGMENT, {"status": "INACTIVE"}, []),
+        ("PATCH", SEGMENT, {"siteCode": "outlet"}, []),
+        ("PATCH", SEGMENT, {"validity": {"to": "2001-01-01T00:00:00Z"}}, []),
+        ("DELETE", f"{SEGMENT}?forceDelete=true", None, []),
+        ("PATCH", f"{CATEGORIES}/power", {"published": False}, []),
+        ("PATCH", f"{CATEGORIES}/tools", {"published": False}, []),
+        ("PATCH", f"{CATEGORIES}/power", {"parentId": "hand"}, ["tools", "hand", "power"]),
+        ("DELETE", f"{CATEGORIES}/power", None, []),
+        (
+            "POST",
+            CATEGORIES,
+            {
+                "id": "cordless",
+                "parentId": "power",
+                "localizedName": {"en": "C"},
+                "published": True,
+            },
+            ["tools", "power", "cordless"],
+        ),
+    ],
+    ids=[
+        "segment deactivated",
+        "segment moved to another site",
+        "segment expired",
+        "segment deleted",
+        "category unpublished",
+        "ancestor unpublished",
+        "category moved",
+        "category deleted",
+        "subcategory created",
+    ],
+)
+def test_the_read_right_after_a_write_sees_it(customer, write, method, path, body, expected):
+    assert _tree_ids(customer) == ["tools", "power"]  # now cached
+
+    write(method, path, body)
+
+    assert _tree_ids(customer) == expected
+
+
+def test_a_product_category_link_reaches_the_grafted_tree(customer, shop, write):
+    make_product(TENANT, "hammer")
+    assign_item(
+        shop,
+        __import__("catalog.models", fromlist=["Product"]).Product.objects.get(public_id="hammer"),
+    )
+    url = f"{TREES}?includeProductCategories=true"
+    assert [n["id"] for n in customer.get(url).json()[0]["subcategories"]] == ["power"]
+
+    write("POST", f"{CATEGORIES}/hand/assignments", {"ref": {"id": "hammer", "type": "PRODUCT"}})
+
+    assert [n["id"] for n in customer.get(url).json()[0]["subcategories"]] == ["hand", "power"]
+
+
+def test_a_product_deletion_reaches_the_grafted_tree(customer, shop, write):
+    hammer = make_product(TENANT, "hammer")
+    make_assignment(Category.objects.get(public_id="hand"), hammer)
+    assign_item(shop, hammer)
+    url = f"{TREES}?includeProductCategories=true"
+    assert len(customer.get(url).json()[0]["subcategories"]) == 2
+
+    write("DELETE", f"/product/{TENANT}/products/hammer")
+
+    assert not Product.objects.exists()
+    assert [n["id"] for n in customer.get(url).json()[0]["subcategories"]] == ["power"]
+
+
+def test_me_segments_sees_a_renamed_segment_at_once(customer, write):
+    assert customer.get(ME).json()[0]["name"] == {"en": "Gold"}
+
+    write("PATCH", SEGMENT, {"name": {"en": "Golden"}})
+
+    assert customer.get(ME).json()[0]["name"] == {"en": "Golden"}
+
+
+def test_a_cached_answer_never_outlives_the_next_validity_boundary(customer, shop, monkeypatch):
+    shop.valid_to = timezone.now() + timedelta(seconds=42)
+    shop.save()
+    other = make_segment(TENANT, "later", valid_from=timezone.now() + timedelta(seconds=20))
+    assign_customer(other, shop.customer_assignments.get().customer)
+    timeouts = []
+    real_set = cache.set
+    monkeypatch.setattr(
+        cache,
+        "set",
+        lambda key, value, timeout=None: (timeouts.append(timeout), real_set(key, value, timeout)),
+    )
+
+    customer.get(TREES)
+
+    assert timeouts and 15 <= timeouts[0] <= 20
