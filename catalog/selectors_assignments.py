@@ -8,6 +8,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import StartsWith
 
 from .models import Category, CategoryAssignment
+from .segment_filter import categories_of_segments
 
 
 def _hidden_by_unpublished(*, tenant: str, path: str) -> Exists:
@@ -28,8 +29,12 @@ def category_assignments(
     show_unpublished: bool = False,
     hide_unpublished_products: bool = False,
     product_ids: Iterable[str] | None = None,
+    segment_ids: list[str] | None = None,
 ) -> QuerySet[CategoryAssignment]:
     """Assignments of the category (and with `with_subcategories`, of all its descendants).
+
+    With `segment_ids`, only assignments whose category is assigned to one of those
+    segments, itself or through an ancestor.
 
     Without `show_unpublished`, assignments in a category that is unpublished or has an
     unpublished ancestor are left out; `hide_unpublished_products` leaves out unpublished
@@ -54,6 +59,11 @@ def category_assignments(
         assignments = assignments.filter(product__published=True)
     if product_ids is not None:
         assignments = assignments.filter(product__public_id__in=list(product_ids))
+    if segment_ids is not None:
+        held = categories_of_segments(tenant, segment_ids)
+        assignments = assignments.filter(
+            Exists(held.filter(StartsWith(OuterRef("category__path"), F("path"))))
+        )
     return assignments
 
 

@@ -6,8 +6,10 @@ class SegmentsConfig(AppConfig):
     verbose_name = "Customer segments"
 
     def ready(self) -> None:
+        from catalog.segment_filter import register_segment_categories
         from segments_project.tenancy.customers import register_customer_checker
 
-        from .membership import token_subject_problem
+        from .membership import categories_of_segments, token_subject_problem
 
         register_customer_checker(token_subject_problem)
+        register_segment_categories(categories_of_segments)

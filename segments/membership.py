@@ -11,7 +11,16 @@ from datetime import datetime
 
 from django.db.models import Exists, Q, QuerySet
 
-from .models import Customer, CustomerLegalEntity, Segment, SegmentCustomerAssignment
+from catalog.models import Category
+
+from .models import (
+    Customer,
+    CustomerLegalEntity,
+    ItemType,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentItemAssignment,
+)
 from .querysets import SegmentQuerySet
 
 
@@ -74,3 +83,11 @@ def token_subject_problem(tenant: str, customer_id: str, legal_entity_id: str | 
     ):
         return f"The customer {customer_id} does not act for the legal entity {legal_entity_id}."
     return None
+
+
+def categories_of_segments(tenant: str, segment_ids: list[str]) -> QuerySet[Category]:
+    """The categories assigned to any of the segments (whatever the segments' status)."""
+    held = SegmentItemAssignment.objects.filter(
+        tenant_id=tenant, segment__public_id__in=segment_ids, item_type=ItemType.CATEGORY
+    ).values("category_id")
+    return Category.objects.for_tenant(tenant).filter(pk__in=held)

@@ -135,6 +135,14 @@ ASSIGNMENT_LIST_PARAMETERS = [
     OpenApiParameter(
         "hideUnpublishedProducts", OpenApiTypes.BOOL, description="Leave out unpublished products."
     ),
+    OpenApiParameter(
+        "segmentsIds",
+        OpenApiTypes.STR,
+        description=(
+            "Comma-separated segment ids: only assignments whose category is assigned to one "
+            "of them, itself or through an ancestor."
+        ),
+    ),
     *LIST_PARAMETERS,
     ACCEPT_LANGUAGE,
 ]

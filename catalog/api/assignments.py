@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.bulk import bulk_elements
+from segments_project.api.documents import clean_id, invalid
 from segments_project.api.pagination import page_request, paginate, wants_total_count
 from segments_project.api.projection import parse_fields, project
 from segments_project.api.query import compile_sort
@@ -31,10 +32,21 @@ from . import assignment_schemas as schemas
 
 READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_MANAGE})
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})
+MAX_SEGMENT_IDS = 200
 
 
 def _multi_status(outcomes: list[AssignmentOutcome]) -> Response:
     return Response([outcome.as_entry(index) for index, outcome in enumerate(outcomes)], status=207)
+
+
+def segment_id_filter(raw: str | None) -> list[str] | None:
+    """`segmentsIds=a,b`: the segments whose categories the list is narrowed to."""
+    if raw is None:
+        return None
+    ids = [clean_id(part.strip(), "segmentsIds") for part in raw.split(",") if part.strip()]
+    if not ids or len(ids) > MAX_SEGMENT_IDS:
+        raise invalid("segmentsIds", f"segmentsIds names 1 to {MAX_SEGMENT_IDS} segments.")
+    return ids
 
 
 class AssignmentTypeMixin:
@@ -66,6 +78,7 @@ class CategoryAssignmentCollectionView(AssignmentTypeMixin, TenantAPIView):
             show_unpublished=self.query_param_bool("showUnpublished"),
             hide_unpublished_products=self.query_param_bool("hideUnpublishedProducts"),
             product_ids=product_id_filter(request.query_params.getlist("ref.id")),
+            segment_ids=segment_id_filter(request.query_params.get("segmentsIds")),
         )
         languages = self.languages
         return self.list_response(
