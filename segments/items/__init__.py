@@ -1,0 +1,1 @@
+"""Products and categories given to a segment's members: the segment's item assignments."""

@@ -1,0 +1,202 @@
+"""Writes of a segment's item assignments. The API, the admin and the imports all come here.
+
+Every write goes through one of the four functions below (a later cache invalidation hooks
+in here). A write locks the segment row first (see `item_segment_lock`), so writers of one
+segment's items are serialized; the segment itself is never changed. Requests are applied
+as sets: the referenced items are looked up in one query, the assignments already there in
+another, new rows are inserted together and changed rows updated together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from segments_project.api.documents import check_version, clean_id
+from segments_project.errors import ApplicationError
+from segments_project.tenancy.versions import content_changed
+
+from ..models import ItemType, Segment, SegmentItemAssignment
+from .documents import (
+    ItemOutcome,
+    ItemWrite,
+    bulk_item_write,
+    clean_item_type,
+    item_assignment_write,
+    unknown_item,
+)
+from .selectors import catalog_item_pks, item_segment_lock
+
+# Fields an upsert may change; the version and modification time follow them.
+_WRITABLE = ("mixins", "metadata_mixins")
+
+
+def _item_field(item_type: ItemType) -> str:
+    return "product_id" if item_type == ItemType.PRODUCT else "category_id"
+
+
+def _upsert(
+    *, segment: Segment, item_type: ItemType, requested: Sequence[ItemWrite | ApplicationError]
+) -> list[ItemOutcome]:
+    """Applies the writes in order; one outcome per write: 201, 204, 400 or 409.
+
+    Elements naming the same item apply one after the other, as separate requests would.
+    Must run in a transaction holding the segment's lock.
+    """
+    tenant = segment.tenant_id
+    field = _item_field(item_type)
+    items = catalog_item_pks(
+        tenant=tenant,
+        item_type=item_type,
+        item_ids=(write.item_id for write in requested if isinstance(write, ItemWrite)),
+    )
+    rows: dict[int, SegmentItemAssignment] = {
+        getattr(row, field): row
+        for row in SegmentItemAssignment.objects.filter(
+            tenant_id=tenant,
+            segment=segment,
+            item_type=item_type,
+            **{f"{field}__in": items.values()},
+        ).order_by()
+    }
+    now = timezone.now()
+    created: dict[int, SegmentItemAssignment] = {}
+    changed: dict[int, SegmentItemAssignment] = {}
+    outcomes: list[ItemOutcome] = []
+    for write in requested:
+        if isinstance(write, ApplicationError):
+            outcomes.append(ItemOutcome.failed(write))
+            continue
+        pk = items.get(write.item_id)
+        if pk is None:
+            outcomes.append(ItemOutcome.failed(unknown_item(item_type, write.item_id)))
+            continue
+        row = rows.get(pk)
+        if row is None:
+            rows[pk] = created[pk] = SegmentItemAssignment(
+                tenant_id=tenant,
+                segment=segment,
+                item_type=item_type,
+                version=1,
+                created_at=now,
+                modified_at=now,
+                **{field: pk},
+                **write.values,
+            )
+            outcomes.append(ItemOutcome(item_id=write.item_id, code=201))
+            continue
+        try:
+            check_version(current=row.version, requested=write.version, resource_id=write.item_id)
+        except ApplicationError as exc:
+            outcomes.append(ItemOutcome.failed(exc, write.item_id))
+            continue
+        if any(getattr(row, name) != value for name, value in write.values.items()):
+            for name, value in write.values.items():
+                setattr(row, name, value)
+            row.version += 1
+            row.modified_at = now
+            if pk not in created:
+                changed[pk] = row
+        outcomes.append(ItemOutcome(item_id=write.item_id, code=204))
+    if created:
+        SegmentItemAssignment.objects.bulk_create(created.values())
+    if changed:
+        SegmentItemAssignment.objects.bulk_update(
+            changed.values(), [*_WRITABLE, "version", "modified_at"]
+        )
+    if created or changed:
+        content_changed(tenant=tenant)
+    return outcomes
+
+
+def _delete(*, segment: Segment, item_type: ItemType, item_ids: set[str]) -> int:
+    """Deletes the segment's assignments of these items in one statement; returns how many."""
+    if not item_ids:
+        return 0
+    relation = "product" if item_type == ItemType.PRODUCT else "category"
+    deleted, _ = SegmentItemAssignment.objects.filter(
+        tenant_id=segment.tenant_id,
+        segment=segment,
+        item_type=item_type,
+        **{f"{relation}__tenant_id": segment.tenant_id, f"{relation}__public_id__in": item_ids},
+    ).delete()
+    if deleted:
+        content_changed(tenant=segment.tenant_id)
+    return deleted
+
+
+@transaction.atomic
+def item_assignment_upsert(
+    *, tenant: str, segment_id: str, item_type: str, item_id: str, document: Any
+) -> bool:
+    """Assigns the product or category to the segment, or replaces the assignment's custom
+    data; returns whether it was created.
+
+    `item_type` is PRODUCT or CATEGORY in any capitalization. 404 for an unknown segment;
+    400 for a bad type or document, or an item that is not in the tenant's catalog; 409
+    when `metadata.version` is not the current one (nothing changes then).
+    """
+    cleaned = clean_item_type(item_type)
+    write = item_assignment_write(item_id, document)
+    segment = item_segment_lock(tenant=tenant, segment_id=segment_id)
+    (outcome,) = _upsert(segment=segment, item_type=cleaned, requested=[write])
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.code == 201
+
+
+@transaction.atomic
+def item_assignment_delete(*, tenant: str, segment_id: str, item_type: str, item_id: str) -> bool:
+    """Takes the item out of the segment; False if it was not in it (idempotent).
+
+    404 for an unknown segment, 400 for a bad type.
+    """
+    cleaned = clean_item_type(item_type)
+    segment = item_segment_lock(tenant=tenant, segment_id=segment_id)
+    return _delete(segment=segment, item_type=cleaned, item_ids={item_id}) > 0
+
+
+@transaction.atomic
+def item_assignments_upsert_bulk(
+    *, tenant: str, segment_id: str, item_type: str, documents: Sequence[Any]
+) -> list[ItemOutcome]:
+    """Upserts each `{id, mixins?, metadata?}`; one outcome per document, in order.
+
+    404 (for the whole request) for an unknown segment, 400 for a bad type. Per element:
+    201 created, 204 updated, 400 for a malformed element or an item not in the tenant's
+    catalog, 409 for a stale `metadata.version`. Valid elements apply even when others fail.
+    """
+    cleaned = clean_item_type(item_type)
+    requested: list[ItemWrite | ApplicationError] = []
+    for document in documents:
+        try:
+            requested.append(bulk_item_write(document))
+        except ApplicationError as exc:
+            requested.append(exc)
+    segment = item_segment_lock(tenant=tenant, segment_id=segment_id)
+    return _upsert(segment=segment, item_type=cleaned, requested=requested)
+
+
+@transaction.atomic
+def item_assignments_delete_bulk(
+    *, tenant: str, segment_id: str, item_type: str, item_ids: Sequence[Any]
+) -> list[ItemOutcome]:
+    """Takes each item out of the segment in one statement; one outcome per id, in order.
+
+    404 (for the whole request) for an unknown segment, 400 for a bad type. Per element:
+    204 whether or not the item was in the segment, 400 when it is not an id string.
+    """
+    cleaned = clean_item_type(item_type)
+    outcomes: list[ItemOutcome] = []
+    for item_id in item_ids:
+        try:
+            outcomes.append(ItemOutcome(item_id=clean_id(item_id), code=204))
+        except ApplicationError as exc:
+            outcomes.append(ItemOutcome.failed(exc))
+    segment = item_segment_lock(tenant=tenant, segment_id=segment_id)
+    valid = {outcome.item_id for outcome in outcomes if outcome.error is None}
+    _delete(segment=segment, item_type=cleaned, item_ids=valid)
+    return outcomes
