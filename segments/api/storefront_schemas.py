@@ -8,10 +8,13 @@ from rest_framework import serializers
 from segments_project.api.schema_components import (
     ACCEPT_LANGUAGE,
     ERROR_RESPONSES,
+    LIST_PARAMETERS,
+    Q_PARAMETER,
     TOO_LARGE,
     localized_field,
 )
 
+from .item_schemas import ItemAssignmentResponseSerializer
 from .schemas import SegmentResponseSerializer, SegmentValiditySerializer
 
 ITEMS = ["Items Assignments"]
@@ -75,6 +78,34 @@ class MatchRequestSerializer(serializers.Serializer):
 class MatchResultSerializer(serializers.Serializer):
     id = serializers.CharField()
     segmentIds = serializers.ListField(child=serializers.CharField())
+
+
+def segments_items(view):
+    view.get = extend_schema(
+        tags=ITEMS,
+        summary="Retrieving all item assignments of the caller's segments",
+        description=(
+            "Item assignments of every segment the customer belongs to (active, valid now, "
+            "of the site). A segment_read caller without customerId reads every segment's, "
+            "with onlyActive honoured."
+        ),
+        parameters=[
+            Q_PARAMETER,
+            *LIST_PARAMETERS,
+            *VIEW_PARAMETERS,
+            OpenApiParameter(
+                "onlyActive",
+                OpenApiTypes.BOOL,
+                description="Only active, valid segments (always true for customers).",
+            ),
+        ],
+        responses={
+            200: ItemAssignmentResponseSerializer(many=True),
+            **NOT_MODIFIED,
+            **ERROR_RESPONSES,
+        },
+    )(view.get)
+    return view
 
 
 def segment_category_trees(view):

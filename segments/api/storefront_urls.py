@@ -8,6 +8,7 @@ urlpatterns = [
         views.SegmentCategoryTreesView.as_view(),
         name="segment-category-trees",
     ),
+    path("segments/items", views.SegmentsItemsView.as_view(), name="segments-items"),
     path("segments/match", views.SegmentMatchView.as_view(), name="segments-match"),
     path("me/segments", views.MySegmentsView.as_view(), name="my-segments"),
 ]

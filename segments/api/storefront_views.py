@@ -15,6 +15,8 @@ from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
 from ..documents import segment_document
+from ..items.documents import ITEM_ASSIGNMENT_QUERY_FIELDS, item_assignment_document
+from ..items.selectors import item_assignments_in
 from ..models import Segment
 from ..storefront.cache import cached_answer, etag_matches
 from ..storefront.match import match_products
@@ -78,6 +80,27 @@ class StorefrontView(TenantAPIView):
         for name, value in {**headers, **answer.headers}.items():
             response[name] = value
         return response
+
+
+@schemas.segments_items
+class SegmentsItemsView(StorefrontView):
+    required_scopes = {"GET": OWN_OR_READ}
+    operation_ids = {"GET": "GET-customer-segment-retrieve-segments-items"}
+
+    def get(self, request: Request, tenant: str) -> HttpResponse | Response:
+        scope = self.scope()
+        languages = self.languages
+
+        def compute() -> tuple[Any, dict]:
+            assignments = item_assignments_in(tenant=tenant, segments=scope.segments())
+            return self.list_page(
+                assignments,
+                render=lambda row: item_assignment_document(row, languages),
+                fields=ITEM_ASSIGNMENT_QUERY_FIELDS,
+                q=request.query_params.get("q"),
+            )
+
+        return self.cached_response("segments-items", scope, compute)
 
 
 @schemas.segment_category_trees

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.db.models import JSONField, QuerySet
 from django.db.models.functions import Coalesce
@@ -66,10 +67,16 @@ def item_segment_lock(*, tenant: str, segment_id: str) -> Segment:
 
 
 def item_assignments_of(*, segment: Segment) -> QuerySet[SegmentItemAssignment]:
-    """The segment's item assignments with their segment and item joined, ready to filter
-    (see ITEM_ASSIGNMENT_QUERY_FIELDS), sort, page and render at a constant query count."""
+    """The segment's item assignments, ready like `item_assignments_in`'s."""
+    return item_assignments_in(tenant=segment.tenant_id, segments=[segment.pk])
+
+
+def item_assignments_in(*, tenant: str, segments: Any) -> QuerySet[SegmentItemAssignment]:
+    """Item assignments of the segments (pks or a Segment queryset) with their segment and
+    item joined, ready to filter (see ITEM_ASSIGNMENT_QUERY_FIELDS), sort, page and render
+    at a constant query count."""
     return (
-        SegmentItemAssignment.objects.filter(tenant_id=segment.tenant_id, segment=segment)
+        SegmentItemAssignment.objects.filter(tenant_id=tenant, segment__in=segments)
         .select_related("segment", "product", "category")
         .annotate(
             **{

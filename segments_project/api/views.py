@@ -76,7 +76,7 @@ class TenantAPIView(APIView):
         message = f"{name} must be true or false."
         raise ValidationFailed(message, details=[ErrorDetail(name, "invalid", message)])
 
-    def list_response(
+    def list_page(
         self,
         queryset: QuerySet,
         *,
@@ -85,18 +85,26 @@ class TenantAPIView(APIView):
         q: str | None = None,
         default_size: int | None = None,
         tie_breaker: str = "pk",
-    ) -> Response:
-        """Filters by `q`, sorts, pages and projects a list the vendor's way."""
+    ) -> tuple[list[dict[str, Any]], dict[str, str]]:
+        """Filters by `q`, sorts, pages and projects a list the vendor's way.
+
+        Returns the page's documents and the headers to answer with (`X-Total-Count`).
+        """
         params = self.request.query_params
         queryset = queryset.filter(compile_query(q, fields))
         ordering = [*compile_sort(params.get("sort"), fields), F(tie_breaker).asc()]
         page = page_request(params, **({"default_size": default_size} if default_size else {}))
         projection = parse_fields(params.get("fields"))
         rows = paginate(queryset.order_by(*ordering), page)
-        response = Response([project(render(row), projection) for row in rows])
+        headers = {}
         if wants_total_count(self.request.headers):
-            response["X-Total-Count"] = str(queryset.count())
-        return response
+            headers["X-Total-Count"] = str(queryset.count())
+        return [project(render(row), projection) for row in rows], headers
+
+    def list_response(self, queryset: QuerySet, **kwargs: Any) -> Response:
+        """`list_page` as a response; takes the same arguments."""
+        documents, headers = self.list_page(queryset, **kwargs)
+        return Response(documents, headers=headers)
 
     def created(self, resource_id: str) -> Response:
         return Response({"id": resource_id}, status=201)
