@@ -1,0 +1,1 @@
+"""A segment's members: customers (B2C) and customers acting for a legal entity (B2B)."""
