@@ -15,12 +15,30 @@ from django.db import transaction
 from django.utils import timezone
 
 from segments_project.api.documents import clean_id
-from segments_project.errors import AlreadyExists, ApplicationError, ErrorDetail, ValidationFailed
+from segments_project.errors import (
+    AlreadyExists,
+    ApplicationError,
+    ErrorDetail,
+    NotFound,
+    ValidationFailed,
+)
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.assignments import AssignmentOutcome, referenced_product_id
 from ..models import Category, CategoryAssignment, Product
-from ..selectors import category_get
+
+
+def _category_locked(*, tenant: str, category_id: str) -> Category:
+    """The category, locked until commit: writers of one category's assignments take turns,
+    so overlapping concurrent bulks cannot deadlock on each other's unique-index entries."""
+    category = (
+        Category.objects.select_for_update().filter(tenant_id=tenant, public_id=category_id).first()
+    )
+    if category is None:
+        raise NotFound(
+            f"The category with id {category_id} has not been found.", resource_id=category_id
+        )
+    return category
 
 
 def _unknown_product(product_id: str) -> ValidationFailed:
@@ -155,7 +173,7 @@ def category_assignment_create(
     404 for an unknown category; 400 for a malformed reference or an unknown product;
     409 when the product is already in the category.
     """
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     product_id = referenced_product_id(document, type_required=True)
     outcome = _raise_or_return(
         _assign(tenant=tenant, category=category, requested=[product_id], upsert=False)[0]
@@ -169,7 +187,7 @@ def category_assignment_upsert(
 ) -> tuple[str, bool]:
     """Puts the product in the category unless it is there; returns the assignment id and
     whether it was created. 404 for an unknown category, 400 for an unknown product."""
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     clean_id(product_id, "referenceId")
     outcome = _raise_or_return(
         _assign(tenant=tenant, category=category, requested=[product_id], upsert=True)[0]
@@ -187,7 +205,7 @@ def category_assignments_create_bulk(
     malformed reference or an unknown product, or 409 when the product is already in the
     category (also when the request names it twice).
     """
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     requested = _parse(documents, type_required=True)
     return _assign(tenant=tenant, category=category, requested=requested, upsert=False)
 
@@ -200,7 +218,7 @@ def category_assignments_upsert_bulk(
 
     Per element: 201 created, 204 already there (with its assignment id), or 400.
     """
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     requested = _parse(documents, type_required=False)
     return _assign(tenant=tenant, category=category, requested=requested, upsert=True)
 
@@ -208,7 +226,7 @@ def category_assignments_upsert_bulk(
 @transaction.atomic
 def category_assignments_delete_all(*, tenant: str, category_id: str) -> int:
     """Removes every product from the category; returns how many; 404 for an unknown one."""
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     deleted, _ = CategoryAssignment.objects.filter(tenant_id=tenant, category=category).delete()
     if deleted:
         content_changed(tenant=tenant)
@@ -218,7 +236,7 @@ def category_assignments_delete_all(*, tenant: str, category_id: str) -> int:
 @transaction.atomic
 def category_assignment_delete(*, tenant: str, category_id: str, assignment_id: str) -> bool:
     """Removes the assignment from the category; False if it was not there (idempotent)."""
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     deleted, _ = CategoryAssignment.objects.filter(
         tenant_id=tenant, category=category, public_id=assignment_id
     ).delete()
@@ -232,7 +250,7 @@ def category_assignment_delete_by_product(
     *, tenant: str, category_id: str, product_id: str
 ) -> bool:
     """Takes the product out of the category; False if it was not in it (idempotent)."""
-    category = category_get(tenant=tenant, category_id=category_id)
+    category = _category_locked(tenant=tenant, category_id=category_id)
     deleted, _ = CategoryAssignment.objects.filter(
         tenant_id=tenant, category=category, product__public_id=product_id
     ).delete()
