@@ -1,0 +1,214 @@
+"""OpenAPI descriptions of the customer directory endpoints (customers, legal entities)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from rest_framework import serializers
+
+from segments_project.api.schema_components import (
+    BODY_ERRORS,
+    CONFLICT,
+    ERROR_RESPONSES,
+    LIST_PARAMETERS,
+    NOT_FOUND,
+    Q_PARAMETER,
+    BulkEntrySerializer,
+    IdSerializer,
+    MetadataSerializer,
+    MetadataWriteSerializer,
+    PatchOperationSerializer,
+)
+
+CUSTOMER_TAG = ["Customers"]
+LEGAL_ENTITY_TAG = ["Legal Entities"]
+
+
+class CustomerWriteSerializer(serializers.Serializer):
+    firstName = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+    lastName = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+    email = serializers.EmailField(
+        max_length=320, required=False, allow_blank=True, allow_null=True
+    )
+    legalEntityIds = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        allow_null=True,
+        help_text="Ids of the tenant's legal entities the customer acts for; replaces the "
+        "current links. Absent means none.",
+    )
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataWriteSerializer(required=False)
+
+
+class CustomerBulkElementSerializer(CustomerWriteSerializer):
+    id = serializers.CharField(help_text="The customer to create or replace.")
+
+
+# Every member is optional: the `fields` parameter may project any of them away. Without
+# `fields`, every member but `mixins` (absent when empty) is present.
+class CustomerResponseSerializer(serializers.Serializer):
+    """A customer; with `fields`, only the named members (dotted paths) are present."""
+
+    id = serializers.CharField(required=False)
+    firstName = serializers.CharField(required=False, allow_blank=True)
+    lastName = serializers.CharField(required=False, allow_blank=True)
+    email = serializers.CharField(required=False, allow_blank=True)
+    legalEntityIds = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Sorted."
+    )
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataSerializer(required=False)
+
+
+class LegalEntityWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255)
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataWriteSerializer(required=False)
+
+
+class LegalEntityBulkElementSerializer(LegalEntityWriteSerializer):
+    id = serializers.CharField(help_text="The legal entity to create or replace.")
+
+
+class LegalEntityResponseSerializer(serializers.Serializer):
+    """A legal entity; with `fields`, only the named members (dotted paths) are present."""
+
+    id = serializers.CharField(required=False)
+    name = serializers.CharField(required=False)
+    mixins = serializers.DictField(required=False)
+    metadata = MetadataSerializer(required=False)
+
+
+CUSTOMER_ID = OpenApiParameter("customer_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+LEGAL_ENTITY_ID = OpenApiParameter("legal_entity_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields.")
+UPDATED = OpenApiResponse(description="Updated.")
+DELETED = OpenApiResponse(description="Deleted (or did not exist).")
+PATCH_DESCRIPTION = "An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object."
+BULK_DESCRIPTION = "At most 200 elements, each with its id; one entry per element, from index 0."
+
+
+def _detail(
+    view,
+    *,
+    tag: list[str],
+    label: str,
+    parameter: OpenApiParameter,
+    write: type[serializers.Serializer],
+    response: type[serializers.Serializer],
+    delete_description: str,
+):
+    view.get = extend_schema(
+        tags=tag,
+        summary=f"Retrieving a {label}",
+        parameters=[parameter, FIELDS],
+        responses={200: response, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    view.put = extend_schema(
+        tags=tag,
+        summary=f"Upserting a {label}",
+        parameters=[parameter],
+        request=write,
+        responses={
+            201: IdSerializer,
+            204: UPDATED,
+            **ERROR_RESPONSES,
+            **CONFLICT,
+            **BODY_ERRORS,
+        },
+    )(view.put)
+    view.patch = extend_schema(
+        tags=tag,
+        summary=f"Patching a {label}",
+        description=PATCH_DESCRIPTION,
+        parameters=[parameter],
+        request=PatchOperationSerializer(many=True),
+        responses={
+            204: UPDATED,
+            **ERROR_RESPONSES,
+            **NOT_FOUND,
+            **CONFLICT,
+            **BODY_ERRORS,
+        },
+    )(view.patch)
+    view.delete = extend_schema(
+        tags=tag,
+        summary=f"Deleting a {label}",
+        description=delete_description,
+        parameters=[parameter],
+        responses={204: DELETED, **ERROR_RESPONSES},
+    )(view.delete)
+    return view
+
+
+def customer_collection(view):
+    view.get = extend_schema(
+        tags=CUSTOMER_TAG,
+        summary="Retrieving all customers",
+        description="`legalEntityIds:x` in `q` matches the customers linked to x.",
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS],
+        responses={200: CustomerResponseSerializer(many=True), **ERROR_RESPONSES},
+    )(view.get)
+    return view
+
+
+def customer_detail(view):
+    return _detail(
+        view,
+        tag=CUSTOMER_TAG,
+        label="customer",
+        parameter=CUSTOMER_ID,
+        write=CustomerWriteSerializer,
+        response=CustomerResponseSerializer,
+        delete_description="Also removes the customer's segment memberships and revokes "
+        "every token that acts for the customer.",
+    )
+
+
+def customer_bulk(view):
+    view.put = extend_schema(
+        tags=CUSTOMER_TAG,
+        summary="Upserting customers in bulk",
+        description=BULK_DESCRIPTION,
+        request=CustomerBulkElementSerializer(many=True),
+        responses={207: BulkEntrySerializer(many=True), **ERROR_RESPONSES, **BODY_ERRORS},
+    )(view.put)
+    return view
+
+
+def legal_entity_collection(view):
+    view.get = extend_schema(
+        tags=LEGAL_ENTITY_TAG,
+        summary="Retrieving all legal entities",
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS],
+        responses={200: LegalEntityResponseSerializer(many=True), **ERROR_RESPONSES},
+    )(view.get)
+    return view
+
+
+def legal_entity_detail(view):
+    return _detail(
+        view,
+        tag=LEGAL_ENTITY_TAG,
+        label="legal entity",
+        parameter=LEGAL_ENTITY_ID,
+        write=LegalEntityWriteSerializer,
+        response=LegalEntityResponseSerializer,
+        delete_description="Also removes the customers' links to it and the B2B segment "
+        "memberships for it; the customers stay.",
+    )
+
+
+def legal_entity_bulk(view):
+    view.put = extend_schema(
+        tags=LEGAL_ENTITY_TAG,
+        summary="Upserting legal entities in bulk",
+        description=BULK_DESCRIPTION,
+        request=LegalEntityBulkElementSerializer(many=True),
+        responses={207: BulkEntrySerializer(many=True), **ERROR_RESPONSES, **BODY_ERRORS},
+    )(view.put)
+    return view
