@@ -90,8 +90,11 @@ class _Directory:
         legal_entity_ids = {key.legal_entity_id for key in keys if key.legal_entity_id}
         self.customers: dict[str, int] = (
             dict(
-                Customer.objects.filter(tenant_id=tenant, public_id__in=customer_ids)
-                .order_by()
+                # Locked (in key order, so bulks cannot deadlock) until commit: a customer
+                # deleted meanwhile would otherwise fail the new rows' foreign keys.
+                Customer.objects.select_for_update(no_key=True)
+                .filter(tenant_id=tenant, public_id__in=customer_ids)
+                .order_by("pk")
                 .values_list("public_id", "pk")
             )
             if customer_ids
@@ -99,8 +102,9 @@ class _Directory:
         )
         self.legal_entities: dict[str, int] = (
             dict(
-                LegalEntity.objects.filter(tenant_id=tenant, public_id__in=legal_entity_ids)
-                .order_by()
+                LegalEntity.objects.select_for_update(no_key=True)
+                .filter(tenant_id=tenant, public_id__in=legal_entity_ids)
+                .order_by("pk")
                 .values_list("public_id", "pk")
             )
             if legal_entity_ids
