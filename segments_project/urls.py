@@ -13,6 +13,7 @@ urlpatterns = [
     path("category/<str:tenant>/", include(category_urlpatterns)),
     path("product/<str:tenant>/", include(product_urlpatterns)),
     path("customer/<str:tenant>/", include("segments.api.directory_urls")),
+    path("coupon/<str:tenant>/", include("coupons.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

@@ -1,0 +1,262 @@
+"""HTTP endpoints of coupons: management, validation and redemptions.
+
+Coupon codes arrive URL-decoded by Django and are looked up in upper case, the case they
+are stored in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import F
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from segments_project.api.pagination import page_request, paginate, wants_total_count
+from segments_project.api.projection import parse_fields, project
+from segments_project.api.query import compile_query, compile_sort
+from segments_project.api.views import TenantAPIView
+from segments_project.errors import NotFound, PermissionDenied
+from segments_project.tenancy import scopes
+from segments_project.tenancy.principal import Principal
+
+from .. import selectors, services
+from ..currencies import Money
+from ..documents import (
+    COUPON_QUERY_FIELDS,
+    REDEMPTION_QUERY_FIELDS,
+    RedemptionRequest,
+    coupon_document,
+    redemption_document,
+    redemption_request,
+)
+from ..services import Redeemer, Verdict
+from . import schemas
+
+MANAGE = frozenset({scopes.COUPON_MANAGE})
+SELLER = frozenset({scopes.COUPON_MANAGE, scopes.COUPON_READ})
+ON_BEHALF = frozenset({scopes.COUPON_REDEEM_ON_BEHALF})
+# The vendor lists only coupon_redeem_on_behalf; customer tokens carry coupon_redeem.
+REDEEM = frozenset({scopes.COUPON_REDEEM, scopes.COUPON_REDEEM_ON_BEHALF})
+
+
+def _code(code: str) -> str:
+    return code.upper()
+
+
+def _is_seller(principal: Principal) -> bool:
+    return not principal.is_customer and principal.has_any_scope(SELLER)
+
+
+def _named_customer(request: Request, principal: Principal) -> str | None:
+    """The `customerNumber` query parameter; naming someone else needs redeem_on_behalf."""
+    customer_number = request.query_params.get("customerNumber")
+    if customer_number is None or customer_number == principal.customer_id:
+        return customer_number
+    if principal.is_customer or not principal.has_any_scope(ON_BEHALF):
+        raise PermissionDenied(
+            "Acting for a customerNumber needs the coupon.coupon_redeem_on_behalf scope."
+        )
+    return customer_number
+
+
+def redeemer_of(principal: Principal, body: RedemptionRequest) -> Redeemer:
+    """A customer token redeems for its own customer (and its legal entity, unless the body
+    names another one it acts for); other tokens for the `customerNumber` they name, which
+    needs coupon_redeem_on_behalf, or anonymously."""
+    if principal.is_customer:
+        if body.customer_number not in (None, principal.customer_id):
+            raise PermissionDenied("A customer token redeems coupons for its own customer only.")
+        return Redeemer(
+            customer_id=principal.customer_id,
+            legal_entity_id=body.legal_entity_id or principal.legal_entity_id,
+        )
+    if body.customer_number is not None and not principal.has_any_scope(ON_BEHALF):
+        raise PermissionDenied(
+            "Redeeming for a customerNumber needs the coupon.coupon_redeem_on_behalf scope."
+        )
+    return Redeemer(customer_id=body.customer_number, legal_entity_id=body.legal_entity_id)
+
+
+def _cart_members(verdict: Verdict) -> dict[str, Any]:
+    """What the coupon grants on the request's cart lines; nothing without lines."""
+    if verdict.cart is None:
+        return {}
+    lines = []
+    for line in verdict.cart.lines:
+        entry = {
+            "index": line.index,
+            "productId": line.line.product_id,
+            "quantity": line.line.quantity,
+            "unitPrice": float(line.line.unit_price),
+            "eligible": line.eligible,
+        }
+        if verdict.coupon.segment_restricted:
+            entry["segmentIds"] = list(line.segment_ids)
+        lines.append(entry)
+    return {
+        "items": lines,
+        "eligibleSubtotal": Money(verdict.cart.eligible_subtotal, verdict.currency).as_dict(),
+        "discount": Money(verdict.cart.discount, verdict.currency).as_dict(),
+    }
+
+
+@schemas.coupon_collection
+class CouponCollectionView(TenantAPIView):
+    required_scopes = {"GET": SELLER, "POST": MANAGE}
+    operation_ids = {
+        "GET": "GET-coupon-list-specified-coupons",
+        "POST": "POST-coupon-create-coupon",
+    }
+
+    def get(self, request: Request, tenant: str) -> Response:
+        params = request.query_params
+        show_deleted = self.query_param_bool(
+            "showDeleted", default=self.query_param_bool("show_deleted")
+        )
+        coupons = selectors.coupons_of_tenant(
+            tenant=tenant, at=timezone.now(), show_deleted=show_deleted
+        ).filter(compile_query(params.get("q"), COUPON_QUERY_FIELDS))
+        ordering = [*compile_sort(params.get("sort"), COUPON_QUERY_FIELDS), F("pk").asc()]
+        rows = paginate(coupons.order_by(*ordering), page_request(params))
+        # The page's legal entity counts in one query, not one per coupon.
+        counts = selectors.legal_entity_counts(rows)
+        projection = parse_fields(params.get("fields"))
+        documents = [
+            coupon_document(coupon, legal_entity_counts=counts.get(coupon.pk)) for coupon in rows
+        ]
+        response = Response([project(document, projection) for document in documents])
+        if wants_total_count(request.headers):
+            response["X-Total-Count"] = str(coupons.count())
+        return response
+
+    def post(self, request: Request, tenant: str) -> Response:
+        coupon = services.coupon_create(tenant=tenant, document=request.data)
+        return self.created(coupon.public_id)
+
+
+@schemas.coupon_detail
+class CouponDetailView(TenantAPIView):
+    required_scopes = {
+        "GET": SELLER | REDEEM,
+        "PUT": MANAGE,
+        "PATCH": MANAGE,
+        "DELETE": MANAGE,
+    }
+    operation_ids = {
+        "GET": "GET-coupon-retrieve-coupon",
+        "PUT": "PUT-coupon-update-coupon",
+        "PATCH": "PATCH-coupon-update-coupon",
+        "DELETE": "DELETE-coupon-remove-coupon",
+    }
+
+    def get(self, request: Request, tenant: str, code: str) -> Response:
+        principal = self.principal
+        named = _named_customer(request, principal)
+        seller = _is_seller(principal)
+        coupon = selectors.coupon_get(tenant=tenant, code=_code(code), at=timezone.now())
+        if not seller or named is not None:
+            viewer = principal.customer_id if principal.is_customer else named
+            if not selectors.coupon_visible_to_customer(coupon, viewer):
+                raise selectors.coupon_not_found(coupon.public_id)
+        counts = selectors.legal_entity_counts([coupon]).get(coupon.pk) if seller else None
+        document = coupon_document(coupon, legal_entity_counts=counts, seller=seller)
+        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+
+    def put(self, request: Request, tenant: str, code: str) -> Response:
+        services.coupon_update(
+            tenant=tenant,
+            code=_code(code),
+            document=request.data,
+            partial=self.query_param_bool("partial"),
+        )
+        return Response(status=200)
+
+    def patch(self, request: Request, tenant: str, code: str) -> Response:
+        services.coupon_patch(tenant=tenant, code=_code(code), patch=request.data)
+        return Response(status=200)
+
+    def delete(self, request: Request, tenant: str, code: str) -> Response:
+        services.coupon_delete(tenant=tenant, code=_code(code))
+        return Response(status=204)
+
+
+@schemas.coupon_validation
+class CouponValidationView(TenantAPIView):
+    required_scopes = {"POST": REDEEM}
+    operation_ids = {"POST": "POST-coupon-validate-coupon"}
+
+    def post(self, request: Request, tenant: str, code: str) -> Response:
+        body = redemption_request(request.data, discount_required=False)
+        redeemer = redeemer_of(self.principal, body)
+        verdict = services.coupon_validate(
+            tenant=tenant, code=_code(code), request=body, redeemer=redeemer
+        )
+        answer: dict[str, Any] = {"code": verdict.coupon.public_id, "valid": True}
+        if verdict.redeemer.customer_id is not None:
+            answer["customerNumber"] = verdict.redeemer.customer_id
+        if verdict.redeemer.legal_entity_id is not None:
+            answer["legalEntityId"] = verdict.redeemer.legal_entity_id
+        return Response({**answer, **_cart_members(verdict)})
+
+
+@schemas.redemption_collection
+class RedemptionCollectionView(TenantAPIView):
+    required_scopes = {"GET": MANAGE, "POST": REDEEM}
+    operation_ids = {
+        "GET": "GET-coupon-list-coupon-redemptions",
+        "POST": "POST-coupon-invalidate-coupon",
+    }
+
+    def get(self, request: Request, tenant: str, code: str) -> Response:
+        coupon = selectors.coupon_lookup(tenant=tenant, code=_code(code))
+        return self.list_response(
+            selectors.redemptions_of_coupon(coupon=coupon),
+            render=redemption_document,
+            fields=REDEMPTION_QUERY_FIELDS,
+            q=request.query_params.get("q"),
+        )
+
+    def post(self, request: Request, tenant: str, code: str) -> Response:
+        body = redemption_request(request.data, discount_required=True)
+        redeemer = redeemer_of(self.principal, body)
+        redemption, verdict = services.coupon_redeem(
+            tenant=tenant, code=_code(code), request=body, redeemer=redeemer
+        )
+        return Response({"id": redemption.public_id, **_cart_members(verdict)}, status=201)
+
+
+@schemas.redemption_detail
+class RedemptionDetailView(TenantAPIView):
+    required_scopes = {"GET": MANAGE | REDEEM, "DELETE": MANAGE}
+    operation_ids = {
+        "GET": "GET-coupon-retrieve-coupon-redemption",
+        "DELETE": "DELETE-coupon-remove-coupon-redemption",
+    }
+
+    def get(self, request: Request, tenant: str, code: str, redemption_id: str) -> Response:
+        principal = self.principal
+        named = _named_customer(request, principal)
+        coupon = selectors.coupon_lookup(tenant=tenant, code=_code(code))
+        if principal.is_customer:
+            owner = principal.customer_id
+        elif principal.has_any_scope(MANAGE):
+            owner = named
+        elif named is None:
+            # Neither a customer token nor naming a customer: no redemption is its own.
+            raise NotFound(
+                f"The redemption with id {redemption_id} has not been found.",
+                resource_id=redemption_id,
+            )
+        else:
+            owner = named
+        redemption = selectors.redemption_get(
+            coupon=coupon, redemption_id=redemption_id, customer_number=owner
+        )
+        document = redemption_document(redemption)
+        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+
+    def delete(self, request: Request, tenant: str, code: str, redemption_id: str) -> Response:
+        services.redemption_delete(tenant=tenant, code=_code(code), redemption_id=redemption_id)
+        return Response(status=204)

@@ -1,0 +1,597 @@
+"""Coupons and redemptions as the API speaks them: validation of incoming documents and
+rendering of rows."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from catalog.models import Category
+from segments.models import Segment
+from segments_project.api.documents import (
+    clean_datetime,
+    clean_id,
+    clean_mixins,
+    clean_object,
+    format_datetime,
+    invalid,
+)
+from segments_project.api.query import FieldKind, FieldSpec
+
+from .currencies import MAX_AMOUNT, Money, clean_amount, clean_money
+from .models import (
+    UNLIMITED,
+    Coupon,
+    CouponStatus,
+    DiscountCalculationType,
+    DiscountType,
+    Redemption,
+)
+
+MAX_NAME_LENGTH = 255
+MAX_LIST_LENGTH = 1000
+MAX_CART_LINES = 1000
+MAX_QUANTITY = 1_000_000
+MAX_LIMIT = 1_000_000_000
+MAX_SITE_CODE_LENGTH = 64
+# Printable, no whitespace, no '/' (an encoded slash would still split the path) or '\'.
+CODE_PATTERN = re.compile(r"^[^\s/\\\x00-\x1f\x7f]{1,128}$")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I lookalikes
+GENERATED_CODE_LENGTH = 10
+
+# Members a coupon write may carry.
+WRITE_FIELDS = frozenset(
+    {
+        "code",
+        "name",
+        "description",
+        "discountType",
+        "discountPercentage",
+        "discountAbsolute",
+        "allowAnonymous",
+        "maxRedemptions",
+        "maxRedemptionsPerCustomer",
+        "discountCalculationType",
+        "categoryRestricted",
+        "segmentRestricted",
+        "restrictions",
+        "issuedTo",
+        "mixins",
+        "metadata",
+    }
+)
+# Members the service computes; a write may send them back (GET, edit, PUT) and they are
+# ignored.
+READ_ONLY_FIELDS = frozenset(
+    {"status", "redemptionCount", "legalEntityRedemptions", "deleted", "referralCoupon"}
+)
+RESTRICTION_FIELDS = frozenset(
+    {
+        "validFor",
+        "validFrom",
+        "validUntil",
+        "minOrderValue",
+        "includedCategories",
+        "excludedCategories",
+        "segments",
+    }
+)
+METADATA_FIELDS = frozenset({"version", "mixins", "createdAt", "modifiedAt"})
+
+COUPON_QUERY_FIELDS: dict[str, FieldSpec] = {
+    "code": FieldSpec("public_id", FieldKind.STRING),
+    "name": FieldSpec("name", FieldKind.STRING),
+    "description": FieldSpec("description", FieldKind.STRING),
+    "discountType": FieldSpec("discount_type", FieldKind.ENUM, choices=tuple(DiscountType.values)),
+    "discountPercentage": FieldSpec("discount_percentage", FieldKind.NUMBER),
+    "discountAbsolute.amount": FieldSpec("discount_amount", FieldKind.NUMBER),
+    "discountAbsolute.currency": FieldSpec("discount_currency", FieldKind.STRING),
+    "allowAnonymous": FieldSpec("allow_anonymous", FieldKind.BOOLEAN),
+    "maxRedemptions": FieldSpec("max_redemptions", FieldKind.INTEGER),
+    "maxRedemptionsPerCustomer": FieldSpec("max_redemptions_per_customer", FieldKind.INTEGER),
+    "discountCalculationType": FieldSpec(
+        "discount_calculation_type",
+        FieldKind.ENUM,
+        choices=tuple(DiscountCalculationType.values),
+    ),
+    "categoryRestricted": FieldSpec("category_restricted", FieldKind.BOOLEAN),
+    "segmentRestricted": FieldSpec("segment_restricted", FieldKind.BOOLEAN),
+    "restrictions.validFrom": FieldSpec("valid_from", FieldKind.DATETIME),
+    "restrictions.validUntil": FieldSpec("valid_until", FieldKind.DATETIME),
+    "restrictions.minOrderValue.amount": FieldSpec("min_order_amount", FieldKind.NUMBER),
+    "restrictions.minOrderValue.currency": FieldSpec("min_order_currency", FieldKind.STRING),
+    "issuedTo": FieldSpec("issued_to", FieldKind.STRING),
+    "status": FieldSpec("status", FieldKind.ENUM, choices=tuple(CouponStatus.values)),
+    "redemptionCount": FieldSpec("redemption_count", FieldKind.INTEGER),
+    "deleted": FieldSpec("deleted", FieldKind.BOOLEAN),
+    "mixins": FieldSpec("mixins", FieldKind.JSON),
+    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
+    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
+    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
+    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+}
+
+REDEMPTION_QUERY_FIELDS: dict[str, FieldSpec] = {
+    "id": FieldSpec("public_id", FieldKind.STRING),
+    "orderCode": FieldSpec("order_code", FieldKind.STRING),
+    "customerNumber": FieldSpec("customer_number", FieldKind.STRING),
+    "legalEntityId": FieldSpec("legal_entity_public_id", FieldKind.STRING),
+    "siteCode": FieldSpec("site_code", FieldKind.STRING),
+    "orderTotal.amount": FieldSpec("order_total_amount", FieldKind.NUMBER),
+    "orderTotal.currency": FieldSpec("order_total_currency", FieldKind.STRING),
+    "discount.amount": FieldSpec("discount_amount", FieldKind.NUMBER),
+    "discount.currency": FieldSpec("discount_currency", FieldKind.STRING),
+    "redeemedAt": FieldSpec("created_at", FieldKind.DATETIME),
+}
+
+
+# --- codes -----------------------------------------------------------------------------------
+
+
+def clean_code(value: Any, field: str = "code") -> str:
+    """The code in upper case (the vendor's default), or a 400 if it cannot be one."""
+    code = value.upper() if isinstance(value, str) else None
+    if code is None or not CODE_PATTERN.match(code):
+        raise invalid(
+            field, f"{field} must be 1 to 128 printable characters without whitespace, '/' or '\\'."
+        )
+    return code
+
+
+def generate_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(GENERATED_CODE_LENGTH))
+
+
+# --- coupon writes ---------------------------------------------------------------------------
+
+
+def _flag(document: dict[str, Any], field: str) -> bool:
+    value = document.get(field)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise invalid(field, f"{field} must be true or false.")
+    return value
+
+
+def _limit(document: dict[str, Any], field: str) -> int:
+    value = document.get(field)
+    if value is None:
+        return UNLIMITED
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not UNLIMITED <= value <= MAX_LIMIT:
+        raise invalid(
+            field, f"{field} must be -1 (unlimited) or a whole number from 0 to {MAX_LIMIT}."
+        )
+    return value
+
+
+def _text(document: dict[str, Any], field: str, max_length: int | None = None) -> str:
+    value = document.get(field)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid(field, f"{field} must be a string.")
+    if max_length is not None and len(value) > max_length:
+        raise invalid(field, f"{field} is longer than {max_length} characters.")
+    return value
+
+
+def _choice(document: dict[str, Any], field: str, choices: type, default: str) -> str:
+    value = document.get(field)
+    if value is None:
+        return default
+    if value not in choices.values:
+        raise invalid(field, f"{field} must be one of {', '.join(choices.values)}.")
+    return value
+
+
+def _ids(restrictions: dict[str, Any], member: str) -> list[str]:
+    """A list of ids without duplicates, in the given order."""
+    field = f"restrictions.{member}"
+    value = restrictions.get(member)
+    if value is None:
+        return []
+    if not isinstance(value, list) or len(value) > MAX_LIST_LENGTH:
+        raise invalid(field, f"{field} must be a list of at most {MAX_LIST_LENGTH} ids.")
+    return list(dict.fromkeys(clean_id(item, f"{field}[{i}]") for i, item in enumerate(value)))
+
+
+def _unknown_members(document: dict[str, Any], allowed: frozenset[str], prefix: str = "") -> None:
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        field = f"{prefix}{unknown[0]}"
+        raise invalid(field, f"Unknown coupon field: {field}.", type="unknown_field")
+
+
+def _discount(document: dict[str, Any], discount_type: str) -> dict[str, Any]:
+    percentage = document.get("discountPercentage")
+    absolute = document.get("discountAbsolute")
+    values: dict[str, Any] = {
+        "discount_percentage": None,
+        "discount_amount": None,
+        "discount_currency": "",
+    }
+    if discount_type == DiscountType.PERCENT:
+        if percentage is None:
+            raise invalid(
+                "discountPercentage", "A PERCENT coupon needs discountPercentage.", type="required"
+            )
+        in_range = isinstance(percentage, int | float) and 0 <= percentage <= 100
+        if isinstance(percentage, bool) or not in_range:
+            raise invalid("discountPercentage", "discountPercentage must be between 0 and 100.")
+        values["discount_percentage"] = clean_amount(percentage, "discountPercentage")
+    elif percentage is not None:
+        raise invalid("discountPercentage", "Only a PERCENT coupon has a discountPercentage.")
+    if discount_type == DiscountType.ABSOLUTE:
+        if absolute is None:
+            raise invalid(
+                "discountAbsolute", "An ABSOLUTE coupon needs discountAbsolute.", type="required"
+            )
+        money = clean_money(absolute, "discountAbsolute")
+        values["discount_amount"], values["discount_currency"] = money.amount, money.currency
+    elif absolute is not None:
+        raise invalid("discountAbsolute", "Only an ABSOLUTE coupon has a discountAbsolute.")
+    return values
+
+
+def _restrictions(document: dict[str, Any], flags: dict[str, bool]) -> dict[str, Any]:
+    restrictions = clean_object(document.get("restrictions"), "restrictions")
+    _unknown_members(restrictions, RESTRICTION_FIELDS, "restrictions.")
+    valid_from = clean_datetime(restrictions.get("validFrom"), "restrictions.validFrom")
+    valid_until = clean_datetime(restrictions.get("validUntil"), "restrictions.validUntil")
+    if valid_from and valid_until and valid_from > valid_until:
+        raise invalid("restrictions", "restrictions.validFrom must not be after validUntil.")
+    minimum = restrictions.get("minOrderValue")
+    min_order = clean_money(minimum, "restrictions.minOrderValue") if minimum else None
+    valid_for = _ids(restrictions, "validFor")
+    included = _ids(restrictions, "includedCategories")
+    excluded = _ids(restrictions, "excludedCategories")
+    segments = _ids(restrictions, "segments")
+
+    if flags["allow_anonymous"] and valid_for:
+        raise invalid(
+            "restrictions.validFor", "A coupon anonymous users may redeem has no validFor."
+        )
+    if flags["category_restricted"]:
+        if not included and not excluded:
+            raise invalid(
+                "restrictions.includedCategories",
+                "A category-restricted coupon needs includedCategories or excludedCategories.",
+                type="required",
+            )
+        both = [category for category in included if category in excluded]
+        if both:
+            raise invalid(
+                "restrictions.excludedCategories",
+                f"includedCategories and excludedCategories must be disjoint: {both[0]}.",
+            )
+    elif included or excluded:
+        field = "includedCategories" if included else "excludedCategories"
+        raise invalid(f"restrictions.{field}", f"{field} needs categoryRestricted set to true.")
+    if flags["segment_restricted"]:
+        if not segments:
+            raise invalid(
+                "restrictions.segments",
+                "A segment-restricted coupon needs restrictions.segments.",
+                type="required",
+            )
+        if valid_for:
+            raise invalid(
+                "restrictions.validFor",
+                "A segment-restricted coupon cannot be restricted to customers (validFor).",
+            )
+    elif segments:
+        raise invalid("restrictions.segments", "segments needs segmentRestricted set to true.")
+    return {
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "min_order_amount": min_order.amount if min_order else None,
+        "min_order_currency": min_order.currency if min_order else "",
+        "valid_for": valid_for,
+        "included_categories": included,
+        "excluded_categories": excluded,
+        "segment_ids": segments,
+    }
+
+
+def _check_references(tenant: str, values: dict[str, Any]) -> None:
+    """Restricting categories and segments must exist in the tenant when written."""
+    category_ids = [*values["included_categories"], *values["excluded_categories"]]
+    if category_ids:
+        known = set(
+            Category.objects.for_tenant(tenant)
+            .filter(public_id__in=category_ids)
+            .values_list("public_id", flat=True)
+        )
+        for member in ("included_categories", "excluded_categories"):
+            missing = [category for category in values[member] if category not in known]
+            if missing:
+                field = "includedCategories" if member.startswith("in") else "excludedCategories"
+                raise invalid(
+                    f"restrictions.{field}",
+                    f"The category with id {missing[0]} has not been found.",
+                    type="not_found",
+                )
+    if values["segment_ids"]:
+        known = set(
+            Segment.objects.for_tenant(tenant)
+            .filter(public_id__in=values["segment_ids"])
+            .values_list("public_id", flat=True)
+        )
+        missing = [segment for segment in values["segment_ids"] if segment not in known]
+        if missing:
+            raise invalid(
+                "restrictions.segments",
+                f"The segment with id {missing[0]} has not been found.",
+                type="not_found",
+            )
+
+
+def coupon_values(document: Any, *, tenant: str) -> dict[str, Any]:
+    """The model field values a coupon document asks for, or a 400 naming the first problem.
+
+    Absent members take the vendor's defaults. Unknown members are refused (a misspelt
+    limit must not silently mean "unlimited"); read-only members are ignored; `code` is
+    the caller's business (create or compare). Restricting categories and segments must
+    exist in the tenant.
+    """
+    if not isinstance(document, dict):
+        raise invalid("body", "A coupon must be a JSON object.")
+    _unknown_members(document, WRITE_FIELDS | READ_ONLY_FIELDS)
+    metadata = clean_object(document.get("metadata"), "metadata")
+    _unknown_members(metadata, METADATA_FIELDS, "metadata.")
+    name = _text(document, "name", MAX_NAME_LENGTH)
+    if not name.strip():
+        raise invalid("name", "name is required.", type="required")
+    discount_type = _choice(document, "discountType", DiscountType, DiscountType.ABSOLUTE)
+    flags = {
+        "allow_anonymous": _flag(document, "allowAnonymous"),
+        "category_restricted": _flag(document, "categoryRestricted"),
+        "segment_restricted": _flag(document, "segmentRestricted"),
+    }
+    per_customer = _limit(document, "maxRedemptionsPerCustomer")
+    if flags["category_restricted"] and flags["segment_restricted"]:
+        raise invalid(
+            "segmentRestricted", "A coupon cannot be both segment- and category-restricted."
+        )
+    if flags["allow_anonymous"]:
+        if per_customer != UNLIMITED:
+            raise invalid(
+                "maxRedemptionsPerCustomer",
+                "A coupon anonymous users may redeem has no per-customer limit.",
+            )
+        if flags["segment_restricted"]:
+            raise invalid(
+                "allowAnonymous", "Only segment members may redeem a segment-restricted coupon."
+            )
+    mixins, metadata_mixins = clean_mixins(document)
+    values = {
+        "name": name,
+        "description": _text(document, "description"),
+        "discount_type": discount_type,
+        **_discount(document, discount_type),
+        "max_redemptions": _limit(document, "maxRedemptions"),
+        "max_redemptions_per_customer": per_customer,
+        "discount_calculation_type": _choice(
+            document,
+            "discountCalculationType",
+            DiscountCalculationType,
+            DiscountCalculationType.SUBTOTAL,
+        ),
+        **flags,
+        **_restrictions(document, flags),
+        "issued_to": _text(document, "issuedTo", 128),
+        "mixins": mixins,
+        "metadata_mixins": metadata_mixins,
+    }
+    _check_references(tenant, values)
+    return values
+
+
+# --- coupon reads ----------------------------------------------------------------------------
+
+
+def _money(amount: Decimal | None, currency: str) -> dict[str, Any] | None:
+    return None if amount is None else Money(amount, currency).as_dict()
+
+
+def stored_document(coupon: Coupon) -> dict[str, Any]:
+    """The writable members of the coupon: what PATCH and partial PUT apply changes to."""
+    document: dict[str, Any] = {"code": coupon.public_id, "name": coupon.name}
+    if coupon.description:
+        document["description"] = coupon.description
+    document["discountType"] = coupon.discount_type
+    if coupon.discount_percentage is not None:
+        document["discountPercentage"] = float(coupon.discount_percentage)
+    if coupon.discount_amount is not None:
+        document["discountAbsolute"] = _money(coupon.discount_amount, coupon.discount_currency)
+    document.update(
+        {
+            "allowAnonymous": coupon.allow_anonymous,
+            "maxRedemptions": coupon.max_redemptions,
+            "maxRedemptionsPerCustomer": coupon.max_redemptions_per_customer,
+            "discountCalculationType": coupon.discount_calculation_type,
+            "categoryRestricted": coupon.category_restricted,
+            "segmentRestricted": coupon.segment_restricted,
+        }
+    )
+    restrictions: dict[str, Any] = {"validFor": list(coupon.valid_for)}
+    if coupon.valid_from is not None:
+        restrictions["validFrom"] = format_datetime(coupon.valid_from)
+    if coupon.valid_until is not None:
+        restrictions["validUntil"] = format_datetime(coupon.valid_until)
+    if coupon.min_order_amount is not None:
+        restrictions["minOrderValue"] = _money(coupon.min_order_amount, coupon.min_order_currency)
+    if coupon.category_restricted:
+        restrictions["includedCategories"] = list(coupon.included_categories)
+        restrictions["excludedCategories"] = list(coupon.excluded_categories)
+    if coupon.segment_restricted:
+        restrictions["segments"] = list(coupon.segment_ids)
+    document["restrictions"] = restrictions
+    if coupon.issued_to:
+        document["issuedTo"] = coupon.issued_to
+    if coupon.mixins:
+        document["mixins"] = coupon.mixins
+    document["metadata"] = {"version": coupon.version}
+    if coupon.metadata_mixins:
+        document["metadata"]["mixins"] = coupon.metadata_mixins
+    return document
+
+
+# Left out for callers that are not the seller (the vendor marks them "seller-only"), and
+# validFor, which names other customers.
+SELLER_ONLY = ("maxRedemptions", "redemptionCount", "legalEntityRedemptions", "issuedTo", "deleted")
+
+
+def coupon_document(
+    coupon: Coupon, *, legal_entity_counts: dict[str, int] | None = None, seller: bool = True
+) -> dict[str, Any]:
+    """The coupon as the API returns it; needs the `with_status` annotations."""
+    document = stored_document(coupon)
+    document["metadata"].update(
+        {
+            "createdAt": format_datetime(coupon.created_at),
+            "modifiedAt": format_datetime(coupon.modified_at),
+        }
+    )
+    document.update(
+        {
+            "status": coupon.status,
+            "redemptionCount": coupon.redemption_count,
+            "legalEntityRedemptions": [
+                {"legalEntityId": legal_entity, "count": count}
+                for legal_entity, count in sorted((legal_entity_counts or {}).items())
+            ],
+            "deleted": coupon.deleted,
+            "referralCoupon": False,
+        }
+    )
+    if not seller:
+        for member in SELLER_ONLY:
+            document.pop(member, None)
+        document["restrictions"].pop("validFor", None)
+    return document
+
+
+# --- redemptions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product_id: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True)
+class RedemptionRequest:
+    """A validation or redemption body, checked; who redeems is decided by the caller."""
+
+    order_total: Money
+    discount: Money | None = None
+    order_code: str = ""
+    customer_number: str | None = None
+    legal_entity_id: str | None = None
+    site_code: str | None = None
+    items: tuple[CartLine, ...] | None = None
+
+
+def _optional_id(body: dict[str, Any], member: str) -> str | None:
+    value = body.get(member)
+    return None if value is None else clean_id(value, member)
+
+
+def _cart_lines(value: Any) -> tuple[CartLine, ...] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > MAX_CART_LINES:
+        raise invalid("items", f"items must be a list of at most {MAX_CART_LINES} cart lines.")
+    lines = []
+    for index, item in enumerate(value):
+        field = f"items[{index}]"
+        if not isinstance(item, dict):
+            raise invalid(field, "A cart line is an object with productId, quantity, unitPrice.")
+        quantity = item.get("quantity")
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or not 1 <= quantity <= MAX_QUANTITY
+        ):
+            raise invalid(
+                f"{field}.quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY}."
+            )
+        if item.get("unitPrice") is None:
+            raise invalid(f"{field}.unitPrice", "unitPrice is required.", type="required")
+        lines.append(
+            CartLine(
+                product_id=clean_id(item.get("productId"), f"{field}.productId"),
+                quantity=quantity,
+                unit_price=clean_amount(item["unitPrice"], f"{field}.unitPrice"),
+            )
+        )
+    if sum((line.total for line in lines), Decimal(0)) > MAX_AMOUNT:
+        raise invalid("items", f"The items add up to more than {MAX_AMOUNT}.")
+    return tuple(lines)
+
+
+def redemption_request(body: Any, *, discount_required: bool) -> RedemptionRequest:
+    """The checked body of a validation or redemption, or a 400 naming the first problem.
+
+    `orderTotal` is required (the minimum order value is checked against it); `discount`
+    when `discount_required` and no cart lines are given (with lines it is computed).
+    Amounts of one request share the orderTotal's currency.
+    """
+    if not isinstance(body, dict):
+        raise invalid("body", "A redemption must be a JSON object.")
+    if body.get("orderTotal") is None:
+        raise invalid("orderTotal", "orderTotal is required.", type="required")
+    order_total = clean_money(body["orderTotal"], "orderTotal")
+    items = _cart_lines(body.get("items"))
+    discount = None
+    if body.get("discount") is not None:
+        discount = clean_money(body["discount"], "discount")
+        if discount.currency != order_total.currency:
+            raise invalid("discount.currency", "discount and orderTotal differ in currency.")
+    elif discount_required and items is None:
+        raise invalid("discount", "discount is required without items.", type="required")
+    order_code = body.get("orderCode") or ""
+    if not isinstance(order_code, str) or len(order_code) > 128:
+        raise invalid("orderCode", "orderCode must be a string of at most 128 characters.")
+    site_code = body.get("siteCode")
+    if site_code is not None and len(clean_id(site_code, "siteCode")) > MAX_SITE_CODE_LENGTH:
+        raise invalid("siteCode", f"siteCode is longer than {MAX_SITE_CODE_LENGTH} characters.")
+    return RedemptionRequest(
+        order_total=order_total,
+        discount=discount,
+        order_code=order_code,
+        customer_number=_optional_id(body, "customerNumber"),
+        legal_entity_id=_optional_id(body, "legalEntityId"),
+        site_code=None if site_code is None else clean_id(site_code, "siteCode"),
+        items=items,
+    )
+
+
+def redemption_document(redemption: Redemption) -> dict[str, Any]:
+    """The redemption as the API returns it; needs the coupon joined."""
+    document: dict[str, Any] = {"id": redemption.public_id, "code": redemption.coupon.public_id}
+    if redemption.order_code:
+        document["orderCode"] = redemption.order_code
+    if redemption.customer_number:
+        document["customerNumber"] = redemption.customer_number
+    if redemption.legal_entity_public_id:
+        document["legalEntityId"] = redemption.legal_entity_public_id
+    if redemption.site_code:
+        document["siteCode"] = redemption.site_code
+    document["orderTotal"] = _money(redemption.order_total_amount, redemption.order_total_currency)
+    document["discount"] = _money(redemption.discount_amount, redemption.discount_currency)
+    document["redeemedAt"] = format_datetime(redemption.created_at)
+    return document

@@ -1,0 +1,277 @@
+"""Validation and redemption of coupons, and removal of redemptions.
+
+`coupon_redeem` locks the coupon row, counts its redemptions and inserts the new one in
+one transaction, so `maxRedemptions` and `maxRedemptionsPerCustomer` hold however many
+redemptions run at once. Segment membership is the segments app's rule
+(`segments.membership.active_member_segments`), never re-implemented here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from segments.membership import active_member_segments, token_subject_problem
+from segments.querysets import SegmentQuerySet
+from segments_project.api.documents import generate_id, invalid
+
+from ..currencies import Money
+from ..documents import RedemptionRequest
+from ..eligibility import CartAssessment, assess_cart
+from ..models import UNLIMITED, Coupon, DiscountType, Redemption
+from ..selectors import coupon_not_found, redemption_get
+from .refusals import CouponRefused, Problem, Refusal
+
+
+@dataclass(frozen=True)
+class Redeemer:
+    """Who redeems: a customer, acting for a legal entity or not; or nobody (anonymous)."""
+
+    customer_id: str | None = None
+    legal_entity_id: str | None = None
+
+    @property
+    def anonymous(self) -> bool:
+        return self.customer_id is None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A coupon found redeemable, with what it grants on the request's cart lines."""
+
+    coupon: Coupon
+    redeemer: Redeemer
+    # The request's currency (the orderTotal's); every amount of the answer is in it.
+    currency: str
+    cart: CartAssessment | None = None
+
+    @property
+    def computed_discount(self) -> Money | None:
+        return None if self.cart is None else Money(self.cart.discount, self.currency)
+
+
+def _check_redeemer(tenant: str, redeemer: Redeemer) -> None:
+    if redeemer.anonymous:
+        if redeemer.legal_entity_id is not None:
+            raise invalid("legalEntityId", "A legal entity needs a customer (customerNumber).")
+        return
+    if redeemer.legal_entity_id is not None:
+        problem = token_subject_problem(tenant, redeemer.customer_id, redeemer.legal_entity_id)
+        if problem:
+            raise invalid("legalEntityId", problem)
+
+
+def _member_segments(
+    coupon: Coupon, redeemer: Redeemer, site_code: str | None, at: datetime
+) -> SegmentQuerySet:
+    """The coupon's segments the redeemer is an active member of (on the site, if named)."""
+    return active_member_segments(
+        tenant=coupon.tenant_id,
+        customer_id=redeemer.customer_id,
+        legal_entity_id=redeemer.legal_entity_id,
+        at=at,
+        site_code=site_code,
+    ).filter(public_id__in=coupon.segment_ids)
+
+
+def _time_problems(coupon: Coupon, at: datetime) -> list[Problem]:
+    problems = []
+    if coupon.valid_from is not None and at < coupon.valid_from:
+        problems.append(
+            Problem(Refusal.NOT_YET_VALID, "restrictions.validFrom", "It is not valid yet.")
+        )
+    if coupon.valid_until is not None and at > coupon.valid_until:
+        problems.append(
+            Problem(Refusal.EXPIRED, "restrictions.validUntil", "Its validity has ended.")
+        )
+    return problems
+
+
+def _money_problems(coupon: Coupon, request: RedemptionRequest) -> list[Problem]:
+    currency = request.order_total.currency
+    mismatch = Problem(
+        Refusal.CURRENCY_MISMATCH,
+        "orderTotal.currency",
+        f"The coupon's amounts are not in {currency}.",
+    )
+    if coupon.discount_type == DiscountType.ABSOLUTE and coupon.discount_currency != currency:
+        return [mismatch]
+    if coupon.min_order_amount is None:
+        return []
+    if coupon.min_order_currency != currency:
+        return [mismatch]
+    if request.order_total.amount < coupon.min_order_amount:
+        return [
+            Problem(
+                Refusal.MIN_ORDER_VALUE_NOT_REACHED,
+                "orderTotal.amount",
+                f"The order total is below the minimum of {coupon.min_order_amount} "
+                f"{coupon.min_order_currency}.",
+            )
+        ]
+    return []
+
+
+def _limit_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
+    """Counts redemption rows; under the coupon's row lock when redeeming."""
+    problems = []
+    redemptions = Redemption.objects.for_tenant(coupon.tenant_id).filter(coupon=coupon)
+    if coupon.max_redemptions != UNLIMITED and redemptions.count() >= coupon.max_redemptions:
+        problems.append(
+            Problem(
+                Refusal.REDEMPTION_LIMIT_REACHED,
+                "maxRedemptions",
+                f"It has been redeemed the maximum of {coupon.max_redemptions} times.",
+            )
+        )
+    if not redeemer.anonymous and coupon.max_redemptions_per_customer != UNLIMITED:
+        own = redemptions.by_customer(redeemer.customer_id, redeemer.legal_entity_id or "")
+        if own.count() >= coupon.max_redemptions_per_customer:
+            problems.append(
+                Problem(
+                    Refusal.CUSTOMER_REDEMPTION_LIMIT_REACHED,
+                    "maxRedemptionsPerCustomer",
+                    "The customer has redeemed it the maximum of "
+                    f"{coupon.max_redemptions_per_customer} times.",
+                )
+            )
+    return problems
+
+
+def _verdict(
+    coupon: Coupon,
+    request: RedemptionRequest,
+    redeemer: Redeemer,
+    at: datetime,
+    *,
+    redeeming: bool,
+) -> Verdict:
+    """Every check a redemption makes, in a fixed order; CouponRefused lists all that fail
+    (a deleted coupon only that)."""
+    code = coupon.public_id
+    if coupon.deleted:
+        problem = Problem(Refusal.DELETED, "code", "It has been deleted.")
+        raise CouponRefused(code, [problem], redeeming=redeeming)
+    _check_redeemer(coupon.tenant_id, redeemer)
+    problems = _time_problems(coupon, at)
+    if redeemer.anonymous:
+        if not coupon.allow_anonymous:
+            problems.append(
+                Problem(
+                    Refusal.ANONYMOUS_NOT_ALLOWED,
+                    "customerNumber",
+                    "Only a logged-in customer may redeem it.",
+                )
+            )
+    elif coupon.valid_for and redeemer.customer_id not in coupon.valid_for:
+        problems.append(
+            Problem(
+                Refusal.NOT_VALID_FOR_CUSTOMER,
+                "customerNumber",
+                f"It is not valid for the customer {redeemer.customer_id}.",
+            )
+        )
+    segments = None
+    if coupon.segment_restricted and not redeemer.anonymous:
+        segments = _member_segments(coupon, redeemer, request.site_code, at)
+        if not segments.exists():
+            problems.append(
+                Problem(
+                    Refusal.NOT_A_SEGMENT_MEMBER,
+                    "customerNumber",
+                    f"The customer {redeemer.customer_id} is not an active member of any of "
+                    "its segments.",
+                )
+            )
+    problems += _money_problems(coupon, request)
+    problems += _limit_problems(coupon, redeemer)
+    cart = None
+    if request.items is not None and not problems:
+        cart = assess_cart(coupon=coupon, lines=request.items, segments=segments)
+        restricted = coupon.segment_restricted or coupon.category_restricted
+        if restricted and not cart.any_eligible:
+            problems.append(
+                Problem(Refusal.NO_ELIGIBLE_ITEMS, "items", "It applies to none of the items.")
+            )
+    if problems:
+        raise CouponRefused(code, problems, redeeming=redeeming)
+    return Verdict(
+        coupon=coupon, redeemer=redeemer, currency=request.order_total.currency, cart=cart
+    )
+
+
+def coupon_validate(
+    *,
+    tenant: str,
+    code: str,
+    request: RedemptionRequest,
+    redeemer: Redeemer,
+    at: datetime | None = None,
+) -> Verdict:
+    """Makes every check of a redemption without redeeming; CouponRefused (400) says why not."""
+    coupon = Coupon.objects.for_tenant(tenant).filter(public_id=code).first()
+    if coupon is None:
+        raise coupon_not_found(code)
+    return _verdict(coupon, request, redeemer, at or timezone.now(), redeeming=False)
+
+
+@transaction.atomic
+def coupon_redeem(
+    *,
+    tenant: str,
+    code: str,
+    request: RedemptionRequest,
+    redeemer: Redeemer,
+    at: datetime | None = None,
+) -> tuple[Redemption, Verdict]:
+    """Redeems the coupon: one more Redemption row, or CouponRefused saying why not.
+
+    The coupon row stays locked from the checks to the insert, so concurrent redemptions
+    are counted one after the other. With cart lines, the recorded discount is the one
+    computed on the eligible lines (a `discount` sent with them must equal it).
+    """
+    at = at or timezone.now()
+    coupon = Coupon.objects.select_for_update().filter(tenant_id=tenant, public_id=code).first()
+    if coupon is None:
+        raise coupon_not_found(code)
+    verdict = _verdict(coupon, request, redeemer, at, redeeming=True)
+    discount = verdict.computed_discount or request.discount
+    if discount is None:  # the request parser requires one of them
+        raise invalid("discount", "discount is required without items.", type="required")
+    if request.discount is not None and request.discount.amount != discount.amount:
+        raise invalid(
+            "discount",
+            f"discount differs from the {discount.amount} computed on the eligible items.",
+        )
+    redemption = Redemption.objects.create(
+        tenant_id=tenant,
+        public_id=generate_id(),
+        coupon=coupon,
+        order_code=request.order_code,
+        customer_number=redeemer.customer_id or "",
+        legal_entity_public_id=redeemer.legal_entity_id or "",
+        site_code=request.site_code or "",
+        order_total_amount=request.order_total.amount,
+        order_total_currency=request.order_total.currency,
+        discount_amount=discount.amount,
+        discount_currency=discount.currency,
+        created_at=at,
+        modified_at=at,
+    )
+    return redemption, verdict
+
+
+@transaction.atomic
+def redemption_delete(*, tenant: str, code: str, redemption_id: str) -> None:
+    """Deletes the redemption, which frees its place under the coupon's limits.
+
+    Takes the coupon's lock, so a redemption counting the limits sees it either before
+    or after, never half-way.
+    """
+    coupon = Coupon.objects.select_for_update().filter(tenant_id=tenant, public_id=code).first()
+    if coupon is None:
+        raise coupon_not_found(code)
+    redemption_get(coupon=coupon, redemption_id=redemption_id).delete()

@@ -1,0 +1,119 @@
+"""Redemption limits hold under concurrent redemptions (PostgreSQL, real connections).
+
+The gap between counting a coupon's redemptions and inserting the new one is widened on
+purpose: without the coupon's row lock, every redeemer would count the same rows and
+all of them would insert.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from coupons.currencies import Money
+from coupons.documents import RedemptionRequest
+from coupons.models import Redemption
+from coupons.services import CouponRefused, Redeemer, Refusal, coupon_create, coupon_redeem
+from coupons.services import redemptions as redemption_services
+from segments_project.tenancy.services import tenant_get_or_create
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
+    ),
+]
+
+REDEEMERS = 10
+ORDER = RedemptionRequest(
+    order_total=Money(Decimal("50.00"), "EUR"), discount=Money(Decimal("10.00"), "EUR")
+)
+
+
+def _run_concurrently(work) -> list[object]:
+    barrier = threading.Barrier(REDEEMERS)
+    outcomes: list[object] = [None] * REDEEMERS
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait()
+            outcomes[index] = work(index)
+        except Exception as exc:  # collected and asserted on by the test
+            outcomes[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(REDEEMERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.fixture
+def slow_count(monkeypatch):
+    """Pauses between counting the redemptions and inserting one."""
+    original = redemption_services._limit_problems
+
+    def count_then_pause(*args, **kwargs):
+        problems = original(*args, **kwargs)
+        time.sleep(0.05)
+        return problems
+
+    monkeypatch.setattr(redemption_services, "_limit_problems", count_then_pause)
+
+
+def _coupon(**limits) -> None:
+    tenant_get_or_create(name="acme")
+    coupon_create(
+        tenant="acme",
+        document={
+            "code": "RUSH",
+            "name": "Rush",
+            "discountAbsolute": {"amount": 10, "currency": "EUR"},
+            **limits,
+        },
+    )
+
+
+def _split(outcomes: list[object]) -> tuple[list[object], list[CouponRefused]]:
+    redeemed = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
+    refused = [outcome for outcome in outcomes if isinstance(outcome, CouponRefused)]
+    assert len(redeemed) + len(refused) == REDEEMERS, outcomes
+    return redeemed, refused
+
+
+def test_concurrent_redemptions_stop_exactly_at_max_redemptions(slow_count):
+    _coupon(maxRedemptions=3)
+
+    outcomes = _run_concurrently(
+        lambda index: coupon_redeem(
+            tenant="acme", code="RUSH", request=ORDER, redeemer=Redeemer(f"c{index}")
+        )
+    )
+
+    redeemed, refused = _split(outcomes)
+    assert len(redeemed) == 3
+    assert all(error.reasons == [Refusal.REDEMPTION_LIMIT_REACHED] for error in refused)
+    assert all(error.status_code == 409 for error in refused)
+    assert Redemption.objects.count() == 3
+
+
+def test_concurrent_redemptions_of_one_customer_stop_at_its_limit(slow_count):
+    _coupon(maxRedemptionsPerCustomer=2)
+
+    outcomes = _run_concurrently(
+        lambda index: coupon_redeem(
+            tenant="acme", code="RUSH", request=ORDER, redeemer=Redeemer("c1")
+        )
+    )
+
+    redeemed, refused = _split(outcomes)
+    assert len(redeemed) == 2
+    assert all(error.reasons == [Refusal.CUSTOMER_REDEMPTION_LIMIT_REACHED] for error in refused)
+    assert Redemption.objects.filter(customer_number="c1").count() == 2
