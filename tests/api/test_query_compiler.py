@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from django.db.models import Q
@@ -386,3 +387,47 @@ def test_invalid_sorts_are_rejected_with_a_reason(sort, fragment):
     assert caught.value.details == [
         ErrorDetail(field="sort", type="invalid", message=caught.value.message)
     ]
+
+
+# --- kinds the segment model has no column for --------------------------------------------
+
+OTHER_FIELDS = {
+    "published": FieldSpec("published", FieldKind.BOOLEAN),
+    "price": FieldSpec("price", FieldKind.NUMBER),
+}
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("published:TRUE", Q(published=True)),
+        ("published:false", Q(published=False)),
+        ("published:(true,False)", Q(published__in=[True, False])),
+        ("price:>=9.99", Q(price__gte=Decimal("9.99"))),
+        ("price:(>1e2 AND <-0.5)", Q(Q(price__gt=Decimal("1e2")), Q(price__lt=Decimal("-0.5")))),
+    ],
+)
+def test_boolean_and_number_values_are_converted(q, expected):
+    # when / then
+    assert compile_query(q, OTHER_FIELDS) == Q(expected)
+
+
+@pytest.mark.parametrize(
+    ("q", "fragment"),
+    [
+        ("published:yes", "expected true or false"),
+        ("published:>true", "'published' is boolean: comparisons and ranges are not supported"),
+        ("published:~t", "regex matching is not supported"),
+        ("price:1;5", "expected a number"),
+        ("price:NaN", "expected a number"),
+        ("price:1e999", "expected a number"),
+        ("price:~1", "'price' is number: regex matching is not supported"),
+    ],
+)
+def test_bad_boolean_and_number_values_are_rejected(q, fragment):
+    # when
+    with pytest.raises(ValidationFailed) as caught:
+        compile_query(q, OTHER_FIELDS)
+
+    # then
+    assert fragment in caught.value.message

@@ -358,6 +358,7 @@ def test_syntax_errors_name_what_and_where(text, position, fragment):
         "a|b|c",
         r"x\.y\(\)\\",
         "a{0}b{3,}c{1,255}",
+        "a*b+c?d{1,}e{1,2}f{3}g{4,4}",
         "Grü(ß|ss)e",
     ],
 )
@@ -416,6 +417,7 @@ def test_dollar_means_end_of_text_for_python_too():
         ("x" * 201, "longer than 200"),
         ("(" * 11 + "a" + ")" * 11, "deeper than 10"),
         ("[a-z]{255}" * 10, "repeats too much"),
+        ("a*b+c?d{1,}e{1,2}f*", "at most 5 variable repetitions"),
     ],
 )
 def test_unportable_patterns_are_refused(pattern, fragment):

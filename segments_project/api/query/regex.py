@@ -20,8 +20,15 @@ or blow up, are accepted:
 
 Refused as well: lookaround `(?=`, `(?!`, `(?<=`, named groups `(?P<`, `(?<`, inline flags
 `(?i)`, PostgreSQL directors `***`, patterns over 200 characters, more than 10 levels of
-groups and patterns whose expansion of counted repetition exceeds 2000 atoms. Matching is
+groups, more than 5 variable-length repetitions (`*`, `+`, `?`, `{m,}`, `{m,n}` with m < n)
+and patterns whose expansion of counted repetition exceeds 2000 atoms. Matching is
 case-sensitive and unanchored (a match anywhere in the text), as with `re.search` and `~`.
+
+PostgreSQL's engine runs these in time linear in the text. On SQLite, Python's backtracking
+engine is polynomial in the text length with the number of variable repetitions as the
+degree: with the limits above, texts of a few hundred characters stay fast, but a pattern
+like `.*a.*b` over texts of thousands of characters can take seconds. That is a
+development-database limitation only.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ MAX_PATTERN_LENGTH = 200
 MAX_GROUP_DEPTH = 10
 MAX_REPEAT = 255
 MAX_EXPANDED_SIZE = 2000
+MAX_VARIABLE_REPEATS = 5
 
 _META = frozenset(".[](){}*+?|^$\\")
 _ESCAPABLE = frozenset(string.punctuation + " ")
@@ -96,6 +104,7 @@ class _Checker:
         self.base = pos
         self.param = param
         self.index = 0
+        self.variable_repeats = 0
         self.out: list[str] = ["(?s)"]
 
     def fail(self, message: str, index: int | None = None) -> ValidationFailed:
@@ -265,6 +274,14 @@ class _Checker:
             raise self.fail(f"nothing to repeat before '{self.peek()}'")
         if self.peek() == "?":
             raise self.fail("'?' may follow a quantifier only once")
+        if high != low:
+            self.variable_repeats += 1
+            if self.variable_repeats > MAX_VARIABLE_REPEATS:
+                raise self.fail(
+                    f"regex may use at most {MAX_VARIABLE_REPEATS} variable repetitions"
+                    " ('*', '+', '?', '{m,}', '{m,n}')",
+                    start,
+                )
         self.out.append(self.pattern[start : self.index])
         copies = max(low, high or 0, 1)
         return _Piece(size=atom.size * copies, quantified=True)
