@@ -12,6 +12,7 @@ from rest_framework.response import Response
 
 from segments_project.api.documents import clean_id, invalid
 from segments_project.api.views import TenantAPIView
+from segments_project.db_router import replica_reads_begin, replica_reads_end, wrote_recently
 from segments_project.tenancy import scopes
 
 from ..documents import segment_document
@@ -30,7 +31,25 @@ MAX_MATCH_SEGMENTS = 1000
 
 
 class StorefrontView(TenantAPIView):
-    """A read computed for one customer's view and served from the cache when it can be."""
+    """A read computed for one customer's view and served from the cache when it can be.
+
+    Its queries may go to the read replica, unless the caller wrote moments ago.
+    """
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if request.method == "GET":
+            allowed = not wrote_recently(
+                tenant=self.principal.tenant, client_id=self.principal.client_id
+            )
+            self._replica_token = replica_reads_begin(allowed)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        token = getattr(self, "_replica_token", None)
+        if token is not None:
+            replica_reads_end(token)
+            self._replica_token = None
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def scope(self) -> StorefrontScope:
         params = self.request.query_params

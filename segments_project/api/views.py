@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from segments_project.db_router import note_write
 from segments_project.errors import ErrorDetail, ValidationFailed
 from segments_project.tenancy.models import TENANT_NAME_PATTERN
 from segments_project.tenancy.principal import Principal
@@ -47,6 +48,16 @@ class TenantAPIView(APIView):
                 details=[ErrorDetail("Emporix-Tenant", "invalid", "Must equal the path's tenant.")],
             )
         super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        principal = getattr(request, "user", None)
+        if (
+            request.method not in ("GET", "HEAD", "OPTIONS")
+            and response.status_code < 400
+            and isinstance(principal, Principal)
+        ):
+            note_write(tenant=principal.tenant, client_id=principal.client_id)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @property
     def tenant(self) -> str:

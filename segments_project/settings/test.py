@@ -9,3 +9,15 @@ from .base import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SECURE_SSL_REDIRECT = False
+
+# A second alias standing in for the read replica: the same test database, reached through
+# its own connection, so routing can be observed (tests/test_replica_router.py).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+# Off by default: the replica's own connection cannot see a test's uncommitted rows.
+STOREFRONT_READS_FROM_REPLICA = False
+# No collected static files in tests (WhiteNoise would warn about the missing folder).
+STATIC_ROOT = None
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

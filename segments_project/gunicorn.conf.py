@@ -1,0 +1,21 @@
+"""gunicorn settings for production: `gunicorn -c segments_project/gunicorn.conf.py`.
+
+Workers come from WEB_CONCURRENCY (default: 2 per core + 1), the address from BIND or PORT.
+Request lines are logged by the application itself (structured, with timings).
+"""
+
+import multiprocessing
+import os
+
+wsgi_app = "segments_project.wsgi:application"
+bind = os.environ.get("BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = 20
+keepalive = 5
+max_requests = 10_000
+max_requests_jitter = 1_000
+accesslog = None
+errorlog = "-"
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

@@ -1,0 +1,62 @@
+"""Production settings: `check --deploy` is clean, and request logs are structured and safe."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import TENANT
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "a-long-random-production-secret-" + "x" * 40,
+    "ALLOWED_HOSTS": "segments.example.com",
+    "DATABASE_URL": "sqlite:///" + str(ROOT / "unused.sqlite3"),
+}
+
+
+def _manage(*args: str, extra_env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECRET_KEY", "DATABASE_URL"}
+    }
+    env.update(PRODUCTION_ENV | (extra_env or {}))
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _manage("check", extra_env={"SECRET_KEY": ""})
+
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_request_logs_carry_timings_but_no_token(manager, caplog):
+    with caplog.at_level(logging.INFO, logger="segments_project.requests"):
+        manager.get(f"/customer-segment/{TENANT}/segments?q=siteCode:main")
+
+    [record] = [r for r in caplog.records if r.name == "segments_project.requests"]
+    assert record.status == 200
+    assert record.method == "GET"
+    assert record.path == f"/customer-segment/{TENANT}/segments"
+    assert record.duration_ms >= 0
+    assert record.tenant == TENANT
+    assert manager.token not in json.dumps(record.__dict__, default=str)
