@@ -22,10 +22,11 @@ else
 DATABASE := the DATABASE_URL database
 endif
 
-.PHONY: help venv install run test lint clean
+.PHONY: help venv install run serve test lint clean
 
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make serve  production-like: gunicorn + WhiteNoise, DEBUG off (needs SECRET_KEY)"
 	@echo "make test   install, pytest (fast suite on $(PYTEST_WORKERS) workers, then slow), ruff"
 	@echo "make lint   ruff check ."
 	@echo "make venv   create .venv and install the project with its test extras"
@@ -48,6 +49,13 @@ run: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py load_demo --host $(HOST) --port $(PORT)
 	@echo "== Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops) =="
 	DEBUG=true exec $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Production-like: DEBUG off, gunicorn, collected static files served by WhiteNoise.
+# Needs SECRET_KEY and ALLOWED_HOSTS (and DATABASE_URL, REDIS_URL in production).
+serve: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	exec $(BIN)/gunicorn -c segments_project/gunicorn.conf.py
 
 test: $(STAMP)
 	@echo "== pytest: fast suite on $(DATABASE), $(PYTEST_WORKERS) workers =="
