@@ -156,3 +156,50 @@ def test_a_cached_answer_never_outlives_the_next_validity_boundary(customer, sho
     customer.get(TREES)
 
     assert timeouts and 15 <= timeouts[0] <= 20
+
+
+ITEMS = f"{SEGMENT}/items"
+MEMBERS = f"{SEGMENT}/customers"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body", "expected"),
+    [
+        ("PUT", f"{ITEMS}/CATEGORY/hand", {}, ["tools", "hand", "power"]),
+        ("PUT", f"{ITEMS}/CATEGORY/bulk", [{"id": "hand"}], ["tools", "hand", "power"]),
+        ("DELETE", f"{ITEMS}/CATEGORY/power", None, []),
+        ("DELETE", f"{ITEMS}/CATEGORY/bulk", ["power"], []),
+        ("DELETE", f"{MEMBERS}/c1", None, []),
+        ("DELETE", f"{MEMBERS}/bulk", [{"customerId": "c1"}], []),
+        ("DELETE", f"/customer/{TENANT}/customers/c1", None, None),
+    ],
+    ids=[
+        "item assigned",
+        "items assigned in bulk",
+        "item removed",
+        "items removed in bulk",
+        "member removed",
+        "members removed in bulk",
+        "customer deleted",
+    ],
+)
+def test_membership_writes_reach_the_next_read(customer, write, method, path, body, expected):
+    assert _tree_ids(customer) == ["tools", "power"]
+
+    write(method, path, body)
+
+    response = customer.get(f"{TREES}?siteCode=main")
+    if expected is None:  # the customer is gone, and so are its tokens
+        assert response.status_code == 401
+    else:
+        assert _tree_ids(customer) == expected
+
+
+def test_a_member_added_sees_the_segment_at_once(shop, issue_token, write):
+    make_customer(TENANT, "c2")
+    newcomer = Caller(issue_token(customer_id="c2"))
+    assert _tree_ids(newcomer) == []
+
+    write("PUT", f"{MEMBERS}/c2", {})
+
+    assert _tree_ids(newcomer) == ["tools", "power"]
