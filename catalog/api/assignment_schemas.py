@@ -53,21 +53,22 @@ class CategoryAssignmentBulkEntrySerializer(serializers.Serializer):
 
 
 class CategoryAssignmentRefSerializer(serializers.Serializer):
-    id = serializers.CharField(help_text="The product id.")
-    type = serializers.ChoiceField(choices=["PRODUCT"])
-    localizedName = localized_field(help_text="The product's name.")
+    id = serializers.CharField(help_text="The product id.", required=False)
+    type = serializers.ChoiceField(choices=["PRODUCT"], required=False)
+    localizedName = localized_field(help_text="The product's name.", required=False)
 
 
 class CategoryAssignmentMetadataSerializer(serializers.Serializer):
-    createdAt = serializers.DateTimeField()
-    modifiedAt = serializers.DateTimeField()
+    createdAt = serializers.DateTimeField(required=False)
+    modifiedAt = serializers.DateTimeField(required=False)
 
 
 class CategoryAssignmentResponseSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    categoryId = serializers.CharField()
-    ref = CategoryAssignmentRefSerializer()
-    metadata = CategoryAssignmentMetadataSerializer()
+    # Every member is optional: the `fields` parameter may project any of them away.
+    id = serializers.CharField(required=False)
+    categoryId = serializers.CharField(required=False)
+    ref = CategoryAssignmentRefSerializer(required=False)
+    metadata = CategoryAssignmentMetadataSerializer(required=False)
 
 
 class CategoryAssignmentValiditySerializer(serializers.Serializer):
@@ -83,24 +84,24 @@ class CategoryAssignmentValiditySerializer(serializers.Serializer):
 class CategoryAssignmentCategorySerializer(serializers.Serializer):
     """A category a product is in (the vendor's Category schema)."""
 
-    id = serializers.CharField()
+    id = serializers.CharField(required=False)
     parentId = serializers.CharField(required=False, help_text="Absent for a root category.")
-    localizedName = localized_field()
+    localizedName = localized_field(required=False)
     localizedDescription = localized_field(required=False)
     localizedSlug = localized_field(required=False)
     code = serializers.CharField(required=False)
     ecn = serializers.ListField(child=serializers.CharField(), required=False)
     validity = CategoryAssignmentValiditySerializer(required=False)
-    position = serializers.IntegerField()
-    published = serializers.BooleanField()
+    position = serializers.IntegerField(required=False)
+    published = serializers.BooleanField(required=False)
     supercategoriesIds = serializers.ListField(
         child=serializers.CharField(),
         required=False,
         help_text="Ids of all ancestors, root first (with expandSupercategoriesIds=true).",
     )
     mixins = serializers.DictField(required=False)
-    media = serializers.ListField(child=serializers.DictField())
-    metadata = MetadataSerializer()
+    media = serializers.ListField(child=serializers.DictField(), required=False)
+    metadata = MetadataSerializer(required=False)
 
 
 CATEGORY_ID = OpenApiParameter(

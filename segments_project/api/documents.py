@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from segments_project.errors import ErrorDetail, ValidationFailed, VersionConflict
 
-ID_PATTERN = re.compile(r"^[^\s/?#%\\]{1,128}$")
+ID_PATTERN = re.compile(r"^[^\s/?#%\\\x00-\x1f\x7f\ud800-\udfff]{1,128}$")
 MAX_MIXINS_BYTES = 64 * 1024
 
 

@@ -18,19 +18,26 @@ class RequestTooLarge(APIException):
     default_code = "request_too_large"
 
 
-def _nesting_depth(value: Any) -> int:
-    """Depth of nested arrays/objects, computed without recursion."""
-    deepest = 0
+def has_unstorable_text(text: str) -> bool:
+    """NUL and lone surrogates: valid JSON escapes, but no database can store them."""
+    return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _check_tree(value: Any) -> None:
+    """Refuses nesting deeper than the limit and text no database can store, without recursion."""
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, dict):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            deepest = max(deepest, depth)
-            stack.extend((child, depth + 1) for child in node)
-    return deepest
+        if isinstance(node, dict | list):
+            if depth > MAX_NESTING_DEPTH:
+                raise ParseError(f"JSON nested deeper than {MAX_NESTING_DEPTH} levels.")
+            children = node.items() if isinstance(node, dict) else enumerate(node)
+            for key, child in children:
+                if isinstance(key, str) and has_unstorable_text(key):
+                    raise ParseError("JSON text with a NUL character or a lone surrogate.")
+                stack.append((child, depth + 1))
+        elif isinstance(node, str) and has_unstorable_text(node):
+            raise ParseError("JSON text with a NUL character or a lone surrogate.")
 
 
 def _reject_constant(name: str) -> None:
@@ -59,8 +66,7 @@ def read_json_body(stream: Any, meta: dict[str, Any]) -> Any:
         raise ParseError(f"JSON nested deeper than {MAX_NESTING_DEPTH} levels.") from exc
     except ValueError as exc:
         raise ParseError(f"JSON parse error - {exc}") from exc
-    if _nesting_depth(data) > MAX_NESTING_DEPTH:
-        raise ParseError(f"JSON nested deeper than {MAX_NESTING_DEPTH} levels.")
+    _check_tree(data)
     return data
 
 

@@ -18,6 +18,7 @@ from segments_project.tenancy.principal import Principal
 
 from .localization import LanguagePreference, parse_accept_language, parse_content_language
 from .pagination import page_request, paginate, wants_total_count
+from .parsers import has_unstorable_text
 from .projection import parse_fields, project
 from .query import FieldSpec, compile_query, compile_sort
 
@@ -41,6 +42,12 @@ class TenantAPIView(APIView):
                 f"{tenant!r} is not a valid tenant name.",
                 details=[ErrorDetail("tenant", "invalid", "3 to 16 lowercase letters and digits.")],
             )
+        for name, value in kwargs.items():
+            if isinstance(value, str) and has_unstorable_text(value):
+                raise ValidationFailed(
+                    f"The path parameter {name} holds a NUL character or a lone surrogate.",
+                    details=[ErrorDetail(name, "invalid", "Not storable text.")],
+                )
         header_tenant = request.headers.get("Emporix-Tenant")
         if header_tenant is not None and header_tenant.strip().lower() != tenant:
             raise ValidationFailed(

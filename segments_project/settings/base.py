@@ -166,6 +166,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "segments_project.api.exceptions.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "segments_project.api.schema.ScopedAutoSchema",
     "UNAUTHENTICATED_USER": None,
+    # Per client and tenant; all of a client's tokens (its customer tokens too) share it.
+    "DEFAULT_THROTTLE_CLASSES": ["segments_project.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_RATE_LIMIT", default="6000/min")},
 }
 
 SPECTACULAR_SETTINGS = {
@@ -245,5 +248,8 @@ LOGGING = {
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "oauthlib": {"level": "INFO"},  # logs issued access tokens at DEBUG
+    },
 }
