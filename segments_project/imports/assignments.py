@@ -1,0 +1,388 @@
+"""Importers of links: products in categories, items and members of segments.
+
+Rows name what they link by public ids. Per batch, each referenced kind is resolved in
+one query (unknown ids are rejected with the API's messages), the stored links in one
+more, and new and changed links are written together (see `tables`). Segment writers
+lock the batch's segment rows first, in pk order, as the API's writers do, so imports
+and API requests that touch one segment's assignments take turns.
+
+Replace mode (`segment-items`, `segment-customers`): the whole file is one transaction;
+each segment named in the file keeps exactly the assignments the file names, the others
+are deleted at the end. A segment named by a rejected row is not pruned (its file is
+incomplete), and the summary says so.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+
+from catalog.models import Category, CategoryAssignment, Product
+from segments.items.documents import clean_item_type, item_assignment_write, unknown_item
+from segments.items.selectors import catalog_item_pks
+from segments.members.documents import MemberKey, bulk_member_write
+from segments.members.services import _Directory as MemberDirectory
+from segments.models import (
+    ItemType,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentItemAssignment,
+)
+from segments_project.errors import ErrorDetail, ValidationFailed
+
+from .chunks import Accepted, Importer, require_object, required_id, version_conflict
+from .formats import Field, FieldType, Layout
+from .report import Counts
+from .tables import Arbiter, AssignmentTable, Planned, Stage, Statistics
+
+_MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
+
+
+def _not_found(label: str, field: str, public_id: str) -> ValidationFailed:
+    message = f"The {label} with id {public_id} has not been found."
+    return ValidationFailed(
+        message, resource_id=public_id, details=[ErrorDetail(field, "not_found", message)]
+    )
+
+
+class ProductCategoryImporter(Importer):
+    """`productId`, `categoryId`: the product is in the category. A link has no data of its
+    own, so a row is inserted or unchanged."""
+
+    kind = "product-categories"
+    label = "category assignment"
+    layout = Layout((Field("productId"), Field("categoryId")))
+
+    def accept(self, line: int, document: Any) -> Accepted:
+        document = require_object(document, self.label)
+        product_id = required_id(document, "productId")
+        category_id = required_id(document, "categoryId")
+        return Accepted(line, (category_id, product_id), {})
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        categories = dict(
+            Category.objects.filter(
+                tenant_id=self.tenant, public_id__in={item.key[0] for item in batch}
+            )
+            .order_by()
+            .values_list("public_id", "pk")
+        )
+        products = dict(
+            Product.objects.filter(
+                tenant_id=self.tenant, public_id__in={item.key[1] for item in batch}
+            )
+            .order_by()
+            .values_list("public_id", "pk")
+        )
+        stored = set(
+            CategoryAssignment.objects.filter(
+                tenant_id=self.tenant,
+                category_id__in=categories.values(),
+                product_id__in=products.values(),
+            )
+            .order_by()
+            .values_list("category_id", "product_id")
+        )
+        new = []
+        for item in batch:
+            category_id, product_id = item.key
+            if category_id not in categories:
+                error = _not_found("category", "categoryId", category_id)
+                self.reject(item.line, error, document=item)
+            elif product_id not in products:
+                self.reject(item.line, _not_found("product", "productId", product_id))
+            elif (categories[category_id], products[product_id]) in stored:
+                counts.unchanged += 1
+            else:
+                counts.inserted += 1
+                new.append(
+                    CategoryAssignment(
+                        tenant_id=self.tenant,
+                        public_id=str(uuid.uuid4()),
+                        category_id=categories[category_id],
+                        product_id=products[product_id],
+                        created_at=now,
+                        modified_at=now,
+                    )
+                )
+        # A link a concurrent writer made since the read is the same link: nothing to do.
+        CategoryAssignment.objects.bulk_create(new, ignore_conflicts=True)
+
+
+class SegmentAssignmentImporter(Importer):
+    """What segment item and member imports share: segment locks, plans, replace mode."""
+
+    replaceable = True
+    table: ClassVar[AssignmentTable]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._named: set[int] = set()  # pks of the segments the accepted rows name
+        self._protected: set[str] = set()  # segment ids named by rejected rows
+        self._keep_table: str | None = None
+        self._kept: list[int] = []  # replace mode: pks to add to the keep table
+        self._statistics = Statistics(self.table)
+        self._stage = Stage()
+
+    def transaction_ended(self, *, committed: bool, outermost: bool) -> None:
+        self._stage.transaction_ended(committed=committed, outermost=outermost)
+
+    def committed(self, counts: Counts) -> None:
+        self._statistics.grew(counts.inserted)
+
+    def rejected(self, line: int, document: Any) -> None:
+        if not self.replace:
+            return
+        if isinstance(document, Accepted):
+            self._protected.add(document.key[0])
+        elif isinstance(document, dict) and isinstance(document.get("segmentId"), str):
+            self._protected.add(document["segmentId"])
+
+    def locked_segments(self, batch: list[Accepted]) -> dict[str, int]:
+        """Public id -> pk of the batch's segments, locked (pk order) until the commit."""
+        segments = dict(
+            Segment.objects.filter(
+                tenant_id=self.tenant, public_id__in={item.key[0] for item in batch}
+            )
+            .select_for_update(no_key=True)
+            .order_by("pk")
+            .values_list("public_id", "pk")
+        )
+        self._named.update(segments.values())
+        return segments
+
+    def segment_missing(self, item: Accepted, segments: dict[str, int]) -> bool:
+        if item.key[0] in segments:
+            return False
+        self.reject(item.line, _not_found("segment", "segmentId", item.key[0]), document=item)
+        return True
+
+    def stored(self, rows: QuerySet) -> dict[tuple, tuple]:
+        """The stored assignments among `rows` by their refs: (pk, *values, version)."""
+        refs = len(self.table.ref_columns)
+        columns = ("pk", *self.table.ref_columns, *self.table.value_fields, "version")
+        return {
+            row[1 : refs + 1]: (row[0], *row[refs + 1 :])
+            for row in rows.order_by().values_list(*columns)
+        }
+
+    def plan(
+        self,
+        item: Accepted,
+        refs: tuple[int | None, ...],
+        stored: dict[tuple, tuple],
+        counts: Counts,
+        now: datetime,
+    ) -> Planned | None:
+        """The row to write for the item (None when nothing changes), counting it."""
+        current = stored.get(refs)
+        if current is None:
+            counts.inserted += 1
+            return Planned(None, refs, item.values, 1, now, now)
+        pk, *values, version = current
+        conflict = version_conflict(item, version)
+        if conflict is not None:
+            self.reject(item.line, conflict, field="metadata.version", document=item)
+            self._kept.append(pk)
+            return None
+        if values == [item.values[name] for name in self.table.value_fields]:
+            counts.unchanged += 1
+            self._kept.append(pk)
+            return None
+        counts.updated += 1
+        # created_at is not written on updates (`now` would serve a row deleted meanwhile).
+        return Planned(pk, refs, item.values, version + 1, now, now)
+
+    def write_planned(self, planned: list[Planned]) -> None:
+        inserts = [row for row in planned if row.pk is None]
+        updates = [row for row in planned if row.pk is not None]
+        self._kept += self.table.write(self.tenant, inserts, updates, self._stage)
+        self._keep()
+
+    # --- replace mode ------------------------------------------------------------------
+
+    def _keep(self) -> None:
+        """Replace mode: the rows of `_kept` are named by the file and stay."""
+        kept, self._kept = self._kept, []
+        if not self.replace or not kept:
+            return
+        postgresql = connection.vendor == "postgresql"
+        with connection.cursor() as cursor:
+            if self._keep_table is None:
+                self._keep_table = f"import_keep_{secrets.token_hex(6)}"
+                on_commit = " ON COMMIT DROP" if postgresql else ""
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {self._keep_table} (id bigint PRIMARY KEY){on_commit}"
+                )
+            insert = f"INSERT INTO {self._keep_table} (id)"
+            if postgresql:
+                cursor.execute(
+                    f"{insert} SELECT unnest(%s::bigint[]) ON CONFLICT DO NOTHING", [kept]
+                )
+            else:
+                cursor.executemany(
+                    f"{insert} VALUES (%s) ON CONFLICT DO NOTHING", [(pk,) for pk in kept]
+                )
+
+    def prune(self) -> int:
+        """Deletes the assignments of the named segments that the file did not name."""
+        protected = dict(
+            Segment.objects.filter(tenant_id=self.tenant, public_id__in=self._protected)
+            .order_by("public_id")
+            .values_list("pk", "public_id")
+        )
+        if protected:
+            names = list(protected.values())
+            shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+            self.summary.notes.append(
+                f"Not pruned, because rows naming them were rejected: {shown}."
+            )
+        segments = sorted(self._named - set(protected))
+        if not segments:
+            return 0
+        unnamed = self.table.model.objects.filter(tenant_id=self.tenant, segment_id__in=segments)
+        if self._keep_table is not None:
+            unnamed = unnamed.exclude(pk__in=RawSQL(f"SELECT id FROM {self._keep_table}", []))
+        deleted, _ = unnamed.delete()
+        if self._keep_table is not None and connection.vendor != "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE {self._keep_table}")
+        return deleted
+
+
+ITEM_TABLE = AssignmentTable(
+    model=SegmentItemAssignment,
+    ref_columns=("segment_id", "item_type", "product_id", "category_id"),
+    value_fields=("mixins", "metadata_mixins"),
+    json_fields=frozenset({"mixins", "metadata_mixins"}),
+    arbiters=(
+        Arbiter(("tenant_id", "segment_id", "product_id"), "product_id IS NOT NULL", 2, False),
+        Arbiter(("tenant_id", "segment_id", "category_id"), "category_id IS NOT NULL", 3, False),
+    ),
+)
+
+
+class SegmentItemImporter(SegmentAssignmentImporter):
+    """`segmentId`, `type` (PRODUCT or CATEGORY), `itemId`, `mixins`: the segment gives
+    its members the product, or the category with its subtree."""
+
+    kind = "segment-items"
+    label = "item assignment"
+    layout = Layout((Field("segmentId"), Field("type"), Field("itemId"), *_MIXINS))
+    table = ITEM_TABLE
+    renamed: ClassVar[dict[str, str]] = {"id": "itemId"}
+
+    def accept(self, line: int, document: Any) -> Accepted:
+        document = require_object(document, self.label)
+        segment_id = required_id(document, "segmentId")
+        item_type = clean_item_type(document.get("type"))
+        write = item_assignment_write(required_id(document, "itemId"), document)
+        return Accepted(line, (segment_id, item_type, write.item_id), write.values, write.version)
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        segments = self.locked_segments(batch)
+        items = {
+            item_type: catalog_item_pks(
+                tenant=self.tenant,
+                item_type=item_type,
+                item_ids={item.key[2] for item in batch if item.key[1] == item_type},
+            )
+            for item_type in ItemType
+        }
+        stored = self.stored(
+            SegmentItemAssignment.objects.filter(
+                Q(item_type=ItemType.PRODUCT, product_id__in=items[ItemType.PRODUCT].values())
+                | Q(
+                    item_type=ItemType.CATEGORY,
+                    category_id__in=items[ItemType.CATEGORY].values(),
+                ),
+                tenant_id=self.tenant,
+                segment_id__in=segments.values(),
+            )
+        )
+        planned = []
+        for item in batch:
+            segment_id, item_type, item_id = item.key
+            if self.segment_missing(item, segments):
+                continue
+            item_pk = items[item_type].get(item_id)
+            if item_pk is None:
+                self.reject(item.line, unknown_item(item_type, item_id), document=item)
+                continue
+            is_product = item_type == ItemType.PRODUCT
+            refs = (
+                segments[segment_id],
+                str(item_type),
+                item_pk if is_product else None,
+                None if is_product else item_pk,
+            )
+            row = self.plan(item, refs, stored, counts, now)
+            if row is not None:
+                planned.append(row)
+        self.write_planned(planned)
+
+
+MEMBER_TABLE = AssignmentTable(
+    model=SegmentCustomerAssignment,
+    ref_columns=("segment_id", "customer_id", "legal_entity_id"),
+    value_fields=("mixins", "metadata_mixins", "assignment_type"),
+    json_fields=frozenset({"mixins", "metadata_mixins"}),
+    arbiters=(
+        Arbiter(("tenant_id", "segment_id", "customer_id"), "legal_entity_id IS NULL", 2, True),
+        Arbiter(
+            ("tenant_id", "segment_id", "customer_id", "legal_entity_id"),
+            "legal_entity_id IS NOT NULL",
+            2,
+            False,
+        ),
+    ),
+)
+
+
+class SegmentCustomerImporter(SegmentAssignmentImporter):
+    """`segmentId`, `customerId`, `legalEntityId` (B2B, optional), `mixins`: the customer
+    (acting for the legal entity, which it must belong to) is a member of the segment."""
+
+    kind = "segment-customers"
+    label = "customer assignment"
+    layout = Layout((Field("segmentId"), Field("customerId"), Field("legalEntityId"), *_MIXINS))
+    table = MEMBER_TABLE
+
+    def accept(self, line: int, document: Any) -> Accepted:
+        document = require_object(document, self.label)
+        segment_id = required_id(document, "segmentId")
+        write = bulk_member_write(document)
+        key = (segment_id, write.key.customer_id, write.key.legal_entity_id)
+        return Accepted(line, key, write.values, write.version)
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        segments = self.locked_segments(batch)
+        keys = {item.key: MemberKey(item.key[1], item.key[2]) for item in batch}
+        directory = MemberDirectory(tenant=self.tenant, keys=list(keys.values()))
+        stored = self.stored(
+            SegmentCustomerAssignment.objects.filter(
+                tenant_id=self.tenant,
+                segment_id__in=segments.values(),
+                customer_id__in=directory.customers.values(),
+            )
+        )
+        planned = []
+        for item in batch:
+            if self.segment_missing(item, segments):
+                continue
+            try:
+                customer, legal_entity = directory.resolve(keys[item.key])
+            except ValidationFailed as exc:
+                self.reject(item.line, exc, document=item)
+                continue
+            refs = (segments[item.key[0]], customer, legal_entity)
+            row = self.plan(item, refs, stored, counts, now)
+            if row is not None:
+                planned.append(row)
+        self.write_planned(planned)

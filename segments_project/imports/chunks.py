@@ -1,0 +1,327 @@
+"""The import loop every kind shares: read lazily, validate, write chunk by chunk.
+
+Guarantees, whatever the kind:
+
+- Memory is bounded by one chunk: rows are read lazily and only the first rejections
+  are kept in memory (all of them go to the errors file).
+- Each chunk is one transaction. A failure mid-file leaves every earlier chunk committed
+  and nothing of the failing one; since writes are upserts, a re-run completes the work.
+- Writes are set-based: per chunk, one query per referenced kind, one query for the
+  rows already there, then inserts and updates of many rows per statement.
+- A row whose stored values already equal the file's is not written (its version and
+  modification time stay), so re-running a file changes nothing.
+- A bad row never stops the good ones: it is rejected with its line, field and reason.
+- With `dry_run` every chunk is validated and written inside a transaction that is then
+  rolled back; nothing is committed and no cache is invalidated.
+- Replace mode (kinds that support it) runs the whole file in one transaction.
+
+Within a chunk, a key named twice is applied in file order, as two requests would be:
+the chunk is split before the repeated row.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Hashable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from segments_project.api.documents import check_version, clean_id, invalid
+from segments_project.errors import ApplicationError, ValidationFailed, VersionConflict
+from segments_project.tenancy.versions import content_changed
+
+from .formats import Layout, SourceRow
+from .progress import Progress
+from .report import Counts, Rejection, RejectionLog, Summary
+
+DEFAULT_CHUNK_SIZE = 2000
+
+
+@dataclass(slots=True)
+class Accepted:
+    """A row that passed the document validation: what it addresses and what it asks for.
+
+    `key` identifies the stored row (a public id, or a tuple of public ids);
+    `version` is the `metadata.version` the row was based on, if it names one.
+    """
+
+    line: int
+    key: Hashable
+    values: dict[str, Any]
+    version: int | None = None
+
+
+@dataclass
+class Checked:
+    """A chunk after validation: the accepted rows, and the rejected ones with their error,
+    the field to report when the error names none, and their document."""
+
+    accepted: list[Accepted] = field(default_factory=list)
+    rejected: list[tuple[int, ApplicationError, str | None, Any]] = field(default_factory=list)
+
+
+_DONE = object()
+
+
+class ReadAhead(Iterator[Any]):
+    """Iterates `items` in a thread, at most `depth` items ahead of the consumer.
+
+    Reading and validating the next chunk (pure Python) overlaps the database work on the
+    current one (psycopg releases the GIL while it waits). Memory stays bounded by the
+    depth. An exception in the thread is raised in the consumer; `close()` stops the
+    thread early.
+    """
+
+    def __init__(self, items: Iterator[Any], depth: int = 1) -> None:
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(
+            target=self._produce, args=(items,), name="import-read-ahead", daemon=True
+        )
+        self._thread.start()
+
+    def _put(self, item: Any) -> bool:
+        while not self._stopped.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _produce(self, items: Iterator[Any]) -> None:
+        try:
+            for item in items:
+                if not self._put((item, None)):
+                    return
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put((_DONE, exc))
+            return
+        self._put((_DONE, None))
+
+    def __next__(self) -> Any:
+        item, error = self._queue.get()
+        if error is not None:
+            self.close()
+            raise error
+        if item is _DONE:
+            self.close()
+            raise StopIteration
+        return item
+
+    def close(self) -> None:
+        self._stopped.set()
+        # A thread blocked reading a slow stdin ends when the source is closed.
+        self._thread.join(timeout=1)
+
+
+def unique_batches(items: list[Accepted]) -> Iterator[list[Accepted]]:
+    """Consecutive runs of the items in which no key repeats, in order."""
+    batch: list[Accepted] = []
+    keys: set[Hashable] = set()
+    for item in items:
+        if item.key in keys:
+            yield batch
+            batch, keys = [], set()
+        batch.append(item)
+        keys.add(item.key)
+    if batch:
+        yield batch
+
+
+def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
+    chunk: list[SourceRow] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def required_id(document: dict[str, Any], field: str = "id") -> str:
+    """The document's id, which an import must give (it is how a re-run finds the row)."""
+    value = document.get(field)
+    if value in (None, ""):
+        raise invalid(field, f"{field} is required.", type="required")
+    return clean_id(value, field)
+
+
+def require_object(document: Any, label: str) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise invalid("body", f"A {label} must be a JSON object.")
+    return document
+
+
+def version_conflict(item: Accepted, current: int) -> VersionConflict | None:
+    """The API's 409 when the row names a `metadata.version` other than the stored one."""
+    try:
+        check_version(current=current, requested=item.version, resource_id=str(item.key))
+    except VersionConflict as exc:
+        return exc
+    return None
+
+
+class Importer:
+    """Imports one kind of rows into one tenant. Subclasses say how a document is accepted
+    (`accept`, using the API's document functions) and how a batch is written (`write`)."""
+
+    kind: ClassVar[str]
+    label: ClassVar[str]
+    layout: ClassVar[Layout]
+    # The API's field names mapped to the file's column names, where they differ.
+    renamed: ClassVar[dict[str, str]] = {}
+    replaceable: ClassVar[bool] = False
+    # A dry run holds the whole file in one (rolled back) transaction, because later rows
+    # depend on earlier ones being written (a category's parent).
+    dry_run_in_one_transaction: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        tenant: str,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        dry_run: bool = False,
+        replace: bool = False,
+        rejections: RejectionLog | None = None,
+        summary: Summary | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        if replace and not self.replaceable:
+            raise ValueError(f"{self.kind} cannot be imported in replace mode.")
+        self.tenant = tenant
+        self.chunk_size = chunk_size
+        self.dry_run = dry_run
+        self.replace = replace
+        self.summary = summary or Summary()
+        self.summary.kind = self.kind
+        self.summary.dry_run = dry_run
+        self.summary.replace = replace
+        self.rejections = rejections or RejectionLog(self.summary)
+        self.progress = progress
+        self._one_transaction = replace or (dry_run and self.dry_run_in_one_transaction)
+        self._changed = False
+
+    # --- what a kind provides -------------------------------------------------------
+
+    def accept(self, line: int, document: Any) -> Accepted:
+        """The validated row, or an ApplicationError naming the first problem."""
+        raise NotImplementedError
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        """Writes a batch (no key twice) inside the chunk's transaction, counting each row
+        as inserted, updated or unchanged, or rejecting it (`self.reject`)."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Work after the last chunk (a final pass over rows that had to wait)."""
+
+    def prune(self) -> int:
+        """Replace mode: removes what the file did not name; returns how many rows."""
+        return 0
+
+    def after_chunk(self, number: int) -> None:
+        """Called after each chunk is committed (a hook for tests and instrumentation)."""
+
+    def rejected(self, line: int, document: Any) -> None:
+        """Called for every rejected row with its document (or key), if there is one."""
+
+    # --- the loop -------------------------------------------------------------------
+
+    def reject(
+        self, line: int, error: ApplicationError, *, field: str | None = None, document: Any = None
+    ) -> None:
+        self.rejections.add(Rejection.from_error(line, error, field=field, renamed=self.renamed))
+        self.rejected(line, document)
+
+    def run(self, rows: Iterable[SourceRow]) -> Summary:
+        started = time.monotonic()
+        if self._one_transaction:
+            with transaction.atomic():
+                self._chunks(rows)
+                if self.replace:
+                    self.summary.deleted = self.prune()
+                    self._changed = self._changed or self.summary.deleted > 0
+                if self.dry_run:
+                    transaction.set_rollback(True)
+                elif self._changed:
+                    content_changed(tenant=self.tenant)
+        else:
+            self._chunks(rows)
+        self.summary.seconds = time.monotonic() - started
+        return self.summary
+
+    def _chunks(self, rows: Iterable[SourceRow]) -> None:
+        validated = ReadAhead(self._validated_chunks(rows))
+        try:
+            for number, (read, checked) in enumerate(validated, start=1):
+                self.summary.read += read
+                self.apply_checked(checked)
+                if self.progress is not None:
+                    self.progress.update(read)
+                self.after_chunk(number)
+        finally:
+            validated.close()
+        self.finish()
+
+    def _validated_chunks(self, rows: Iterable[SourceRow]) -> Iterator[tuple[int, Checked]]:
+        for chunk in chunked(rows, self.chunk_size):
+            yield len(chunk), self.checked(chunk)
+
+    def checked(self, rows: Iterable[SourceRow]) -> Checked:
+        """The rows validated: no database access, so it may run in the read-ahead thread."""
+        checked = Checked()
+        for row in rows:
+            if row.problem is not None:
+                problem = ValidationFailed(row.problem.message)
+                checked.rejected.append((row.line, problem, row.problem.field, None))
+                continue
+            try:
+                checked.accepted.append(self.accept(row.line, row.document))
+            except ApplicationError as exc:
+                checked.rejected.append((row.line, exc, None, row.document))
+        return checked
+
+    def apply(self, rows: Iterable[SourceRow]) -> None:
+        """Validates and writes one chunk in one transaction (a savepoint in replace mode)."""
+        self.apply_checked(self.checked(rows))
+
+    def apply_checked(self, checked: Checked) -> None:
+        for line, error, column, document in checked.rejected:
+            self.reject(line, error, field=column, document=document)
+        counts = Counts()
+        # Inside a caller's transaction (or replace mode's) a chunk is only a savepoint.
+        outermost = not transaction.get_connection().in_atomic_block
+        succeeded = False
+        try:
+            with transaction.atomic():
+                now = timezone.now()
+                for batch in unique_batches(checked.accepted):
+                    self.write(batch, counts, now)
+                if self.dry_run and not self._one_transaction:
+                    transaction.set_rollback(True)
+                elif counts.wrote and not self.dry_run:
+                    if self._one_transaction:
+                        self._changed = True
+                    else:
+                        content_changed(tenant=self.tenant)
+            succeeded = not (self.dry_run and not self._one_transaction)
+        finally:
+            self.transaction_ended(committed=succeeded, outermost=outermost)
+        self.summary.add(counts)
+        if succeeded and outermost:
+            self.committed(counts)
+
+    def transaction_ended(self, *, committed: bool, outermost: bool) -> None:
+        """Called after each chunk's transaction (a savepoint unless `outermost`) ended:
+        committed (released), or rolled back."""
+
+    def committed(self, counts: Counts) -> None:
+        """Called after each chunk that committed, outside its transaction."""

@@ -1,0 +1,250 @@
+"""Importers of versioned documents addressed by their id: products, segments, legal
+entities, customers (with their legal entity links). A row is the document a
+`PUT .../{id}` would send; it replaces the stored document (localized members too: a row
+carries every language it keeps).
+
+Per batch: the stored rows are read (and locked) in one query; unchanged ones are left
+alone; new and changed ones are written in one `INSERT ... ON CONFLICT (tenant, id) DO
+UPDATE`, changed ones with version + 1 and a new modification time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+
+from django.db import models
+
+from catalog.documents.products import product_values
+from catalog.models import Product
+from segments.directory.documents import (
+    customer_values,
+    legal_entity_ids_of,
+    legal_entity_values,
+)
+from segments.documents import segment_values
+from segments.models import Customer, CustomerLegalEntity, LegalEntity, Segment
+from segments_project.api.documents import requested_version
+from segments_project.errors import ErrorDetail, ValidationFailed
+
+from .chunks import Accepted, Importer, require_object, required_id, version_conflict
+from .formats import Field, FieldType, Layout
+from .report import Counts
+
+_MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
+
+
+class DocumentImporter(Importer):
+    """Upserts documents by id with the kind's document function (`values`)."""
+
+    model: ClassVar[type[models.Model]]
+    values: ClassVar[Callable[..., dict[str, Any]]]
+
+    def accept(self, line: int, document: Any) -> Accepted:
+        document = require_object(document, self.label)
+        public_id = required_id(document)
+        values = type(self).values(document, content_language=None)
+        return Accepted(line, public_id, values, requested_version(document))
+
+    def stored(self, batch: list[Accepted], fields: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored rows the batch names, locked until the chunk commits, by public id."""
+        rows = (
+            self.model.objects.select_for_update(no_key=True)
+            .filter(tenant_id=self.tenant, public_id__in=[item.key for item in batch])
+            .order_by("pk")
+            .values("pk", "public_id", "version", "created_at", *fields)
+        )
+        return {row["public_id"]: row for row in rows}
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        fields = list(batch[0].values)
+        stored = self.stored(batch, fields)
+        self.upsert(self.planned(batch, stored, counts, now), fields)
+
+    def planned(
+        self,
+        batch: list[Accepted],
+        stored: dict[str, dict[str, Any]],
+        counts: Counts,
+        now: datetime,
+        *,
+        also_changed: Callable[[Accepted, dict[str, Any]], bool] | None = None,
+    ) -> list[models.Model]:
+        """The rows to write (new and changed ones, with their next version), counting
+        each item; `also_changed` tells of changes outside the row (links)."""
+        objects = []
+        for item in batch:
+            current = stored.get(item.key)
+            if current is None:
+                version, created_at = 1, now
+                counts.inserted += 1
+            else:
+                conflict = version_conflict(item, current["version"])
+                if conflict is not None:
+                    self.reject(item.line, conflict, field="metadata.version", document=item)
+                    continue
+                same = all(current[name] == value for name, value in item.values.items())
+                if same and not (also_changed and also_changed(item, current)):
+                    counts.unchanged += 1
+                    continue
+                version, created_at = current["version"] + 1, current["created_at"]
+                counts.updated += 1
+            objects.append(
+                self.model(
+                    tenant_id=self.tenant,
+                    public_id=item.key,
+                    version=version,
+                    created_at=created_at,
+                    modified_at=now,
+                    **item.values,
+                )
+            )
+        return objects
+
+    def upsert(self, objects: list[models.Model], fields: list[str]) -> list[models.Model]:
+        """One `INSERT ... ON CONFLICT (tenant, public_id) DO UPDATE`; sets the pks."""
+        if not objects:
+            return []
+        return self.model.objects.bulk_create(
+            objects,
+            update_conflicts=True,
+            unique_fields=["tenant", "public_id"],
+            update_fields=[*fields, "version", "modified_at"],
+        )
+
+
+class ProductImporter(DocumentImporter):
+    kind = "products"
+    label = "product"
+    layout = Layout(
+        (
+            Field("id"),
+            Field("code"),
+            Field("name", FieldType.LOCALIZED),
+            Field("published", FieldType.BOOL),
+            *_MIXINS,
+        )
+    )
+    model = Product
+    values = staticmethod(product_values)
+
+
+class SegmentImporter(DocumentImporter):
+    kind = "segments"
+    label = "segment"
+    layout = Layout(
+        (
+            Field("id"),
+            Field("name", FieldType.LOCALIZED),
+            Field("description", FieldType.LOCALIZED),
+            Field("status"),
+            Field("siteCode"),
+            Field("validity.from"),
+            Field("validity.to"),
+            *_MIXINS,
+        )
+    )
+    model = Segment
+    values = staticmethod(segment_values)
+
+
+class LegalEntityImporter(DocumentImporter):
+    kind = "legal-entities"
+    label = "legal entity"
+    layout = Layout((Field("id"), Field("name"), *_MIXINS))
+    model = LegalEntity
+    values = staticmethod(legal_entity_values)
+
+
+@dataclass(slots=True)
+class CustomerRow(Accepted):
+    """An accepted customer row with the legal entities it acts for (public ids)."""
+
+    legal_entity_ids: tuple[str, ...] = ()
+
+
+class CustomerImporter(DocumentImporter):
+    """Customers with their `legalEntityIds` (a JSON array column in CSV). As on the API,
+    the links are replaced by the row's, and a change of links alone is a change of the
+    customer (version + 1). The legal entities must exist: import them first."""
+
+    kind = "customers"
+    label = "customer"
+    layout = Layout(
+        (
+            Field("id"),
+            Field("firstName"),
+            Field("lastName"),
+            Field("email"),
+            Field("legalEntityIds", FieldType.JSON),
+            *_MIXINS,
+        )
+    )
+    model = Customer
+    values = staticmethod(customer_values)
+
+    def accept(self, line: int, document: Any) -> CustomerRow:
+        item = super().accept(line, document)
+        legal_entity_ids = tuple(legal_entity_ids_of(document))
+        return CustomerRow(item.line, item.key, item.values, item.version, legal_entity_ids)
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        rows: list[CustomerRow] = batch  # type: ignore[assignment]
+        fields = list(rows[0].values)
+        stored = self.stored(rows, fields)  # customers first, then legal entities: as the API
+        legal_entities = dict(
+            LegalEntity.objects.select_for_update(no_key=True)
+            .filter(
+                tenant_id=self.tenant,
+                public_id__in={le for row in rows for le in row.legal_entity_ids},
+            )
+            .order_by("pk")
+            .values_list("public_id", "pk")
+        )
+        links: dict[int, dict[int, int]] = {}  # customer pk -> legal entity pk -> link pk
+        for pk, customer, legal_entity in (
+            CustomerLegalEntity.objects.filter(
+                tenant_id=self.tenant, customer_id__in=[row["pk"] for row in stored.values()]
+            )
+            .order_by()
+            .values_list("pk", "customer_id", "legal_entity_id")
+        ):
+            links.setdefault(customer, {})[legal_entity] = pk
+        wanted: dict[str, set[int]] = {}
+        valid = []
+        for row in rows:
+            unknown = [le for le in row.legal_entity_ids if le not in legal_entities]
+            if unknown:
+                message = f"The legal entity with id {unknown[0]} has not been found."
+                error = ValidationFailed(
+                    message,
+                    resource_id=row.key,
+                    details=[ErrorDetail("legalEntityIds", "not_found", message)],
+                )
+                self.reject(row.line, error, document=row)
+                continue
+            wanted[row.key] = {legal_entities[le] for le in row.legal_entity_ids}
+            valid.append(row)
+
+        def links_changed(item: Accepted, current: dict[str, Any]) -> bool:
+            return wanted[item.key] != set(links.get(current["pk"], {}))
+
+        written = self.upsert(
+            self.planned(valid, stored, counts, now, also_changed=links_changed), fields
+        )
+        removed, added = [], []
+        for customer in written:
+            have = links.get(customer.pk, {})
+            want = wanted[customer.public_id]
+            removed += [link for legal_entity, link in have.items() if legal_entity not in want]
+            added += [
+                CustomerLegalEntity(
+                    tenant_id=self.tenant, customer_id=customer.pk, legal_entity_id=legal_entity
+                )
+                for legal_entity in sorted(want - set(have))
+            ]
+        if removed:
+            CustomerLegalEntity.objects.filter(pk__in=removed).delete()
+        CustomerLegalEntity.objects.bulk_create(added)

@@ -1,0 +1,250 @@
+"""Set-based writes of assignment rows: new rows inserted, changed rows updated, many per
+statement, with the pks of the written rows returned (replace mode keeps them).
+
+Two ways, one result:
+
+- Any database: `bulk_create` for the new rows and `bulk_update` for the changed ones.
+- PostgreSQL: the rows are COPYed into a temporary staging table, then moved with one
+  `INSERT ... SELECT ... ON CONFLICT (...) WHERE ... DO UPDATE ... WHERE (changed)` per
+  partial unique index. COPY is PostgreSQL's fastest way in; the `ON CONFLICT` makes the
+  statement safe even if a row appeared since it was read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection, models
+
+# False makes PostgreSQL take the bulk_create path too (the benchmark compares the two).
+COPY_ON_POSTGRESQL = True
+
+_NULL = "\\N"
+_EMPTY_OBJECT = "{}"
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _text(value: object) -> str:
+    return str(value).translate(_COPY_ESCAPES)
+
+
+@dataclass
+class Planned:
+    """An assignment row to write: `pk` None for a new row."""
+
+    pk: int | None
+    refs: tuple[int | None, ...]
+    values: dict[str, Any]
+    version: int
+    created_at: datetime
+    modified_at: datetime
+
+
+@dataclass(frozen=True)
+class Arbiter:
+    """A (partial) unique index: PostgreSQL's `ON CONFLICT (columns) WHERE predicate`.
+
+    `ref`, `null`: the index holds the rows whose ref at that position is (not) NULL,
+    the predicate in Python, so that no statement is sent for an index no row needs.
+    """
+
+    columns: tuple[str, ...]
+    predicate: str
+    ref: int
+    null: bool
+
+    def holds(self, row: Planned) -> bool:
+        return (row.refs[self.ref] is None) is self.null
+
+
+class Stage:
+    """What an import knows of its session's staging table, so that it is created once
+    per session and emptied only when it may hold rows: `ON COMMIT DELETE ROWS` empties it
+    at every commit and a rollback undoes what was put in, but a released savepoint (a
+    chunk inside a caller's transaction, or in replace mode) keeps the rows.
+
+    The importer reports the end of each chunk's transaction to `transaction_ended`.
+    """
+
+    def __init__(self) -> None:
+        self._session: object | None = None  # the connection the table surely exists in
+        self._created = False  # by the current transaction
+        self.used = False  # rows may be in it
+
+    def exists(self) -> bool:
+        return self._created or self._session is connection.connection
+
+    def created(self) -> None:
+        self._created = True
+
+    def transaction_ended(self, *, committed: bool, outermost: bool) -> None:
+        if outermost:
+            if committed and self._created:
+                self._session = connection.connection
+            self._created = self.used = False
+        elif not committed:
+            self._created = False  # perhaps undone with the savepoint: check again
+
+
+@dataclass(frozen=True)
+class AssignmentTable:
+    """How the rows of one assignment model are told apart and what an import changes."""
+
+    model: type[models.Model]
+    ref_columns: tuple[str, ...]
+    value_fields: tuple[str, ...]
+    json_fields: frozenset[str]
+    arbiters: tuple[Arbiter, ...]
+
+    @property
+    def db_table(self) -> str:
+        return self.model._meta.db_table
+
+    def write(
+        self, tenant: str, inserts: list[Planned], updates: list[Planned], stage: Stage
+    ) -> list[int]:
+        """Writes the rows; returns the pks of the inserted and updated rows."""
+        if not inserts and not updates:
+            return []
+        if connection.vendor == "postgresql" and COPY_ON_POSTGRESQL:
+            return self._copy_and_merge(tenant, [*inserts, *updates], stage)
+        return self._bulk(tenant, inserts, updates)
+
+    # --- any database ------------------------------------------------------------------
+
+    def _instance(self, tenant: str, row: Planned) -> models.Model:
+        return self.model(
+            pk=row.pk,
+            tenant_id=tenant,
+            version=row.version,
+            created_at=row.created_at,
+            modified_at=row.modified_at,
+            **dict(zip(self.ref_columns, row.refs, strict=True)),
+            **row.values,
+        )
+
+    def _bulk(self, tenant: str, inserts: list[Planned], updates: list[Planned]) -> list[int]:
+        created = self.model.objects.bulk_create([self._instance(tenant, row) for row in inserts])
+        if updates:
+            self.model.objects.bulk_update(
+                [self._instance(tenant, row) for row in updates],
+                [*self.value_fields, "version", "modified_at"],
+            )
+        return [obj.pk for obj in created] + [row.pk for row in updates]  # type: ignore[misc]
+
+    # --- PostgreSQL --------------------------------------------------------------------
+
+    @property
+    def _columns(self) -> tuple[str, ...]:
+        return (
+            "tenant_id",
+            *self.ref_columns,
+            *self.value_fields,
+            "version",
+            "created_at",
+            "modified_at",
+        )
+
+    def _stage(self, cursor: Any, stage: Stage) -> str:
+        """The session's staging table, created on first use, emptied at every commit."""
+        name = f"import_stage_{self.db_table}"
+        if not stage.exists():
+            columns = ", ".join(self._columns)
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ON COMMIT DELETE ROWS AS "
+                f"SELECT {columns} FROM {self.db_table} WITH NO DATA"
+            )
+            stage.created()
+        if stage.used:
+            cursor.execute(f"TRUNCATE {name}")
+        stage.used = True
+        return name
+
+    def _copy_text(self, tenant: str, rows: Iterable[Planned]) -> str:
+        """The rows in COPY's text format: tab-separated, `\\N` for NULL, backslashes
+        doubled (ids cannot hold tabs or newlines; JSON escapes its own)."""
+        json_fields = [name in self.json_fields for name in self.value_fields]
+        stamps: dict[datetime, str] = {}
+        lines = []
+        for row in rows:
+            cells = [tenant]
+            cells += [_NULL if ref is None else _text(ref) for ref in row.refs]
+            for name, is_json in zip(self.value_fields, json_fields, strict=True):
+                value = row.values[name]
+                if is_json:
+                    cells.append(_EMPTY_OBJECT if value == {} else _text(json.dumps(value)))
+                else:
+                    cells.append(_NULL if value is None else _text(value))
+            cells.append(str(row.version))
+            for stamp in (row.created_at, row.modified_at):
+                if stamp not in stamps:
+                    stamps[stamp] = stamp.isoformat()
+                cells.append(stamps[stamp])
+            lines.append("\t".join(cells))
+        lines.append("")
+        return "\n".join(lines)
+
+    def _copy_and_merge(self, tenant: str, rows: list[Planned], stage: Stage) -> list[int]:
+        columns = ", ".join(self._columns)
+        changed = ", ".join(self.value_fields)
+        assignments = ", ".join(
+            f"{name} = EXCLUDED.{name}" for name in (*self.value_fields, "version", "modified_at")
+        )
+        written: list[int] = []
+        with connection.cursor() as cursor:
+            name = self._stage(cursor, stage)
+            with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                copy.write(self._copy_text(tenant, rows))
+            for arbiter in self.arbiters:
+                if not any(arbiter.holds(row) for row in rows):
+                    continue
+                cursor.execute(
+                    f"INSERT INTO {self.db_table} AS t ({columns}) "
+                    f"SELECT {columns} FROM {name} WHERE {arbiter.predicate} "
+                    f"ON CONFLICT ({', '.join(arbiter.columns)}) WHERE {arbiter.predicate} "
+                    f"DO UPDATE SET {assignments} "
+                    f"WHERE (t.{changed.replace(', ', ', t.')}) IS DISTINCT FROM "
+                    f"(EXCLUDED.{changed.replace(', ', ', EXCLUDED.')}) "
+                    "RETURNING t.id"
+                )
+                written += [pk for (pk,) in cursor.fetchall()]
+        return written
+
+
+class Statistics:
+    """Keeps PostgreSQL's row estimate of a table in step with a large load.
+
+    A load into a table the planner believes (nearly) empty makes the per-chunk lookups
+    of stored rows pick plans fit for an empty table, which slow down as the table
+    fills. So when an import has inserted more than four times the rows the statistics
+    knew of (and at least 10,000), the table is analyzed, between chunks: a few times
+    for a load into an empty table, never for a sync into a table of about its size.
+    """
+
+    THRESHOLD = 10_000
+
+    def __init__(self, table: AssignmentTable) -> None:
+        self._table = table
+        self._known: int | None = None
+        self._inserted = 0
+
+    def grew(self, inserted: int) -> None:
+        if connection.vendor != "postgresql" or not inserted:
+            return
+        with connection.cursor() as cursor:
+            if self._known is None:
+                cursor.execute(
+                    "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = %s::regclass",
+                    [self._table.db_table],
+                )
+                self._known = cursor.fetchone()[0]
+            self._inserted += inserted
+            if self._inserted < max(self.THRESHOLD, 4 * self._known):
+                return
+            cursor.execute(f"ANALYZE {self._table.db_table}")
+        self._known += self._inserted
+        self._inserted = 0

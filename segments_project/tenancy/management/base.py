@@ -1,0 +1,42 @@
+"""The base of management commands that act in one tenant (zulip's `ZulipBaseCommand`).
+
+`--tenant` is added and resolved in one place: it is required, and a tenant that does not
+exist is a `CommandError` naming it (commands never create tenants by accident).
+"""
+
+from __future__ import annotations
+
+from argparse import ArgumentParser
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from segments_project.tenancy.models import Tenant
+
+
+class TenantCommand(BaseCommand):
+    """A command of one tenant: implement `handle_tenant(tenant, **options)`.
+
+    Subclasses that add arguments call `super().add_arguments(parser)` first.
+    """
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--tenant", required=True, help="Name of the tenant to act in; it must exist."
+        )
+
+    def get_tenant(self, name: str) -> Tenant:
+        tenant = Tenant.objects.filter(name=name).first()
+        if tenant is None:
+            raise CommandError(
+                f"The tenant {name!r} does not exist; create it first (for example with "
+                "`manage.py create_api_client`)."
+            )
+        return tenant
+
+    def handle(self, *args: Any, **options: Any) -> str | None:
+        tenant = self.get_tenant(options.pop("tenant"))
+        return self.handle_tenant(tenant, *args, **options)
+
+    def handle_tenant(self, tenant: Tenant, *args: Any, **options: Any) -> str | None:
+        raise NotImplementedError
