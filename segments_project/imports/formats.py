@@ -213,12 +213,11 @@ class Layout:
                 names.append(column.path)
         return names
 
-    def cells(self, header: list[str], document: dict[str, Any]) -> list[str]:
-        """The CSV cells of a document, in the order of `header`."""
+    @staticmethod
+    def cells(columns: list[_Column], document: dict[str, Any]) -> list[str]:
+        """The CSV cells of a document, for the `columns` of a header."""
         cells = []
-        for name in header:
-            column = self._column(name)
-            assert column is not None, name
+        for column in columns:
             value = _get(document, column.parts)
             if value is None:
                 cells.append("")
@@ -346,12 +345,13 @@ class Sink:
         self._closers: list[Callable[[], None]] = []
         if fmt is Format.CSV:
             self._csv = csv.writer(text, lineterminator="\n")
-            self._header = layout.header(languages)
-            self._csv.writerow(self._header)
+            header = layout.header(languages)
+            self._columns = layout.columns(header)
+            self._csv.writerow(header)
 
     def write(self, document: dict[str, Any]) -> None:
         if self._fmt is Format.CSV:
-            self._csv.writerow(self._layout.cells(self._header, document))
+            self._csv.writerow(self._layout.cells(self._columns, document))
         else:
             self._text.write(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
             self._text.write("\n")

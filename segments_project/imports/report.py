@@ -90,11 +90,6 @@ class Summary(Counts):
     first_rejections: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["first_rejections"] = [str(rejection) for rejection in self.first_rejections]
-        return data
-
     def lines(self) -> list[str]:
         prefix = "Dry run (nothing written): " if self.dry_run else ""
         counts = (

@@ -155,7 +155,8 @@ def test_a_cached_answer_never_outlives_the_next_validity_boundary(customer, sho
 
     customer.get(TREES)
 
-    assert timeouts and 15 <= timeouts[0] <= 20
+    # Never past the segment that opens in 20 s (nor the one closing in 42 s, nor 300 s).
+    assert timeouts and 1 <= timeouts[0] <= 20
 
 
 ITEMS = f"{SEGMENT}/items"
