@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from oauth2_provider.settings import oauth2_settings
@@ -73,3 +74,27 @@ class CustomerTokenBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.customer_id}"
+
+
+class TenantMembership(models.Model):
+    """Grants a staff user the admin console of one tenant.
+
+    A staff user sees and edits only the rows of the tenants granted to them; superusers
+    see every tenant without grants (see `tenancy.admin_scoping`).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tenant_memberships"
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant", "user"]
+        verbose_name = "tenant grant"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="tenant_membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant_id}"

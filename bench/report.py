@@ -1,0 +1,318 @@
+"""Results of a storefront benchmark run: machine facts, the goals judged, the JSON file, and
+the Markdown block in docs/benchmarks.md (between the markers; the rest is left alone)."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from bench.common import REPO, RESULTS, Target
+
+DOCS = REPO / "docs" / "benchmarks.md"
+START = "<!-- storefront-bench:start -->"
+END = "<!-- storefront-bench:end -->"
+SECTION_TITLE = "## Storefront reads and writes (`bench/run.py`)"
+SECTION_INTRO = """\
+`bench/run.py` generates a seeded tenant (`manage.py generate_dataset`) into its own
+PostgreSQL database, starts the production stack (gunicorn with
+`segments_project/gunicorn.conf.py`, DEBUG off, Redis cache, `CONN_MAX_AGE=60`), obtains
+customer tokens for random B2C and B2B customers and loads the storefront reads with wrk
+(`bench/lua/storefront.lua`) on the same machine. In the same run it measures two
+references: the **framework ceiling** (`GET /segments/{id}` of one small segment, the
+cheapest authenticated read, on the same server and workers) and the **database floor**
+(the SQL answering the same question for the same customers, through psycopg; see
+`bench/floor.py`). Then the write path, then a pyinstrument profile of the slowest path.
+
+    .venv/bin/python bench/run.py --scale S        # about 5 minutes; M: --scale M
+    .venv/bin/python bench/run.py --smoke          # CI: tiny dataset, under 2 minutes
+
+Goals (judged per path in every run, in the table below):
+
+- storefront reads, warm: throughput at least 50% of the framework ceiling's;
+- warm p99 at most 3x the database floor's p99, cold p99 at most 10x (the floor is
+  measured at the same number of concurrent connections as the HTTP load);
+- bulk member upserts: at least 10,000 assignments per second.
+"""
+
+# The goals (docs/benchmarks.md states them next to the results).
+CEILING_SHARE = 0.5
+WARM_P99_FACTOR = 3.0
+COLD_P99_FACTOR = 10.0
+BULK_PER_SECOND = 10_000
+
+
+def machine(target: Target) -> dict[str, Any]:
+    memory_kb = 0
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                memory_kb = int(line.split()[1])
+    except OSError:
+        pass
+    with target.connect() as conn:
+        (pg_version,) = conn.execute("SHOW server_version").fetchone()
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory_kb / 1024 / 1024, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": pg_version,
+    }
+
+
+def commit() -> dict[str, Any]:
+    """The checked-out commit and whether the work tree differs from it (read-only git)."""
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(
+                ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=30
+            ).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    return {
+        "sha": git("rev-parse", "HEAD") or "unknown",
+        "dirty": bool(git("status", "--porcelain")),
+    }
+
+
+def _ratio(numerator: float | None, denominator: float | None) -> float | None:
+    if not numerator or not denominator:
+        return None
+    return round(numerator / denominator, 2)
+
+
+def judge(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each goal, per path: the measured value, the target, met or not."""
+    goals = []
+    reads = results.get("reads", {})
+    ceiling = results.get("ceiling", {}).get("rps")
+    for endpoint, read in reads.items():
+        warm, cold, floor = read.get("warm", {}), read.get("cold", {}), read.get("floor", {})
+        floor_p99 = floor.get("concurrent", {}).get("latency", {}).get("p99_ms")
+        share = _ratio(warm.get("rps"), ceiling)
+        goals.append(
+            {
+                "goal": f"{endpoint}: warm throughput >= {CEILING_SHARE:.0%} of the ceiling",
+                "measured": share,
+                "target": CEILING_SHARE,
+                "met": share is not None and share >= CEILING_SHARE,
+            }
+        )
+        warm_factor = _ratio(warm.get("latency", {}).get("p99_ms"), floor_p99)
+        goals.append(
+            {
+                "goal": f"{endpoint}: warm p99 <= {WARM_P99_FACTOR:g}x the database floor's p99",
+                "measured": warm_factor,
+                "target": WARM_P99_FACTOR,
+                "met": warm_factor is not None and warm_factor <= WARM_P99_FACTOR,
+            }
+        )
+        cold_factor = _ratio(cold.get("latency", {}).get("p99_ms"), floor_p99)
+        goals.append(
+            {
+                "goal": f"{endpoint}: cold p99 <= {COLD_P99_FACTOR:g}x the database floor's p99",
+                "measured": cold_factor,
+                "target": COLD_P99_FACTOR,
+                "met": cold_factor is not None and cold_factor <= COLD_P99_FACTOR,
+            }
+        )
+    bulk = results.get("writes", {}).get("bulk", {})
+    if bulk:
+        rate = bulk.get("assignments_per_second")
+        goals.append(
+            {
+                "goal": f"bulk writes >= {BULK_PER_SECOND:,} assignments/s",
+                "measured": rate,
+                "target": BULK_PER_SECOND,
+                "met": bool(rate) and rate >= BULK_PER_SECOND,
+            }
+        )
+    return goals
+
+
+def write_json(results: dict[str, Any], scale: str, stamp: str) -> list[Path]:
+    """The run's results (git-ignored) and, unless a smoke run, the same under the scale's
+    stable name `summary-<scale>.json` (committed: the latest run of each scale)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{scale}-{stamp}.json"
+    path.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if results["config"].get("smoke"):
+        return [path]
+    summary = RESULTS / f"summary-{scale}.json"
+    summary.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    return [path, summary]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def _rps(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def markdown(results: dict[str, Any]) -> str:
+    config, box, dataset = results["config"], results["machine"], results["dataset"]
+    sha = results["commit"]["sha"][:12] + (
+        " (work tree modified)" if results["commit"]["dirty"] else ""
+    )
+    lines = [
+        f"Run of {results['started_at']} at scale **{config['scale']}**, commit `{sha}`, "
+        f"load average {results['load_average_at_start'][0]} at the start "
+        f"and {results['load_average_at_end'][0]} at the end.",
+        "",
+        f"Machine: {box['cores']} cores, {box['memory_gib']} GiB, {box['platform']}, "
+        f"Python {box['python']}, PostgreSQL {box['postgresql']}. The load generator, "
+        "the server and PostgreSQL share these cores.",
+        "",
+        f"Stack: gunicorn, {config['workers']} sync workers x {config['threads']} thread, "
+        "DEBUG off, Redis cache, `CONN_MAX_AGE=60`; load from "
+        f"{results['reads_tool']} with {config['connections']} connections for "
+        f"{config['duration']} s per path; {config['customers']} random customers "
+        f"({results['sample']['b2b']} B2B) with customer tokens; dataset "
+        f"{dataset.get('counts', '')}.",
+        "",
+        "| path | warm req/s | warm p50 / p95 / p99 ms | cold req/s | cold p50 / p95 / p99 ms"
+        " | floor req/s | floor p50 / p99 ms | floor 1-conn p50 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for endpoint, read in results["reads"].items():
+        warm, cold, floor = read["warm"], read.get("cold", {}), read.get("floor", {})
+        concurrent = floor.get("concurrent", {})
+        lines.append(
+            f"| {endpoint} | {_rps(warm.get('rps'))} | {_lat(warm)} | {_rps(cold.get('rps'))}"
+            f" | {_lat(cold)} | {_rps(concurrent.get('rps'))}"
+            f" | {_ms(concurrent.get('latency', {}).get('p50_ms'))} /"
+            f" {_ms(concurrent.get('latency', {}).get('p99_ms'))}"
+            f" | {_ms(floor.get('sequential', {}).get('p50_ms'))} |"
+        )
+    failed = {
+        endpoint: read["warm"].get("non_2xx", 0) + read["warm"].get("errors", 0)
+        for endpoint, read in results["reads"].items()
+        if read["warm"].get("non_2xx") or read["warm"].get("errors")
+    }
+    ceiling = results["ceiling"]
+    lines.append(
+        f"| ceiling: GET /segments/{{id}} | {_rps(ceiling.get('rps'))} | {_lat(ceiling)}"
+        " | | | | | |"
+    )
+    if failed:
+        lines += [
+            "",
+            "**Failed requests during the warm load** (the numbers above count them): "
+            + ", ".join(f"{endpoint} {count:,}" for endpoint, count in failed.items())
+            + ".",
+        ]
+    lines += [
+        "",
+        f"The per-client rate limit is `{config.get('api_rate_limit', 'default')}` for the run "
+        "(all customer tokens count against the one storefront client). "
+        "Warm: every answer already cached (`match` is never cached: it is computed on every "
+        "call). Cold: the first call per customer after a content-version bump. Floor: the "
+        "SQL answering the same question for the same customers through psycopg, at the same "
+        "number of connections (and on one connection).",
+        "",
+    ]
+    writes = results.get("writes", {})
+    if writes:
+        bulk, single, coupon = writes["bulk"], writes["single"], writes["coupon_validation"]
+        lines += [
+            "| write path | throughput | p50 / p95 / p99 ms |",
+            "|---|---:|---:|",
+            f"| bulk PUT /segments/{{id}}/customers/bulk ({bulk['batch_size']} per request, "
+            f"{bulk['clients']} clients) | {_rps(bulk['assignments_per_second'])} assignments/s"
+            f" | {_lat({'latency': bulk['request_latency']})} |",
+            f"| single PUT /segments/{{id}}/customers/{{customerId}} (1 client) "
+            f"| {_rps(single.get('rps'))} req/s | {_lat(single)} |",
+            f"| POST /coupons/{{code}}/validation, 20 cart lines (1 client; "
+            f"{coupon['valid']} of {coupon['requests']} valid) | "
+            f"{_rps(coupon['concurrent']['rps'])} req/s at {config['connections']} "
+            f"| {_lat(coupon)} |",
+            "",
+        ]
+    tokens = results.get("tokens", {})
+    if tokens:
+        lines += [
+            f"Customer tokens (POST /oauth/token): {_rps(tokens.get('rps'))} req/s, "
+            f"p50 {_ms(tokens['latency'].get('p50_ms'))} ms (each checks the client secret's "
+            "PBKDF2 hash).",
+            "",
+        ]
+    lines += ["| goal | measured | target | met |", "|---|---:|---:|---|"]
+    for goal in results["goals"]:
+        measured = "-" if goal["measured"] is None else f"{goal['measured']:,}"
+        lines.append(
+            f"| {goal['goal']} | {measured} | {goal['target']:,} | "
+            f"{'met' if goal['met'] else '**not met**'} |"
+        )
+    for label, profile in (results.get("profile") or {}).items():
+        if not profile or "layers" not in profile:
+            continue
+        title = {"slowest": "the slowest read", "warm": "a warm read"}.get(label, "a bulk write")
+        lines += [
+            "",
+            f"Profile of {title}, `{profile['endpoint']}` "
+            f"({'cold' if profile['cold'] else label.replace('slowest', 'warm')}, in-process, "
+            f"{profile['requests']} requests, "
+            f"{profile['ms_per_request']} ms per request): "
+            + ", ".join(f"{layer['name']} {layer['share']:.0%}" for layer in profile["layers"][:6])
+            + ".",
+        ]
+        # Leave out the harness and the wrappers every request passes through.
+        top = [
+            item
+            for item in profile.get("project_functions_inclusive", [])
+            if "(bench/" not in item["name"] and item["share"] < 0.97
+        ][:6]
+        if top:
+            lines.append(
+                "Project functions (inclusive): "
+                + "; ".join(f"`{item['name']}` {item['share']:.0%}" for item in top)
+                + "."
+            )
+    return "\n".join(lines)
+
+
+def _lat(result: dict[str, Any]) -> str:
+    latency = result.get("latency", {})
+    if not latency.get("count"):
+        return "-"
+    return f"{_ms(latency['p50_ms'])} / {_ms(latency['p95_ms'])} / {_ms(latency['p99_ms'])}"
+
+
+SCALE_ORDER = ("XS", "S", "M", "L")
+
+
+def _scale_sections(block: str) -> dict[str, str]:
+    """The block's per-scale sections, by scale (each starts with `### Scale X`)."""
+    sections: dict[str, str] = {}
+    for part in block.split("\n### Scale ")[1:]:
+        scale = part.split(maxsplit=1)[0]
+        sections[scale] = "### Scale " + part.strip("\n")
+    return sections
+
+
+def write_docs(block: str, scale: str) -> None:
+    """Puts this scale's section between the markers (other scales' sections stay); adds
+    the whole section to the file if it lacks it. The rest of the file is left alone."""
+    text = DOCS.read_text() if DOCS.exists() else "# Benchmarks\n"
+    section = f"### Scale {scale}\n\n{block}"
+    if START in text and END in text:
+        head, rest = text.split(START, 1)
+        old, tail = rest.split(END, 1)
+        sections = _scale_sections("\n" + old)
+        sections[scale] = section
+        ordered = sorted(sections, key=lambda s: SCALE_ORDER.index(s) if s in SCALE_ORDER else 99)
+        body = "\n\n".join(sections[s] for s in ordered)
+        text = f"{head}{START}\n{body}\n{END}{tail}"
+    else:
+        generated = f"{START}\n{section}\n{END}"
+        text = text.rstrip("\n") + f"\n\n{SECTION_TITLE}\n\n{SECTION_INTRO}\n{generated}\n"
+    DOCS.parent.mkdir(parents=True, exist_ok=True)
+    DOCS.write_text(text)

@@ -1,0 +1,436 @@
+"""The admin console's tenant boundary, and the form plumbing every app's admin shares.
+
+A staff user sees and edits only the tenants granted to them (`TenantMembership`);
+superusers see every tenant. Every ModelAdmin of a tenant-owned model mixes in
+`TenantScopedAdminMixin`, which applies the boundary everywhere the admin reads rows:
+
+- the change list, the change and delete views and the actions (`get_queryset`);
+- foreign key choices: the `tenant` field offers the granted tenants only, other tenant-owned
+  foreign keys only rows of granted tenants;
+- autocomplete results: the `<model>/autocomplete/` view every scoped admin adds goes
+  through the target admin's `get_queryset`, and can be narrowed to one tenant (`?tenant=`,
+  set by `TenantAutocompleteSelect`), so that a form of one segment offers only that
+  tenant's customers and products;
+- the tenant list filter lists the granted tenants only.
+
+The localized text field lives here too: one text input per language instead of raw JSON,
+for every app's localized members (segment and product names, category names...).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import get_language, get_language_info
+
+from segments_project.api.localization import LANGUAGE_PATTERN, MAX_TEXT_LENGTH
+
+from .models import Tenant
+
+_CACHE_ATTRIBUTE = "_granted_tenant_names"
+
+
+def granted_tenant_names(request: HttpRequest) -> frozenset[str] | None:
+    """The names of the tenants the user may administer; None for a superuser (all of them).
+
+    Read once per request.
+    """
+    user = request.user
+    if user.is_superuser:
+        return None
+    cached = getattr(request, _CACHE_ATTRIBUTE, None)
+    if cached is None:
+        cached = frozenset(
+            user.tenant_memberships.values_list("tenant_id", flat=True)
+            if user.is_authenticated and user.is_active and user.is_staff
+            else ()
+        )
+        setattr(request, _CACHE_ATTRIBUTE, cached)
+    return cached
+
+
+def granted_tenants(request: HttpRequest) -> QuerySet[Tenant]:
+    """The Tenant rows the user may administer."""
+    names = granted_tenant_names(request)
+    tenants = Tenant.objects.all()
+    return tenants if names is None else tenants.filter(name__in=names)
+
+
+def may_administer(request: HttpRequest, tenant: str) -> bool:
+    names = granted_tenant_names(request)
+    return names is None or tenant in names
+
+
+def require_tenant(request: HttpRequest, tenant: str) -> None:
+    """PermissionDenied unless the user may administer the tenant (writes check it again,
+    whatever the form offered)."""
+    if not may_administer(request, tenant):
+        raise PermissionDenied(f"You have no access to the tenant {tenant}.")
+
+
+def scoped(queryset: QuerySet, request: HttpRequest, tenant_lookup: str = "tenant") -> QuerySet:
+    """The rows of the queryset that belong to a tenant the user may administer."""
+    names = granted_tenant_names(request)
+    if names is None:
+        return queryset
+    return queryset.filter(**{f"{tenant_lookup}__in": names})
+
+
+def is_tenant_owned(model: type[Model]) -> bool:
+    try:
+        field = model._meta.get_field("tenant")
+    except FieldDoesNotExist:
+        return False
+    return getattr(field.remote_field, "model", None) is Tenant
+
+
+class GrantedTenantFilter(admin.SimpleListFilter):
+    """Filter by tenant, offering only the tenants the user may administer (shown only when
+    there is more than one)."""
+
+    title = "tenant"
+    parameter_name = "tenant"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(name, name) for name in granted_tenants(request).values_list("name", flat=True)]
+
+    def has_output(self) -> bool:
+        return len(self.lookup_choices) > 1
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if not value:
+            return queryset
+        lookup = getattr(self._model_admin, "tenant_lookup", "tenant")
+        return queryset.filter(**{lookup: value})
+
+    def __init__(self, request: HttpRequest, params: Any, model: Any, model_admin: Any) -> None:
+        self._model_admin = model_admin
+        super().__init__(request, params, model, model_admin)
+
+
+# --- autocomplete ---------------------------------------------------------------------------
+
+
+class TenantAutocompleteJsonView(AutocompleteJsonView):
+    """Django's autocomplete view, narrowed to `?tenant=` when given and labelled by the
+    target admin's `autocomplete_label` (ids with names, not `tenant/id`)."""
+
+    def get_queryset(self) -> QuerySet:
+        queryset = super().get_queryset()
+        tenant = self.request.GET.get("tenant")
+        if tenant:
+            lookup = getattr(self.model_admin, "tenant_lookup", "tenant")
+            queryset = queryset.filter(**{lookup: tenant})
+        return queryset
+
+    def serialize_result(self, obj: Model, to_field_name: str) -> dict[str, str]:
+        label = getattr(self.model_admin, "autocomplete_label", None)
+        return {"id": str(getattr(obj, to_field_name)), "text": label(obj) if label else str(obj)}
+
+
+def autocomplete_label_of(admin_site: Any, model: type[Model]) -> Any:
+    """The `autocomplete_label(obj)` of the model's admin, or None."""
+    return getattr(admin_site._registry.get(model), "autocomplete_label", None)
+
+
+class _TenantAutocompleteMixin:
+    """Points select2 at the target admin's scoped autocomplete view, for one tenant when
+    `tenant` is given."""
+
+    def __init__(
+        self, field: Any, admin_site: Any, *args: Any, tenant: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(field, admin_site, *args, **kwargs)
+        self.tenant = tenant
+
+    def get_url(self) -> str:
+        target = self.field.remote_field.model._meta
+        url = reverse(
+            f"{self.admin_site.name}:{target.app_label}_{target.model_name}_scoped_autocomplete"
+        )
+        return f"{url}?{urlencode({'tenant': self.tenant})}" if self.tenant else url
+
+
+class TenantAutocompleteSelect(_TenantAutocompleteMixin, AutocompleteSelect):
+    pass
+
+
+class TenantAutocompleteSelectMultiple(_TenantAutocompleteMixin, AutocompleteSelectMultiple):
+    pass
+
+
+# --- the mixin ------------------------------------------------------------------------------
+
+
+class TenantScopedAdminMixin:
+    """Scopes a ModelAdmin of a tenant-owned model to the user's tenants (module docstring).
+
+    `tenant_lookup` is the path from the model to its tenant (`tenant` for the usual
+    foreign key). Subclasses may define `autocomplete_label(obj)` for their autocomplete
+    results.
+    """
+
+    tenant_lookup = "tenant"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return scoped(super().get_queryset(request), request, self.tenant_lookup)  # type: ignore[misc]
+
+    def get_list_filter(self, request: HttpRequest) -> list[Any]:
+        filters = [
+            entry
+            for entry in super().get_list_filter(request)  # type: ignore[misc]
+            if entry not in ("tenant", self.tenant_lookup)
+        ]
+        return filters if GrantedTenantFilter in filters else [*filters, GrantedTenantFilter]
+
+    def get_list_display(self, request: HttpRequest) -> list[Any]:
+        columns = list(super().get_list_display(request))  # type: ignore[misc]
+        names = granted_tenant_names(request)
+        if names is not None and len(names) <= 1:
+            # One tenant: a column repeating its name says nothing.
+            columns = [column for column in columns if column not in ("tenant", "tenant_name")]
+        return columns
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        remote = db_field.remote_field.model
+        if remote is Tenant:
+            kwargs.setdefault("queryset", granted_tenants(request))
+            names = granted_tenant_names(request)
+            if names is not None and len(names) == 1:
+                # The only tenant the user has: chosen already.
+                kwargs.setdefault("initial", next(iter(names)))
+                kwargs.setdefault("empty_label", None)
+        elif is_tenant_owned(remote):
+            kwargs.setdefault("queryset", scoped(remote._default_manager.all(), request))
+            if db_field.name in self.get_autocomplete_fields(request):  # type: ignore[attr-defined]
+                kwargs.setdefault(
+                    "widget",
+                    TenantAutocompleteSelect(
+                        db_field,
+                        self.admin_site,
+                        using=kwargs.get("using"),  # type: ignore[attr-defined]
+                    ),
+                )
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+        label = autocomplete_label_of(self.admin_site, remote)  # type: ignore[attr-defined]
+        if formfield is not None and label is not None:
+            formfield.label_from_instance = label
+        return formfield
+
+    def get_urls(self) -> list[Any]:
+        opts = self.model._meta  # type: ignore[attr-defined]
+        site = self.admin_site  # type: ignore[attr-defined]
+        view = site.admin_view(TenantAutocompleteJsonView.as_view(admin_site=site))
+        return [
+            path(
+                "autocomplete/",
+                view,
+                name=f"{opts.app_label}_{opts.model_name}_scoped_autocomplete",
+            ),
+            *super().get_urls(),  # type: ignore[misc]
+        ]
+
+    @admin.display(description="tenant", ordering="tenant")
+    def tenant_name(self, obj: Any) -> str:
+        """The tenant column without a query per row (the name is the key)."""
+        return obj.tenant_id
+
+
+# --- localized text -------------------------------------------------------------------------
+
+
+def language_label(code: str) -> str:
+    """ "German (de)" in the admin's language, or the code when Django does not know it."""
+    try:
+        info = get_language_info(code)
+    except KeyError:
+        return code
+    return f"{info['name_translated']} ({code})"
+
+
+def ordered_languages(languages: Iterable[str]) -> list[str]:
+    """The admin's language first, then English, then the others alphabetically."""
+    active = (get_language() or "en").split("-")[0]
+    return sorted(set(languages), key=lambda code: (code != active, code != "en", code))
+
+
+def localized_display(value: dict[str, str] | None) -> str:
+    """The text in the admin's language, else English, else any language."""
+    if not value:
+        return ""
+    for code in ordered_languages(value):
+        if value[code]:
+            return value[code]
+    return ""
+
+
+class LocalizedTextWidget(forms.Widget):
+    """One text input per language the value has, plus an empty "add language" row.
+
+    Inputs are named `<name>__<language>`; clearing a text drops that language. The new
+    row is `<name>__add_language` and `<name>__add_text` (a language code cannot contain
+    `_`, so the names never collide).
+    """
+
+    def __init__(self, *, multiline: bool = False, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.multiline = multiline
+
+    def format_value(self, value: Any) -> dict[str, str]:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return {}
+        return value if isinstance(value, dict) else {}
+
+    def _input(self, name: str, text: str, *, placeholder: str = "") -> str:
+        if self.multiline:
+            return format_html(
+                '<textarea name="{}" id="id_{}" rows="2" cols="60" placeholder="{}">{}</textarea>',
+                name,
+                name,
+                placeholder,
+                text,
+            )
+        return format_html(
+            '<input type="text" name="{}" id="id_{}" value="{}" size="50" placeholder="{}">',
+            name,
+            name,
+            text,
+            placeholder,
+        )
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        texts = self.format_value(value)
+        rows = format_html_join(
+            "",
+            '<div class="localized-row"><label for="id_{}" class="localized-language">{}</label>'
+            "{}</div>",
+            (
+                (
+                    f"{name}__{code}",
+                    language_label(code),
+                    self._input(f"{name}__{code}", texts[code]),
+                )
+                for code in ordered_languages(texts)
+            ),
+        )
+        new_row = format_html(
+            '<div class="localized-row localized-new">'
+            '<input type="text" name="{}__add_language" id="id_{}__add_language" size="6" '
+            'placeholder="+ e.g. fr" aria-label="Language code to add" class="localized-language">'
+            "{}</div>",
+            name,
+            name,
+            self._input(f"{name}__add_text", "", placeholder="Text in the added language"),
+        )
+        return format_html('<div class="localized-text" id="id_{}">{}{}</div>', name, rows, new_row)
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> dict[str, str] | None:
+        prefix = f"{name}__"
+        found = False
+        texts: dict[str, str] = {}
+        for key in data:
+            if not key.startswith(prefix):
+                continue
+            found = True
+            code = key[len(prefix) :]
+            if code in ("add_language", "add_text"):
+                continue
+            texts[code] = data.get(key, "")
+        if not found:
+            return None
+        new_language = (data.get(f"{prefix}add_language") or "").strip()
+        new_text = data.get(f"{prefix}add_text") or ""
+        if new_language or new_text.strip():
+            # A text without a language is kept under "" so the field can name the mistake.
+            texts[new_language.lower()] = new_text
+        return texts
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return not any(key.startswith(f"{name}__") for key in data)
+
+
+class LocalizedTextField(forms.Field):
+    """A map of language code to text, edited one language per input; empty texts are
+    dropped, language codes checked like the API checks them."""
+
+    widget = LocalizedTextWidget
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", LocalizedTextWidget(multiline=multiline))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return value
+
+    def to_python(self, value: Any) -> dict[str, str]:
+        if not value:
+            return {}
+        if isinstance(value, str):
+            value = json.loads(value)
+        cleaned: dict[str, str] = {}
+        for code, text in value.items():
+            text = (text or "").strip()
+            if not text:
+                continue
+            if not code:
+                raise forms.ValidationError("Give the language code of the added text (e.g. de).")
+            if not LANGUAGE_PATTERN.match(code):
+                raise forms.ValidationError(
+                    f"{code!r} is not a language code (e.g. en, de, fr-CH)."
+                )
+            if len(text) > MAX_TEXT_LENGTH:
+                raise forms.ValidationError(
+                    f"The {code} text is longer than {MAX_TEXT_LENGTH} characters."
+                )
+            cleaned[code] = text
+        return cleaned
+
+    def validate(self, value: dict[str, str]) -> None:
+        if self.required and not value:
+            raise forms.ValidationError("Give a text in at least one language.", code="required")
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            return self.to_python(initial or {}) != self.to_python(data or {})
+        except forms.ValidationError:
+            return True
+
+
+class PrettyJSONField(forms.JSONField):
+    """Custom data (mixins) as indented JSON, an empty object when blank."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 70}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> str:
+        if value in (None, "", {}):
+            return ""
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+
+    def clean(self, value: Any) -> Any:
+        cleaned = super().clean(value)
+        if cleaned in (None, ""):
+            return {}
+        if not isinstance(cleaned, dict):
+            raise forms.ValidationError('Give a JSON object, e.g. {"loyalty": {"tier": 2}}.')
+        return cleaned

@@ -1,0 +1,206 @@
+"""End to end in a real headless Chromium: a merchandiser logs in, creates a segment, gives
+it a category and a customer with the autocomplete widgets, and previews the storefront.
+
+Screenshots of every page go to `artifacts/admin/` (git-ignored) for people to look at.
+Runs against pytest-django's live server; Chromium is Debian's (`/usr/bin/chromium`),
+driven by Playwright without a browser download of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from django.db import connections
+
+from segments.models import Segment, SegmentCustomerAssignment, SegmentItemAssignment
+from segments_project.tenancy.models import Tenant, TenantMembership
+from tests.catalog.factories import make_assignment, make_category, make_product
+from tests.segments.factories import make_customer
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts" / "admin"
+PASSWORD = "browser-test-password"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Debian's Chromium is not installed at /usr/bin/chromium (apt-get install chromium)",
+    ),
+]
+
+
+@pytest.fixture
+def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A Chromium tab with a 1400x1000 window; the test's ORM calls may run while
+    Playwright's event loop exists in this thread."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"]
+        )
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        tab = context.new_page()
+        tab.set_default_timeout(15_000)
+        try:
+            yield tab
+        finally:
+            # ORM calls made while Playwright's loop runs use connections of their own
+            # context; closed here, or PostgreSQL cannot drop the test database afterwards.
+            connections.close_all()
+            context.close()
+            browser.close()
+
+
+def shoot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def pick(page: Any, field_id: str, text: str) -> None:
+    """Chooses `text` in the select2 autocomplete of the field, as a person would."""
+    page.locator(f"#{field_id} + .select2 .select2-selection").click()
+    search = page.locator(".select2-container--open .select2-search__field")
+    search.fill(text)
+    option = page.locator(".select2-results__option", has_text=text).first
+    option.wait_for()
+    option.click()
+
+
+@pytest.fixture
+def catalog(transactional_db: Any) -> dict[str, Any]:
+    tenant, _ = Tenant.objects.get_or_create(name="acme")
+    summer = make_category("acme", "summer", name="Summer collection", position=0)
+    make_category("acme", "winter", name="Winter collection", position=1)
+    dresses = make_category("acme", "dresses", parent=summer, name="Dresses")
+    sundress = make_product("acme", "sundress", name="Sun dress")
+    make_assignment(dresses, sundress)
+    alice = make_customer("acme", "alice")
+    # A merchandiser: staff with the merchandising permissions, granted tenant acme only.
+    user = User.objects.create_user("merch", "merch@example.com", PASSWORD, is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label__in=["segments", "catalog", "coupons"],
+            codename__regex=r"^(view|add|change|delete)_",
+        )
+    )
+    TenantMembership.objects.create(user=user, tenant=tenant)
+    return {"summer": summer, "alice": alice, "sundress": sundress, "user": user}
+
+
+def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: Any, catalog):
+    base = live_server.url
+
+    # Log in.
+    page.goto(f"{base}/admin/login/?next=/admin/")
+    page.fill("#id_username", "merch")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#site-name")
+    shoot(page, "01-index")
+
+    # Create a segment: one name per language, an added language, site and status.
+    page.goto(f"{base}/admin/segments/segment/add/")
+    page.fill("#id_public_id", "vip")
+    page.fill("#id_name__add_language", "en")
+    page.fill("#id_name__add_text", "VIP customers")
+    page.select_option("#id_status", "ACTIVE")
+    page.fill("#id_site_code", "main")
+    shoot(page, "02-segment-add")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    segment = Segment.objects.get(tenant_id="acme", public_id="vip")
+    assert segment.name == {"en": "VIP customers"}
+    # Add a German name on the change page, through the "add language" row.
+    page.fill("#id_name__add_language", "de")
+    page.fill("#id_name__add_text", "VIP-Kunden")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    segment.refresh_from_db()
+    assert segment.name == {"en": "VIP customers", "de": "VIP-Kunden"}
+    shoot(page, "03-segment-change")
+
+    # Give the segment a category, picked with the autocomplete.
+    page.click("text=Items (0)")
+    page.wait_for_selector("#id_category")
+    pick(page, "id_category", "Summer collection")
+    page.click("input[name=add]")
+    page.wait_for_selector(".messagelist .success")
+    assert SegmentItemAssignment.objects.filter(segment=segment, category=catalog["summer"])
+    shoot(page, "04-segment-items")
+
+    # Make alice a member.
+    page.goto(f"{base}/admin/segments/segment/{segment.pk}/members/")
+    pick(page, "id_customer", "alice")
+    page.click("input[name=add]")
+    page.wait_for_selector(".messagelist .success")
+    assert SegmentCustomerAssignment.objects.filter(segment=segment, customer=catalog["alice"])
+    shoot(page, "05-segment-members")
+
+    # Import items from a file: checked first (one bad row), then applied.
+    page.click("text=Segments")
+    page.goto(f"{base}/admin/segments/segment/{segment.pk}/import/")
+    page.set_input_files(
+        "#id_file",
+        files=[{
+            "name": "items.csv",
+            "mimeType": "text/csv",
+            "buffer": b"type,itemId\nCATEGORY,winter\nPRODUCT,no-such-product\n",
+        }],
+    )  # fmt: skip
+    shoot(page, "06-import-upload")
+    page.click("input[type=submit][value='Upload and check']")
+    page.wait_for_selector("#import-report")
+    assert "The product with id no-such-product has not been found." in page.inner_text(
+        "#rejections"
+    )
+    shoot(page, "07-import-checked")
+    page.click("input[value^='Apply the 1 ok row']")
+    page.wait_for_selector("text=Import finished")
+    assert SegmentItemAssignment.objects.filter(segment=segment, category__public_id="winter")
+    shoot(page, "08-import-done")
+    imported = SegmentItemAssignment.objects.get(segment=segment, category__public_id="winter")
+    page.goto(f"{base}/admin/segments/segment/{segment.pk}/items/")
+    page.click(f"button[name=remove][value='{imported.pk}']")
+    page.wait_for_selector(".messagelist .success")
+    assert not SegmentItemAssignment.objects.filter(pk=imported.pk).exists()
+
+    # The list shows the counts.
+    page.goto(f"{base}/admin/segments/segment/")
+    page.wait_for_selector("#result_list")
+    shoot(page, "09-segment-list")
+
+    # Preview alice's storefront from the segment: the category is there, with its subtree.
+    page.goto(f"{base}/admin/segments/segment/{segment.pk}/change/")
+    page.click("text=Preview")
+    pick(page, "id_customer", "alice")
+    page.click("#preview-form input[type=submit]")
+    page.wait_for_selector("#preview-categories")
+    tree = page.locator("#preview-categories").inner_text()
+    assert "Summer collection" in tree
+    assert "Dresses" in tree
+    assert "Winter collection" not in tree
+    assert "sundress" in page.locator("#preview-products").inner_text()
+    shoot(page, "10-preview")
+
+    # The category tree of the catalog, indented in position order.
+    page.goto(f"{base}/admin/catalog/category/")
+    page.wait_for_selector("#result_list")
+    shoot(page, "11-category-tree")
+
+    # A product with its categories and the segments that give it; a customer with theirs.
+    product = catalog["sundress"]
+    page.goto(f"{base}/admin/catalog/product/{product.pk}/change/")
+    assert "(through a category)" in page.inner_text("fieldset:has-text('Segments')")
+    shoot(page, "12-product")
+    page.goto(f"{base}/admin/segments/customer/{catalog['alice'].pk}/change/")
+    assert "vip" in page.inner_text("fieldset:has-text('Segments')")
+    shoot(page, "13-customer")

@@ -1,0 +1,141 @@
+"""Preview as a customer: what the storefront shows them on a site at a moment, computed by
+the storefront's own code."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from coupons import services as coupon_services
+from segments.models import Segment
+from tests.segments.factories import make_customer
+
+from .conftest import OTHER_TENANT, TENANT
+
+PREVIEW = reverse("admin:segments_segment_preview")
+
+pytestmark = pytest.mark.django_db
+
+
+def _tree(nodes: list[dict]) -> list:
+    """The forest as (id, assigned, children) tuples."""
+    return [(node["id"], node["assigned"], _tree(node["children"])) for node in nodes]
+
+
+def _preview(client, customer, **params):
+    response = client.get(PREVIEW, {"customer": customer.pk, **params})
+    assert response.status_code == 200
+    return response.context["result"]
+
+
+def test_a_members_storefront(merchandiser, shop):
+    result = _preview(merchandiser, shop["alice"], site="main")
+
+    assert [entry["segment"].public_id for entry in result["segments"]] == ["gold"]
+    # Clothing is assigned with its subtree (coats before shirts: position order).
+    assert _tree(result["forest"]) == [
+        ("clothing", True, [("coats", True, []), ("shirts", True, [])])
+    ]
+    products = {entry["product"].public_id: entry["segment_ids"] for entry in result["products"]}
+    assert products == {"boot": ["gold"], "parka": ["gold"], "tee": ["gold"]}
+
+
+def test_the_page_renders_the_tree_and_products(merchandiser, shop):
+    html = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk}).content.decode()
+
+    assert 'data-category="clothing">Clothing</span>' in html
+    assert 'data-category="shirts">Shirts</span>' in html
+    assert 'data-category="shoes"' not in html
+    assert ">T-shirt</td>" in html
+
+
+def test_another_site_or_a_moment_outside_the_validity_shows_nothing(merchandiser, shop):
+    gold = shop["gold"]
+    Segment.objects.filter(pk=gold.pk).update(valid_from=timezone.now() + timedelta(days=10))
+    later = (timezone.now() + timedelta(days=11)).strftime("%Y-%m-%d")
+
+    outlet = _preview(merchandiser, shop["alice"], site="outlet")
+    today = _preview(merchandiser, shop["alice"])
+    in_eleven_days = _preview(merchandiser, shop["alice"], at_0=later, at_1="12:00:00")
+
+    for result in (outlet, today):
+        assert (result["segments"], result["forest"], result["products"]) == ([], [], [])
+    assert [entry["segment"].public_id for entry in in_eleven_days["segments"]] == ["gold"]
+
+
+def test_a_b2b_customer_acting_for_a_legal_entity(merchandiser, shop):
+    alone = _preview(merchandiser, shop["bob"])
+    for_company = _preview(merchandiser, shop["bob"], legal_entity=shop["company"].pk)
+
+    # Bob's B2C membership is in silver (inactive); his B2B one is in gold.
+    assert alone["segments"] == []
+    assert [entry["segment"].public_id for entry in for_company["segments"]] == ["gold"]
+
+
+def test_names_in_the_chosen_language(merchandiser, shop):
+    result = _preview(merchandiser, shop["alice"], language="de")
+
+    assert result["segments"][0]["name"] == "Goldkunden"
+
+
+def test_the_coupons_they_could_redeem(merchandiser, shop):
+    coupon_services.coupon_create(
+        tenant=TENANT,
+        document={"code": "ALL5", "name": "Five off", "discountType": "ABSOLUTE",
+                  "discountAbsolute": {"amount": 5, "currency": "EUR"}},
+    )  # fmt: skip
+    coupon_services.coupon_create(
+        tenant=TENANT,
+        document={"code": "GOLD10", "name": "Gold ten", "discountType": "PERCENT",
+                  "discountPercentage": 10, "segmentRestricted": True,
+                  "restrictions": {"segments": ["gold"]}},
+    )  # fmt: skip
+    coupon_services.coupon_create(
+        tenant=TENANT,
+        document={"code": "SILVER", "name": "Silver", "discountType": "PERCENT",
+                  "discountPercentage": 5, "segmentRestricted": True,
+                  "restrictions": {"segments": ["silver"]}},
+    )  # fmt: skip
+
+    alice = _preview(merchandiser, shop["alice"])["coupons"]
+    stranger = _preview(merchandiser, make_customer(TENANT, "carol"))["coupons"]
+
+    assert [coupon.public_id for coupon in alice["redeemable"]] == ["ALL5", "GOLD10"]
+    assert [coupon.public_id for coupon, _ in alice["refused"]] == ["SILVER"]
+    assert "not an active member" in alice["refused"][0][1][0]
+    assert [coupon.public_id for coupon in stranger["redeemable"]] == ["ALL5"]
+
+
+def test_from_a_segment_the_site_is_chosen(merchandiser, shop):
+    response = merchandiser.get(PREVIEW, {"segment": shop["silver"].pk})
+
+    assert response.context["result"] is None
+    assert response.context["form"].initial["site"] == "outlet"
+    html = response.content.decode()
+    assert 'value="outlet" selected' in html
+    # Its members, to preview as with one click.
+    bob = shop["bob"]
+    assert f'?segment={shop["silver"].pk}&amp;customer={bob.pk}">bob</a>' in html
+
+
+def test_customers_of_other_tenants_cannot_be_previewed(merchandiser, shop):
+    alien = make_customer(OTHER_TENANT, "alien")
+
+    response = merchandiser.get(PREVIEW, {"customer": alien.pk})
+
+    assert response.context["result"] is None
+    assert "Select a valid choice" in " ".join(response.context["form"].errors["customer"])
+    assert merchandiser.get(PREVIEW, {"segment": shop["foreign"].pk}).status_code == 404
+
+
+def test_the_customer_page_links_to_the_preview(merchandiser, shop):
+    alice = shop["alice"]
+
+    html = merchandiser.get(
+        reverse("admin:segments_customer_change", args=[alice.pk])
+    ).content.decode()
+
+    assert f"{PREVIEW}?customer={alice.pk}" in html

@@ -1,0 +1,230 @@
+"""`manage.py generate_dataset` at a tiny scale: counts, determinism, consistency."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from catalog.models import Category, CategoryAssignment, Product
+from coupons.models import Coupon
+from segments.models import (
+    Customer,
+    CustomerLegalEntity,
+    LegalEntity,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentItemAssignment,
+)
+from segments_project.benchdata.scales import scale_for
+from segments_project.tenancy.models import ApiClient, Tenant
+from segments_project.tenancy.scopes import ALL_SCOPES
+
+TENANT = "benchxs"
+SECRET = "bench-secret-for-tests"
+XS = scale_for("XS")
+
+
+def generate(*extra: str, seed: int = 7) -> str:
+    out = StringIO()
+    call_command(
+        "generate_dataset",
+        "--tenant",
+        TENANT,
+        "--scale",
+        "XS",
+        "--seed",
+        str(seed),
+        "--client-secret",
+        SECRET,
+        *extra,
+        stdout=out,
+    )
+    return out.getvalue()
+
+
+def snapshot() -> dict[str, list]:
+    """Everything generated, by public ids (surrogate keys differ from run to run)."""
+    return {
+        "customers": sorted(Customer.objects.filter(tenant=TENANT).values_list("public_id")),
+        "segments": sorted(
+            Segment.objects.filter(tenant=TENANT).values_list(
+                "public_id", "status", "site_code", "valid_from", "valid_to"
+            )
+        ),
+        "members": sorted(
+            SegmentCustomerAssignment.objects.filter(tenant=TENANT).values_list(
+                "segment__public_id", "customer__public_id", "legal_entity__public_id"
+            ),
+            key=repr,
+        ),
+        "items": sorted(
+            SegmentItemAssignment.objects.filter(tenant=TENANT).values_list(
+                "segment__public_id", "product__public_id", "category__public_id"
+            ),
+            key=repr,
+        ),
+        "categories": sorted(
+            Category.objects.filter(tenant=TENANT).values_list(
+                "public_id", "parent__public_id", "depth", "position"
+            ),
+            key=repr,
+        ),
+        "placements": sorted(
+            CategoryAssignment.objects.filter(tenant=TENANT).values_list(
+                "public_id", "product__public_id", "category__public_id"
+            )
+        ),
+        "coupons": sorted(Coupon.objects.filter(tenant=TENANT).values_list("public_id")),
+    }
+
+
+@pytest.fixture
+def generated(db) -> str:
+    return generate()
+
+
+def test_counts(generated):
+    assert Customer.objects.filter(tenant=TENANT).count() == XS.customers
+    assert LegalEntity.objects.filter(tenant=TENANT).count() == XS.legal_entities
+    assert Segment.objects.filter(tenant=TENANT).count() == XS.segments
+    assert SegmentCustomerAssignment.objects.filter(tenant=TENANT).count() == (
+        XS.customer_assignments
+    )
+    assert Category.objects.filter(tenant=TENANT).count() == XS.categories
+    assert Product.objects.filter(tenant=TENANT).count() == XS.products
+    assert SegmentItemAssignment.objects.filter(tenant=TENANT).count() == XS.item_assignments
+    assert Coupon.objects.filter(tenant=TENANT).count() == XS.coupons
+    b2b = CustomerLegalEntity.objects.filter(tenant=TENANT).values("customer").distinct()
+    assert b2b.count() == XS.b2b_customers
+    # Every product is in 1 to 3 categories.
+    per_product = {
+        product: count
+        for product, count in CategoryAssignment.objects.filter(tenant=TENANT)
+        .values_list("product")
+        .annotate(count=Count("id"))
+        .values_list("product", "count")
+    }
+    assert len(per_product) == XS.products
+    assert set(per_product.values()) <= {1, 2, 3}
+    assert "Client secret" not in generated  # given, so not printed
+
+
+def test_mix_of_segments_items_and_coupons(generated):
+    segments = Segment.objects.filter(tenant=TENANT)
+    assert set(segments.values_list("site_code", flat=True)) == {"main", "outlet", "b2b"}
+    assert segments.filter(status="INACTIVE").exists()
+    assert segments.filter(status="ACTIVE", valid_to__isnull=False).exists()
+    assert segments.filter(status="ACTIVE", valid_from__isnull=False).exists()
+    items = SegmentItemAssignment.objects.filter(tenant=TENANT)
+    assert items.filter(item_type="PRODUCT").exists()
+    assert items.filter(item_type="CATEGORY").exists()
+    assert Category.objects.filter(tenant=TENANT).values("depth").distinct().count() == 6
+    assert Coupon.objects.filter(tenant=TENANT, segment_restricted=True).exists()
+    # Most customers are in 1 to 10 segments, none in none.
+    per_customer = list(
+        SegmentCustomerAssignment.objects.filter(tenant=TENANT)
+        .values("customer")
+        .annotate(n=Count("id"))
+        .values_list("n", flat=True)
+    )
+    assert len(per_customer) == XS.customers
+    assert sum(1 <= n <= 10 for n in per_customer) > len(per_customer) / 2
+
+
+def test_category_paths_are_consistent(generated):
+    categories = {c.pk: c for c in Category.objects.filter(tenant=TENANT)}
+    for category in categories.values():
+        if category.parent_id is None:
+            assert category.path == f"/{category.pk}/"
+            assert category.depth == 0
+        else:
+            parent = categories[category.parent_id]
+            assert category.path == f"{parent.path}{category.pk}/"
+            assert category.depth == parent.depth + 1
+    positions = {}
+    for category in categories.values():
+        positions.setdefault(category.parent_id, []).append(category.position)
+    assert all(sorted(p) == list(range(len(p))) for p in positions.values())
+
+
+def test_b2b_assignments_use_the_customers_own_legal_entities(generated):
+    links = set(
+        CustomerLegalEntity.objects.filter(tenant=TENANT).values_list(
+            "customer_id", "legal_entity_id"
+        )
+    )
+    b2b_rows = SegmentCustomerAssignment.objects.filter(
+        tenant=TENANT, legal_entity__isnull=False
+    ).values_list("customer_id", "legal_entity_id")
+    assert b2b_rows.exists()
+    assert set(b2b_rows) <= links
+    b2b_customers = {customer for customer, _ in links}
+    b2b_members = SegmentCustomerAssignment.objects.filter(
+        tenant=TENANT, customer_id__in=b2b_customers
+    )
+    # Mostly with their legal entity.
+    assert b2b_members.filter(legal_entity__isnull=False).count() > b2b_members.count() / 2
+
+
+def test_same_seed_same_data_other_seed_other_ids(generated):
+    first = snapshot()
+    generate("--replace")
+    assert snapshot() == first
+    generate("--replace", seed=8)
+    other = snapshot()
+    assert set(other["customers"]).isdisjoint(first["customers"])
+    assert len(other["members"]) == len(first["members"])
+
+
+def test_refuses_a_tenant_with_data_unless_replace(generated):
+    with pytest.raises(CommandError, match="already has data"):
+        generate()
+    generate("--replace")
+    assert Customer.objects.filter(tenant=TENANT).count() == XS.customers
+
+
+def test_creates_a_client_with_every_scope_and_bumps_the_content_version(db):
+    Tenant.objects.create(name=TENANT)
+    generate()
+    client = ApiClient.objects.get(application__client_id=f"{TENANT}-client")
+    assert client.tenant_id == TENANT
+    assert client.scopes == ALL_SCOPES
+    assert Tenant.objects.get(name=TENANT).content_version == 1
+
+
+def test_generated_secret_is_printed(db):
+    out = StringIO()
+    call_command("generate_dataset", "--tenant", TENANT, "--scale", "xs", stdout=out)
+    assert "Client secret: " in out.getvalue()
+
+
+def test_unknown_scale_is_refused(db):
+    with pytest.raises(CommandError, match="--scale"):
+        call_command("generate_dataset", "--tenant", TENANT, "--scale", "XXL")
+
+
+def test_invalid_tenant_name_is_a_command_error(db):
+    with pytest.raises(CommandError, match="tenant name"):
+        call_command("generate_dataset", "--tenant", "Not-Valid", "--scale", "XS")
+
+
+def test_hidden_factor_scales_every_count(db):
+    call_command(
+        "generate_dataset",
+        "--tenant",
+        TENANT,
+        "--scale",
+        "tiny",
+        "--factor",
+        "0.0006",
+        stdout=StringIO(),
+    )
+    tiny = scale_for("tiny", 0.0006)
+    assert tiny.customers == 60
+    assert Customer.objects.filter(tenant=TENANT).count() == tiny.customers
+    assert SegmentCustomerAssignment.objects.filter(tenant=TENANT).count() == (
+        tiny.customer_assignments
+    )

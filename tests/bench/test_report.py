@@ -1,0 +1,67 @@
+"""bench/report.py: the goals judged, and docs/benchmarks.md edited only between markers."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import report
+
+
+@pytest.fixture
+def docs(tmp_path, monkeypatch):
+    path = tmp_path / "benchmarks.md"
+    monkeypatch.setattr(report, "DOCS", path)
+    return path
+
+
+def test_a_missing_file_gets_the_section(docs):
+    report.write_docs("table S", "S")
+    text = docs.read_text()
+    assert text.startswith("# Benchmarks\n")
+    assert report.SECTION_TITLE in text
+    assert f"{report.START}\n### Scale S\n\ntable S\n{report.END}" in text
+
+
+def test_other_sections_and_other_scales_stay(docs):
+    docs.write_text("# Benchmarks\n\n## Imports\n\nimport table\n")
+    report.write_docs("table M", "M")
+    report.write_docs("table S", "S")
+    report.write_docs("table S again", "S")
+    text = docs.read_text()
+    assert "## Imports\n\nimport table\n" in text
+    block = text.split(report.START)[1].split(report.END)[0]
+    assert block == "\n### Scale S\n\ntable S again\n\n### Scale M\n\ntable M\n"
+    docs.write_text(text + "\n## Later section\n")
+    report.write_docs("table M2", "M")
+    text = docs.read_text()
+    assert text.endswith("\n## Later section\n")
+    assert "table M2" in text and "table S again" in text and "table M\n" not in text
+
+
+def _read(warm_rps, warm_p99, cold_p99, floor_p99):
+    return {
+        "warm": {"rps": warm_rps, "latency": {"p99_ms": warm_p99}},
+        "cold": {"latency": {"p99_ms": cold_p99}},
+        "floor": {"concurrent": {"latency": {"p99_ms": floor_p99}}},
+    }
+
+
+def test_goals_are_judged_per_path():
+    results = {
+        "ceiling": {"rps": 200.0},
+        "reads": {
+            "items": _read(150.0, 30.0, 90.0, 10.0),
+            "match": _read(50.0, 40.0, 200.0, 10.0),
+        },
+        "writes": {"bulk": {"assignments_per_second": 12_000.0}},
+    }
+    met = {goal["goal"]: goal["met"] for goal in report.judge(results)}
+    assert met == {
+        "items: warm throughput >= 50% of the ceiling": True,
+        "items: warm p99 <= 3x the database floor's p99": True,
+        "items: cold p99 <= 10x the database floor's p99": True,
+        "match: warm throughput >= 50% of the ceiling": False,
+        "match: warm p99 <= 3x the database floor's p99": False,
+        "match: cold p99 <= 10x the database floor's p99": False,
+        "bulk writes >= 10,000 assignments/s": True,
+    }
