@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 
 from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin
 
 from . import services
 from .documents import clean_code, coupon_values, stored_document
@@ -96,7 +97,7 @@ class RedemptionInline(admin.TabularInline):
 
 
 @admin.register(Coupon)
-class CouponAdmin(admin.ModelAdmin):
+class CouponAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     form = CouponAdminForm
     list_display = ["public_id", "name", "coupon_status", "redemptions", "deleted", "tenant"]
     list_filter = ["deleted", "discount_type", "segment_restricted", "tenant"]
@@ -168,7 +169,7 @@ class CouponAdmin(admin.ModelAdmin):
 
 
 @admin.register(Redemption)
-class RedemptionAdmin(admin.ModelAdmin):
+class RedemptionAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "public_id",
         "coupon",

@@ -190,25 +190,9 @@ ADMINS = [
     for model, model_admin in admin.site._registry.items()
     if is_tenant_owned(model)
 ]
-NOT_YET_SCOPED = {"coupons.coupon", "coupons.redemption"}
-
-
 @pytest.mark.parametrize(
     "model_admin",
-    [
-        pytest.param(
-            model_admin,
-            id=model._meta.label_lower,
-            marks=pytest.mark.xfail(
-                reason="coupons/admin.py (the coupons engineer's) does not use "
-                "TenantScopedAdminMixin yet",
-                strict=False,
-            )
-            if model._meta.label_lower in NOT_YET_SCOPED
-            else (),
-        )
-        for model, model_admin in ADMINS
-    ],
+    [pytest.param(model_admin, id=model._meta.label_lower) for model, model_admin in ADMINS],
 )
 def test_every_admin_of_tenant_owned_rows_is_tenant_scoped(model_admin):
     assert isinstance(model_admin, TenantScopedAdminMixin)
