@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "bench" / "results"
+# Server logs and profiles: large, per run, never committed (`artifacts/` is git-ignored).
+ARTIFACTS = REPO / "artifacts" / "bench"
 LUA = REPO / "bench" / "lua"
 PYTHON = sys.executable
 VENV_BIN = Path(PYTHON).parent

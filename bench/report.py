@@ -17,24 +17,46 @@ START = "<!-- storefront-bench:start -->"
 END = "<!-- storefront-bench:end -->"
 SECTION_TITLE = "## Storefront reads and writes (`bench/run.py`)"
 SECTION_INTRO = """\
-`bench/run.py` generates a seeded tenant (`manage.py generate_dataset`) into its own
-PostgreSQL database, starts the production stack (gunicorn with
+`bench/run.py` generates a seeded tenant (`manage.py generate_dataset`, below) into its own
+PostgreSQL database (`seg_bench_<scale>`), starts the production stack (gunicorn with
 `segments_project/gunicorn.conf.py`, DEBUG off, Redis cache, `CONN_MAX_AGE=60`), obtains
-customer tokens for random B2C and B2B customers and loads the storefront reads with wrk
-(`bench/lua/storefront.lua`) on the same machine. In the same run it measures two
-references: the **framework ceiling** (`GET /segments/{id}` of one small segment, the
-cheapest authenticated read, on the same server and workers) and the **database floor**
-(the SQL answering the same question for the same customers, through psycopg; see
-`bench/floor.py`). Then the write path, then a pyinstrument profile of the slowest path.
+customer tokens (POST /oauth/token) for random B2C and B2B customers and loads the
+storefront reads with wrk (`bench/lua/storefront.lua`; Python threads when wrk is missing)
+on the same machine. In the same run it measures two references: the **framework
+ceiling** (`GET /segments/{id}` of one small segment, the cheapest authenticated read, on
+the same server and workers) and the **database floor** (the SQL that answers the same
+question for the same customers, through psycopg: `bench/floor.py`). Then the write path
+(bulk member upserts from 4 clients, single upserts, coupon validation with 20 cart
+lines), then pyinstrument profiles of the slowest read, a warm read, a bulk write and
+the (never cached) match.
 
-    .venv/bin/python bench/run.py --scale S        # about 5 minutes; M: --scale M
-    .venv/bin/python bench/run.py --smoke          # CI: tiny dataset, under 2 minutes
+    .venv/bin/python bench/run.py --scale S        # 4 to 7 minutes on the 2-core machine
+    .venv/bin/python bench/run.py --scale M        # about 6 minutes, + 70 s the first time
+    .venv/bin/python bench/run.py --smoke          # CI: tiny dataset, end to end, < 1 minute
 
-Goals (judged per path in every run, in the table below):
+Full results go to `bench/results/<scale>-<timestamp>.json` (git-ignored), the latest
+run of each scale to `bench/results/summary-<scale>.json` (committed), server logs and
+pyinstrument profiles to `artifacts/bench/` (git-ignored), and the table of each scale
+between the markers below (`--render-docs bench/results/summary-S.json` redraws it).
+
+**Dataset** (`generate_dataset --tenant bench --scale S|M|L [--seed N] [--replace]`,
+`segments_project/benchdata/`): at M 100,000 customers (20% B2B across 5,000 legal
+entities), 2,000 segments on the sites main, outlet and b2b (60% active without end, 10% in
+a validity window, 12% inactive, 9% expired, 9% scheduled; Zipf-like popularity),
+1,000,000 customer assignments (most customers in 1 to 10 segments, a quarter in 11 to 35;
+B2B customers' assignments mostly for one of their own legal entities), 20,000 categories
+on 6 levels, 200,000 products in 1 to 3 categories each, 300,000 item assignments (a
+tenth categories of every level) and 500 coupons (30% segment-restricted). S is a tenth, L
+ten times. Rows are streamed with COPY (bulk inserts elsewhere) with primary keys
+reserved in blocks, so paths and references are computed in memory: M takes about 70 s.
+At S a customer's category tree averages about 450 nodes (280 KB of JSON): the trees are
+deliberately generous.
+
+**Goals** (judged per path in every run, in the tables below):
 
 - storefront reads, warm: throughput at least 50% of the framework ceiling's;
 - warm p99 at most 3x the database floor's p99, cold p99 at most 10x (the floor is
-  measured at the same number of concurrent connections as the HTTP load);
+  measured at the same number of concurrent connections as the HTTP load, 16);
 - bulk member upserts: at least 10,000 assignments per second.
 """
 
@@ -254,11 +276,19 @@ def markdown(results: dict[str, Any]) -> str:
     for label, profile in (results.get("profile") or {}).items():
         if not profile or "layers" not in profile:
             continue
-        title = {"slowest": "the slowest read", "warm": "a warm read"}.get(label, "a bulk write")
+        title = {
+            "slowest": "the slowest read",
+            "warm": "a warm read",
+            "bulk": "a bulk write",
+            "match": "the uncached match",
+        }.get(label, label)
+        mode = (
+            "cold" if profile["cold"] else {"bulk": "write", "match": "uncached"}.get(label, "warm")
+        )
         lines += [
             "",
             f"Profile of {title}, `{profile['endpoint']}` "
-            f"({'cold' if profile['cold'] else label.replace('slowest', 'warm')}, in-process, "
+            f"({mode}, in-process, "
             f"{profile['requests']} requests, "
             f"{profile['ms_per_request']} ms per request): "
             + ", ".join(f"{layer['name']} {layer['share']:.0%}" for layer in profile["layers"][:6])

@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import dataset, floor, load, report, tokens, writes  # noqa: E402
-from bench.common import PYTHON, RESULTS, Target, django_env, log, percentiles  # noqa: E402
+from bench.common import ARTIFACTS, PYTHON, Target, django_env, log, percentiles  # noqa: E402
 from bench.http_client import Call, Client, run_calls  # noqa: E402
 from bench.server import Server  # noqa: E402
 
@@ -255,7 +255,7 @@ def write_phase(args, client, target, customers, manager_token, timings) -> dict
 def profile_phase(args, target, customers, reads, manager_token, timings) -> dict[str, Any]:
     """pyinstrument over the path with the slowest cold median, and over a warm read."""
     slowest = max(reads, key=lambda endpoint: reads[endpoint]["cold"]["latency"].get("p50_ms", 0))
-    return {
+    profiles = {
         "slowest": profile_one(args, target, customers, slowest, cold=True, timings=timings),
         "warm": profile_one(args, target, customers, "items", cold=False, timings=timings),
         "bulk": profile_one(
@@ -268,13 +268,19 @@ def profile_phase(args, target, customers, reads, manager_token, timings) -> dic
             extra=["--manager-token", manager_token],
         ),
     }
+    if slowest != "match":  # never cached: its cost is the same warm or cold
+        profiles["match"] = profile_one(
+            args, target, customers, "match", cold=False, timings=timings
+        )
+    return profiles
 
 
 def profile_one(args, target, customers, endpoint, *, cold, timings, extra=()) -> dict[str, Any]:
-    mode = "cold" if cold else ("write" if endpoint == "bulk-upsert" else "warm")
+    mode = "cold" if cold else {"bulk-upsert": "write", "match": "uncached"}.get(endpoint, "warm")
     with timed(f"profile: {endpoint} ({mode})", timings):
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        out = RESULTS / f"profile-{args.scale}-{endpoint}-{mode}-{stamp}.txt"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        out = ARTIFACTS / f"profile-{args.scale}-{endpoint}-{mode}-{stamp}.txt"
         with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
             json.dump([asdict(c) for c in customers], file)
         try:
@@ -355,7 +361,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         target,
         workers=args.workers,
         threads=args.threads,
-        log_path=RESULTS / f"server-{args.scale}.log",
+        log_path=ARTIFACTS / f"server-{args.scale}.log",
     )
     results: dict[str, Any] = {
         "started_at": started_at.isoformat(timespec="seconds"),

@@ -23,6 +23,7 @@ def match_products(
         tenant_id=tenant,
         segment__in=segments,
         item_type=ItemType.PRODUCT,
+        product__tenant_id=tenant,
         product__public_id__in=product_ids,
     ).values_list("product__public_id", "segment__public_id")
     for product_id, segment_id in direct.order_by():
@@ -35,7 +36,7 @@ def match_products(
         by_category[category_pk].add(segment_id)
     if by_category:
         placements = CategoryAssignment.objects.filter(
-            tenant_id=tenant, product__public_id__in=product_ids
+            tenant_id=tenant, product__tenant_id=tenant, product__public_id__in=product_ids
         ).values_list("product__public_id", "category__path")
         for product_id, path in placements.order_by():
             for part in path.strip("/").split("/"):
