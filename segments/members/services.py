@@ -82,7 +82,7 @@ def _problem(field: str, message: str, resource_id: str) -> ValidationFailed:
     )
 
 
-class _Directory:
+class MemberDirectory:
     """The customers, legal entities and links a request names, fetched in one query each."""
 
     def __init__(self, *, tenant: str, keys: Sequence[MemberKey]) -> None:
@@ -156,7 +156,7 @@ class _Directory:
 
 
 def _existing(
-    *, tenant: str, segment: Segment, directory: _Directory
+    *, tenant: str, segment: Segment, directory: MemberDirectory
 ) -> dict[_Pair, SegmentCustomerAssignment]:
     if not directory.customers:
         return {}
@@ -188,7 +188,7 @@ def _upsert(
     element left. The segment must be locked (see the module docstring).
     """
     writes = [item for item in requested if isinstance(item, MemberWrite)]
-    directory = _Directory(tenant=tenant, keys=[write.key for write in writes])
+    directory = MemberDirectory(tenant=tenant, keys=[write.key for write in writes])
     existing = _existing(tenant=tenant, segment=segment, directory=directory)
     now = timezone.now()
     created: dict[_Pair, SegmentCustomerAssignment] = {}

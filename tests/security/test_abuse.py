@@ -274,13 +274,6 @@ def test_no_logger_of_the_service_or_django_logs_a_secret_or_token(client, caplo
     ] == []
 
 
-def _oauthlib_kept_above_debug() -> bool:
-    from django.conf import settings
-
-    configured = settings.LOGGING.get("loggers", {}).get("oauthlib", {}).get("level", "DEBUG")
-    return logging.getLevelName(configured) > logging.DEBUG
-
-
 def test_with_log_level_debug_the_services_logging_leaks_nothing(client, caplog):
     """The service's own logging configuration with LOG_LEVEL=DEBUG: the root at DEBUG, the
     loggers settings.LOGGING names at their configured levels."""
