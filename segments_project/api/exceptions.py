@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import logging
+import sys
 from http import HTTPStatus
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, JsonResponse
+from django.db import DatabaseError, InterfaceError, OperationalError, connections
+from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
 from segments_project.errors import ApplicationError, ErrorDetail
 
 logger = logging.getLogger("segments_project.api")
+
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
+
+# How long a client should wait before retrying while the database is unreachable.
+DATABASE_RETRY_AFTER_SECONDS = 5
+DATABASE_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable."
 
 UNAUTHORIZED_BODY = {
     "fault": {
@@ -104,16 +111,38 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     if isinstance(exc, drf.APIException):
         return Response(error_body(exc.status_code, str(exc.detail)), status=exc.status_code)
-    if isinstance(exc, OperationalError | InterfaceError):
+    if is_database_unavailable(exc):
         logger.exception("Database unavailable")
-        response = Response(error_body(503, "The service is temporarily unavailable."), status=503)
-        response["Retry-After"] = "5"
-        return response
+        return retry_later(Response(error_body(503, DATABASE_UNAVAILABLE_MESSAGE), status=503))
     if isinstance(exc, DatabaseError):
         logger.exception("Database error")
     else:
         logger.exception("Unhandled API error")
     return Response(error_body(500, "An unexpected error occurred."), status=500)
+
+
+def is_database_unavailable(exc: BaseException | None) -> bool:
+    """Whether the error means the database cannot be reached (or dropped the connection)."""
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def drop_database_connections() -> None:
+    """Closes this thread's database connections after a connection failure, so the next
+    request connects afresh instead of reusing a dead socket.
+
+    A connection inside an atomic block is left alone: closing it would break the
+    transaction's owner, which rolls back and closes it itself.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def retry_later(response: ResponseT) -> ResponseT:
+    """The 503 of a database outage: drops the dead connections, tells when to retry."""
+    drop_database_connections()
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
 
 
 def json_error_response(request: HttpRequest, status: int, message: str) -> JsonResponse:
@@ -125,6 +154,13 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Json
 
 
 def handler500(request: HttpRequest) -> JsonResponse:
+    """Errors outside DRF views: the token endpoint, the admin, middleware.
+
+    Django calls this while it handles the exception, without passing it, so the exception
+    in flight tells a database outage (503, retry later) from a bug (500).
+    """
+    if is_database_unavailable(sys.exception()):
+        return retry_later(json_error_response(request, 503, DATABASE_UNAVAILABLE_MESSAGE))
     return json_error_response(request, 500, "An unexpected error occurred.")
 
 
