@@ -7,6 +7,8 @@ from typing import Any
 from django.db import transaction
 
 from segments_project import versioned
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, record, snapshot
 from segments_project.errors import ValidationFailed
 from segments_project.tenancy.versions import content_changed
 
@@ -20,6 +22,8 @@ SEGMENT = versioned.DocumentKind(
     render=segment_document,
     document_fields=DOCUMENT_FIELDS,
     localized_fields=(("name", "name"), ("description", "description")),
+    audit_type=DocumentType.SEGMENT,
+    is_segment=True,
 )
 
 
@@ -91,6 +95,13 @@ def segment_delete(*, tenant: str, segment_id: str, force: bool = False) -> bool
                 "delete it with forceDelete=true to remove them too.",
                 resource_id=segment_id,
             )
+    values = snapshot(segment)
     segment.delete()
     content_changed(tenant=tenant)
+    if force:
+        values["forceDelete"] = True
+    record(
+        tenant,
+        [Change(DocumentType.SEGMENT, segment_id, AuditAction.DELETED, segment_id, values)],
+    )
     return True

@@ -17,6 +17,8 @@ from django.utils import timezone
 from segments_project.api.documents import check_version, clean_id, generate_id, requested_version
 from segments_project.api.localization import localized_input
 from segments_project.api.patch import apply_patch
+from segments_project.audit.models import AuditAction
+from segments_project.audit.record import Change, diff, record
 from segments_project.errors import AlreadyExists, NotFound, field_error
 from segments_project.tenancy.versions import content_changed
 
@@ -35,6 +37,13 @@ class DocumentKind:
     document_fields: frozenset[str]
     # Document member -> model field, for the localized members.
     localized_fields: tuple[tuple[str, str], ...] = ()
+    # The audit trail's document type; None leaves the kind's writes unrecorded.
+    audit_type: str | None = None
+    # The document is a segment: its audit events are filed under its own id.
+    is_segment: bool = False
+
+    def audit_segment_id(self, public_id: str) -> str | None:
+        return public_id if self.is_segment else None
 
     def not_found(self, public_id: str) -> NotFound:
         return NotFound(
@@ -61,21 +70,52 @@ def insert(kind: DocumentKind, tenant: str, public_id: str, values: dict[str, An
             f"A {kind.label} with id {public_id} already exists.", resource_id=public_id
         ) from exc
     content_changed(tenant=tenant)
+    if kind.audit_type is not None:
+        change = Change(
+            kind.audit_type,
+            public_id,
+            AuditAction.CREATED,
+            kind.audit_segment_id(public_id),
+            values,
+        )
+        record(tenant, [change])
     return obj
 
 
-def update_changed(obj: Any, values: dict[str, Any]) -> Any:
-    """Writes only the changed fields; a write that changes nothing keeps the version."""
-    changed = [field for field, value in values.items() if getattr(obj, field) != value]
-    if not changed:
+def update_changed(
+    obj: Any,
+    values: dict[str, Any],
+    *,
+    audit_type: str | None = None,
+    audit_segment_id: str | None = None,
+) -> Any:
+    """Writes only the changed fields; a write that changes nothing keeps the version.
+
+    With `audit_type`, a change is recorded in the audit trail as `{field: [old, new]}`.
+    """
+    changes = diff({field: getattr(obj, field) for field in values}, values)
+    if not changes:
         return obj
-    for field in changed:
+    for field in changes:
         setattr(obj, field, values[field])
     obj.version += 1
     obj.modified_at = timezone.now()
-    obj.save(update_fields=[*changed, "version", "modified_at"])
+    obj.save(update_fields=[*changes, "version", "modified_at"])
     content_changed(tenant=obj.tenant_id)
+    if audit_type is not None:
+        change = Change(audit_type, obj.public_id, AuditAction.UPDATED, audit_segment_id, changes)
+        record(obj.tenant_id, [change])
     return obj
+
+
+def kind_update_changed(kind: DocumentKind, obj: Any, values: dict[str, Any]) -> Any:
+    """`update_changed`, recorded in the audit trail as the kind says."""
+    return update_changed(
+        obj,
+        values,
+        audit_type=kind.audit_type,
+        audit_segment_id=kind.audit_segment_id(obj.public_id),
+    )
 
 
 def document_create(
@@ -116,7 +156,7 @@ def document_upsert(
     check_version(
         current=current.version, requested=requested_version(document), resource_id=public_id
     )
-    return update_changed(current, values), False
+    return kind_update_changed(kind, current, values), False
 
 
 def patched_document(
@@ -157,4 +197,5 @@ def document_patch(
     if current is None:
         raise kind.not_found(public_id)
     document = patched_document(kind, current, patch, content_language=content_language)
-    return update_changed(current, kind.values(document, content_language=None, current=current))
+    values = kind.values(document, content_language=None, current=current)
+    return kind_update_changed(kind, current, values)

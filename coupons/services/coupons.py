@@ -10,6 +10,8 @@ from django.utils import timezone
 from segments_project import versioned
 from segments_project.api.documents import check_version, invalid, requested_version
 from segments_project.api.patch import apply_patch, merge_patch
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, record
 from segments_project.errors import AlreadyExists, NotFound
 from segments_project.tenancy.versions import content_changed
 
@@ -42,6 +44,7 @@ def _insert(tenant: str, code: str, values: dict[str, Any]) -> Coupon:
     except IntegrityError as exc:
         raise AlreadyExists(f"A coupon with code {code} already exists.", resource_id=code) from exc
     content_changed(tenant=tenant)
+    record(tenant, [Change(DocumentType.COUPON, code, AuditAction.CREATED, None, values)])
     return coupon
 
 
@@ -75,7 +78,7 @@ def _replace(current: Coupon, document: Any) -> Coupon:
         resource_id=current.public_id,
     )
     values = coupon_values(document, tenant=current.tenant_id)
-    return versioned.update_changed(current, values)
+    return versioned.update_changed(current, values, audit_type=DocumentType.COUPON)
 
 
 @transaction.atomic
@@ -111,3 +114,7 @@ def coupon_delete(*, tenant: str, code: str) -> None:
         raise coupon_not_found(code)
     if not coupon.deleted:
         versioned.update_changed(coupon, {"deleted": True})
+        change = Change(
+            DocumentType.COUPON, code, AuditAction.DELETED, None, {"deleted": [False, True]}
+        )
+        record(tenant, [change])

@@ -17,6 +17,8 @@ from django.utils import timezone
 from segments.membership import active_member_segments, token_subject_problem
 from segments.querysets import SegmentQuerySet
 from segments_project.api.documents import generate_id, invalid
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, record, snapshot
 
 from ..currencies import Money
 from ..documents import RedemptionRequest
@@ -261,7 +263,18 @@ def coupon_redeem(
         created_at=at,
         modified_at=at,
     )
+    _record(redemption, coupon, AuditAction.CREATED)
     return redemption, verdict
+
+
+def _record(redemption: Redemption, coupon: Coupon, action: str) -> None:
+    """Files the redemption under `<coupon code>/<redemption id>`, as its URL names it."""
+    values = snapshot(redemption)
+    del values["coupon_id"]
+    values["coupon"] = coupon.public_id
+    document_id = f"{coupon.public_id}/{redemption.public_id}"
+    change = Change(DocumentType.REDEMPTION, document_id, action, None, values)
+    record(redemption.tenant_id, [change])
 
 
 @transaction.atomic
@@ -274,4 +287,6 @@ def redemption_delete(*, tenant: str, code: str, redemption_id: str) -> None:
     coupon = Coupon.objects.select_for_update().filter(tenant_id=tenant, public_id=code).first()
     if coupon is None:
         raise coupon_not_found(code)
-    redemption_get(coupon=coupon, redemption_id=redemption_id).delete()
+    redemption = redemption_get(coupon=coupon, redemption_id=redemption_id)
+    redemption.delete()
+    _record(redemption, coupon, AuditAction.DELETED)

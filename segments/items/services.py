@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from segments_project.api.documents import check_version, clean_id
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, diff, record
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.versions import content_changed
 
@@ -36,6 +38,23 @@ _WRITABLE = ("mixins", "metadata_mixins")
 
 def _item_field(item_type: ItemType) -> str:
     return "product_id" if item_type == ItemType.PRODUCT else "category_id"
+
+
+def _values(row: SegmentItemAssignment) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _WRITABLE}
+
+
+def _change(
+    segment: Segment, item_type: ItemType, item_id: str, action: str, changes: dict[str, Any]
+) -> Change:
+    """An audit entry of the assignment, named like its URL: `PRODUCT/<item id>`."""
+    return Change(
+        DocumentType.SEGMENT_ITEM_ASSIGNMENT,
+        f"{item_type}/{item_id}",
+        action,
+        segment.public_id,
+        changes,
+    )
 
 
 def _upsert(
@@ -65,6 +84,8 @@ def _upsert(
     now = timezone.now()
     created: dict[int, SegmentItemAssignment] = {}
     changed: dict[int, SegmentItemAssignment] = {}
+    # The writable values of each changed row before this call, for the audit trail.
+    before: dict[int, dict[str, Any]] = {}
     outcomes: list[ItemOutcome] = []
     for write in requested:
         if isinstance(write, ApplicationError):
@@ -94,6 +115,8 @@ def _upsert(
             outcomes.append(ItemOutcome.failed(exc, write.item_id))
             continue
         if any(getattr(row, name) != value for name, value in write.values.items()):
+            if pk not in created and pk not in changed:
+                before[pk] = {name: getattr(row, name) for name in _WRITABLE}
             for name, value in write.values.items():
                 setattr(row, name, value)
             row.version += 1
@@ -109,6 +132,21 @@ def _upsert(
         )
     if created or changed:
         content_changed(tenant=tenant)
+    item_ids = {pk: item_id for item_id, pk in items.items()}
+    record(
+        tenant,
+        [
+            *(
+                _change(segment, item_type, item_ids[pk], AuditAction.ASSIGNED, _values(row))
+                for pk, row in created.items()
+            ),
+            *(
+                _change(segment, item_type, item_ids[pk], AuditAction.UPDATED, changes)
+                for pk, row in changed.items()
+                if (changes := diff(before[pk], _values(row)))
+            ),
+        ],
+    )
     return outcomes
 
 
@@ -117,14 +155,35 @@ def _delete(*, segment: Segment, item_type: ItemType, item_ids: set[str]) -> int
     if not item_ids:
         return 0
     relation = "product" if item_type == ItemType.PRODUCT else "category"
-    deleted, _ = SegmentItemAssignment.objects.filter(
-        tenant_id=segment.tenant_id,
-        segment=segment,
-        item_type=item_type,
-        **{f"{relation}__tenant_id": segment.tenant_id, f"{relation}__public_id__in": item_ids},
-    ).delete()
-    if deleted:
-        content_changed(tenant=segment.tenant_id)
+    # Read first (under the segment's lock, so nothing changes in between): the audit trail
+    # names the items that were really taken out.
+    found = list(
+        SegmentItemAssignment.objects.filter(
+            tenant_id=segment.tenant_id,
+            segment=segment,
+            item_type=item_type,
+            **{f"{relation}__tenant_id": segment.tenant_id, f"{relation}__public_id__in": item_ids},
+        )
+        .order_by()
+        .values_list("pk", f"{relation}__public_id", *_WRITABLE)
+    )
+    if not found:
+        return 0
+    deleted, _ = SegmentItemAssignment.objects.filter(pk__in=[row[0] for row in found]).delete()
+    content_changed(tenant=segment.tenant_id)
+    record(
+        segment.tenant_id,
+        [
+            _change(
+                segment,
+                item_type,
+                item_id,
+                AuditAction.UNASSIGNED,
+                dict(zip(_WRITABLE, values, strict=True)),
+            )
+            for _, item_id, *values in found
+        ],
+    )
     return deleted
 
 

@@ -11,6 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from segments_project.audit.actor import reset_actor, set_actor
+from segments_project.audit.hooks import principal_actor
 from segments_project.db_router import note_write
 from segments_project.errors import ErrorDetail, ValidationFailed
 from segments_project.tenancy.models import TENANT_NAME_PATTERN
@@ -55,8 +57,14 @@ class TenantAPIView(APIView):
                 details=[ErrorDetail("Emporix-Tenant", "invalid", "Must equal the path's tenant.")],
             )
         super().initial(request, *args, **kwargs)
+        # Authenticated now: the audit trail attributes this request's writes to the caller.
+        self._audit_token = set_actor(principal_actor(request.user, request.headers))
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        audit_token = getattr(self, "_audit_token", None)
+        if audit_token is not None:
+            reset_actor(audit_token)
+            self._audit_token = None
         principal = getattr(request, "user", None)
         if (
             request.method not in ("GET", "HEAD", "OPTIONS")
@@ -103,9 +111,12 @@ class TenantAPIView(APIView):
         q: str | None = None,
         default_size: int | None = None,
         tie_breaker: str = "pk",
+        prepare: Callable[[list[Any]], None] | None = None,
     ) -> tuple[list[dict[str, Any]], dict[str, str]]:
         """Filters by `q`, sorts, pages and projects a list the vendor's way.
 
+        `prepare(rows)` runs once with the page's rows before any is rendered, to fetch what
+        their documents need in one query instead of one per row.
         Returns the page's documents and the headers to answer with (`X-Total-Count`).
         """
         params = self.request.query_params
@@ -114,6 +125,8 @@ class TenantAPIView(APIView):
         page = page_request(params, **({"default_size": default_size} if default_size else {}))
         projection = parse_fields(params.get("fields"))
         rows = paginate(queryset.order_by(*ordering), page)
+        if prepare is not None:
+            prepare(rows)
         headers = {}
         if wants_total_count(self.request.headers):
             headers["X-Total-Count"] = str(queryset.count())

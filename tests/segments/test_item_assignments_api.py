@@ -634,8 +634,10 @@ def test_bulk_upsert_of_exactly_200_elements_takes_a_constant_number_of_queries(
     body = [{"id": f"b{i}", "mixins": {"i": i}} for i in range(200)]
 
     # token, savepoint and release, segment lock, the items (one query for all 200 ids),
-    # the assignments there, the insert and the update (SQLite splits the insert in two)
-    with django_assert_max_num_queries(9):
+    # the assignments there, the insert, the update and the audit insert. SQLite's limit of
+    # 999 parameters splits the insert in two and the audit insert (200 x 10) in three.
+    expected = 9 if connection.vendor == "postgresql" else 12
+    with django_assert_max_num_queries(expected):
         response = manager.put(_bulk(), body)
 
     assert response.status_code == 207

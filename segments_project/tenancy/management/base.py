@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from segments_project.audit.actor import ActorKind, acting_as
 from segments_project.tenancy.models import Tenant
 
 
@@ -36,7 +37,13 @@ class TenantCommand(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> str | None:
         tenant = self.get_tenant(options.pop("tenant"))
-        return self.handle_tenant(tenant, *args, **options)
+        with acting_as(ActorKind.COMMAND, self.command_name):
+            return self.handle_tenant(tenant, *args, **options)
+
+    @property
+    def command_name(self) -> str:
+        """The name the command is run by (`import_data`), as the audit trail shows it."""
+        return type(self).__module__.rsplit(".", 1)[-1]
 
     def handle_tenant(self, tenant: Tenant, *args: Any, **options: Any) -> str | None:
         raise NotImplementedError
