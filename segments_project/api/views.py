@@ -65,13 +65,12 @@ class TenantAPIView(APIView):
         if audit_token is not None:
             reset_actor(audit_token)
             self._audit_token = None
-        principal = getattr(request, "user", None)
-        if (
-            request.method not in ("GET", "HEAD", "OPTIONS")
-            and response.status_code < 400
-            and isinstance(principal, Principal)
-        ):
-            note_write(tenant=principal.tenant, client_id=principal.client_id)
+        # Only a successful write reads `request.user`: after a failed authentication DRF
+        # would authenticate again (a second database query, during an outage a second error).
+        if request.method not in ("GET", "HEAD", "OPTIONS") and response.status_code < 400:
+            principal = getattr(request, "user", None)
+            if isinstance(principal, Principal):
+                note_write(tenant=principal.tenant, client_id=principal.client_id)
         return super().finalize_response(request, response, *args, **kwargs)
 
     @property
