@@ -24,14 +24,16 @@ class RequestLogMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         response = self.get_response(request)
-        principal = getattr(request, "user", None)
+        # DRF stores its Principal on the request; anything else there is the session's lazy
+        # user, which this line must not load (a query, and during an outage an error).
+        principal = request.__dict__.get("user")
         fields = {
             "method": request.method,
             "path": request.path,
             "status": response.status_code,
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
         }
-        if isinstance(principal, Principal):
+        if type(principal) is Principal:
             fields.update(tenant=principal.tenant, client_id=principal.client_id)
             if principal.customer_id:
                 fields["customer_token"] = True

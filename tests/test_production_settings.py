@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from .conftest import TENANT
 
@@ -60,3 +62,22 @@ def test_request_logs_carry_timings_but_no_token(manager, caplog):
     assert record.duration_ms >= 0
     assert record.tenant == TENANT
     assert manager.token not in json.dumps(record.__dict__, default=str)
+
+
+@pytest.mark.django_db
+def test_the_request_log_does_not_load_a_session_user(client, django_user_model, caplog):
+    """Outside the API the user is the session's lazy one: logging must not query for it."""
+    user = django_user_model.objects.create_user("viewer", password="pw")
+    client.force_login(user)
+
+    with (
+        caplog.at_level(logging.INFO, logger="segments_project.requests"),
+        CaptureQueriesContext(connection) as queries,
+    ):
+        response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert not any("django_session" in query["sql"] for query in queries)
+    [record] = [r for r in caplog.records if r.name == "segments_project.requests"]
+    assert record.status == 404
+    assert not hasattr(record, "tenant")
