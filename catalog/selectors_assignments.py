@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db.models import Exists, F, OuterRef, QuerySet
@@ -58,7 +59,9 @@ def category_assignments(
     if hide_unpublished_products:
         assignments = assignments.filter(product__published=True)
     if product_ids is not None:
-        assignments = assignments.filter(product__public_id__in=list(product_ids))
+        assignments = assignments.filter(
+            product__tenant_id=tenant, product__public_id__in=list(product_ids)
+        )
     if segment_ids is not None:
         held = categories_of_segments(tenant, segment_ids)
         assignments = assignments.filter(
@@ -79,7 +82,7 @@ def categories_of_product(
         Category.objects.for_tenant(tenant)
         .filter(
             pk__in=CategoryAssignment.objects.filter(
-                tenant_id=tenant, product__public_id=product_id
+                tenant_id=tenant, product__tenant_id=tenant, product__public_id=product_id
             ).values("category_id")
         )
         .select_related("parent")
@@ -87,6 +90,21 @@ def categories_of_product(
     if not show_unpublished:
         categories = categories.filter(~_hidden_by_unpublished(tenant=tenant, path="path"))
     return categories
+
+
+def category_paths_of_products(*, tenant: str, product_ids: list[str]) -> dict[str, list[str]]:
+    """{product id: the paths of the categories it is placed in}, for the placed products.
+
+    One query. The product's tenant is part of the filter: the only index on a product's
+    public id is the tenant's unique one, without it PostgreSQL scans every product.
+    """
+    placements: dict[str, list[str]] = defaultdict(list)
+    rows = CategoryAssignment.objects.filter(
+        tenant_id=tenant, product__tenant_id=tenant, product__public_id__in=product_ids
+    ).values_list("product__public_id", "category__path")
+    for product_id, path in rows.order_by():
+        placements[product_id].append(path)
+    return dict(placements)
 
 
 def supercategory_ids(*, tenant: str, categories: Iterable[Category]) -> dict[int, list[str]]:

@@ -9,12 +9,12 @@ other coupon applies to every line.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from catalog.models import Category, CategoryAssignment
+from catalog.models import Category
+from catalog.selectors_assignments import category_paths_of_products
 from segments.querysets import SegmentQuerySet
 from segments.storefront.match import match_products
 
@@ -57,12 +57,7 @@ def _products_in_categories(
     )
     included_paths = [paths[category] for category in included if category in paths]
     excluded_paths = [paths[category] for category in excluded if category in paths]
-    placements: dict[str, list[str]] = defaultdict(list)
-    rows = CategoryAssignment.objects.filter(
-        tenant_id=tenant, product__public_id__in=product_ids
-    ).values_list("product__public_id", "category__path")
-    for product_id, path in rows.order_by():
-        placements[product_id].append(path)
+    placements = category_paths_of_products(tenant=tenant, product_ids=product_ids)
 
     def eligible(product_id: str) -> bool:
         product_paths = placements.get(product_id, [])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from catalog.models import CategoryAssignment
+from catalog.selectors_assignments import category_paths_of_products
 
 from ..models import ItemType, SegmentItemAssignment
 from ..querysets import SegmentQuerySet
@@ -35,10 +35,9 @@ def match_products(
     for category_pk, segment_id in assigned.order_by():
         by_category[category_pk].add(segment_id)
     if by_category:
-        placements = CategoryAssignment.objects.filter(
-            tenant_id=tenant, product__tenant_id=tenant, product__public_id__in=product_ids
-        ).values_list("product__public_id", "category__path")
-        for product_id, path in placements.order_by():
-            for part in path.strip("/").split("/"):
-                found[product_id].update(by_category.get(int(part), ()))
+        placements = category_paths_of_products(tenant=tenant, product_ids=product_ids)
+        for product_id, paths in placements.items():
+            for path in paths:
+                for part in path.strip("/").split("/"):
+                    found[product_id].update(by_category.get(int(part), ()))
     return {product_id: sorted(ids) for product_id, ids in found.items() if ids}

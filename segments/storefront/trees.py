@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from functools import reduce
 from operator import or_
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db.models import Q
 
@@ -15,6 +16,25 @@ from segments_project.api.localization import LanguagePreference
 
 from ..models import ItemType, SegmentItemAssignment
 from .scope import StorefrontScope
+
+
+class _CategoryRow(NamedTuple):
+    """The columns of a category that a tree node shows, or that place it in the tree:
+    building full Category instances was most of a cold tree's time."""
+
+    pk: int
+    parent_id: int | None
+    path: str
+    public_id: str
+    name: dict[str, str]
+    description: dict[str, str]
+    slug: dict[str, str]
+    code: str | None
+    ecn: list[str]
+    position: int
+    published: bool
+    valid_from: datetime | None
+    valid_to: datetime | None
 
 
 def _targets(scope: StorefrontScope, *, include_product_categories: bool):
@@ -70,16 +90,17 @@ def segment_category_forest(
         pk for path, _ in [*assigned.values(), *grafted.values()] for pk in _path_pks(path)
     }
     subtrees = reduce(or_, (Q(path__startswith=path) for path, _ in assigned.values()), Q())
-    categories = (
+    rows = (
         Category.objects.for_tenant(scope.tenant)
         .filter(Q(pk__in=wanted_pks) | subtrees)
         .order_by("depth", "position", "public_id")
+        .values_list(*_CategoryRow._fields)
     )
     nodes: dict[int, dict[str, Any]] = {}
     segment_sets: dict[int, set[str]] = defaultdict(set)
     children: dict[int, list[int]] = defaultdict(list)
     roots: list[int] = []
-    for category in categories:
+    for category in map(_CategoryRow._make, rows):
         parent_visible = category.parent_id is None or category.parent_id in nodes
         if not category.published or not parent_visible:
             continue

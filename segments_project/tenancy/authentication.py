@@ -3,20 +3,86 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC, datetime
 
+from django.db import connections, router
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from .models import ApiClient, CustomerTokenBinding
 from .principal import Principal
 from .scopes import parse_scopes
 
+# What a Principal is built from. The joins are outer: a token without an application,
+# an application without an API client (revoked) or a token without a customer binding
+# still comes back, with NULLs, and is judged in Python as before.
+_PRINCIPAL_COLUMNS = (
+    "pk",
+    "scope",
+    "application__client_id",
+    "application__api_client__tenant_id",
+    "application__api_client__tenant__content_version",
+    "customer_binding__customer_id",
+    "customer_binding__legal_entity_id",
+)
+_CHECKSUM_PLACEHOLDER = "checksum-placeholder"
+_EXPIRY_PLACEHOLDER = datetime(2000, 1, 1, tzinfo=UTC)
+
+# Compiling the ORM query took about half of the lookup's time, on every request: the SQL is
+# compiled once per database alias and only the parameters change.
+_compiled_lookups: dict[str, str] = {}
+
+
+def _lookup_sql(alias: str) -> str:
+    """The token lookup's SQL for the database `alias`, with the parameters (checksum,
+    moment of the request) in that order."""
+    sql = _compiled_lookups.get(alias)
+    if sql is None:
+        query = (
+            get_access_token_model()
+            .objects.using(alias)
+            .filter(token_checksum=_CHECKSUM_PLACEHOLDER)
+            .filter(expires__gt=_EXPIRY_PLACEHOLDER)
+            .order_by()
+            .values_list(*_PRINCIPAL_COLUMNS)
+        )[:1]
+        sql, params = query.query.get_compiler(alias).as_sql()
+        if len(params) != 2 or params[0] != _CHECKSUM_PLACEHOLDER:
+            raise RuntimeError(f"Unexpected parameters of the token lookup: {params!r}")
+        _compiled_lookups[alias] = sql
+    return sql
+
+
+def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
+    """The caller behind the token with this SHA-256 checksum and the token's id, or None
+    when no such token is unexpired or its client is gone."""
+    alias = router.db_for_read(get_access_token_model())
+    connection = connections[alias]
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(alias), [checksum, now])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    token_pk, scope, client_id, tenant, content_version, customer_id, legal_entity_id = row
+    if client_id is None or tenant is None:
+        return None
+    principal = Principal(
+        tenant=tenant,
+        client_id=client_id,
+        scopes=parse_scopes(scope),
+        customer_id=customer_id,
+        legal_entity_id=legal_entity_id or None,
+        content_version=content_version,
+    )
+    return principal, token_pk
+
 
 class BearerTokenAuthentication(BaseAuthentication):
-    """Resolves `Authorization: Bearer <token>` to a Principal.
+    """Resolves `Authorization: Bearer <token>` to a Principal (`request.auth` is the
+    token's id).
 
     Tokens are stored by django-oauth-toolkit as SHA-256 checksums only, so the
     lookup hashes the presented token the same way.
@@ -24,7 +90,7 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     keyword = b"bearer"
 
-    def authenticate(self, request: Request) -> tuple[Principal, object] | None:
+    def authenticate(self, request: Request) -> tuple[Principal, int] | None:
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
@@ -34,32 +100,10 @@ class BearerTokenAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise AuthenticationFailed("Invalid access token") from exc
-        checksum = hashlib.sha256(raw.encode("ascii")).hexdigest()
-        access_token = (
-            get_access_token_model()
-            .objects.select_related("application__api_client__tenant", "customer_binding")
-            .filter(token_checksum=checksum)
-            .first()
-        )
-        if access_token is None or access_token.expires <= timezone.now():
+        found = principal_for_checksum(hashlib.sha256(raw.encode("ascii")).hexdigest())
+        if found is None:
             raise AuthenticationFailed("Invalid access token")
-        try:
-            client = access_token.application.api_client
-        except (ApiClient.DoesNotExist, AttributeError) as exc:
-            raise AuthenticationFailed("Invalid access token") from exc
-        try:
-            binding = access_token.customer_binding
-        except CustomerTokenBinding.DoesNotExist:
-            binding = None
-        principal = Principal(
-            tenant=client.tenant_id,
-            client_id=access_token.application.client_id,
-            scopes=parse_scopes(access_token.scope),
-            customer_id=binding.customer_id if binding else None,
-            legal_entity_id=(binding.legal_entity_id or None) if binding else None,
-            content_version=client.tenant.content_version,
-        )
-        return principal, access_token
+        return found
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
