@@ -9,6 +9,9 @@ below it and does not know segments).
 
 from __future__ import annotations
 
+import copy
+import json
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -27,7 +30,9 @@ from segments_project.tenancy.admin_scoping import (
     PrettyJSONField,
     TenantAutocompleteSelectMultiple,
     TenantScopedAdminMixin,
+    language_label,
     localized_display,
+    ordered_languages,
     require_tenant,
 )
 
@@ -40,10 +45,103 @@ from .services import products as product_services
 
 
 def api_error_on_form(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
-    """Shows an API error on the form field its first detail names (else on the form)."""
-    name = error.details[0].field if error.details else ""
-    target = fields.get(name) or fields.get(name.split(".")[0])
+    """Shows an API error on the form field its first detail names, by the longest dotted
+    prefix `fields` knows (else on the form)."""
+    parts = (error.details[0].field if error.details else "").split(".")
+    prefixes = (".".join(parts[:length]) for length in range(len(parts), 0, -1))
+    target = next((fields[prefix] for prefix in prefixes if prefix in fields), None)
     form.add_error(target if target in form.fields else None, error.message)
+
+
+class LinesField(forms.CharField):
+    """A list of strings, one per line."""
+
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 40})
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list) else value
+
+    def to_python(self, value: Any) -> list[str]:
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+# --- read-only display ------------------------------------------------------------------------
+
+
+def localized_html(value: Any) -> str:
+    """A map of language to text as a list, the admin's language first."""
+    if not value:
+        return "-"
+    rows = ((language_label(code), value[code]) for code in ordered_languages(value))
+    return format_html(
+        '<ul class="seg-memberships">{}</ul>', format_html_join("", "<li>{}: {}</li>", rows)
+    )
+
+
+def ids_html(value: Any) -> str:
+    """A list of ids, or the rows of a many-to-many relation, comma-separated."""
+    items = value.all() if hasattr(value, "all") else value or []
+    return ", ".join(str(item) for item in items) or "-"
+
+
+def json_html(value: Any) -> str:
+    if not value:
+        return "-"
+    return format_html(
+        '<pre class="seg-json">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
+    )
+
+
+class ReadOnlyTextWidget(forms.Widget):
+    """Shows a model value as text where the admin shows its field read-only: Django renders
+    a widget flagged `read_only` itself instead of printing the raw value (JSON here)."""
+
+    read_only = True
+
+    def __init__(self, show: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.show = show
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
+        return self.show(value)
+
+
+def _read_only_display(field: forms.Field) -> Callable[[Any], str] | None:
+    if isinstance(field, LocalizedTextField):
+        return localized_html
+    if isinstance(field, PrettyJSONField):
+        return json_html
+    if isinstance(field, LinesField | forms.ModelMultipleChoiceField):
+        return ids_html
+    return None
+
+
+def readable_form(
+    form: type[forms.ModelForm], declared: dict[str, forms.Field], *, view_only: bool
+) -> type[forms.ModelForm]:
+    """The admin's form class, showing read-only fields with the form's labels (not the
+    model's) and without its edit instructions; for a view-only user, values that are JSON
+    in the database (localized texts, id lists, custom data) are shown as text."""
+
+    def __init__(self: forms.ModelForm, *args: Any, **kwargs: Any) -> None:
+        form.__init__(self, *args, **kwargs)
+        if view_only:
+            for field in self.fields.values():
+                show = _read_only_display(field)
+                if show is not None:
+                    field.widget = ReadOnlyTextWidget(show)
+
+    readable = type(form.__name__, (form,), {"__init__": __init__})
+    meta = copy.copy(form._meta)
+    meta.labels = {
+        **{name: field.label for name, field in declared.items() if field.label},
+        **(form._meta.labels or {}),
+    }
+    meta.help_texts = {**dict.fromkeys(declared, ""), **(form._meta.help_texts or {})}
+    readable._meta = meta
+    return readable
 
 
 class ServiceWriteAdmin(admin.ModelAdmin):
@@ -52,6 +150,13 @@ class ServiceWriteAdmin(admin.ModelAdmin):
     A service error that the form could not foresee (a concurrent write) is reported with
     `message_user`; nothing is saved or logged and the user returns to the form.
     """
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        view_only = obj is not None and not self.has_change_permission(request, obj)
+        return readable_form(form, self.form.declared_fields, view_only=view_only)
 
     def write_failed(self, request: HttpRequest, error: ApplicationError) -> None:
         self.message_user(request, error.message, level=messages.ERROR)
@@ -339,19 +444,6 @@ def category_document(values: dict[str, Any], *, version: int | None = None) -> 
     }
 
 
-class LinesField(forms.CharField):
-    """A list of strings, one per line."""
-
-    widget = forms.Textarea(attrs={"rows": 2, "cols": 40})
-
-    def prepare_value(self, value: Any) -> Any:
-        return "\n".join(value) if isinstance(value, list) else value
-
-    def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value) or ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 class CategoryAdminForm(forms.ModelForm):
     public_id = forms.CharField(
         label="ID", max_length=128, help_text="The id API clients use; fixed once saved."
@@ -389,7 +481,11 @@ class CategoryAdminForm(forms.ModelForm):
             "mixins",
             "metadata_mixins",
         ]
+        labels = {"code": "Code", "valid_to": "Valid until"}
         help_texts = {
+            "code": "Optional code of the category in other systems.",
+            "valid_from": "Empty: valid from the start. Times are in UTC.",
+            "valid_to": "Empty: valid without end.",
             "parent": "Empty for a top-level category. Moving a category moves its subtree.",
             "published": "Unpublished categories, and everything below them, are hidden from "
             "storefronts.",

@@ -5,17 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html
 
+from catalog.admin import LinesField, ServiceWriteAdmin, api_error_on_form
+from catalog.models import CategoryAssignment
+from segments.models import SegmentItemAssignment
 from segments_project.errors import ApplicationError
-from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin
+from segments_project.tenancy.admin_scoping import (
+    PrettyJSONField,
+    TenantAutocompleteSelectMultiple,
+    TenantScopedAdminMixin,
+    autocomplete_label_of,
+)
 
 from . import services
 from .documents import clean_code, coupon_values, stored_document
-from .models import Coupon, Redemption
+from .models import Coupon, CouponStatus, Redemption
 
 COUPON_FORM_FIELDS = [
     "name",
@@ -43,6 +52,32 @@ COUPON_FORM_FIELDS = [
     "metadata_mixins",
 ]
 
+# Document member of an API error -> the form field that shows it (longest prefix wins).
+_COUPON_ERROR_FIELDS = {
+    "code": "public_id",
+    "name": "name",
+    "description": "description",
+    "discountType": "discount_type",
+    "discountPercentage": "discount_percentage",
+    "discountAbsolute": "discount_amount",
+    "discountAbsolute.currency": "discount_currency",
+    "maxRedemptions": "max_redemptions",
+    "maxRedemptionsPerCustomer": "max_redemptions_per_customer",
+    "discountCalculationType": "discount_calculation_type",
+    "restrictions": "valid_until",
+    "restrictions.validFrom": "valid_from",
+    "restrictions.validUntil": "valid_until",
+    "restrictions.validFor": "valid_for",
+    "restrictions.includedCategories": "included_categories",
+    "restrictions.excludedCategories": "excluded_categories",
+    "restrictions.segments": "segment_ids",
+    "restrictions.minOrderValue": "min_order_amount",
+    "restrictions.minOrderValue.currency": "min_order_currency",
+    "issuedTo": "issued_to",
+    "mixins": "mixins",
+    "metadata": "metadata_mixins",
+}
+
 
 def coupon_document_from_form(coupon: Coupon) -> dict[str, Any]:
     """The API document for the values an admin form put on an unsaved instance."""
@@ -52,12 +87,124 @@ def coupon_document_from_form(coupon: Coupon) -> dict[str, Any]:
     return document
 
 
+class PublicIdChoiceField(forms.ModelMultipleChoiceField):
+    """Rows of a tenant picked with a select2 autocomplete, cleaned to their public ids (how
+    a coupon stores its restricting segments and categories)."""
+
+    def __init__(self, *, source: Any, **kwargs: Any) -> None:
+        model = source.remote_field.model
+        super().__init__(queryset=model._default_manager.all(), required=False, **kwargs)
+        self.source = source
+        self.label_from_instance = autocomplete_label_of(admin.site, model) or str
+
+    def scope(self, tenant: str | None, public_ids: list[str]) -> list[int]:
+        """Narrows the choices to the tenant; the pks of the rows the ids name."""
+        if tenant is not None:
+            self.queryset = self.queryset.filter(tenant_id=tenant)
+        self.widget = TenantAutocompleteSelectMultiple(self.source, admin.site, tenant=tenant)
+        self.widget.choices = self.choices
+        if tenant is None or not public_ids:
+            return []
+        return list(self.queryset.filter(public_id__in=public_ids).values_list("pk", flat=True))
+
+    def bound_data(self, data: Any, initial: Any) -> Any:
+        # The autocomplete looks the posted values up by pk to show them again: only pks.
+        return [value for value in data or [] if str(value).isdigit()]
+
+    def clean(self, value: Any) -> list[Model]:  # type: ignore[override]
+        return list(super().clean(value))
+
+
 class CouponAdminForm(forms.ModelForm):
     """Checks the form with the same rules as the API before anything is saved."""
+
+    public_id = forms.CharField(
+        label="Code",
+        max_length=128,
+        help_text="What customers type; stored in upper case. Fixed once saved.",
+    )
+    segment_ids = PublicIdChoiceField(
+        source=SegmentItemAssignment._meta.get_field("segment"),
+        label="Segments",
+        help_text="Only members of one of these segments may redeem the coupon.",
+    )
+    included_categories = PublicIdChoiceField(
+        source=CategoryAssignment._meta.get_field("category"),
+        label="Included categories",
+        help_text="The discount applies to products in these categories (and below them).",
+    )
+    excluded_categories = PublicIdChoiceField(
+        source=CategoryAssignment._meta.get_field("category"),
+        label="Excluded categories",
+        help_text="The discount never applies to products in these categories.",
+    )
+    valid_for = LinesField(
+        label="Only for the customers",
+        required=False,
+        help_text="One customer id per line. Empty: any customer.",
+    )
+    mixins = PrettyJSONField(label="Custom data (mixins)")
+    metadata_mixins = PrettyJSONField(label="Mixin schemas")
 
     class Meta:
         model = Coupon
         fields = ["tenant", "public_id", *COUPON_FORM_FIELDS]
+        labels = {
+            "discount_percentage": "Percent off",
+            "discount_amount": "Amount off",
+            "discount_currency": "Currency",
+            "max_redemptions": "Redemptions at most",
+            "max_redemptions_per_customer": "Redemptions per customer at most",
+            "discount_calculation_type": "Discount on",
+            "min_order_amount": "Minimum order value",
+            "min_order_currency": "Currency",
+            "issued_to": "Issued to customer",
+        }
+        widgets = {
+            "discount_currency": forms.TextInput(attrs={"size": 4, "maxlength": 3}),
+            "min_order_currency": forms.TextInput(attrs={"size": 4, "maxlength": 3}),
+        }
+        help_texts = {
+            "discount_type": "Percent or absolute amount off, or free shipping.",
+            "discount_percentage": "For percent coupons: 0 to 100.",
+            "discount_amount": "For absolute coupons, with the currency (e.g. EUR).",
+            "allow_anonymous": "Customers who are not logged in may redeem it.",
+            "max_redemptions": "-1: unlimited.",
+            "max_redemptions_per_customer": "-1: unlimited.",
+            "category_restricted": "The discount applies only to products of the categories below.",
+            "segment_restricted": "Only members of the segments below may redeem it.",
+            "valid_from": "Empty: valid now. Times are in UTC.",
+            "valid_until": "Empty: valid without end.",
+            "min_order_amount": "Empty: any order value.",
+            "issued_to": "Optional: the customer id the coupon was issued to.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tenant = self.instance.tenant_id if self.instance.pk else None
+        for name in ("segment_ids", "included_categories", "excluded_categories"):
+            field = self.fields.get(name)
+            if isinstance(field, PublicIdChoiceField):
+                self.initial[name] = field.scope(tenant, getattr(self.instance, name) or [])
+
+    def _clean_choices(self, name: str) -> list[str]:
+        rows = self.cleaned_data.get(name) or []
+        tenant = self.cleaned_data.get("tenant") or getattr(self.instance, "tenant", None)
+        foreign = [
+            row.public_id for row in rows if tenant is not None and row.tenant_id != tenant.pk
+        ]
+        if foreign:
+            raise forms.ValidationError(f"Not of the tenant {tenant}: {', '.join(foreign)}.")
+        return [row.public_id for row in rows]
+
+    def clean_segment_ids(self) -> list[str]:
+        return self._clean_choices("segment_ids")
+
+    def clean_included_categories(self) -> list[str]:
+        return self._clean_choices("included_categories")
+
+    def clean_excluded_categories(self) -> list[str]:
+        return self._clean_choices("excluded_categories")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -67,7 +214,7 @@ class CouponAdminForm(forms.ModelForm):
             except ApplicationError as exc:
                 self.add_error("public_id", exc.message)
         tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
-        if tenant is None:
+        if tenant is None or self.errors:
             return cleaned
         candidate = Coupon(
             **{
@@ -79,7 +226,7 @@ class CouponAdminForm(forms.ModelForm):
         try:
             coupon_values(coupon_document_from_form(candidate), tenant=tenant.pk)
         except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
+            api_error_on_form(self, exc, _COUPON_ERROR_FIELDS)
         return cleaned
 
 
@@ -96,13 +243,32 @@ class RedemptionInline(admin.TabularInline):
         return False
 
 
+_STATUS_BADGES = {
+    CouponStatus.VALID: "seg-active",
+    CouponStatus.INACTIVE: "seg-scheduled",
+    CouponStatus.EXPIRED: "seg-expired",
+    CouponStatus.USED: "seg-inactive",
+}
+
+
 @admin.register(Coupon)
-class CouponAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     form = CouponAdminForm
-    list_display = ["public_id", "name", "coupon_status", "redemptions", "deleted", "tenant"]
-    list_filter = ["deleted", "discount_type", "segment_restricted", "tenant"]
+    list_display = [
+        "public_id",
+        "name",
+        "coupon_status",
+        "discount",
+        "restricted_to",
+        "redemptions",
+        "deleted",
+        "tenant_name",
+    ]
+    list_display_links = ["public_id", "name"]
+    list_filter = ["deleted", "discount_type", "segment_restricted"]
     search_fields = ["public_id", "name"]
-    fields = ["tenant", "public_id", *COUPON_FORM_FIELDS, "deleted", "version"]
+    ordering = ["tenant_id", "public_id"]
+    list_per_page = 50
     readonly_fields = ["deleted", "version"]
     inlines = [RedemptionInline]
 
@@ -110,12 +276,87 @@ class CouponAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         # Status and redemption count for the whole page in the list query itself.
         return super().get_queryset(request).with_status(timezone.now())
 
+    def get_inlines(self, request: HttpRequest, obj: Coupon | None) -> list[Any]:
+        # A coupon being added has no redemptions to list.
+        return self.inlines if obj is not None else []
+
+    def get_fieldsets(self, request: HttpRequest, obj: Coupon | None = None) -> list[Any]:
+        sets: list[Any] = [
+            (None, {"fields": ["tenant", "public_id", "name", "description"]}),
+            (
+                "Discount",
+                {
+                    "fields": [
+                        "discount_type",
+                        "discount_percentage",
+                        ("discount_amount", "discount_currency"),
+                        "discount_calculation_type",
+                        ("min_order_amount", "min_order_currency"),
+                    ]
+                },
+            ),
+            (
+                "Who may redeem",
+                {
+                    "fields": [
+                        "allow_anonymous",
+                        "segment_restricted",
+                        "segment_ids",
+                        "valid_for",
+                        "issued_to",
+                    ]
+                },
+            ),
+            (
+                "Categories",
+                {"fields": ["category_restricted", "included_categories", "excluded_categories"]},
+            ),
+            (
+                "Limits and validity",
+                {
+                    "fields": [
+                        ("max_redemptions", "max_redemptions_per_customer"),
+                        ("valid_from", "valid_until"),
+                    ]
+                },
+            ),
+            ("Custom data", {"classes": ["collapse"], "fields": ["mixins", "metadata_mixins"]}),
+        ]
+        if obj is not None:
+            sets.append(("Metadata", {"fields": ["deleted", "version"]}))
+        return sets
+
     def get_readonly_fields(self, request: HttpRequest, obj: Coupon | None = None) -> list[str]:
-        return ["tenant", "public_id", "deleted", "version"] if obj else ["deleted", "version"]
+        return ["tenant", "public_id", *self.readonly_fields] if obj else [*self.readonly_fields]
 
     @admin.display(description="status", ordering="status")
     def coupon_status(self, coupon: Coupon) -> str:
-        return coupon.status
+        status = CouponStatus(coupon.status)
+        return format_html(
+            '<span class="seg-badge {}" title="API status {}">{}</span>',
+            _STATUS_BADGES[status],
+            status.value,
+            status.label,
+        )
+
+    @admin.display(description="discount")
+    def discount(self, coupon: Coupon) -> str:
+        if coupon.discount_percentage is not None:
+            return f"{coupon.discount_percentage.normalize():f} %"
+        if coupon.discount_amount is not None:
+            return f"{coupon.discount_amount} {coupon.discount_currency}"
+        return coupon.get_discount_type_display()
+
+    @admin.display(description="restricted to")
+    def restricted_to(self, coupon: Coupon) -> str:
+        parts = []
+        if coupon.segment_restricted:
+            parts.append("segments " + ", ".join(coupon.segment_ids))
+        if coupon.category_restricted:
+            parts.append("categories")
+        if coupon.valid_for:
+            parts.append(f"{len(coupon.valid_for)} customer(s)")
+        return "; ".join(parts) or "-"
 
     @admin.display(description="redemptions", ordering="redemption_count")
     def redemptions(self, coupon: Coupon) -> int:
@@ -134,30 +375,16 @@ class CouponAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 )
         except ApplicationError as exc:
             # E.g. the code was taken since the form was checked: say why, save nothing.
-            self.message_user(request, exc.message, level=messages.ERROR)
-            request.coupon_save_failed = True
+            self.write_failed(request, exc)
             return
         obj.pk = saved.pk
         obj.version = saved.version
 
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        if not getattr(request, "coupon_save_failed", False):
-            super().save_related(request, form, formsets, change)
-
-    def response_add(self, request: HttpRequest, obj: Coupon, *args: Any) -> HttpResponse:
-        if getattr(request, "coupon_save_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_add(request, obj, *args)
-
-    def response_change(self, request: HttpRequest, obj: Coupon) -> HttpResponse:
-        if getattr(request, "coupon_save_failed", False):
-            return HttpResponseRedirect(request.path)
-        return super().response_change(request, obj)
-
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         # A soft delete removes nothing else: the confirmation lists only the coupons.
         coupons = list(objs)
-        return [str(coupon) for coupon in coupons], {"coupons": len(coupons)}, set(), []
+        perms = set() if self.has_delete_permission(request) else {"coupon"}
+        return [str(coupon) for coupon in coupons], {"coupons": len(coupons)}, perms, []
 
     def delete_model(self, request: HttpRequest, obj: Coupon) -> None:
         services.coupon_delete(tenant=obj.tenant_id, code=obj.public_id)

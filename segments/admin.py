@@ -3,7 +3,7 @@
 - Segments: a list with member and item counts computed in the list query, filters by
   status, site and validity, actions (activate, deactivate, duplicate, CSV exports); the
   change page links to the segment's own pages (members, items, import, preview) in
-  `admin_views`, which stay fast for segments with 100,000 members.
+  the `admin_views` package, which stay fast for segments with 100,000 members.
 - Customers and legal entities with the segments they belong to.
 - Products and categories (registered by the catalog) are re-registered here with the
   segments that give them: the catalog sits below the segments app and cannot know them.
@@ -47,6 +47,7 @@ from .admin_forms import (
     segment_document,
 )
 from .admin_views import assignments_csv_response, segment_urls
+from .admin_views.pages import audit_trail_url
 from .directory import services as directory_services
 from .documents import segment_document as api_segment_document
 from .items import services as item_services
@@ -112,7 +113,7 @@ class SiteFilter(admin.SimpleListFilter):
 class CurrentlyFilter(admin.SimpleListFilter):
     """Where the segment stands now: live, not live, expired or scheduled."""
 
-    title = "currently"
+    title = "validity now"
     parameter_name = "currently"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -194,6 +195,18 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list[str]:
         fixed = ["tenant", "public_id"] if obj else []
         return [*fixed, *self.readonly_fields]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Segment | None = None,
+    ) -> HttpResponse:
+        context["audit_url"] = audit_trail_url(request, obj) if obj is not None else None
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def autocomplete_label(self, segment: Segment) -> str:
         name = localized_display(segment.name)

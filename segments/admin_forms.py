@@ -312,7 +312,7 @@ class PreviewForm(forms.Form):
         help_text="Empty: every site.",
     )
     at = forms.SplitDateTimeField(
-        label="Date",
+        label="When",
         required=False,
         widget=admin_widgets.AdminSplitDateTime,
         help_text="The moment to show (UTC). Empty: now.",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from . import scopes
 from .admin_scoping import TenantScopedAdminMixin, scoped
 from .models import ApiClient, Tenant, TenantMembership
 
@@ -57,8 +59,38 @@ class TenantAdmin(admin.ModelAdmin):
         return tenant.clients
 
 
+class ApiClientForm(forms.ModelForm):
+    """The client's scopes as checkboxes, each with what it allows; stored space-separated."""
+
+    allowed_scopes = forms.MultipleChoiceField(
+        label="Allowed scopes",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The scopes this client may be granted in its tokens.",
+    )
+
+    class Meta:
+        model = ApiClient
+        fields = ["tenant", "application", "allowed_scopes"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        current = scopes.parse_scopes(self.instance.allowed_scopes) if self.instance.pk else set()
+        # A scope no longer known stays listed, so that saving does not drop it unseen.
+        known = {**scopes.DESCRIPTIONS, **dict.fromkeys(current - scopes.ALL_SCOPES, "")}
+        self.fields["allowed_scopes"].choices = [
+            (scope, f"{scope}: {description}" if description else scope)
+            for scope, description in sorted(known.items())
+        ]
+        self.initial["allowed_scopes"] = sorted(current)
+
+    def clean_allowed_scopes(self) -> str:
+        return " ".join(sorted(self.cleaned_data["allowed_scopes"]))
+
+
 @admin.register(ApiClient)
 class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    form = ApiClientForm
     list_display = ["application", "tenant_name", "allowed_scopes", "modified_at"]
     list_select_related = ["application"]
     search_fields = ["application__client_id", "tenant__name"]

@@ -130,8 +130,3 @@ def shop(db) -> dict[str, Any]:
         "silver": silver,
         "foreign": foreign,
     }
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    # Until pyproject.toml declares it (`--strict-markers` refuses unknown markers).
-    config.addinivalue_line("markers", "browser: drives a real headless Chromium")

@@ -190,6 +190,8 @@ ADMINS = [
     for model, model_admin in admin.site._registry.items()
     if is_tenant_owned(model)
 ]
+
+
 @pytest.mark.parametrize(
     "model_admin",
     [pytest.param(model_admin, id=model._meta.label_lower) for model, model_admin in ADMINS],

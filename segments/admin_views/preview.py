@@ -1,0 +1,238 @@
+"""The storefront preview page: what a customer sees on a site at a moment."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import reduce
+from operator import or_
+from typing import Any
+from urllib.parse import urlencode
+
+from django.apps import apps
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import translation
+
+from catalog.models import CategoryAssignment, Product
+from segments_project.api.localization import ALL_LANGUAGES
+from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_scoping import granted_tenant_names, localized_display
+
+from ..admin_forms import PreviewForm
+from ..members.selectors import customer_assignments
+from ..models import Customer, ItemType, Segment, SegmentItemAssignment
+from ..storefront.match import match_products
+from ..storefront.scope import StorefrontScope
+from ..storefront.trees import segment_category_forest
+from .pages import page_context
+
+PREVIEW_PRODUCTS = 100
+PREVIEW_COUPONS = 200
+
+
+def _name(names: dict[str, str] | None, language: str | None) -> str:
+    """The text in the preview's language, else in the admin's (see `localized_display`)."""
+    names = names or {}
+    if language and names.get(language):
+        return names[language]
+    return localized_display(names)
+
+
+def _display_forest(nodes: list[dict[str, Any]], language: str | None) -> list[dict[str, Any]]:
+    """The storefront's category forest with one display name per node."""
+    shown = []
+    for node in nodes:
+        shown.append(
+            {
+                "id": node["id"],
+                "name": _name(node.get("name"), language) or node["id"],
+                "assigned": node.get("isSegmentAssigned", False),
+                "segment_ids": node.get("segmentIds", []),
+                "children": _display_forest(node.get("subcategories", []), language),
+            }
+        )
+    return shown
+
+
+def _visible_products(
+    scope: StorefrontScope, language: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    """The products the scope's segments give (directly, or in an assigned category's
+    subtree), the first PREVIEW_PRODUCTS of them confirmed by the storefront's matcher."""
+    segments = scope.segments()
+    assigned = SegmentItemAssignment.objects.filter(tenant_id=scope.tenant, segment__in=segments)
+    direct = assigned.filter(item_type=ItemType.PRODUCT).values("product_id")
+    paths = set(
+        assigned.filter(item_type=ItemType.CATEGORY).values_list("category__path", flat=True)
+    )
+    condition = Q(pk__in=direct)
+    if paths:
+        placed = CategoryAssignment.objects.filter(
+            reduce(or_, (Q(category__path__startswith=path) for path in paths)),
+            tenant_id=scope.tenant,
+        ).values("product_id")
+        condition |= Q(pk__in=placed)
+    products = Product.objects.filter(condition, tenant_id=scope.tenant).order_by("public_id")
+    total = products.count()
+    page = list(products[:PREVIEW_PRODUCTS])
+    matches = match_products(
+        tenant=scope.tenant, product_ids=[product.public_id for product in page], segments=segments
+    )
+    return [
+        {
+            "product": product,
+            "name": _name(product.name, language),
+            "segment_ids": matches.get(product.public_id, []),
+        }
+        for product in page
+        if product.public_id in matches
+    ], total
+
+
+def _coupons(scope: StorefrontScope) -> dict[str, list[Any]] | None:
+    """The live coupons the customer could redeem, and those refused with the reasons, as
+    the coupons app's own validation (`coupon_validate`) answers; None without the app.
+
+    Cart-dependent conditions (currency, minimum order value) are met on purpose: the
+    preview asks whether the customer may use the coupon at all.
+    """
+    if not apps.is_installed("coupons"):
+        return None
+    # Imported here: coupons sit above segments, and the preview only borrows their rules.
+    from coupons.currencies import DEFAULT_CURRENCY, Money
+    from coupons.documents import RedemptionRequest
+    from coupons.selectors import coupons_of_tenant
+    from coupons.services import CouponRefused, Redeemer, coupon_validate
+
+    redeemer = Redeemer(customer_id=scope.customer_id, legal_entity_id=scope.legal_entity_id)
+    redeemable: list[Any] = []
+    refused: list[Any] = []
+    live = coupons_of_tenant(tenant=scope.tenant, at=scope.at).filter(status="VALID")
+    for coupon in live.order_by("public_id")[:PREVIEW_COUPONS]:
+        currency = coupon.min_order_currency or coupon.discount_currency or DEFAULT_CURRENCY
+        request = RedemptionRequest(
+            order_total=Money(coupon.min_order_amount or Decimal("0.00"), currency),
+            site_code=scope.site_code,
+        )
+        try:
+            coupon_validate(
+                tenant=scope.tenant,
+                code=coupon.public_id,
+                request=request,
+                redeemer=redeemer,
+                at=scope.at,
+            )
+        except CouponRefused as exc:
+            refused.append((coupon, [detail.message for detail in exc.details]))
+        except ApplicationError as exc:
+            refused.append((coupon, [exc.message]))
+        else:
+            redeemable.append(coupon)
+    return {"redeemable": redeemable, "refused": refused}
+
+
+def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    """What a storefront shows a customer on a site at a moment: their segments, the
+    segment-filtered category tree, the products and the coupons, computed by the
+    storefront's own code (`segments.storefront`, `active_member_segments`)."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    from_segment = None
+    tenant = None
+    data = request.GET.copy()
+    if data.get("segment"):
+        from_segment = model_admin.get_queryset(request).filter(pk=data["segment"]).first()
+        if from_segment is None:
+            raise Http404("No such segment.")
+        tenant = from_segment.tenant_id
+        data.setdefault("site", from_segment.site_code)
+    customer_pk = data.get("customer")
+    customer = None
+    if customer_pk:
+        customer = (
+            model_admin.admin_site.get_model_admin(Customer)
+            .get_queryset(request)
+            .filter(pk=customer_pk)
+            .first()
+            if str(customer_pk).isdigit()
+            else None
+        )
+        if customer is not None:
+            tenant = tenant or customer.tenant_id
+    sites = (
+        sorted(
+            set(
+                Segment.objects.filter(tenant_id=tenant)
+                .values_list("site_code", flat=True)
+                .distinct()
+            )
+        )
+        if tenant
+        else []
+    )
+    if not data.get("language"):
+        data["language"] = translation.get_language().split("-")[0]
+    bound = bool(customer_pk)
+    form = PreviewForm(
+        data if bound else None,
+        admin_site=model_admin.admin_site,
+        tenant=tenant,
+        tenants=granted_tenant_names(request),
+        sites=sites,
+        initial={"site": data.get("site", ""), "language": data["language"]},
+    )
+    result = None
+    if bound and form.is_valid():
+        result = _preview(form)
+    # From a segment: a few of its members to preview as, one click each.
+    members = []
+    if from_segment is not None and result is None:
+        rows = customer_assignments(tenant=from_segment.tenant_id, segment=from_segment)
+        for row in rows.order_by("pk")[:10]:
+            params = {"segment": from_segment.pk, "customer": row.customer_id}
+            if row.legal_entity_id:
+                params["legal_entity"] = row.legal_entity_id
+            members.append((row, "?" + urlencode(params)))
+    context = page_context(
+        model_admin,
+        request,
+        from_segment,
+        "Storefront preview",
+        form=form,
+        media=model_admin.media + form.media,
+        result=result,
+        from_segment=from_segment,
+        members=members,
+    )
+    return TemplateResponse(request, "admin/segments/preview.html", context)
+
+
+def _preview(form: PreviewForm) -> dict[str, Any]:
+    customer = form.cleaned_data["customer"]
+    legal_entity = form.cleaned_data.get("legal_entity")
+    language = (form.cleaned_data.get("language") or "").strip().lower() or None
+    scope = StorefrontScope(
+        tenant=customer.tenant_id,
+        customer_id=customer.public_id,
+        legal_entity_id=legal_entity.public_id if legal_entity else None,
+        site_code=form.cleaned_data.get("site") or None,
+        at=form.cleaned_data["at"],
+    )
+    segments = list(scope.segments().order_by("public_id"))
+    forest = segment_category_forest(scope, ALL_LANGUAGES)
+    products, product_total = _visible_products(scope, language)
+    return {
+        "scope": scope,
+        "customer": customer,
+        "legal_entity": legal_entity,
+        "segments": [
+            {"segment": segment, "name": _name(segment.name, language)} for segment in segments
+        ],
+        "forest": _display_forest(forest, language),
+        "products": products,
+        "product_total": product_total,
+        "products_cut": product_total > len(products),
+        "coupons": _coupons(scope),
+    }
