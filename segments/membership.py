@@ -34,13 +34,18 @@ def customer_assignments_of(
     if legal_entity_id is None:
         return assignments.filter(legal_entity__isnull=True)
     # Acting for a legal entity the customer does not (or no longer) belong to: nothing.
+    # Public ids are unique per tenant only: each lookup by one names the tenant too, so
+    # PostgreSQL uses the (tenant, public_id) indexes instead of scanning every tenant's rows.
     belongs = CustomerLegalEntity.objects.filter(
         tenant_id=tenant,
+        customer__tenant_id=tenant,
         customer__public_id=customer_id,
+        legal_entity__tenant_id=tenant,
         legal_entity__public_id=legal_entity_id,
     )
     return assignments.filter(
-        Q(legal_entity__isnull=True) | Q(legal_entity__public_id=legal_entity_id),
+        Q(legal_entity__isnull=True)
+        | Q(legal_entity__tenant_id=tenant, legal_entity__public_id=legal_entity_id),
         Exists(belongs),
     )
 
@@ -79,7 +84,7 @@ def token_subject_problem(tenant: str, customer_id: str, legal_entity_id: str | 
         return f"The customer {customer_id} does not exist."
     if (
         legal_entity_id is not None
-        and not customer.legal_entities.filter(public_id=legal_entity_id).exists()
+        and not customer.legal_entities.filter(tenant_id=tenant, public_id=legal_entity_id).exists()
     ):
         return f"The customer {customer_id} does not act for the legal entity {legal_entity_id}."
     return None
