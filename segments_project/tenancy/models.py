@@ -47,6 +47,7 @@ class ApiClient(models.Model):
 
     class Meta:
         ordering = ["tenant", "id"]
+        verbose_name = "API client"
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.application.client_id}"

@@ -59,3 +59,10 @@ def test_an_unknown_stored_scope_stays_listed(superuser_client, client_row):
     html = superuser_client.get(_url(client_row)).content.decode()
 
     assert 'value="legacy.scope"' in html
+
+
+def test_api_clients_are_named_so_in_the_admin(superuser_client):
+    page = superuser_client.get(reverse("admin:tenancy_apiclient_changelist")).content.decode()
+
+    assert "API clients" in page
+    assert "Api clients" not in page
