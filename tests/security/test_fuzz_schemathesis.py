@@ -44,16 +44,6 @@ OPERATIONS = {
 }
 
 
-# Operations with a known, still open defect; each stays an expected failure until fixed.
-KNOWN_DEFECTS: dict[str, str] = {}
-
-
-def _label_param(label: str):
-    if label in KNOWN_DEFECTS:
-        return pytest.param(label, marks=pytest.mark.xfail(reason=KNOWN_DEFECTS[label]))
-    return label
-
-
 @pytest.fixture
 def fuzz_settings(settings, world):
     """The real WSGI application, called the way Django's test client calls it."""
@@ -69,7 +59,7 @@ def fuzz_settings(settings, world):
     request_finished.connect(close_old_connections)
 
 
-@pytest.mark.parametrize("label", [_label_param(label) for label in sorted(OPERATIONS)])
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
 def test_fuzz(label, fuzz_settings, world, manager):
     operation = OPERATIONS[label]
     headers = {"Authorization": f"Bearer {manager.token}"}
