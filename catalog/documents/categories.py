@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from segments_project.api.documents import (
     clean_datetime,
@@ -131,7 +132,22 @@ def category_values(
     }
 
 
-def _validity(category: Category) -> dict[str, str]:
+class CategoryFields(Protocol):
+    """What a category node shows: a Category, or a lighter row with the same fields."""
+
+    public_id: str
+    name: dict[str, str]
+    description: dict[str, str]
+    slug: dict[str, str]
+    code: str | None
+    ecn: list[str]
+    position: int
+    published: bool
+    valid_from: datetime | None
+    valid_to: datetime | None
+
+
+def _validity(category: CategoryFields) -> dict[str, str]:
     return {
         key: format_datetime(value)
         for key, value in (("from", category.valid_from), ("to", category.valid_to))
@@ -140,7 +156,7 @@ def _validity(category: Category) -> dict[str, str]:
 
 
 def category_node(
-    category: Category, languages: LanguagePreference, parent_public_id: str | None
+    category: CategoryFields, languages: LanguagePreference, parent_public_id: str | None
 ) -> dict[str, Any]:
     """The fields a category shows in lists, trees and single reads."""
     node: dict[str, Any] = {
