@@ -5,38 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.bulk import bulk_elements
 from segments_project.api.documents import clean_id, invalid
-from segments_project.api.pagination import page_request, paginate, wants_total_count
-from segments_project.api.projection import parse_fields, project
-from segments_project.api.query import compile_sort
+from segments_project.api.responses import outcomes_response
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
 from .. import selectors, selectors_assignments
 from ..documents.assignments import (
     ASSIGNMENT_SORT_FIELDS,
-    AssignmentOutcome,
     assigned_category_document,
     assignment_document,
     clean_assignment_type,
     product_id_filter,
 )
 from ..documents.categories import CATEGORY_QUERY_FIELDS
+from ..models import Category
 from ..services import assignments as services
 from . import assignment_schemas as schemas
 
 READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_MANAGE})
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})
 MAX_SEGMENT_IDS = 200
-
-
-def _multi_status(outcomes: list[AssignmentOutcome]) -> Response:
-    return Response([outcome.as_entry(index) for index, outcome in enumerate(outcomes)], status=207)
 
 
 def segment_id_filter(raw: str | None) -> list[str] | None:
@@ -110,7 +103,7 @@ class CategoryAssignmentBulkView(TenantAPIView):
         outcomes = services.category_assignments_create_bulk(
             tenant=tenant, category_id=category_id, documents=bulk_elements(request.data)
         )
-        return _multi_status(outcomes)
+        return outcomes_response(outcomes)
 
 
 @schemas.assignment_reference_bulk
@@ -124,7 +117,7 @@ class CategoryAssignmentReferenceBulkView(TenantAPIView):
         outcomes = services.category_assignments_upsert_bulk(
             tenant=tenant, category_id=category_id, documents=bulk_elements(request.data)
         )
-        return _multi_status(outcomes)
+        return outcomes_response(outcomes)
 
 
 @schemas.assignment_reference
@@ -185,33 +178,22 @@ class ProductCategoriesView(TenantAPIView):
             product_id=reference_id,
             show_unpublished=self.query_param_bool("showUnpublished"),
         )
-        # As TenantAPIView.list_response, but the ancestors of the whole page are fetched in
-        # one query before rendering, so the answer costs the same queries at any page size.
-        params = request.query_params
-        ordering = [*compile_sort(params.get("sort"), CATEGORY_QUERY_FIELDS), F("pk").asc()]
-        page = page_request(params)
-        projection = parse_fields(params.get("fields"))
-        categories = paginate(queryset.order_by(*ordering), page)
-        ancestors = (
-            selectors_assignments.supercategory_ids(tenant=tenant, categories=categories)
-            if expand
-            else {}
-        )
+        ancestors: dict[int, list[str]] = {}  # the page's, fetched in one query
+
+        def fetch_ancestors(page: list[Category]) -> None:
+            ancestors.update(
+                selectors_assignments.supercategory_ids(tenant=tenant, categories=page)
+            )
+
         languages = self.languages
-        response = Response(
-            [
-                project(
-                    assigned_category_document(
-                        category, languages, supercategory_ids=ancestors.get(category.pk)
-                    ),
-                    projection,
-                )
-                for category in categories
-            ]
+        return self.list_response(
+            queryset,
+            prepare=fetch_ancestors if expand else None,
+            render=lambda category: assigned_category_document(
+                category, languages, supercategory_ids=ancestors.get(category.pk)
+            ),
+            fields=CATEGORY_QUERY_FIELDS,
         )
-        if wants_total_count(request.headers):
-            response["X-Total-Count"] = str(queryset.count())
-        return response
 
     def delete(self, request: Request, tenant: str, reference_id: str) -> Response:
         services.product_assignments_delete(tenant=tenant, product_id=reference_id)

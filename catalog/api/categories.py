@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.documents import clean_id, invalid
-from segments_project.api.projection import parse_fields, project
+from segments_project.api.responses import projected
 from segments_project.api.views import TenantAPIView
 from segments_project.errors import NotFound, PermissionDenied
 from segments_project.tenancy import scopes
@@ -47,6 +48,9 @@ class CategoryView(TenantAPIView):
             show_roots=self.query_param_bool("showRoots"),
             show_unpublished=self.show_unpublished(),
         )
+        return self.categories_response(queryset, q)
+
+    def categories_response(self, queryset: QuerySet[Category], q: str | None = None) -> Response:
         languages = self.languages
         return self.list_response(
             queryset,
@@ -102,8 +106,7 @@ class CategoryDetailView(CategoryView):
             category_id=category_id,
             show_unpublished=self.principal.has_any_scope(SEES_UNPUBLISHED),
         )
-        document = _render(category, self.languages)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, _render(category, self.languages))
 
     def put(self, request: Request, tenant: str, category_id: str) -> Response:
         category, created = services.category_upsert(
@@ -147,12 +150,7 @@ class SubcategoriesView(CategoryView):
             depth=int(depth) if depth else None,
             show_unpublished=self.show_unpublished(),
         )
-        languages = self.languages
-        return self.list_response(
-            queryset,
-            render=lambda row: _render(row, languages),
-            fields=CATEGORY_QUERY_FIELDS,
-        )
+        return self.categories_response(queryset)
 
 
 @schemas.category_parents

@@ -7,14 +7,14 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments_project.api.bulk import bulk_elements, run_bulk
-from segments_project.api.documents import clean_id, invalid
-from segments_project.api.projection import parse_fields, project
+from segments_project.api.bulk import upsert_element
+from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
 from .. import selectors
 from ..documents.products import PRODUCT_QUERY_FIELDS, product_document
+from ..models import Product
 from ..services import products as services
 from . import product_schemas as schemas
 
@@ -58,8 +58,7 @@ class ProductDetailView(TenantAPIView):
 
     def get(self, request: Request, tenant: str, product_id: str) -> Response:
         product = selectors.product_get(tenant=tenant, product_id=product_id)
-        document = product_document(product, self.languages)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, product_document(product, self.languages))
 
     def put(self, request: Request, tenant: str, product_id: str) -> Response:
         product, created = services.product_upsert(
@@ -92,21 +91,14 @@ class ProductBulkView(TenantAPIView):
     def put(self, request: Request, tenant: str) -> Response:
         language = self.content_language
 
-        def upsert(index: int, element: Any) -> tuple[int, str]:
-            if not isinstance(element, dict):
-                raise invalid("body", "A product must be a JSON object.")
-            if element.get("id") is None:
-                product = services.product_create(
-                    tenant=tenant, document=element, content_language=language
-                )
-                return 201, product.public_id
-            product, created = services.product_upsert(
-                tenant=tenant,
-                product_id=clean_id(element["id"]),
-                document=element,
-                content_language=language,
+        def create(element: dict[str, Any]) -> Product:
+            return services.product_create(
+                tenant=tenant, document=element, content_language=language
             )
-            return (201 if created else 204), product.public_id
 
-        entries = run_bulk(bulk_elements(request.data), upsert)
-        return Response([entry.as_dict() for entry in entries], status=207)
+        def upsert(product_id: str, element: dict[str, Any]) -> tuple[Product, bool]:
+            return services.product_upsert(
+                tenant=tenant, product_id=product_id, document=element, content_language=language
+            )
+
+        return bulk_response(request.data, upsert_element("product", upsert, create=create))

@@ -8,14 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments_project.api.pagination import page_request, paginate, wants_total_count
-from segments_project.api.projection import parse_fields, project
-from segments_project.api.query import compile_query, compile_sort
+from segments_project.api.responses import projected
 from segments_project.api.views import TenantAPIView
 from segments_project.errors import NotFound, PermissionDenied
 from segments_project.tenancy import scopes
@@ -111,25 +108,22 @@ class CouponCollectionView(TenantAPIView):
     }
 
     def get(self, request: Request, tenant: str) -> Response:
-        params = request.query_params
         show_deleted = self.query_param_bool(
             "showDeleted", default=self.query_param_bool("show_deleted")
         )
         coupons = selectors.coupons_of_tenant(
             tenant=tenant, at=timezone.now(), show_deleted=show_deleted
-        ).filter(compile_query(params.get("q"), COUPON_QUERY_FIELDS))
-        ordering = [*compile_sort(params.get("sort"), COUPON_QUERY_FIELDS), F("pk").asc()]
-        rows = paginate(coupons.order_by(*ordering), page_request(params))
-        # The page's legal entity counts in one query, not one per coupon.
-        counts = selectors.legal_entity_counts(rows)
-        projection = parse_fields(params.get("fields"))
-        documents = [
-            coupon_document(coupon, legal_entity_counts=counts.get(coupon.pk)) for coupon in rows
-        ]
-        response = Response([project(document, projection) for document in documents])
-        if wants_total_count(request.headers):
-            response["X-Total-Count"] = str(coupons.count())
-        return response
+        )
+        counts: dict[int, dict[str, int]] = {}  # the page's, fetched in one query
+        return self.list_response(
+            coupons,
+            prepare=lambda page: counts.update(selectors.legal_entity_counts(page)),
+            render=lambda coupon: coupon_document(
+                coupon, legal_entity_counts=counts.get(coupon.pk)
+            ),
+            fields=COUPON_QUERY_FIELDS,
+            q=request.query_params.get("q"),
+        )
 
     def post(self, request: Request, tenant: str) -> Response:
         coupon = services.coupon_create(tenant=tenant, document=request.data)
@@ -161,8 +155,9 @@ class CouponDetailView(TenantAPIView):
             if not selectors.coupon_visible_to_customer(coupon, viewer):
                 raise selectors.coupon_not_found(coupon.public_id)
         counts = selectors.legal_entity_counts([coupon]).get(coupon.pk) if seller else None
-        document = coupon_document(coupon, legal_entity_counts=counts, seller=seller)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(
+            request, coupon_document(coupon, legal_entity_counts=counts, seller=seller)
+        )
 
     def put(self, request: Request, tenant: str, code: str) -> Response:
         services.coupon_update(
@@ -254,8 +249,7 @@ class RedemptionDetailView(TenantAPIView):
         redemption = selectors.redemption_get(
             coupon=coupon, redemption_id=redemption_id, customer_number=owner
         )
-        document = redemption_document(redemption)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, redemption_document(redemption))
 
     def delete(self, request: Request, tenant: str, code: str, redemption_id: str) -> Response:
         services.redemption_delete(tenant=tenant, code=_code(code), redemption_id=redemption_id)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments_project.api.bulk import bulk_elements, run_bulk
-from segments_project.api.documents import clean_id, invalid
-from segments_project.api.projection import parse_fields, project
+from segments_project.api.bulk import upsert_element
+from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
@@ -25,24 +23,6 @@ from . import directory_schemas as schemas
 
 READ = frozenset({scopes.CUSTOMER_READ, scopes.CUSTOMER_MANAGE})
 MANAGE = frozenset({scopes.CUSTOMER_MANAGE})
-
-# (id, element) -> (the stored row, whether it was created)
-_Upsert = Callable[[str, dict[str, Any]], tuple[Any, bool]]
-
-
-def _bulk_upsert(data: Any, label: str, upsert: _Upsert) -> Response:
-    """Upserts each element of a bulk body by its id; answers 207, one entry per element."""
-
-    def apply(index: int, element: Any) -> tuple[int, str]:
-        if not isinstance(element, dict):
-            raise invalid("body", f"A {label} must be a JSON object with an id.")
-        if element.get("id") is None:
-            raise invalid("id", "id is required.", type="required")
-        row, created = upsert(clean_id(element["id"]), element)
-        return (201 if created else 204), row.public_id
-
-    entries = run_bulk(bulk_elements(data), apply)
-    return Response([entry.as_dict() for entry in entries], status=207)
 
 
 # --- customers -------------------------------------------------------------------------------
@@ -73,8 +53,7 @@ class CustomerDetailView(TenantAPIView):
 
     def get(self, request: Request, tenant: str, customer_id: str) -> Response:
         customer = selectors.customer_get(tenant=tenant, customer_id=customer_id)
-        document = customer_document(customer)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, customer_document(customer))
 
     def put(self, request: Request, tenant: str, customer_id: str) -> Response:
         customer, created = services.customer_upsert(
@@ -102,7 +81,7 @@ class CustomerBulkView(TenantAPIView):
                 tenant=tenant, customer_id=customer_id, document=element
             )
 
-        return _bulk_upsert(request.data, "customer", upsert)
+        return bulk_response(request.data, upsert_element("customer", upsert))
 
 
 # --- legal entities --------------------------------------------------------------------------
@@ -134,8 +113,7 @@ class LegalEntityDetailView(TenantAPIView):
 
     def get(self, request: Request, tenant: str, legal_entity_id: str) -> Response:
         legal_entity = selectors.legal_entity_get(tenant=tenant, legal_entity_id=legal_entity_id)
-        document = legal_entity_document(legal_entity)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, legal_entity_document(legal_entity))
 
     def put(self, request: Request, tenant: str, legal_entity_id: str) -> Response:
         legal_entity, created = services.legal_entity_upsert(
@@ -165,4 +143,4 @@ class LegalEntityBulkView(TenantAPIView):
                 tenant=tenant, legal_entity_id=legal_entity_id, document=element
             )
 
-        return _bulk_upsert(request.data, "legal entity", upsert)
+        return bulk_response(request.data, upsert_element("legal entity", upsert))

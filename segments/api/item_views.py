@@ -10,13 +10,13 @@ from rest_framework.response import Response
 from segments_project.api.bulk import bulk_elements
 from segments_project.api.documents import clean_id, invalid
 from segments_project.api.projection import parse_fields, project
+from segments_project.api.responses import outcomes_response
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
 from ..items import selectors, services
 from ..items.documents import (
     ITEM_ASSIGNMENT_QUERY_FIELDS,
-    ItemOutcome,
     item_assignment_document,
 )
 from ..models import Segment
@@ -49,10 +49,6 @@ class ItemAssignmentReadMixin:
             fields=ITEM_ASSIGNMENT_QUERY_FIELDS,
             q=q,
         )
-
-
-def _multi_status(outcomes: list[ItemOutcome]) -> Response:
-    return Response([outcome.as_entry(index) for index, outcome in enumerate(outcomes)], status=207)
 
 
 @schemas.item_collection
@@ -143,7 +139,7 @@ class ItemAssignmentBulkView(TenantAPIView):
             item_type=item_type,
             documents=bulk_elements(request.data),
         )
-        return _multi_status(outcomes)
+        return outcomes_response(outcomes)
 
     def delete(self, request: Request, tenant: str, segment_id: str, item_type: str) -> Response:
         outcomes = services.item_assignments_delete_bulk(
@@ -152,4 +148,4 @@ class ItemAssignmentBulkView(TenantAPIView):
             item_type=item_type,
             item_ids=bulk_elements(request.data),
         )
-        return _multi_status(outcomes)
+        return outcomes_response(outcomes)

@@ -10,13 +10,13 @@ from rest_framework.response import Response
 from segments_project.api.bulk import bulk_elements
 from segments_project.api.documents import invalid
 from segments_project.api.projection import parse_fields, project
+from segments_project.api.responses import outcomes_response
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
 from ..members import selectors, services
 from ..members.documents import (
     CUSTOMER_ASSIGNMENT_QUERY_FIELDS,
-    MemberOutcome,
     customer_assignment_document,
     member_key,
 )
@@ -25,10 +25,6 @@ from . import member_schemas as schemas
 READ = frozenset({scopes.SEGMENT_READ})
 READ_OR_OWN = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})
 MANAGE = frozenset({scopes.SEGMENT_MANAGE})
-
-
-def _multi_status(outcomes: list[MemberOutcome]) -> Response:
-    return Response([outcome.as_entry(index) for index, outcome in enumerate(outcomes)], status=207)
 
 
 class CustomerAssignmentListMixin:
@@ -85,13 +81,13 @@ class CustomerAssignmentBulkView(TenantAPIView):
         outcomes = services.customer_assignments_upsert_bulk(
             tenant=tenant, segment_id=segment_id, documents=bulk_elements(request.data)
         )
-        return _multi_status(outcomes)
+        return outcomes_response(outcomes)
 
     def delete(self, request: Request, tenant: str, segment_id: str) -> Response:
         outcomes = services.customer_assignments_delete_bulk(
             tenant=tenant, segment_id=segment_id, documents=bulk_elements(request.data)
         )
-        return _multi_status(outcomes)
+        return outcomes_response(outcomes)
 
 
 class CustomerAssignmentDetailMixin:

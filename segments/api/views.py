@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments_project.api.bulk import bulk_elements, run_bulk
+from segments_project.api.bulk import upsert_element
 from segments_project.api.documents import clean_id, invalid
-from segments_project.api.projection import parse_fields, project
+from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
 from .. import selectors, services
 from ..documents import SEGMENT_QUERY_FIELDS, segment_document
+from ..models import Segment
 from . import schemas
 
 READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})
@@ -89,8 +91,7 @@ class SegmentDetailView(TenantAPIView):
         segment = selectors.segment_get(
             tenant=tenant, segment_id=segment_id, principal=self.principal
         )
-        document = segment_document(segment, self.languages)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, segment_document(segment, self.languages))
 
     def put(self, request: Request, tenant: str, segment_id: str) -> Response:
         segment, created = services.segment_upsert(
@@ -127,34 +128,20 @@ class SegmentBulkView(TenantAPIView):
     }
 
     def post(self, request: Request, tenant: str) -> Response:
-        language = self.content_language
-
-        def create(index: int, element: Any) -> tuple[int, str]:
-            segment = services.segment_create(
-                tenant=tenant, document=element, content_language=language
-            )
-            return 201, segment.public_id
-
-        return self._multi_status(run_bulk(bulk_elements(request.data), create))
+        create = self._segment_create(tenant)
+        return bulk_response(request.data, lambda index, element: (201, create(element).public_id))
 
     def put(self, request: Request, tenant: str) -> Response:
         language = self.content_language
 
-        def upsert(index: int, element: Any) -> tuple[int, str]:
-            if isinstance(element, dict) and element.get("id") is None:
-                segment = services.segment_create(
-                    tenant=tenant, document=element, content_language=language
-                )
-                return 201, segment.public_id
-            if not isinstance(element, dict):
-                raise invalid("body", "A segment must be a JSON object.")
-            segment_id = clean_id(element["id"])
-            segment, created = services.segment_upsert(
+        def upsert(segment_id: str, element: dict[str, Any]) -> tuple[Segment, bool]:
+            return services.segment_upsert(
                 tenant=tenant, segment_id=segment_id, document=element, content_language=language
             )
-            return (201 if created else 204), segment.public_id
 
-        return self._multi_status(run_bulk(bulk_elements(request.data), upsert))
+        return bulk_response(
+            request.data, upsert_element("segment", upsert, create=self._segment_create(tenant))
+        )
 
     def delete(self, request: Request, tenant: str) -> Response:
         force = self.query_param_bool("forceDelete")
@@ -164,8 +151,11 @@ class SegmentBulkView(TenantAPIView):
             services.segment_delete(tenant=tenant, segment_id=segment_id, force=force)
             return 204, segment_id
 
-        return self._multi_status(run_bulk(bulk_elements(request.data), remove))
+        return bulk_response(request.data, remove)
 
-    @staticmethod
-    def _multi_status(entries: list) -> Response:
-        return Response([entry.as_dict() for entry in entries], status=207)
+    def _segment_create(self, tenant: str) -> Callable[[dict[str, Any]], Segment]:
+        """`services.segment_create` of one element, in the request's Content-Language."""
+        language = self.content_language
+        return lambda element: services.segment_create(
+            tenant=tenant, document=element, content_language=language
+        )

@@ -8,6 +8,8 @@ from typing import Any
 
 from segments_project.errors import ApplicationError, ErrorDetail, ValidationFailed
 
+from .documents import clean_id, invalid
+
 MAX_BULK_ELEMENTS = 200
 
 STATUS_TEXT = {
@@ -18,6 +20,10 @@ STATUS_TEXT = {
     404: "Not Found",
     409: "Conflict",
 }
+
+
+# (index, element) -> (code, id) of the element's entry, or a raised domain error
+ElementFn = Callable[[int, Any], tuple[int, str | None]]
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,7 @@ def bulk_elements(data: Any) -> list[Any]:
     return data
 
 
-def run_bulk(
-    elements: list[Any], apply: Callable[[int, Any], tuple[int, str | None]]
-) -> list[BulkEntry]:
+def run_bulk(elements: list[Any], apply: ElementFn) -> list[BulkEntry]:
     """Applies each element on its own; `apply` returns (code, id) or raises a domain error.
 
     Each element is its own transaction (the service's), so one bad element never stops
@@ -71,6 +75,32 @@ def run_bulk(
                 )
             )
     return entries
+
+
+def upsert_element(
+    label: str,
+    upsert: Callable[[str, dict[str, Any]], tuple[Any, bool]],
+    *,
+    create: Callable[[dict[str, Any]], Any] | None = None,
+) -> ElementFn:
+    """The element function of a bulk PUT: an element with an `id` goes to `upsert(id, element)`
+    (201 or 204), one without to `create(element)` (201), or is a 400 when there is no `create`.
+
+    Both return the stored row; its `public_id` is the entry's id.
+    """
+    shape = "a JSON object" if create else "a JSON object with an id"
+
+    def apply(index: int, element: Any) -> tuple[int, str]:
+        if not isinstance(element, dict):
+            raise invalid("body", f"A {label} must be {shape}.")
+        if element.get("id") is None:
+            if create is None:
+                raise invalid("id", "id is required.", type="required")
+            return 201, create(element).public_id
+        row, created = upsert(clean_id(element["id"]), element)
+        return (201 if created else 204), row.public_id
+
+    return apply
 
 
 def _message(exc: ApplicationError) -> str:
