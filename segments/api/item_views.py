@@ -8,9 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.bulk import bulk_elements
-from segments_project.api.documents import clean_id, invalid
-from segments_project.api.projection import parse_fields, project
-from segments_project.api.responses import outcomes_response
+from segments_project.api.documents import clean_id
+from segments_project.api.responses import outcomes_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
@@ -70,13 +69,7 @@ class ItemAssignmentSearchView(ItemAssignmentReadMixin, TenantAPIView):
     operation_ids = {"POST": "POST-customer-segment-search-items"}
 
     def post(self, request: Request, tenant: str, segment_id: str) -> Response:
-        body = request.data if request.data is not None else {}
-        if not isinstance(body, dict):
-            raise invalid("body", "The search body must be an object with a q member.")
-        q = body.get("q")
-        if q is not None and not isinstance(q, str):
-            raise invalid("q", "q must be a string.")
-        return self.items_list(segment_id, q)
+        return self.items_list(segment_id, self.search_query())
 
 
 @schemas.item_detail
@@ -98,7 +91,7 @@ class ItemAssignmentDetailView(ItemAssignmentReadMixin, TenantAPIView):
             segment=segment, item_type=item_type, item_id=item_id
         )
         document = item_assignment_document(assignment, self.languages)
-        return Response(project(document, parse_fields(request.query_params.get("fields"))))
+        return projected(request, document)
 
     def put(
         self, request: Request, tenant: str, segment_id: str, item_type: str, item_id: str

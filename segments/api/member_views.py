@@ -8,9 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.bulk import bulk_elements
-from segments_project.api.documents import invalid
-from segments_project.api.projection import parse_fields, project
-from segments_project.api.responses import outcomes_response
+from segments_project.api.responses import outcomes_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
@@ -60,13 +58,7 @@ class CustomerAssignmentSearchView(CustomerAssignmentListMixin, TenantAPIView):
     operation_ids = {"POST": "POST-customer-segment-search-customers"}
 
     def post(self, request: Request, tenant: str, segment_id: str) -> Response:
-        body = request.data if request.data is not None else {}
-        if not isinstance(body, dict):
-            raise invalid("body", "The search body must be an object with a q member.")
-        q = body.get("q")
-        if q is not None and not isinstance(q, str):
-            raise invalid("q", "q must be a string.")
-        return self.assignments_list(segment_id, q)
+        return self.assignments_list(segment_id, self.search_query())
 
 
 @schemas.customer_assignment_bulk
@@ -101,8 +93,7 @@ class CustomerAssignmentDetailMixin:
             segment_id=segment_id,
             key=member_key(customer_id, legal_entity_id),
         )
-        projection = parse_fields(self.request.query_params.get("fields"))
-        return Response(project(customer_assignment_document(assignment), projection))
+        return projected(self.request, customer_assignment_document(assignment))
 
     def detail_put(
         self: Any, segment_id: str, customer_id: str, legal_entity_id: str | None

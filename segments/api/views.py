@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.bulk import upsert_element
-from segments_project.api.documents import clean_id, invalid
+from segments_project.api.documents import clean_id
 from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
@@ -68,13 +68,7 @@ class SegmentSearchView(SegmentReadMixin, TenantAPIView):
     operation_ids = {"POST": "POST-customer-segment-search-segments"}
 
     def post(self, request: Request, tenant: str) -> Response:
-        body = request.data if request.data is not None else {}
-        if not isinstance(body, dict):
-            raise invalid("body", "The search body must be an object with a q member.")
-        q = body.get("q")
-        if q is not None and not isinstance(q, str):
-            raise invalid("q", "q must be a string.")
-        return self.segments_list(request, q)
+        return self.segments_list(request, self.search_query())
 
 
 @schemas.segment_detail

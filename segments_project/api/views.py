@@ -18,6 +18,7 @@ from segments_project.errors import ErrorDetail, ValidationFailed
 from segments_project.tenancy.models import TENANT_NAME_PATTERN
 from segments_project.tenancy.principal import Principal
 
+from .documents import invalid
 from .localization import LanguagePreference, parse_accept_language, parse_content_language
 from .pagination import page_request, paginate, wants_total_count
 from .parsers import has_unstorable_text
@@ -100,6 +101,16 @@ class TenantAPIView(APIView):
             return False
         message = f"{name} must be true or false."
         raise ValidationFailed(message, details=[ErrorDetail(name, "invalid", message)])
+
+    def search_query(self) -> str | None:
+        """The `q` of a search endpoint's body (`{"q": "..."}`; no body is no filter)."""
+        body = self.request.data if self.request.data is not None else {}
+        if not isinstance(body, dict):
+            raise invalid("body", "The search body must be an object with a q member.")
+        q = body.get("q")
+        if q is not None and not isinstance(q, str):
+            raise invalid("q", "q must be a string.")
+        return q
 
     def list_page(
         self,
