@@ -49,6 +49,7 @@ from django.db import connection, transaction  # noqa: E402
 
 from segments.models import Customer, Segment, SegmentCustomerAssignment  # noqa: E402
 from segments_project.imports import tables  # noqa: E402
+from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE  # noqa: E402
 from segments_project.tenancy.models import Tenant  # noqa: E402
 
 TENANT = "bench"
@@ -58,18 +59,20 @@ BEGIN, END = f"<!-- BEGIN {SECTION} -->", f"<!-- END {SECTION} -->"
 TABLE = SegmentCustomerAssignment._meta.db_table
 NOTES = """\
 How the import gets there, per chunk: one query each for the segments (locked), the
-customers and the stored assignments; the validated rows COPYed into a temporary staging
-table and merged with `INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE (changed)`;
-the next chunk read and validated in a background thread meanwhile. Most of the time is
-what COPY itself pays: index maintenance (nine indexes) and the deferred foreign-key
-checks at each commit. The rest is Python: reading the CSV and the API's own validation
-of every row (`bulk_member_write`), about 15 us per row. The plain `bulk_create` path
-(the one SQLite takes) is about twice as slow as the COPY path. Each chunk's commit
-waits for its WAL flush (about 4 ms on this machine, twice per chunk with the storefront
-cache bump), the price of one transaction per chunk; a database role used for bulk
-loads may run with `synchronous_commit = off` (a server crash can then lose the last
-committed chunks, which a re-run of the file restores). The machine is shared: with a
-load average above its two cores the ratio swings by +-0.5 between runs."""
+customers and the stored assignments; new rows COPYed straight into the table (changed
+ones merged from a staging table); the audit trail's events (one per segment and
+action); the storefront cache bump as the last statement of the chunk's transaction,
+after the deferred foreign-key checks, so that a chunk costs one commit (one WAL
+flush). What remains on top of COPY is Python: reading the CSV and the API's own
+validation of every row (`bulk_member_write`), planning and encoding the rows, about
+10 us of CPU per row with the objects older than the import frozen out of the garbage
+collector's scans (15 us without), plus a dozen round trips per chunk. Measured and
+left out: a read-ahead thread validating the next chunk while the database works
+(slower: every query then waits for the GIL), one audit row per changed assignment
+(about 0.6x of COPY more, see docs/imports.md). The plain
+`bulk_create` path (the one SQLite takes) is several times slower than the COPY path.
+The machine is shared: the load average (start, end) says how busy it was; above its
+two cores every time grows and the ratio swings between runs."""
 COPY_COLUMNS = (
     "tenant_id, segment_id, customer_id, legal_entity_id, mixins, metadata_mixins, "
     "assignment_type, version, created_at, modified_at"
@@ -278,16 +281,16 @@ def _section(results: dict[str, dict]) -> str:
         "## Import of customer assignments vs COPY (`bench/import_customer_assignments.py`)",
         "",
         "N new customer assignments (B2C, customer after customer, each in every segment) "
-        "imported from CSV with `import_data --kind segment-customers` (chunks of 2000, one "
-        "transaction each), next to PostgreSQL's COPY of the same rows, already in table "
-        "form, into the same table, in the same run (the table empty of them each time); "
+        "imported from CSV with `import_data --kind segment-customers` (chunks of `chunk` "
+        "rows, one transaction each), next to PostgreSQL's COPY of the same rows, already "
+        "in table form, into the same table, in the same run (the table empty of them each time); "
         "then the same import again with every row unchanged. Each time is the fastest of "
         "`best of` alternating runs. **Goal: the import within 2x of COPY.**",
         "",
-        "| rows | COPY s | import s | import / COPY | import rows/s | re-import (unchanged) s "
-        "| bulk_create path s | best of | load avg (start, end) | machine | PostgreSQL "
-        "| commit | date |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|",
+        "| rows | chunk | COPY s | import s | import / COPY | import rows/s "
+        "| re-import (unchanged) s | bulk_create path s | best of | load avg (start, end) "
+        "| machine | PostgreSQL | commit | date |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|",
     ]
     for key in sorted(results, key=int):
         r = results[key]
@@ -299,7 +302,7 @@ def _section(results: dict[str, dict]) -> str:
         )
         load = ", ".join(str(value) for value in r.get("load_average", []))
         lines.append(
-            f"| {r['rows']:,} | {r['copy_seconds']} | {r['import_seconds']} "
+            f"| {r['rows']:,} | {r['chunk_size']:,} | {r['copy_seconds']} | {r['import_seconds']} "
             f"| {r['import_to_copy']}x | {r['import_rows_per_second']:,} "
             f"| {r['reimport_unchanged_seconds']} | {bulk} | {r.get('repeat', 1)} | {load} "
             f"| {m['cpus']} CPUs, {m['platform']}, Python {m['python']} | {m['postgresql']} "
@@ -332,7 +335,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--segments", type=int, default=20)
-    parser.add_argument("--chunk-size", type=int, default=2000)
+    parser.add_argument("--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE)
     parser.add_argument(
         "--repeat", type=int, default=1, help="Time each step this often, keep the fastest."
     )

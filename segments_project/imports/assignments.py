@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -26,6 +28,7 @@ from django.db.models.expressions import RawSQL
 from catalog.models import Category, CategoryAssignment, Product
 from segments.items.documents import clean_item_type, item_assignment_write, unknown_item
 from segments.items.selectors import catalog_item_pks
+from segments.members.audit import member_document_id
 from segments.members.documents import MemberKey, bulk_member_write
 from segments.members.services import MemberDirectory
 from segments.models import (
@@ -34,8 +37,10 @@ from segments.models import (
     SegmentCustomerAssignment,
     SegmentItemAssignment,
 )
+from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.errors import ErrorDetail, ValidationFailed
 
+from .audit import REPLACE_MODE, AssignmentAudit, lines_of
 from .chunks import Accepted, Importer, require_object, required_id, version_conflict
 from .formats import Field, FieldType, Layout
 from .report import Counts
@@ -120,6 +125,7 @@ class SegmentAssignmentImporter(Importer):
 
     replaceable = True
     table: ClassVar[AssignmentTable]
+    audit_type: ClassVar[str]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -129,9 +135,20 @@ class SegmentAssignmentImporter(Importer):
         self._kept: list[int] = []  # replace mode: pks to add to the keep table
         self._statistics = Statistics(self.table)
         self._stage = Stage()
+        self._audit = AssignmentAudit(self.audit_type)
+
+    def document_id(self, item: Accepted) -> str:
+        """The assignment's id in the audit trail (as the API's events name it)."""
+        raise NotImplementedError
+
+    def pruned(self, rows: QuerySet) -> Iterator[tuple[str, str]]:
+        """(segment id, audit document id) of each of the rows."""
+        raise NotImplementedError
 
     def transaction_ended(self, *, committed: bool, outermost: bool) -> None:
         self._stage.transaction_ended(committed=committed, outermost=outermost)
+        if not committed:
+            self._audit.discard()
 
     def committed(self, counts: Counts) -> None:
         self._statistics.grew(counts.inserted)
@@ -184,6 +201,7 @@ class SegmentAssignmentImporter(Importer):
         current = stored.get(refs)
         if current is None:
             counts.inserted += 1
+            self._audit.add(item.key[0], AuditAction.ASSIGNED, self.document_id(item))
             return Planned(None, refs, item.values, 1, now, now)
         pk, *values, version = current
         conflict = version_conflict(item, version)
@@ -196,14 +214,19 @@ class SegmentAssignmentImporter(Importer):
             self._kept.append(pk)
             return None
         counts.updated += 1
+        self._audit.add(item.key[0], AuditAction.UPDATED, self.document_id(item))
         # created_at is not written on updates (`now` would serve a row deleted meanwhile).
         return Planned(pk, refs, item.values, version + 1, now, now)
 
-    def write_planned(self, planned: list[Planned]) -> None:
+    def write_planned(self, batch: list[Accepted], planned: list[Planned]) -> None:
+        """Writes the batch's planned rows and records them in the audit trail."""
         inserts = [row for row in planned if row.pk is None]
         updates = [row for row in planned if row.pk is not None]
-        self._kept += self.table.write(self.tenant, inserts, updates, self._stage)
+        self._kept += self.table.write(
+            self.tenant, inserts, updates, self._stage, returning=self.replace
+        )
         self._keep()
+        self._audit.record(self.tenant, lines_of(batch[0].line, batch[-1].line))
 
     # --- replace mode ------------------------------------------------------------------
 
@@ -249,7 +272,10 @@ class SegmentAssignmentImporter(Importer):
         unnamed = self.table.model.objects.filter(tenant_id=self.tenant, segment_id__in=segments)
         if self._keep_table is not None:
             unnamed = unnamed.exclude(pk__in=RawSQL(f"SELECT id FROM {self._keep_table}", []))
+        for segment_id, document_id in self.pruned(unnamed):
+            self._audit.add(segment_id, AuditAction.UNASSIGNED, document_id)
         deleted, _ = unnamed.delete()
+        self._audit.record(self.tenant, REPLACE_MODE)
         if self._keep_table is not None and connection.vendor != "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(f"DROP TABLE {self._keep_table}")
@@ -276,7 +302,21 @@ class SegmentItemImporter(SegmentAssignmentImporter):
     label = "item assignment"
     layout = Layout((Field("segmentId"), Field("type"), Field("itemId"), *_MIXINS))
     table = ITEM_TABLE
+    audit_type = DocumentType.SEGMENT_ITEM_ASSIGNMENT
     renamed: ClassVar[dict[str, str]] = {"id": "itemId"}
+
+    def document_id(self, item: Accepted) -> str:
+        return f"{item.key[1]}/{item.key[2]}"
+
+    def pruned(self, rows: QuerySet) -> Iterator[tuple[str, str]]:
+        for segment_id, item_type, product_id, category_id in (
+            rows.order_by("pk")
+            .values_list(
+                "segment__public_id", "item_type", "product__public_id", "category__public_id"
+            )
+            .iterator()
+        ):
+            yield segment_id, f"{item_type}/{product_id or category_id}"
 
     def accept(self, line: int, document: Any) -> Accepted:
         document = require_object(document, self.label)
@@ -325,7 +365,15 @@ class SegmentItemImporter(SegmentAssignmentImporter):
             row = self.plan(item, refs, stored, counts, now)
             if row is not None:
                 planned.append(row)
-        self.write_planned(planned)
+        self.write_planned(batch, planned)
+
+
+@dataclass(slots=True)
+class AcceptedMember(Accepted):
+    """An accepted member row with its member as the API's validation gave it (always set;
+    None only because the fields before it have defaults)."""
+
+    member: MemberKey | None = None
 
 
 MEMBER_TABLE = AssignmentTable(
@@ -353,18 +401,30 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
     label = "customer assignment"
     layout = Layout((Field("segmentId"), Field("customerId"), Field("legalEntityId"), *_MIXINS))
     table = MEMBER_TABLE
+    audit_type = DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT
 
-    def accept(self, line: int, document: Any) -> Accepted:
+    def document_id(self, item: Accepted) -> str:
+        return member_document_id(item.member)  # type: ignore[attr-defined]
+
+    def pruned(self, rows: QuerySet) -> Iterator[tuple[str, str]]:
+        for segment_id, customer_id, legal_entity_id in (
+            rows.order_by("pk")
+            .values_list("segment__public_id", "customer__public_id", "legal_entity__public_id")
+            .iterator()
+        ):
+            yield segment_id, member_document_id(MemberKey(customer_id, legal_entity_id))
+
+    def accept(self, line: int, document: Any) -> AcceptedMember:
         document = require_object(document, self.label)
         segment_id = required_id(document, "segmentId")
         write = bulk_member_write(document)
         key = (segment_id, write.key.customer_id, write.key.legal_entity_id)
-        return Accepted(line, key, write.values, write.version)
+        return AcceptedMember(line, key, write.values, write.version, write.key)
 
     def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        rows: list[AcceptedMember] = batch  # type: ignore[assignment]
         segments = self.locked_segments(batch)
-        keys = {item.key: MemberKey(item.key[1], item.key[2]) for item in batch}
-        directory = MemberDirectory(tenant=self.tenant, keys=list(keys.values()))
+        directory = MemberDirectory(tenant=self.tenant, keys=[row.member for row in rows])
         stored = self.stored(
             SegmentCustomerAssignment.objects.filter(
                 tenant_id=self.tenant,
@@ -373,11 +433,11 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
             )
         )
         planned = []
-        for item in batch:
+        for item in rows:
             if self.segment_missing(item, segments):
                 continue
             try:
-                customer, legal_entity = directory.resolve(keys[item.key])
+                customer, legal_entity = directory.resolve(item.member)
             except ValidationFailed as exc:
                 self.reject(item.line, exc, document=item)
                 continue
@@ -385,4 +445,4 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
             row = self.plan(item, refs, stored, counts, now)
             if row is not None:
                 planned.append(row)
-        self.write_planned(planned)
+        self.write_planned(batch, planned)

@@ -27,6 +27,8 @@ from segments.directory.documents import (
 from segments.documents import segment_values
 from segments.models import Customer, CustomerLegalEntity, LegalEntity, Segment
 from segments_project.api.documents import requested_version
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, diff, record
 from segments_project.errors import ErrorDetail, ValidationFailed
 
 from .chunks import Accepted, Importer, require_object, required_id, version_conflict
@@ -41,6 +43,13 @@ class DocumentImporter(Importer):
 
     model: ClassVar[type[models.Model]]
     values: ClassVar[Callable[..., dict[str, Any]]]
+    # The kind's audit trail document type (segments only: their events are filed under
+    # their own id): one event per written row, as the API records it; "" records nothing.
+    audit_type: ClassVar[str] = ""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._changes: list[Change] = []  # of the rows planned, recorded with their upsert
 
     def accept(self, line: int, document: Any) -> Accepted:
         document = require_object(document, self.label)
@@ -91,6 +100,8 @@ class DocumentImporter(Importer):
                     continue
                 version, created_at = current["version"] + 1, current["created_at"]
                 counts.updated += 1
+            if self.audit_type:
+                self._changes.append(self.audit_change(item, current))
             objects.append(
                 self.model(
                     tenant_id=self.tenant,
@@ -103,16 +114,32 @@ class DocumentImporter(Importer):
             )
         return objects
 
+    def audit_change(self, item: Accepted, current: dict[str, Any] | None) -> Change:
+        """The audit event of a planned row: its values when new, else what changed."""
+        if current is None:
+            return Change(self.audit_type, item.key, AuditAction.CREATED, item.key, item.values)
+        before = {name: current[name] for name in item.values}
+        changes = diff(before, item.values)
+        return Change(self.audit_type, item.key, AuditAction.UPDATED, item.key, changes)
+
+    def transaction_ended(self, *, committed: bool, outermost: bool) -> None:
+        if not committed:
+            self._changes = []
+
     def upsert(self, objects: list[models.Model], fields: list[str]) -> list[models.Model]:
-        """One `INSERT ... ON CONFLICT (tenant, public_id) DO UPDATE`; sets the pks."""
+        """One `INSERT ... ON CONFLICT (tenant, public_id) DO UPDATE`; sets the pks. The
+        planned rows' audit events go with it."""
+        changes, self._changes = self._changes, []
         if not objects:
             return []
-        return self.model.objects.bulk_create(
+        written = self.model.objects.bulk_create(
             objects,
             update_conflicts=True,
             unique_fields=["tenant", "public_id"],
             update_fields=[*fields, "version", "modified_at"],
         )
+        record(self.tenant, changes)
+        return written
 
 
 class ProductImporter(DocumentImporter):
@@ -148,6 +175,7 @@ class SegmentImporter(DocumentImporter):
     )
     model = Segment
     values = staticmethod(segment_values)
+    audit_type = DocumentType.SEGMENT
 
 
 class LegalEntityImporter(DocumentImporter):

@@ -4,10 +4,14 @@ statement, with the pks of the written rows returned (replace mode keeps them).
 Two ways, one result:
 
 - Any database: `bulk_create` for the new rows and `bulk_update` for the changed ones.
-- PostgreSQL: the rows are COPYed into a temporary staging table, then moved with one
-  `INSERT ... SELECT ... ON CONFLICT (...) WHERE ... DO UPDATE ... WHERE (changed)` per
-  partial unique index. COPY is PostgreSQL's fastest way in; the `ON CONFLICT` makes the
-  statement safe even if a row appeared since it was read.
+- PostgreSQL: new rows are COPYed straight into the table, as PostgreSQL's own bulk load
+  would: every writer of a segment's assignments holds the segment's lock while it reads
+  and writes them (`segments.members.services`, `segments.items.services`), so no row the
+  read did not see appears before the commit. Should one appear all the same, the COPY
+  (in a savepoint) is undone and the rows take the other way. Changed rows (and, in
+  replace mode, which needs every written pk, all rows) are COPYed into a temporary
+  staging table and moved with one `INSERT ... SELECT ... ON CONFLICT (...) WHERE ... DO
+  UPDATE ... WHERE (changed)` per partial unique index.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models
+from django.db import IntegrityError, connection, models, transaction
 
 # False makes PostgreSQL take the bulk_create path too (the benchmark compares the two).
 COPY_ON_POSTGRESQL = True
@@ -28,11 +32,21 @@ _EMPTY_OBJECT = "{}"
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _text(value: object) -> str:
+def _cell(value: object) -> str:
+    """A value in COPY's text format: `\\N` for NULL; backslashes, tabs and line breaks
+    escaped."""
+    if value is None:
+        return _NULL
+    if type(value) is int:
+        return str(value)
     return str(value).translate(_COPY_ESCAPES)
 
 
-@dataclass
+def _json_cell(value: object) -> str:
+    return _EMPTY_OBJECT if value == {} else _cell(json.dumps(value))
+
+
+@dataclass(slots=True)
 class Planned:
     """An assignment row to write: `pk` None for a new row."""
 
@@ -105,14 +119,25 @@ class AssignmentTable:
         return self.model._meta.db_table
 
     def write(
-        self, tenant: str, inserts: list[Planned], updates: list[Planned], stage: Stage
+        self,
+        tenant: str,
+        inserts: list[Planned],
+        updates: list[Planned],
+        stage: Stage,
+        *,
+        returning: bool,
     ) -> list[int]:
-        """Writes the rows; returns the pks of the inserted and updated rows."""
+        """Writes the rows; with `returning`, returns the pks of the inserted and updated
+        rows (otherwise perhaps not all of them)."""
         if not inserts and not updates:
             return []
-        if connection.vendor == "postgresql" and COPY_ON_POSTGRESQL:
+        if connection.vendor != "postgresql" or not COPY_ON_POSTGRESQL:
+            return self._bulk(tenant, inserts, updates)
+        if returning:
             return self._copy_and_merge(tenant, [*inserts, *updates], stage)
-        return self._bulk(tenant, inserts, updates)
+        if inserts and not self._copy_new(tenant, inserts):
+            updates = [*inserts, *updates]
+        return self._copy_and_merge(tenant, updates, stage) if updates else []
 
     # --- any database ------------------------------------------------------------------
 
@@ -165,39 +190,61 @@ class AssignmentTable:
         return name
 
     def _copy_text(self, tenant: str, rows: Iterable[Planned]) -> str:
-        """The rows in COPY's text format: tab-separated, `\\N` for NULL, backslashes
-        doubled (ids cannot hold tabs or newlines; JSON escapes its own)."""
-        json_fields = [name in self.json_fields for name in self.value_fields]
+        """The rows in COPY's text format, one line each."""
+        encoders = [
+            (name, _json_cell if name in self.json_fields else _cell) for name in self.value_fields
+        ]
         stamps: dict[datetime, str] = {}
         lines = []
         for row in rows:
-            cells = [tenant]
-            cells += [_NULL if ref is None else _text(ref) for ref in row.refs]
-            for name, is_json in zip(self.value_fields, json_fields, strict=True):
-                value = row.values[name]
-                if is_json:
-                    cells.append(_EMPTY_OBJECT if value == {} else _text(json.dumps(value)))
-                else:
-                    cells.append(_NULL if value is None else _text(value))
-            cells.append(str(row.version))
+            values = row.values
             for stamp in (row.created_at, row.modified_at):
                 if stamp not in stamps:
                     stamps[stamp] = stamp.isoformat()
-                cells.append(stamps[stamp])
+            cells = [
+                tenant,
+                *map(_cell, row.refs),
+                *[encode(values[name]) for name, encode in encoders],
+                str(row.version),
+                stamps[row.created_at],
+                stamps[row.modified_at],
+            ]
             lines.append("\t".join(cells))
         lines.append("")
         return "\n".join(lines)
 
+    def _copy_new(self, tenant: str, rows: list[Planned]) -> bool:
+        """COPYs rows read as new into the table; False (and nothing written) if one of
+        them exists after all."""
+        columns = ", ".join(self._columns)
+        try:
+            # psycopg's errors as Django's (cursor.copy bypasses Django's wrapper).
+            with (
+                transaction.atomic(),
+                connection.wrap_database_errors,
+                connection.cursor() as cursor,
+                cursor.copy(f"COPY {self.db_table} ({columns}) FROM STDIN") as copy,
+            ):
+                copy.write(self._copy_text(tenant, rows))
+        except IntegrityError:
+            return False
+        return True
+
     def _copy_and_merge(self, tenant: str, rows: list[Planned], stage: Stage) -> list[int]:
         columns = ", ".join(self._columns)
         changed = ", ".join(self.value_fields)
+        # The stored version + 1, not the planned one: a row read as new has version 1.
         assignments = ", ".join(
-            f"{name} = EXCLUDED.{name}" for name in (*self.value_fields, "version", "modified_at")
+            [f"{name} = EXCLUDED.{name}" for name in (*self.value_fields, "modified_at")]
+            + ["version = t.version + 1"]
         )
         written: list[int] = []
         with connection.cursor() as cursor:
             name = self._stage(cursor, stage)
-            with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+            with (
+                connection.wrap_database_errors,
+                cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy,
+            ):
                 copy.write(self._copy_text(tenant, rows))
             for arbiter in self.arbiters:
                 if not any(arbiter.holds(row) for row in rows):
