@@ -27,6 +27,7 @@ from segments_project.tenancy.versions import content_changed
 
 from ..documents.categories import DOCUMENT_FIELDS, category_document, category_values
 from ..models import Category
+from ..signals import items_deleting
 
 
 def _lock_forest(tenant: str) -> None:
@@ -215,6 +216,7 @@ def category_delete(*, tenant: str, category_id: str, with_subcategories: bool =
             "delete it with withSubcategories=true to remove them too.",
             resource_id=category_id,
         )
+    items_deleting.send(sender=Category, tenant=tenant, pks=subtree.values("pk"))
     subtree.delete()
     content_changed(tenant=tenant)
     return True

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from segments_project import versioned
@@ -22,6 +23,7 @@ from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed
 from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.tenancy.versions import content_changed
 
+from ..audit_cascades import record_members_removed
 from ..models import Customer, CustomerLegalEntity, LegalEntity
 from .documents import (
     CUSTOMER_DOCUMENT_FIELDS,
@@ -183,6 +185,7 @@ def customer_delete(*, tenant: str, customer_id: str) -> bool:
     """
     customer = versioned.locked(CUSTOMER, tenant, customer_id)
     if customer is not None:
+        record_members_removed(tenant, Q(customer=customer), "customer deleted")
         customer.delete()
         content_changed(tenant=tenant)
     customer_tokens_revoke(tenant=tenant, customer_id=customer_id)
@@ -228,6 +231,7 @@ def legal_entity_delete(*, tenant: str, legal_entity_id: str) -> bool:
     legal_entity = versioned.locked(LEGAL_ENTITY, tenant, legal_entity_id)
     if legal_entity is None:
         return False
+    record_members_removed(tenant, Q(legal_entity=legal_entity), "legal entity deleted")
     legal_entity.delete()
     content_changed(tenant=tenant)
     return True

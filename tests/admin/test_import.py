@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from segments.admin_views import import_jobs
 from segments.models import SegmentCustomerAssignment, SegmentItemAssignment
+from segments_project.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +83,9 @@ def test_a_csv_is_checked_then_imported(merchandiser, shop):
         "1 unchanged, 2 rejected."
     )
     assert entry.user.username == "merch"
+    (event,) = AuditEvent.objects.filter(segment_id="gold")
+    assert (event.actor_kind, event.actor, event.action) == ("admin", "merch", "assigned")
+    assert event.changes == {"count": 2, "ids": ["PRODUCT/parka", "CATEGORY/shoes"]}
     download = merchandiser.get(f"{job_url}rejections/")
     lines = b"".join(download.streaming_content).decode().splitlines()
     assert lines[0] == "line,field,type,message,id"
