@@ -10,7 +10,7 @@ change of links alone counts as a change of the customer: it grows the version.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from django.db import transaction
@@ -55,27 +55,38 @@ LEGAL_ENTITY = versioned.DocumentKind(
 # --- customers -------------------------------------------------------------------------------
 
 
-def _legal_entities_locked(
-    *, tenant: str, customer_id: str, legal_entity_ids: Sequence[str]
-) -> set[int]:
-    """The primary keys of the named legal entities of the tenant, locked against deletion
-    until the transaction ends; a 400 naming the first id that is unknown."""
+def legal_entities_locked(*, tenant: str, legal_entity_ids: Collection[str]) -> dict[str, int]:
+    """{public id: primary key} of those of the named legal entities that exist, locked
+    against deletion until the transaction ends (in key order, one query)."""
     if not legal_entity_ids:
-        return set()
-    found = dict(
+        return {}
+    return dict(
         LegalEntity.objects.select_for_update(no_key=True)
         .filter(tenant_id=tenant, public_id__in=legal_entity_ids)
         .order_by("pk")
         .values_list("public_id", "pk")
     )
+
+
+def legal_entity_not_found(*, customer_id: str, legal_entity_id: str) -> ValidationFailed:
+    """The 400 of a customer document naming a legal entity that does not exist."""
+    message = f"The legal entity with id {legal_entity_id} has not been found."
+    return ValidationFailed(
+        message,
+        resource_id=customer_id,
+        details=[ErrorDetail("legalEntityIds", "not_found", message)],
+    )
+
+
+def _legal_entities_locked(
+    *, tenant: str, customer_id: str, legal_entity_ids: Sequence[str]
+) -> set[int]:
+    """The primary keys of the named legal entities of the tenant, locked against deletion
+    until the transaction ends; a 400 naming the first id that is unknown."""
+    found = legal_entities_locked(tenant=tenant, legal_entity_ids=legal_entity_ids)
     for legal_entity_id in legal_entity_ids:
         if legal_entity_id not in found:
-            message = f"The legal entity with id {legal_entity_id} has not been found."
-            raise ValidationFailed(
-                message,
-                resource_id=customer_id,
-                details=[ErrorDetail("legalEntityIds", "not_found", message)],
-            )
+            raise legal_entity_not_found(customer_id=customer_id, legal_entity_id=legal_entity_id)
     return set(found.values())
 
 

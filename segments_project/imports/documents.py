@@ -24,12 +24,12 @@ from segments.directory.documents import (
     legal_entity_ids_of,
     legal_entity_values,
 )
+from segments.directory.services import legal_entities_locked, legal_entity_not_found
 from segments.documents import segment_values
 from segments.models import Customer, CustomerLegalEntity, LegalEntity, Segment
 from segments_project.api.documents import requested_version
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, diff, record
-from segments_project.errors import ErrorDetail, ValidationFailed
 
 from .chunks import Accepted, Importer, require_object, required_id, version_conflict
 from .formats import Field, FieldType, Layout
@@ -222,14 +222,9 @@ class CustomerImporter(DocumentImporter):
         rows: list[CustomerRow] = batch  # type: ignore[assignment]
         fields = list(rows[0].values)
         stored = self.stored(rows, fields)  # customers first, then legal entities: as the API
-        legal_entities = dict(
-            LegalEntity.objects.select_for_update(no_key=True)
-            .filter(
-                tenant_id=self.tenant,
-                public_id__in={le for row in rows for le in row.legal_entity_ids},
-            )
-            .order_by("pk")
-            .values_list("public_id", "pk")
+        legal_entities = legal_entities_locked(
+            tenant=self.tenant,
+            legal_entity_ids={le for row in rows for le in row.legal_entity_ids},
         )
         links: dict[int, dict[int, int]] = {}  # customer pk -> legal entity pk -> link pk
         for pk, customer, legal_entity in (
@@ -245,12 +240,7 @@ class CustomerImporter(DocumentImporter):
         for row in rows:
             unknown = [le for le in row.legal_entity_ids if le not in legal_entities]
             if unknown:
-                message = f"The legal entity with id {unknown[0]} has not been found."
-                error = ValidationFailed(
-                    message,
-                    resource_id=row.key,
-                    details=[ErrorDetail("legalEntityIds", "not_found", message)],
-                )
+                error = legal_entity_not_found(customer_id=row.key, legal_entity_id=unknown[0])
                 self.reject(row.line, error, document=row)
                 continue
             wanted[row.key] = {legal_entities[le] for le in row.legal_entity_ids}
