@@ -1,12 +1,13 @@
 """Writes of segment members. The API, the admin and the imports all come through here.
 
 Every write is one entry point below, so that whatever depends on membership (the
-storefront's cached answers, through `content_changed`) hears of every change.
+storefront's cached answers, through `content_changed`) hears of every change, and the
+audit trail gets one entry per changed assignment (one `record` per call).
 
 Requests are validated and applied as sets: the referenced customers, legal entities and
-their links are looked up in one query each, the segment's existing assignments in one
-more, new rows are inserted together and changed rows updated together, whatever the
-number of elements.
+their links are looked up in one query each (`directory.py`), the segment's existing
+assignments in one more, new rows are inserted together and changed rows updated together
+(`rows.py`), whatever the number of elements.
 
 Concurrency: every write locks the segment row (`FOR NO KEY UPDATE`: it waits for segment
 updates and deletes, but not for inserts of other rows that reference the segment) before
@@ -14,35 +15,27 @@ it reads the assignments, so the writers of one segment's members take turns. A 
 therefore never inserts a member another writer inserted since its read (no unique
 violation, no lost update, no deadlock between inserts), every 201 is the one creation of
 its row and every 204 an update of a row that exists. Writers of different segments do
-not wait for each other.
+not wait for each other, not even for the customers they share (`directory.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from segments_project.api.documents import check_version
-from segments_project.errors import (
-    ApplicationError,
-    ErrorDetail,
-    NotFound,
-    ValidationFailed,
-    VersionConflict,
-)
+from segments_project.audit.models import AuditAction
+from segments_project.audit.record import Change, record
+from segments_project.errors import ApplicationError, NotFound, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed
 
-from ..models import (
-    Customer,
-    CustomerLegalEntity,
-    LegalEntity,
-    Segment,
-    SegmentCustomerAssignment,
-)
+from ..models import Segment, SegmentCustomerAssignment
+from .audit import member_change, member_update
+from .directory import MemberDirectory, MemberPair
 from .documents import (
     MemberKey,
     MemberOutcome,
@@ -52,134 +45,66 @@ from .documents import (
     member_key,
     member_write,
 )
-
-# Stored fields an upsert may change (besides the version and modification time).
-_WRITTEN_FIELDS = ("mixins", "metadata_mixins", "assignment_type")
-
-# (customer pk, legal entity pk or None): how a member is told apart within a segment.
-_Pair = tuple[int, int | None]
+from .rows import WRITTEN_FIELDS, MemberRow, members_insert, members_update, stored_members
+from .sql import row_lock
 
 
-def _segment_locked(*, tenant: str, segment_id: str) -> Segment:
+@dataclass(frozen=True)
+class _LockedSegment:
+    pk: int
+    public_id: str
+
+
+def _segment_locked(*, tenant: str, segment_id: str) -> _LockedSegment:
     """The segment, locked against other member writers until the transaction ends; 404
     whether it is missing or of another tenant."""
-    segment = (
-        Segment.objects.for_tenant(tenant)
-        .select_for_update(no_key=True)
-        .filter(public_id=segment_id)
-        .first()
-    )
-    if segment is None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {Segment._meta.db_table} WHERE tenant_id = %s AND public_id = %s"
+            f"{row_lock('NO KEY UPDATE')}",
+            [tenant, segment_id],
+        )
+        found = cursor.fetchone()
+    if found is None:
         raise NotFound(
             f"The segment with id {segment_id} has not been found.", resource_id=segment_id
         )
-    return segment
+    return _LockedSegment(found[0], segment_id)
 
 
-def _problem(field: str, message: str, resource_id: str) -> ValidationFailed:
-    return ValidationFailed(
-        message, resource_id=resource_id, details=[ErrorDetail(field, "not_found", message)]
-    )
+class _Plan:
+    """The rows a call creates and updates, with what the audit trail needs of them."""
 
+    def __init__(self) -> None:
+        self.created: dict[MemberPair, tuple[MemberKey, MemberRow]] = {}
+        self.updated: dict[MemberPair, tuple[MemberKey, MemberRow]] = {}
+        self.before: dict[MemberPair, dict[str, Any]] = {}  # changed fields before the call
 
-class MemberDirectory:
-    """The customers, legal entities and links a request names, fetched in one query each."""
+    def update(
+        self, pair: MemberPair, key: MemberKey, row: MemberRow, values: dict[str, Any]
+    ) -> None:
+        old = row.apply(values)
+        if not old or pair in self.created:
+            return
+        before = self.before.setdefault(pair, {})
+        for field, value in old.items():
+            before.setdefault(field, value)
+        self.updated[pair] = (key, row)
 
-    def __init__(self, *, tenant: str, keys: Sequence[MemberKey]) -> None:
-        customer_ids = {key.customer_id for key in keys}
-        legal_entity_ids = {key.legal_entity_id for key in keys if key.legal_entity_id}
-        self.customers: dict[str, int] = (
-            dict(
-                # Locked (in key order, so bulks cannot deadlock) until commit: a customer
-                # deleted meanwhile would otherwise fail the new rows' foreign keys.
-                Customer.objects.select_for_update(no_key=True)
-                .filter(tenant_id=tenant, public_id__in=customer_ids)
-                .order_by("pk")
-                .values_list("public_id", "pk")
-            )
-            if customer_ids
-            else {}
-        )
-        self.legal_entities: dict[str, int] = (
-            dict(
-                LegalEntity.objects.select_for_update(no_key=True)
-                .filter(tenant_id=tenant, public_id__in=legal_entity_ids)
-                .order_by("pk")
-                .values_list("public_id", "pk")
-            )
-            if legal_entity_ids
-            else {}
-        )
-        self.links: set[tuple[int, int]] = (
-            set(
-                CustomerLegalEntity.objects.filter(
-                    tenant_id=tenant,
-                    customer_id__in=self.customers.values(),
-                    legal_entity_id__in=self.legal_entities.values(),
-                )
-                .order_by()
-                .values_list("customer_id", "legal_entity_id")
-            )
-            if self.customers and self.legal_entities
-            else set()
-        )
-
-    def resolve(self, key: MemberKey) -> _Pair:
-        """The key's customer and legal entity rows; a 400 naming what does not fit."""
-        customer = self.customers.get(key.customer_id)
-        if customer is None:
-            raise _problem(
-                "customerId",
-                f"The customer with id {key.customer_id} has not been found.",
-                key.customer_id,
-            )
-        if key.legal_entity_id is None:
-            return customer, None
-        legal_entity = self.legal_entities.get(key.legal_entity_id)
-        if legal_entity is None:
-            raise _problem(
-                "legalEntityId",
-                f"The legal entity with id {key.legal_entity_id} has not been found.",
-                key.legal_entity_id,
-            )
-        if (customer, legal_entity) not in self.links:
-            message = (
-                f"The customer {key.customer_id} does not belong to the legal entity "
-                f"{key.legal_entity_id}."
-            )
-            raise ValidationFailed(
-                message,
-                resource_id=key.customer_id,
-                details=[ErrorDetail("legalEntityId", "invalid", message)],
-            )
-        return customer, legal_entity
-
-
-def _existing(
-    *, tenant: str, segment: Segment, directory: MemberDirectory
-) -> dict[_Pair, SegmentCustomerAssignment]:
-    if not directory.customers:
-        return {}
-    rows = SegmentCustomerAssignment.objects.filter(
-        tenant_id=tenant, segment=segment, customer_id__in=directory.customers.values()
-    ).order_by()
-    return {(row.customer_id, row.legal_entity_id): row for row in rows}
-
-
-def _apply(row: SegmentCustomerAssignment, values: dict[str, Any], now: Any) -> bool:
-    """Writes the values into the row; a write that changes nothing keeps the version."""
-    changed = [field for field in _WRITTEN_FIELDS if getattr(row, field) != values[field]]
-    if not changed:
-        return False
-    for field in changed:
-        setattr(row, field, values[field])
-    row.version += 1
-    row.modified_at = now
-    return True
+    def changes(self, segment_id: str) -> list[Change]:
+        assigned = [
+            member_change(segment_id, key, AuditAction.ASSIGNED, row.values())
+            for key, row in self.created.values()
+        ]
+        updated = [
+            member_update(segment_id, key, self.before[pair], row.values(self.before[pair]))
+            for pair, (key, row) in self.updated.items()
+        ]
+        return assigned + [change for change in updated if change is not None]
 
 
 def _upsert(
-    *, tenant: str, segment: Segment, requested: Sequence[MemberWrite | ApplicationError]
+    *, tenant: str, segment: _LockedSegment, requested: Sequence[MemberWrite | ApplicationError]
 ) -> list[MemberOutcome]:
     """Creates or updates each requested member; one outcome per request, in order.
 
@@ -189,10 +114,10 @@ def _upsert(
     """
     writes = [item for item in requested if isinstance(item, MemberWrite)]
     directory = MemberDirectory(tenant=tenant, keys=[write.key for write in writes])
-    existing = _existing(tenant=tenant, segment=segment, directory=directory)
-    now = timezone.now()
-    created: dict[_Pair, SegmentCustomerAssignment] = {}
-    updated: dict[_Pair, SegmentCustomerAssignment] = {}
+    existing = stored_members(
+        tenant=tenant, segment=segment.pk, customers=directory.customers.values()
+    )
+    plan = _Plan()
     outcomes: list[MemberOutcome] = []
     for item in requested:
         if isinstance(item, ApplicationError):
@@ -203,18 +128,10 @@ def _upsert(
         except ValidationFailed as exc:
             outcomes.append(MemberOutcome(key=item.key, error=exc))
             continue
-        row = created.get(pair) or existing.get(pair)
+        row = existing.get(pair)
         if row is None:
-            created[pair] = SegmentCustomerAssignment(
-                tenant_id=tenant,
-                segment=segment,
-                customer_id=pair[0],
-                legal_entity_id=pair[1],
-                version=1,
-                created_at=now,
-                modified_at=now,
-                **item.values,
-            )
+            existing[pair] = row = MemberRow(None, *pair, version=1, **item.values)
+            plan.created[pair] = (item.key, row)
             outcomes.append(MemberOutcome(key=item.key, created=True))
             continue
         try:
@@ -224,17 +141,16 @@ def _upsert(
         except VersionConflict as exc:
             outcomes.append(MemberOutcome(key=item.key, error=exc))
             continue
-        if _apply(row, item.values, now) and pair not in created:
-            updated[pair] = row
+        plan.update(pair, item.key, row, item.values)
         outcomes.append(MemberOutcome(key=item.key))
-    if created:
-        SegmentCustomerAssignment.objects.bulk_create(created.values())
-    if updated:
-        SegmentCustomerAssignment.objects.bulk_update(
-            updated.values(), fields=[*_WRITTEN_FIELDS, "version", "modified_at"]
-        )
-    if created or updated:
+    now = timezone.now()
+    created = [row for _, row in plan.created.values()]
+    members_insert(tenant=tenant, segment=segment.pk, rows=created, now=now)
+    updated = [row for _, row in plan.updated.values()]
+    members_update(tenant=tenant, segment=segment.pk, rows=updated, now=now)
+    if plan.created or plan.updated:
         content_changed(tenant=tenant)
+    record(tenant, plan.changes(segment.public_id))
     return outcomes
 
 
@@ -286,24 +202,45 @@ def customer_assignments_upsert_bulk(
     return _upsert(tenant=tenant, segment=segment, requested=requested)
 
 
-def _delete(*, tenant: str, segment: Segment, keys: Sequence[MemberKey]) -> int:
-    """Removes the members' assignments from the segment in one statement; returns how many."""
-    if not keys:
+def _delete(*, tenant: str, segment: _LockedSegment, keys: Sequence[MemberKey]) -> int:
+    """Removes the members' assignments from the segment; returns how many.
+
+    The rows are read first (the segment's lock keeps them as read), so that the audit
+    trail names the assignments really taken out.
+    """
+    wanted = set(keys)
+    if not wanted:
         return 0
-    wanted = Q()
-    for key in set(keys):
-        if key.legal_entity_id is None:
-            wanted |= Q(customer__public_id=key.customer_id, legal_entity__isnull=True)
-        else:
-            wanted |= Q(
-                customer__public_id=key.customer_id,
-                legal_entity__public_id=key.legal_entity_id,
-            )
+    found = [
+        (MemberKey(customer_id, legal_entity_id), pk, values)
+        for pk, customer_id, legal_entity_id, *values in SegmentCustomerAssignment.objects.filter(
+            tenant_id=tenant,
+            segment_id=segment.pk,
+            customer__tenant_id=tenant,
+            customer__public_id__in={key.customer_id for key in wanted},
+        )
+        .order_by()
+        .values_list("pk", "customer__public_id", "legal_entity__public_id", *WRITTEN_FIELDS)
+        if MemberKey(customer_id, legal_entity_id) in wanted
+    ]
+    if not found:
+        return 0
     deleted, _ = SegmentCustomerAssignment.objects.filter(
-        wanted, tenant_id=tenant, segment=segment
+        pk__in=[pk for _, pk, _ in found]
     ).delete()
-    if deleted:
-        content_changed(tenant=tenant)
+    content_changed(tenant=tenant)
+    record(
+        tenant,
+        [
+            member_change(
+                segment.public_id,
+                key,
+                AuditAction.UNASSIGNED,
+                dict(zip(WRITTEN_FIELDS, values, strict=True)),
+            )
+            for key, _, values in found
+        ],
+    )
     return deleted
 
 

@@ -97,14 +97,14 @@ def directory():
 def slow_reads(monkeypatch):
     """Widens the gap between reading the segment's members and writing them, so that
     writers that did not take turns would all read before any of them writes."""
-    original = services._existing
+    original = services.stored_members
 
     def existing_after_a_pause(**kwargs):
         found = original(**kwargs)
         time.sleep(0.05)
         return found
 
-    monkeypatch.setattr(services, "_existing", existing_after_a_pause)
+    monkeypatch.setattr(services, "stored_members", existing_after_a_pause)
 
 
 def _elements(writer: int) -> list[dict]:
