@@ -1,7 +1,7 @@
 """Writes the audit trail: `record(tenant, changes)` from inside a write service.
 
 The actor comes from `actor.current_actor()`, the time from the database. The rows are
-inserted with one `bulk_create` in the caller's transaction, so a write that rolls back
+inserted with one statement in the caller's transaction, so a write that rolls back
 leaves no audit row, and a bulk call of any size adds one INSERT.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connections, router
 from django.db.models import Model
 
 from .actor import current_actor
@@ -52,13 +53,46 @@ def snapshot(obj: Model) -> dict[str, Any]:
 
 def jsonable(values: Mapping[str, Any]) -> dict[str, Any]:
     """The values as plain JSON (datetimes as ISO strings, decimals as strings)."""
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    return json.loads(_encoded(values))
+
+
+def _encoded(values: Mapping[str, Any]) -> str:
+    return json.dumps(values, cls=DjangoJSONEncoder)
+
+
+# PostgreSQL: the rows travel as arrays, so the statement's text never changes and neither
+# Django nor PostgreSQL handles a statement of thousands of parameters (a bulk request's
+# 200 entries were half the cost of a member write).
+_INSERT = f"""INSERT INTO "{AuditEvent._meta.db_table}" (tenant_id, occurred_at, actor_kind, actor,
+        action, document_type, document_id, segment_id, changes, request_id)
+    SELECT %s, CURRENT_TIMESTAMP, %s, %s, u.action, u.document_type, u.document_id,
+        u.segment_id, u.changes::jsonb, %s
+    FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[])
+        AS u(action, document_type, document_id, segment_id, changes)
+"""
 
 
 def record(tenant: str, changes: Iterable[Change]) -> None:
     """Records the changes as done by the current actor, with one INSERT (none if empty)."""
+    changes = list(changes)
+    if not changes:
+        return
     actor = current_actor()
-    events = [
+    connection = connections[router.db_for_write(AuditEvent)]
+    if connection.vendor == "postgresql":
+        columns = [
+            [str(change.action) for change in changes],
+            [str(change.document_type) for change in changes],
+            [change.document_id for change in changes],
+            [change.segment_id for change in changes],
+            [_encoded(change.changes) for change in changes],
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _INSERT, [tenant, str(actor.kind), actor.name, actor.request_id, *columns]
+            )
+        return
+    AuditEvent.objects.bulk_create(
         AuditEvent(
             tenant_id=tenant,
             actor_kind=actor.kind,
@@ -71,6 +105,4 @@ def record(tenant: str, changes: Iterable[Change]) -> None:
             request_id=actor.request_id,
         )
         for change in changes
-    ]
-    if events:
-        AuditEvent.objects.bulk_create(events)
+    )
