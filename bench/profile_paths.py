@@ -169,7 +169,10 @@ def _bulk_sender(client, tenant: str, token: str):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
     base = f"/customer-segment/{tenant}/segments/{BULK_SEGMENT}"
     body = {"name": {"en": "Profile"}, "status": "ACTIVE", "siteCode": "main"}
-    client.put(base, json.dumps(body), content_type="application/json", **headers)
+    created = client.put(base, json.dumps(body), content_type="application/json", **headers)
+    if created.status_code not in (201, 204):
+        # Without its segment every profiled bulk write would be a cheap 404.
+        raise SystemExit(f"PUT {base} answered {created.status_code}: {created.content[:300]!r}")
     entities = dict(
         CustomerLegalEntity.objects.filter(tenant_id=tenant)
         .order_by("customer_id", "legal_entity_id")
