@@ -233,8 +233,9 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     lines += [
         "",
-        f"The per-client rate limit is `{config.get('api_rate_limit', 'default')}` for the run "
-        "(all customer tokens count against the one storefront client). "
+        f"The rate limit is `{config.get('api_rate_limit', 'default')}` per client (per "
+        "customer for customer tokens) for the run, so the single-client ceiling and write "
+        "loads are not refused. "
         "Warm: every answer already cached (`match` is never cached: it is computed on every "
         "call). Cold: the first call per customer after a content-version bump. Floor: the "
         "SQL answering the same question for the same customers through psycopg, at the same "
