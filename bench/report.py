@@ -30,8 +30,8 @@ question for the same customers, through psycopg: `bench/floor.py`). Then the wr
 lines), then pyinstrument profiles of the slowest read, a warm read, a bulk write and
 the (never cached) match.
 
-    .venv/bin/python bench/run.py --scale S        # 4 to 7 minutes on the 2-core machine
-    .venv/bin/python bench/run.py --scale M        # about 6 minutes, + 70 s the first time
+    .venv/bin/python bench/run.py --scale S        # 3 to 7 minutes on the 2-core machine
+    .venv/bin/python bench/run.py --scale M        # about 4 minutes, dataset generation included
     .venv/bin/python bench/run.py --smoke          # CI: tiny dataset, end to end, < 1 minute
 
 Full results go to `bench/results/<scale>-<timestamp>.json` (git-ignored), the latest
@@ -48,9 +48,9 @@ B2B customers' assignments mostly for one of their own legal entities), 20,000 c
 on 6 levels, 200,000 products in 1 to 3 categories each, 300,000 item assignments (a
 tenth categories of every level) and 500 coupons (30% segment-restricted). S is a tenth, L
 ten times. Rows are streamed with COPY (bulk inserts elsewhere) with primary keys
-reserved in blocks, so paths and references are computed in memory: M takes about 70 s.
-At S a customer's category tree averages about 450 nodes (280 KB of JSON): the trees are
-deliberately generous.
+reserved in blocks, so paths and references are computed in memory: M takes 40 s on a
+quiet machine (2 minutes under load). At S a customer's category tree averages about 450
+nodes (280 KB of JSON): the trees are deliberately generous.
 
 **Goals** (judged per path in every run, in the tables below):
 
