@@ -192,13 +192,16 @@ class SegmentMatchView(StorefrontView):
     def _segments(self, tenant: str, segment_ids: list | None, site: str | None):
         """Active, valid segments of the site; for a customer, only its own."""
         if self.principal.is_customer:
-            segments = scope_for(
+            scope = scope_for(
                 self.principal,
                 tenant=tenant,
                 customer_id=None,
                 legal_entity_id=self.request.query_params.get("legalEntityId"),
                 site_code=site,
-            ).segments()
+            )
+            if segment_ids is None:
+                return scope.segment_rows()
+            segments = scope.segments()
         else:
             segments = Segment.objects.for_tenant(tenant).active_at(timezone.now())
             if site is not None:

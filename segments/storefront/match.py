@@ -17,6 +17,7 @@ from django.db import connections
 from catalog.models import Category, CategoryAssignment, Product
 from catalog.selectors_assignments import category_paths_of_products
 
+from ..membership_sql import SegmentRowsStatement
 from ..models import ItemType, SegmentItemAssignment
 from ..querysets import SegmentQuerySet
 
@@ -46,31 +47,35 @@ _MATCH = f"""
 
 
 def match_products(
-    *, tenant: str, product_ids: list[str], segments: SegmentQuerySet
+    *, tenant: str, product_ids: list[str], segments: SegmentQuerySet | SegmentRowsStatement
 ) -> dict[str, list[str]]:
     """{product id: sorted ids of the matching segments}, for the products that match.
 
-    One statement on PostgreSQL, four queries at most elsewhere, whatever the number of
-    products, segments and categories.
+    `segments` is a queryset, or on PostgreSQL the precompiled statement of a customer's
+    segments (`membership_sql`). One statement on PostgreSQL, four queries at most
+    elsewhere, whatever the number of products, segments and categories.
     """
-    connection = connections[segments.db]
-    if connection.vendor == "postgresql":
-        return _match_in_one_statement(connection, tenant, product_ids, segments)
-    return _match_in_queries(tenant, product_ids, segments)
+    if isinstance(segments, SegmentRowsStatement):
+        return _match_in_one_statement(tenant, product_ids, segments)
+    if connections[segments.db].vendor != "postgresql":
+        return _match_in_queries(tenant, product_ids, segments)
+    selected = segments.order_by().values("pk", "public_id")
+    try:
+        sql, params = selected.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `segmentIds: []`: no segment, no match
+        return {}
+    return _match_in_one_statement(
+        tenant, product_ids, SegmentRowsStatement(sql, list(params), segments.db)
+    )
 
 
 def _match_in_one_statement(
-    connection, tenant: str, product_ids: list[str], segments: SegmentQuerySet
+    tenant: str, product_ids: list[str], segments: SegmentRowsStatement
 ) -> dict[str, list[str]]:
-    selected = segments.order_by().values("pk", "public_id")
-    try:
-        segments_sql, segments_params = selected.query.sql_with_params()
-    except EmptyResultSet:  # e.g. `segmentIds: []`: no segment, no match
-        return {}
-    params = [*segments_params, tenant, tenant, product_ids, tenant, tenant, tenant, product_ids]
+    params = [*segments.params, tenant, tenant, product_ids, tenant, tenant, tenant, product_ids]
     found: dict[str, list[str]] = defaultdict(list)
-    with connection.cursor() as cursor:
-        cursor.execute(_MATCH.format(segments=segments_sql), params)
+    with connections[segments.using].cursor() as cursor:
+        cursor.execute(_MATCH.format(segments=segments.sql), params)
         for product_id, segment_id in cursor.fetchall():
             found[product_id].append(segment_id)
     return {product_id: sorted(ids) for product_id, ids in found.items()}

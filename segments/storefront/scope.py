@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connections, router
 from django.db.models import Min, Q
 from django.utils import timezone
 
 from segments_project.tenancy.principal import Principal
 
 from ..membership import active_member_segments
+from ..membership_sql import SegmentRowsStatement, active_member_segment_rows
 from ..models import Segment
 from ..querysets import SegmentQuerySet
 
@@ -55,6 +57,21 @@ class StorefrontScope:
             legal_entity_id=self.legal_entity_id,
             at=self.at,
             site_code=self.site_code,
+        )
+
+    def segment_rows(self) -> SegmentQuerySet | SegmentRowsStatement:
+        """`segments()`, precompiled for a customer's view on PostgreSQL (see
+        `membership_sql`: building the queryset costs more than running it)."""
+        using = router.db_for_read(Segment)
+        if self.customer_id is None or connections[using].vendor != "postgresql":
+            return self.segments()
+        return active_member_segment_rows(
+            tenant=self.tenant,
+            customer_id=self.customer_id,
+            legal_entity_id=self.legal_entity_id,
+            at=self.at,
+            site_code=self.site_code,
+            using=using,
         )
 
     def next_boundary(self) -> datetime | None:
