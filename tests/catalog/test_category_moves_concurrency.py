@@ -7,16 +7,17 @@ them, so every later move sees the earlier ones.
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from catalog.models import Category
 from catalog.services import categories
 from segments_project.errors import ValidationFailed
 from segments_project.tenancy.services import tenant_get_or_create
+
+from ..concurrency import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -29,24 +30,7 @@ TENANT = "acme"
 
 
 def _run_concurrently(works: list) -> list[object]:
-    barrier = threading.Barrier(len(works))
-    outcomes: list[object] = [None] * len(works)
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = works[index]()
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(works))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_concurrently(lambda index: works[index](), len(works))
 
 
 @pytest.fixture

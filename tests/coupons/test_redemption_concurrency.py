@@ -7,12 +7,11 @@ all of them would insert.
 
 from __future__ import annotations
 
-import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from coupons.currencies import Money
 from coupons.documents import RedemptionRequest
@@ -20,6 +19,8 @@ from coupons.models import Redemption
 from coupons.services import CouponRefused, Redeemer, Refusal, coupon_create, coupon_redeem
 from coupons.services import redemptions as redemption_services
 from segments_project.tenancy.services import tenant_get_or_create
+
+from ..concurrency import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -35,24 +36,7 @@ ORDER = RedemptionRequest(
 
 
 def _run_concurrently(work) -> list[object]:
-    barrier = threading.Barrier(REDEEMERS)
-    outcomes: list[object] = [None] * REDEEMERS
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(REDEEMERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_concurrently(work, REDEEMERS)
 
 
 @pytest.fixture

@@ -137,8 +137,10 @@ def test_the_service_answers_503_while_postgres_is_down_and_recovers_by_itself(
         cluster.stop(mode="fast")
         down_since = time.monotonic()
         _wait_for(
-            lambda: time.monotonic() - down_since >= DOWN_SECONDS
-            and all(len(sender.between(down_since)) >= DOWN_SAMPLES for sender in senders),
+            lambda: (
+                time.monotonic() - down_since >= DOWN_SECONDS
+                and all(len(sender.between(down_since)) >= DOWN_SAMPLES for sender in senders)
+            ),
             30,
             "too few requests answered while the database was down",
         )

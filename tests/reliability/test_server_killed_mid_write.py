@@ -118,9 +118,7 @@ def _chunks(writer: int) -> list[Chunk]:
             segment_id=f"seg-{writer}",
             kind=kind,
             number=number,
-            element_ids=tuple(
-                f"{prefix}-{writer}-{number}-{index}" for index in range(CHUNK_SIZE)
-            ),
+            element_ids=tuple(f"{prefix}-{writer}-{number}-{index}" for index in range(CHUNK_SIZE)),
         )
         for number in range(CHUNKS_PER_WRITER)
     ]

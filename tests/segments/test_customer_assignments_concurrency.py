@@ -4,12 +4,11 @@ connections): every outcome is true, no member is stored twice, nothing else cha
 from __future__ import annotations
 
 import random
-import threading
 import time
 from collections import Counter, defaultdict
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from segments.members import services
@@ -22,6 +21,8 @@ from segments.models import (
     SegmentCustomerAssignment,
 )
 from segments_project.tenancy.services import tenant_get_or_create
+
+from ..concurrency import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -127,24 +128,7 @@ def _key(element: dict) -> Key:
 
 
 def _run_concurrently(work) -> list[object]:
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[object] = [None] * WRITERS
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_concurrently(work, WRITERS)
 
 
 def _stored(segment_id: str) -> list[dict]:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from urllib.parse import urlencode
 
 import pytest
 import yaml
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Category, Product
@@ -21,6 +20,7 @@ from segments_project.tenancy.models import Tenant
 
 from ..api.test_schema_conformance import REFERENCE, operations_by_id, scopes_of
 from ..catalog.factories import make_category, make_product
+from ..concurrency import run_concurrently
 from ..conftest import TENANT, Caller
 from ..schema_conformance import openapi_schema
 from .factories import assign_customer, assign_item, make_customer, make_legal_entity, make_segment
@@ -872,24 +872,7 @@ on_postgresql = pytest.mark.skipif(
 
 
 def _run_concurrently(work) -> list[object]:
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[object] = [None] * WRITERS
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_concurrently(work, WRITERS)
 
 
 @pytest.fixture

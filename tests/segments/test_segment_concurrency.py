@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from segments import services
 from segments.models import Segment
 from segments_project import versioned
 from segments_project.errors import VersionConflict
 from segments_project.tenancy.services import tenant_get_or_create
+
+from ..concurrency import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -25,24 +26,7 @@ WRITERS = 8
 
 
 def _run_concurrently(work) -> list[object]:
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[object] = [None] * WRITERS
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = work(index)
-        except Exception as exc:  # collected and asserted on by the test
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes
+    return run_concurrently(work, WRITERS)
 
 
 @pytest.fixture
