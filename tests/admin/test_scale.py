@@ -3,8 +3,6 @@ member (paged lists, counts in the database, autocompletes, a streamed download)
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,9 +14,6 @@ from segments.models import Customer, SegmentCustomerAssignment
 from .conftest import TENANT
 
 MEMBERS = 100_000
-# Generous: a page of this console answers in well under a second on the CI machine; the
-# bound catches a page that loads every member, which takes far longer.
-SECONDS = 3.0
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -65,12 +60,10 @@ def test_a_segment_with_100000_members_stays_fast(merchandiser, shop):
 
     for url in pages:
         with CaptureQueriesContext(connection) as queries:
-            started = time.monotonic()
             response = merchandiser.get(url)
-            elapsed = time.monotonic() - started
         assert response.status_code == 200, url
-        assert elapsed < SECONDS, (url, elapsed)
         assert len(queries) < 30, (url, len(queries))
+        assert not _unbounded_member_reads(queries), (url, _unbounded_member_reads(queries))
 
     assert f"{MEMBERS + 2:,} members" in merchandiser.get(pages[1]).content.decode()
     searched = merchandiser.get(pages[4]).context
@@ -79,3 +72,17 @@ def test_a_segment_with_100000_members_stays_fast(merchandiser, shop):
     download = merchandiser.get(reverse("admin:segments_segment_members_export", args=[gold.pk]))
     lines = sum(chunk.count(b"\n") for chunk in download.streaming_content)
     assert lines == MEMBERS + 2 + 1  # the header, alice, bob and the bulk members
+
+
+def _unbounded_member_reads(queries: CaptureQueriesContext) -> list[str]:
+    """The queries that read the member table's rows without a LIMIT: one of them would load
+    every member of the segment (counts, existence checks and subqueries are fine)."""
+    table = SegmentCustomerAssignment._meta.db_table
+    return [
+        query["sql"]
+        for query in queries.captured_queries
+        if query["sql"].startswith("SELECT")
+        and f'FROM "{table}"' in query["sql"].split(" WHERE ")[0]
+        and "LIMIT" not in query["sql"]
+        and "COUNT(" not in query["sql"]
+    ]
