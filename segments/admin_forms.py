@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.contrib.admin import widgets as admin_widgets
 from django.utils import timezone
 
+from catalog.admin import api_error_on_form
 from catalog.models import Category, Product
 from segments_project.api.documents import clean_id, format_datetime
 from segments_project.errors import ApplicationError
@@ -49,16 +50,6 @@ _SEGMENT_ERROR_FIELDS = {
     "metadata.mixins": "metadata_mixins",
     "id": "public_id",
 }
-
-
-def add_api_error(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
-    """Shows an API error on the form field its first detail names (else on the form)."""
-    detail = error.details[0] if error.details else None
-    name = detail.field if detail else ""
-    target = fields.get(name) or fields.get(name.split(".")[0])
-    if target is None and name.startswith(("name.", "description.")):
-        target = name.split(".")[0]
-    form.add_error(target if target in form.fields else None, error.message)
 
 
 def segment_document(values: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
@@ -172,7 +163,7 @@ class SegmentForm(forms.ModelForm):
         try:
             segment_values(segment_document(values), content_language=None)
         except ApplicationError as exc:
-            add_api_error(self, exc, _SEGMENT_ERROR_FIELDS)
+            api_error_on_form(self, exc, _SEGMENT_ERROR_FIELDS)
         return cleaned
 
 
@@ -462,7 +453,7 @@ class _DirectoryForm(forms.ModelForm):
         try:
             self.check_document(self.document(cleaned))
         except ApplicationError as exc:
-            add_api_error(self, exc, _DIRECTORY_ERROR_FIELDS)
+            api_error_on_form(self, exc, _DIRECTORY_ERROR_FIELDS)
         return cleaned
 
 

@@ -10,10 +10,11 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from catalog.admin import api_error_on_form
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import localized_display
 
-from ..admin_forms import ItemAddForm, add_api_error
+from ..admin_forms import ItemAddForm
 from ..items import services as item_services
 from ..items.documents import ITEM_CODE, ITEM_ID, ITEM_NAME
 from ..items.selectors import item_assignments_of
@@ -49,7 +50,7 @@ def items_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpRe
             )
         except ApplicationError as exc:
             field = "product" if item_type == ItemType.PRODUCT else "category"
-            add_api_error(form, exc, {"id": field, "itemId": field})
+            api_error_on_form(form, exc, {"id": field, "itemId": field})
         else:
             if created:
                 model_admin.log_change(request, segment, f"Added the {label}.")

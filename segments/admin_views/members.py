@@ -9,9 +9,10 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from catalog.admin import api_error_on_form
 from segments_project.errors import ApplicationError
 
-from ..admin_forms import MemberAddForm, add_api_error
+from ..admin_forms import MemberAddForm
 from ..members import services as member_services
 from ..members.selectors import customer_assignments
 from .exports import assignments_csv_response
@@ -46,7 +47,7 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
                 legal_entity_id=legal_entity_id,
             )
         except ApplicationError as exc:
-            add_api_error(form, exc, _MEMBER_ERROR_FIELDS)
+            api_error_on_form(form, exc, _MEMBER_ERROR_FIELDS)
         else:
             if created:
                 model_admin.log_change(request, segment, f"Added the member {who}.")
