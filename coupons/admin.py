@@ -23,7 +23,7 @@ from segments_project.tenancy.admin_scoping import (
 )
 
 from . import services
-from .documents import clean_code, coupon_values, stored_document
+from .documents.coupons import clean_code, coupon_values, stored_document
 from .models import Coupon, CouponStatus, Redemption
 
 COUPON_FORM_FIELDS = [

@@ -19,7 +19,7 @@ from segments.querysets import SegmentQuerySet
 from segments.storefront.match import match_products
 
 from .currencies import round_money
-from .documents import CartLine
+from .documents.redemptions import CartLine
 from .models import Coupon, DiscountType
 
 ZERO = Decimal("0.00")

@@ -20,11 +20,10 @@ from segments_project.tenancy.principal import Principal
 
 from .. import selectors, services
 from ..currencies import Money
-from ..documents import (
-    COUPON_QUERY_FIELDS,
+from ..documents.coupons import COUPON_QUERY_FIELDS, coupon_document
+from ..documents.redemptions import (
     REDEMPTION_QUERY_FIELDS,
     RedemptionRequest,
-    coupon_document,
     redemption_document,
     redemption_request,
 )

@@ -15,7 +15,7 @@ from segments_project.audit.record import Change, record
 from segments_project.errors import AlreadyExists, NotFound
 from segments_project.tenancy.versions import content_changed
 
-from ..documents import clean_code, coupon_values, generate_code, stored_document
+from ..documents.coupons import clean_code, coupon_values, generate_code, stored_document
 from ..models import Coupon
 from ..selectors import coupon_not_found
 

@@ -102,7 +102,7 @@ def _coupons(scope: StorefrontScope) -> dict[str, list[Any]] | None:
         return None
     # Imported here: coupons sit above segments, and the preview only borrows their rules.
     from coupons.currencies import DEFAULT_CURRENCY, Money
-    from coupons.documents import RedemptionRequest
+    from coupons.documents.redemptions import RedemptionRequest
     from coupons.selectors import coupons_of_tenant
     from coupons.services import CouponRefused, Redeemer, coupon_validate
 

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from coupons.currencies import Money
-from coupons.documents import RedemptionRequest
+from coupons.documents.redemptions import RedemptionRequest
 from coupons.models import Redemption
 from coupons.services import CouponRefused, Redeemer, Refusal, coupon_create, coupon_redeem
 from coupons.services import redemptions as redemption_services

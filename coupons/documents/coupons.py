@@ -1,11 +1,10 @@
-"""Coupons and redemptions as the API speaks them: validation of incoming documents and
+"""Coupons as the API speaks them: query fields, codes, validation of incoming documents and
 rendering of rows."""
 
 from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -21,14 +20,13 @@ from segments_project.api.documents import (
 )
 from segments_project.api.query import FieldKind, FieldSpec
 
-from .currencies import MAX_AMOUNT, Money, clean_amount, clean_money
-from .models import (
+from ..currencies import Money, clean_amount, clean_money
+from ..models import (
     UNLIMITED,
     Coupon,
     CouponStatus,
     DiscountCalculationType,
     DiscountType,
-    Redemption,
 )
 
 MAX_NAME_LENGTH = 255
@@ -112,19 +110,6 @@ COUPON_QUERY_FIELDS: dict[str, FieldSpec] = {
     "metadata.version": FieldSpec("version", FieldKind.INTEGER),
     "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
     "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
-}
-
-REDEMPTION_QUERY_FIELDS: dict[str, FieldSpec] = {
-    "id": FieldSpec("public_id", FieldKind.STRING),
-    "orderCode": FieldSpec("order_code", FieldKind.STRING),
-    "customerNumber": FieldSpec("customer_number", FieldKind.STRING),
-    "legalEntityId": FieldSpec("legal_entity_public_id", FieldKind.STRING),
-    "siteCode": FieldSpec("site_code", FieldKind.STRING),
-    "orderTotal.amount": FieldSpec("order_total_amount", FieldKind.NUMBER),
-    "orderTotal.currency": FieldSpec("order_total_currency", FieldKind.STRING),
-    "discount.amount": FieldSpec("discount_amount", FieldKind.NUMBER),
-    "discount.currency": FieldSpec("discount_currency", FieldKind.STRING),
-    "redeemedAt": FieldSpec("created_at", FieldKind.DATETIME),
 }
 
 
@@ -396,7 +381,7 @@ def coupon_values(document: Any, *, tenant: str) -> dict[str, Any]:
 # --- coupon reads ----------------------------------------------------------------------------
 
 
-def _money(amount: Decimal | None, currency: str) -> dict[str, Any] | None:
+def money_document(amount: Decimal | None, currency: str) -> dict[str, Any] | None:
     return None if amount is None else Money(amount, currency).as_dict()
 
 
@@ -409,7 +394,9 @@ def stored_document(coupon: Coupon) -> dict[str, Any]:
     if coupon.discount_percentage is not None:
         document["discountPercentage"] = float(coupon.discount_percentage)
     if coupon.discount_amount is not None:
-        document["discountAbsolute"] = _money(coupon.discount_amount, coupon.discount_currency)
+        document["discountAbsolute"] = money_document(
+            coupon.discount_amount, coupon.discount_currency
+        )
     document.update(
         {
             "allowAnonymous": coupon.allow_anonymous,
@@ -426,7 +413,9 @@ def stored_document(coupon: Coupon) -> dict[str, Any]:
     if coupon.valid_until is not None:
         restrictions["validUntil"] = format_datetime(coupon.valid_until)
     if coupon.min_order_amount is not None:
-        restrictions["minOrderValue"] = _money(coupon.min_order_amount, coupon.min_order_currency)
+        restrictions["minOrderValue"] = money_document(
+            coupon.min_order_amount, coupon.min_order_currency
+        )
     if coupon.category_restricted:
         restrictions["includedCategories"] = list(coupon.included_categories)
         restrictions["excludedCategories"] = list(coupon.excluded_categories)
@@ -475,123 +464,4 @@ def coupon_document(
         for member in SELLER_ONLY:
             document.pop(member, None)
         document["restrictions"].pop("validFor", None)
-    return document
-
-
-# --- redemptions -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CartLine:
-    product_id: str
-    quantity: int
-    unit_price: Decimal
-
-    @property
-    def total(self) -> Decimal:
-        return self.unit_price * self.quantity
-
-
-@dataclass(frozen=True)
-class RedemptionRequest:
-    """A validation or redemption body, checked; who redeems is decided by the caller."""
-
-    order_total: Money
-    discount: Money | None = None
-    order_code: str = ""
-    customer_number: str | None = None
-    legal_entity_id: str | None = None
-    site_code: str | None = None
-    items: tuple[CartLine, ...] | None = None
-
-
-def _optional_id(body: dict[str, Any], member: str) -> str | None:
-    value = body.get(member)
-    return None if value is None else clean_id(value, member)
-
-
-def _cart_lines(value: Any) -> tuple[CartLine, ...] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) > MAX_CART_LINES:
-        raise invalid("items", f"items must be a list of at most {MAX_CART_LINES} cart lines.")
-    lines = []
-    for index, item in enumerate(value):
-        field = f"items[{index}]"
-        if not isinstance(item, dict):
-            raise invalid(field, "A cart line is an object with productId, quantity, unitPrice.")
-        quantity = item.get("quantity")
-        if (
-            isinstance(quantity, bool)
-            or not isinstance(quantity, int)
-            or not 1 <= quantity <= MAX_QUANTITY
-        ):
-            raise invalid(
-                f"{field}.quantity", f"quantity must be a whole number from 1 to {MAX_QUANTITY}."
-            )
-        if item.get("unitPrice") is None:
-            raise invalid(f"{field}.unitPrice", "unitPrice is required.", type="required")
-        lines.append(
-            CartLine(
-                product_id=clean_id(item.get("productId"), f"{field}.productId"),
-                quantity=quantity,
-                unit_price=clean_amount(item["unitPrice"], f"{field}.unitPrice"),
-            )
-        )
-    if sum((line.total for line in lines), Decimal(0)) > MAX_AMOUNT:
-        raise invalid("items", f"The items add up to more than {MAX_AMOUNT}.")
-    return tuple(lines)
-
-
-def redemption_request(body: Any, *, discount_required: bool) -> RedemptionRequest:
-    """The checked body of a validation or redemption, or a 400 naming the first problem.
-
-    `orderTotal` is required (the minimum order value is checked against it); `discount`
-    when `discount_required` and no cart lines are given (with lines it is computed).
-    Amounts of one request share the orderTotal's currency.
-    """
-    if not isinstance(body, dict):
-        raise invalid("body", "A redemption must be a JSON object.")
-    if body.get("orderTotal") is None:
-        raise invalid("orderTotal", "orderTotal is required.", type="required")
-    order_total = clean_money(body["orderTotal"], "orderTotal")
-    items = _cart_lines(body.get("items"))
-    discount = None
-    if body.get("discount") is not None:
-        discount = clean_money(body["discount"], "discount")
-        if discount.currency != order_total.currency:
-            raise invalid("discount.currency", "discount and orderTotal differ in currency.")
-    elif discount_required and items is None:
-        raise invalid("discount", "discount is required without items.", type="required")
-    order_code = body.get("orderCode") or ""
-    if not isinstance(order_code, str) or len(order_code) > 128:
-        raise invalid("orderCode", "orderCode must be a string of at most 128 characters.")
-    site_code = body.get("siteCode")
-    if site_code is not None and len(clean_id(site_code, "siteCode")) > MAX_SITE_CODE_LENGTH:
-        raise invalid("siteCode", f"siteCode is longer than {MAX_SITE_CODE_LENGTH} characters.")
-    return RedemptionRequest(
-        order_total=order_total,
-        discount=discount,
-        order_code=order_code,
-        customer_number=_optional_id(body, "customerNumber"),
-        legal_entity_id=_optional_id(body, "legalEntityId"),
-        site_code=None if site_code is None else clean_id(site_code, "siteCode"),
-        items=items,
-    )
-
-
-def redemption_document(redemption: Redemption) -> dict[str, Any]:
-    """The redemption as the API returns it; needs the coupon joined."""
-    document: dict[str, Any] = {"id": redemption.public_id, "code": redemption.coupon.public_id}
-    if redemption.order_code:
-        document["orderCode"] = redemption.order_code
-    if redemption.customer_number:
-        document["customerNumber"] = redemption.customer_number
-    if redemption.legal_entity_public_id:
-        document["legalEntityId"] = redemption.legal_entity_public_id
-    if redemption.site_code:
-        document["siteCode"] = redemption.site_code
-    document["orderTotal"] = _money(redemption.order_total_amount, redemption.order_total_currency)
-    document["discount"] = _money(redemption.discount_amount, redemption.discount_currency)
-    document["redeemedAt"] = format_datetime(redemption.created_at)
     return document

@@ -1,0 +1,1 @@
+"""Coupon and redemption documents as the API speaks them (`coupons`, `redemptions`)."""
