@@ -199,6 +199,71 @@ def version_conflict(form: forms.ModelForm) -> str | None:
     return None
 
 
+class DocumentAdminForm(forms.ModelForm):
+    """What the forms of API documents (products, categories, customers, legal entities)
+    share: the id, custom data, the version the page was based on, and a check of the
+    values with the API's own document function before the service writes them.
+
+    A subclass names `error_fields` (API member -> form field) and implements
+    `check_document(cleaned)`; `check_relations(cleaned, tenant)` adds its own checks.
+    """
+
+    public_id = forms.CharField(
+        label="ID", max_length=128, help_text="The id API clients use; fixed once saved."
+    )
+    mixins = PrettyJSONField(label="Custom data (mixins)")
+    metadata_mixins = PrettyJSONField(label="Mixin schemas")
+    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    error_fields: dict[str, str] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and "base_version" in self.fields:
+            self.fields["base_version"].initial = self.instance.version
+
+    def clean_public_id(self) -> str:
+        """The id, checked as the API checks it; empty where the form lets the service
+        generate one."""
+        value = (self.cleaned_data.get("public_id") or "").strip()
+        if value:
+            try:
+                clean_id(value)
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return value
+
+    def check_relations(self, cleaned: dict[str, Any], tenant: Any) -> None:
+        """Adds errors for references the document makes (none by default)."""
+
+    def check_document(self, cleaned: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        conflict = version_conflict(self)
+        if conflict:
+            raise forms.ValidationError(conflict)
+        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+        self.check_relations(cleaned, tenant)
+        model = self._meta.model
+        public_id = cleaned.get("public_id")
+        if (
+            not self.instance.pk
+            and tenant is not None
+            and public_id
+            and model.objects.filter(tenant=tenant, public_id=public_id).exists()
+        ):
+            self.add_error("public_id", f"The tenant {tenant} already has this id.")
+        try:
+            self.check_document(cleaned)
+        except ApplicationError as exc:
+            api_error_on_form(self, exc, self.error_fields)
+        return cleaned
+
+
 # --- products ---------------------------------------------------------------------------------
 
 _PRODUCT_ERROR_FIELDS = {
@@ -225,21 +290,17 @@ def product_document(values: dict[str, Any], *, version: int | None = None) -> d
     }
 
 
-class ProductAdminForm(forms.ModelForm):
+class ProductAdminForm(DocumentAdminForm):
     """A product: one name per language, its categories picked by autocomplete."""
 
-    public_id = forms.CharField(
-        label="ID", max_length=128, help_text="The id API clients use; fixed once saved."
-    )
     name = LocalizedTextField(label="Name", help_text="One name per language.")
     categories = forms.ModelMultipleChoiceField(
         queryset=Category.objects.none(),
         required=False,
         help_text="The categories the product is placed in.",
     )
-    mixins = PrettyJSONField(label="Custom data (mixins)")
-    metadata_mixins = PrettyJSONField(label="Mixin schemas")
-    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    error_fields = _PRODUCT_ERROR_FIELDS
 
     class Meta:
         model = Product
@@ -248,8 +309,6 @@ class ProductAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["base_version"].initial = self.instance.version
         if "categories" in self.fields:
             tenant = self.instance.tenant_id if self.instance.pk else None
             field = self.fields["categories"]
@@ -268,32 +327,8 @@ class ProductAdminForm(forms.ModelForm):
                     ).values_list("category_id", flat=True)
                 )
 
-    def clean_public_id(self) -> str:
-        value = self.cleaned_data["public_id"].strip()
-        try:
-            return clean_id(value)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        conflict = version_conflict(self)
-        if conflict:
-            raise forms.ValidationError(conflict)
-        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
-        if (
-            not self.instance.pk
-            and tenant is not None
-            and Product.objects.filter(tenant=tenant, public_id=cleaned["public_id"]).exists()
-        ):
-            self.add_error("public_id", f"The tenant {tenant} already has this id.")
-        try:
-            product_values(product_document(cleaned), content_language=None)
-        except ApplicationError as exc:
-            api_error_on_form(self, exc, _PRODUCT_ERROR_FIELDS)
-        return cleaned
+    def check_document(self, cleaned: dict[str, Any]) -> None:
+        product_values(product_document(cleaned), content_language=None)
 
 
 def category_label(category: Category) -> str:
@@ -444,10 +479,7 @@ def category_document(values: dict[str, Any], *, version: int | None = None) -> 
     }
 
 
-class CategoryAdminForm(forms.ModelForm):
-    public_id = forms.CharField(
-        label="ID", max_length=128, help_text="The id API clients use; fixed once saved."
-    )
+class CategoryAdminForm(DocumentAdminForm):
     name = LocalizedTextField(label="Name", help_text="One name per language.")
     description = LocalizedTextField(label="Description", required=False, multiline=True)
     slug = LocalizedTextField(label="URL slug", required=False)
@@ -459,9 +491,8 @@ class CategoryAdminForm(forms.ModelForm):
         min_value=0,
         help_text="Order among its siblings (smallest first). Empty: after the last one.",
     )
-    mixins = PrettyJSONField(label="Custom data (mixins)")
-    metadata_mixins = PrettyJSONField(label="Mixin schemas")
-    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    error_fields = _CATEGORY_ERROR_FIELDS
 
     class Meta:
         model = Category
@@ -493,8 +524,6 @@ class CategoryAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["base_version"].initial = self.instance.version
         if "position" in self.fields and not self.instance.pk:
             self.fields["position"].initial = None
         parent = self.fields.get("parent")
@@ -504,37 +533,15 @@ class CategoryAdminForm(forms.ModelForm):
             if hasattr(parent.widget, "tenant"):
                 parent.widget.tenant = self.instance.tenant_id
 
-    def clean_public_id(self) -> str:
-        value = self.cleaned_data["public_id"].strip()
-        try:
-            return clean_id(value)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        conflict = version_conflict(self)
-        if conflict:
-            raise forms.ValidationError(conflict)
-        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+    def check_relations(self, cleaned: dict[str, Any], tenant: Any) -> None:
         parent = cleaned.get("parent")
         if parent is not None and tenant is not None and parent.tenant_id != tenant.pk:
             self.add_error("parent", "The parent must be a category of the same tenant.")
         if parent is not None and self.instance.pk and parent.path.startswith(self.instance.path):
             self.add_error("parent", "A category cannot move under itself or its descendants.")
-        if (
-            not self.instance.pk
-            and tenant is not None
-            and Category.objects.filter(tenant=tenant, public_id=cleaned["public_id"]).exists()
-        ):
-            self.add_error("public_id", f"The tenant {tenant} already has this id.")
-        try:
-            category_values(category_document(cleaned), content_language=None)
-        except ApplicationError as exc:
-            api_error_on_form(self, exc, _CATEGORY_ERROR_FIELDS)
-        return cleaned
+
+    def check_document(self, cleaned: dict[str, Any]) -> None:
+        category_values(category_document(cleaned), content_language=None)
 
 
 def tree_order(rows: list[tuple[int, int | None, int, str]]) -> list[int]:

@@ -14,10 +14,9 @@ from django.contrib import admin
 from django.contrib.admin import widgets as admin_widgets
 from django.utils import timezone
 
-from catalog.admin import api_error_on_form
+from catalog.admin import DocumentAdminForm
 from catalog.models import Category, Product
-from segments_project.api.documents import clean_id, format_datetime
-from segments_project.errors import ApplicationError
+from segments_project.api.documents import format_datetime
 from segments_project.tenancy.admin_scoping import (
     LocalizedTextField,
     PrettyJSONField,
@@ -75,7 +74,7 @@ def segment_document(values: dict[str, Any], *, version: int | None = None) -> d
     return document
 
 
-class SegmentForm(forms.ModelForm):
+class SegmentForm(DocumentAdminForm):
     """A segment: names and descriptions one language per input, validated like the API."""
 
     public_id = forms.CharField(
@@ -102,7 +101,8 @@ class SegmentForm(forms.ModelForm):
         label="Mixin schemas",
         help_text='A JSON object of mixin name to schema URL, e.g. {"loyalty": "https://..."}.',
     )
-    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    error_fields = _SEGMENT_ERROR_FIELDS
 
     class Meta:
         model = Segment
@@ -126,45 +126,13 @@ class SegmentForm(forms.ModelForm):
             "valid_to": "Empty: valid without end.",
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and "base_version" in self.fields:
-            self.fields["base_version"].initial = self.instance.version
-
-    def clean_public_id(self) -> str:
-        value = (self.cleaned_data.get("public_id") or "").strip()
-        if value:
-            try:
-                clean_id(value)
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from exc
-        return value
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
-        if not self.instance.pk and tenant is not None and cleaned.get("public_id"):
-            taken = Segment.objects.filter(tenant=tenant, public_id=cleaned["public_id"]).exists()
-            if taken:
-                self.add_error("public_id", f"The tenant {tenant} already has this id.")
-        if self.instance.pk:
-            base = cleaned.get("base_version")
-            if base is not None and base != self.instance.version:
-                raise forms.ValidationError(
-                    f"Someone else changed this segment since you opened it (version {base}, "
-                    f"now {self.instance.version}). Reload the page to see their changes."
-                )
+    def check_document(self, cleaned: dict[str, Any]) -> None:
+        # Fields the user may not change are not in `cleaned`: the stored values stand.
         values = {
             field: cleaned.get(field, getattr(self.instance, field, None))
             for field in self.Meta.fields
         }
-        try:
-            segment_values(segment_document(values), content_language=None)
-        except ApplicationError as exc:
-            api_error_on_form(self, exc, _SEGMENT_ERROR_FIELDS)
-        return cleaned
+        segment_values(segment_document(values), content_language=None)
 
 
 class ScopedChoiceField(forms.ModelChoiceField):
@@ -403,67 +371,15 @@ def legal_entity_document(values: dict[str, Any], *, version: int | None = None)
     }
 
 
-class _DirectoryForm(forms.ModelForm):
-    """What customer and legal entity forms share: the id, custom data, the base version
-    and a check with the API's document function."""
-
-    public_id = forms.CharField(
-        label="ID", max_length=128, help_text="The id API clients use; fixed once saved."
-    )
-    mixins = PrettyJSONField(label="Custom data (mixins)")
-    metadata_mixins = PrettyJSONField(label="Mixin schemas")
-    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["base_version"].initial = self.instance.version
-
-    def clean_public_id(self) -> str:
-        value = self.cleaned_data["public_id"].strip()
-        try:
-            return clean_id(value)
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
-
-    def document(self, values: dict[str, Any]) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def check_document(self, values: Any) -> None:
-        raise NotImplementedError
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        base = cleaned.get("base_version")
-        if self.instance.pk and base is not None and base != self.instance.version:
-            raise forms.ValidationError(
-                f"Someone else changed this since you opened it (version {base}, now "
-                f"{self.instance.version}). Reload the page to see their changes."
-            )
-        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
-        model = self._meta.model
-        if (
-            not self.instance.pk
-            and tenant is not None
-            and model.objects.filter(tenant=tenant, public_id=cleaned["public_id"]).exists()
-        ):
-            self.add_error("public_id", f"The tenant {tenant} already has this id.")
-        try:
-            self.check_document(self.document(cleaned))
-        except ApplicationError as exc:
-            api_error_on_form(self, exc, _DIRECTORY_ERROR_FIELDS)
-        return cleaned
-
-
-class CustomerForm(_DirectoryForm):
+class CustomerForm(DocumentAdminForm):
     legal_entities = forms.ModelMultipleChoiceField(
         queryset=LegalEntity.objects.none(),
         required=False,
         label="Legal entities",
         help_text="The companies the customer may buy for (B2B).",
     )
+
+    error_fields = _DIRECTORY_ERROR_FIELDS
 
     class Meta:
         model = Customer
@@ -495,15 +411,10 @@ class CustomerForm(_DirectoryForm):
         if self.instance.pk:
             field.initial = list(self.instance.legal_entities.values_list("pk", flat=True))
 
-    def document(self, values: dict[str, Any]) -> dict[str, Any]:
-        return customer_document(values)
+    def check_document(self, cleaned: dict[str, Any]) -> None:
+        customer_values(customer_document(cleaned))
 
-    def check_document(self, document: Any) -> None:
-        customer_values(document)
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+    def check_relations(self, cleaned: dict[str, Any], tenant: Any) -> None:
         foreign = [
             entity.public_id
             for entity in cleaned.get("legal_entities") or []
@@ -514,16 +425,14 @@ class CustomerForm(_DirectoryForm):
                 "legal_entities",
                 f"Not legal entities of the tenant {tenant}: {', '.join(foreign)}.",
             )
-        return cleaned
 
 
-class LegalEntityForm(_DirectoryForm):
+class LegalEntityForm(DocumentAdminForm):
+    error_fields = _DIRECTORY_ERROR_FIELDS
+
     class Meta:
         model = LegalEntity
         fields = ["tenant", "public_id", "name", "mixins", "metadata_mixins"]
 
-    def document(self, values: dict[str, Any]) -> dict[str, Any]:
-        return legal_entity_document(values)
-
-    def check_document(self, document: Any) -> None:
-        legal_entity_values(document)
+    def check_document(self, cleaned: dict[str, Any]) -> None:
+        legal_entity_values(legal_entity_document(cleaned))

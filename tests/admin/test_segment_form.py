@@ -156,7 +156,7 @@ def test_a_stale_form_does_not_overwrite_a_newer_version(merchandiser, shop):
     response = merchandiser.post(_change_url(gold), stale)
 
     assert response.status_code == 200
-    assert "Someone else changed this segment" in response.content.decode()
+    assert "Someone else changed this since you opened it" in response.content.decode()
     gold.refresh_from_db()
     assert gold.name == {"en": "Theirs"}
 
