@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from catalog.models import CategoryAssignment
 from catalog.services import assignments as services
 
+from ..concurrency import run_concurrently
 from ..conftest import TENANT
 from .factories import make_category, make_product
 
@@ -27,28 +27,16 @@ WRITERS = 6
 def test_overlapping_bulk_upserts_into_one_category_apply_each_product_once():
     make_category(TENANT, "tools")
     product_ids = [make_product(TENANT, f"p{index}").public_id for index in range(150)]
-    barrier = threading.Barrier(WRITERS)
-    outcomes: list[object] = [None] * WRITERS
+    choices = [random.Random(index).sample(product_ids, 100) for index in range(WRITERS)]
 
-    def write(index: int) -> None:
-        chosen = random.Random(index).sample(product_ids, 100)
-        try:
-            barrier.wait()
-            outcomes[index] = services.category_assignments_upsert_bulk(
-                tenant=TENANT,
-                category_id="tools",
-                documents=[{"ref": {"id": product_id}} for product_id in chosen],
-            )
-        except Exception as exc:  # asserted on below
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=write, args=(index,)) for index in range(WRITERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(
+        lambda index: services.category_assignments_upsert_bulk(
+            tenant=TENANT,
+            category_id="tools",
+            documents=[{"ref": {"id": product_id}} for product_id in choices[index]],
+        ),
+        WRITERS,
+    )
 
     assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)], outcomes
     created = [o.product_id for result in outcomes for o in result if o.created]

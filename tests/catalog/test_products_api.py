@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from urllib.parse import urlencode
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from catalog.models import Category, CategoryAssignment, Product
 from catalog.services import products as product_services
@@ -16,6 +15,7 @@ from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
 from segments_project.tenancy.services import tenant_get_or_create
 
+from ..concurrency import run_concurrently
 from ..conftest import TENANT, Caller
 from .factories import make_assignment, make_category
 
@@ -376,27 +376,14 @@ def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(monkeypatc
 
     monkeypatch.setattr(versioned, "check_version", check_after_a_pause)
     writers = 6
-    barrier = threading.Barrier(writers)
-    outcomes: list[object] = [None] * writers
-
-    def write(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = product_services.product_upsert(
-                tenant=TENANT,
-                product_id="p",
-                document={"name": {"en": f"Writer {index}"}, "metadata": {"version": 1}},
-            )
-        except Exception as exc:  # collected and asserted on below
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(
+        lambda index: product_services.product_upsert(
+            tenant=TENANT,
+            product_id="p",
+            document={"name": {"en": f"Writer {index}"}, "metadata": {"version": 1}},
+        ),
+        writers,
+    )
 
     winners = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
     conflicts = [outcome for outcome in outcomes if isinstance(outcome, VersionConflict)]

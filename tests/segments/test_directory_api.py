@@ -17,6 +17,7 @@ from segments_project.tenancy import scopes
 from segments_project.tenancy.models import Tenant
 from segments_project.tenancy.services import api_client_upsert, tenant_get_or_create
 
+from ..concurrency import run_concurrently
 from ..conftest import SECRET, TENANT, Caller
 from .factories import assign_customer, make_customer, make_legal_entity, make_segment
 
@@ -1187,27 +1188,14 @@ def test_concurrent_link_changes_with_the_same_version_let_exactly_one_win(monke
         return original(**kwargs)
 
     monkeypatch.setattr(directory_services, "check_version", check_after_a_pause)
-    barrier = threading.Barrier(writers)
-    outcomes: list[object] = [None] * writers
-
-    def write(index: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[index] = directory_services.customer_upsert(
-                tenant=TENANT,
-                customer_id="alice",
-                document={"legalEntityIds": [f"corp{index}"], "metadata": {"version": 1}},
-            )
-        except Exception as exc:  # collected and asserted on below
-            outcomes[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=write, args=(index,)) for index in range(writers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = run_concurrently(
+        lambda index: directory_services.customer_upsert(
+            tenant=TENANT,
+            customer_id="alice",
+            document={"legalEntityIds": [f"corp{index}"], "metadata": {"version": 1}},
+        ),
+        writers,
+    )
 
     winners = [index for index, outcome in enumerate(outcomes) if isinstance(outcome, tuple)]
     conflicts = [outcome for outcome in outcomes if isinstance(outcome, VersionConflict)]
