@@ -15,7 +15,7 @@ from typing import Any
 from tqdm import tqdm
 
 
-class _Unstyled:
+class Unstyled:
     """Writes through a management command's OutputWrapper without line endings or colours."""
 
     def __init__(self, wrapper: Any) -> None:
@@ -74,7 +74,7 @@ class Progress:
                 total=self._total,
                 unit="B" if total_bytes else " rows",
                 unit_scale=bool(total_bytes),
-                file=_Unstyled(stream),
+                file=Unstyled(stream),
                 dynamic_ncols=True,
                 bar_format=(
                     "{desc} {percentage:3.0f}%|{bar}| {postfix} [{elapsed}<{remaining}]"

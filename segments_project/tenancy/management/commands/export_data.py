@@ -22,24 +22,11 @@ from segments_project.imports.formats import (
     detect_format,
     open_sink,
 )
-from segments_project.imports.progress import Progress
+from segments_project.imports.progress import Progress, Unstyled
 from segments_project.tenancy.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
 
 from .import_data import positive_int
-
-
-class _Text:
-    """The command's stdout as a plain text stream (no added line endings or styles)."""
-
-    def __init__(self, wrapper: Any) -> None:
-        self._wrapper = wrapper
-
-    def write(self, text: str) -> None:
-        self._wrapper.write(text, style_func=lambda value: value, ending="")
-
-    def flush(self) -> None:
-        self._wrapper.flush()
 
 
 class Command(TenantCommand):
@@ -83,7 +70,11 @@ class Command(TenantCommand):
             interval=options["progress_interval"],
         )
         sink = functools.partial(
-            open_sink, path, fmt, exporter.layout, stdout=_Text(self.stdout) if to_stdout else None
+            open_sink,
+            path,
+            fmt,
+            exporter.layout,
+            stdout=Unstyled(self.stdout) if to_stdout else None,
         )
         try:
             written = exporter.export(
