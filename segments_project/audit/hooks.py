@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -32,6 +33,12 @@ def principal_actor(principal: Any, headers: Mapping[str, str]) -> Actor:
     return Actor(ActorKind.CLIENT, principal.client_id, request_id)
 
 
+@cache
+def _admin_prefix() -> str:
+    """Where the admin is mounted; resolved once, not on every API request."""
+    return reverse("admin:index")
+
+
 class AdminActorMiddleware:
     """Attributes the admin console's writes to the logged-in staff user."""
 
@@ -40,7 +47,7 @@ class AdminActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Only the admin's paths: elsewhere reading the session user would cost a query.
-        if not request.path.startswith(reverse("admin:index")):
+        if not request.path.startswith(_admin_prefix()):
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated or not user.is_staff:
