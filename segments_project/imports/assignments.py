@@ -29,8 +29,8 @@ from catalog.models import Category, CategoryAssignment, Product
 from segments.items.documents import clean_item_type, item_assignment_write, unknown_item
 from segments.items.selectors import catalog_item_pks
 from segments.members.audit import member_document_id
+from segments.members.directory import MemberDirectory
 from segments.members.documents import MemberKey, bulk_member_write
-from segments.members.services import MemberDirectory
 from segments.models import (
     ItemType,
     Segment,
