@@ -31,14 +31,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from django.db import connection, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 
 from segments_project.api.documents import check_version, clean_id, invalid
 from segments_project.errors import ApplicationError, ValidationFailed, VersionConflict
-from segments_project.tenancy.models import Tenant
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import content_changed, content_changed_with_commit
 
 from .formats import Layout, SourceRow
 from .progress import Progress
@@ -68,25 +66,6 @@ class Checked:
 
     accepted: list[Accepted] = field(default_factory=list)
     rejected: list[tuple[int, ApplicationError, str | None, Any]] = field(default_factory=list)
-
-
-def content_changed_with_commit(*, tenant: str) -> None:
-    """Marks the tenant's storefront answers stale as part of the chunk's transaction, its
-    last statement: the chunk commits with one WAL flush where `content_changed` (a
-    transaction of its own after the commit) takes two. The deferred foreign-key checks
-    run first, so that the tenant row, which every writer's `content_changed` updates, is
-    locked only while the commit is flushed. Only for a transaction about to commit
-    (`SET CONSTRAINTS` holds until its end)."""
-    if connection.vendor != "postgresql":
-        Tenant.objects.filter(name=tenant).update(content_version=F("content_version") + 1)
-        return
-    with connection.cursor() as cursor:
-        # One round trip for both statements (the client-side binding cursor allows it).
-        cursor.execute(
-            f"SET CONSTRAINTS ALL IMMEDIATE; UPDATE {Tenant._meta.db_table} "
-            "SET content_version = content_version + 1 WHERE name = %s",
-            [tenant],
-        )
 
 
 @contextmanager
