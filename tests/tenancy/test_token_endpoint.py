@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import pytest
@@ -174,3 +175,41 @@ def test_only_the_client_credentials_grant_is_supported(client):
 
     assert response.status_code in {400, 401}
     assert response.json()["code"] == response.status_code
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {"client_id": "shop\x00"},
+        {"customer_id": "c-1\x00"},
+        {"customer_id": "c-1", "legal_entity_id": "le-9\x00"},
+        {"client_secret": f"{SECRET}\x00"},
+        {"scope": f"{scopes.SEGMENT_READ}\x00"},
+        {"grant_type": "client_credentials\x00"},
+        {"resource": "https://example.com/\x00"},
+    ],
+    ids=["client_id", "customer_id", "legal_entity_id", "secret", "scope", "grant", "resource"],
+)
+def test_a_nul_character_in_any_parameter_is_a_json_4xx(client, form):
+    _register()
+    make_customer(TENANT, "c-1", legal_entities=(make_legal_entity(TENANT, "le-9"),))
+
+    response = _token_request(client, **form)
+
+    assert response.status_code in {400, 401}
+    assert response.json()["code"] == response.status_code
+    assert not get_access_token_model().objects.exists()
+
+
+def test_a_nul_character_in_the_basic_credentials_is_a_json_400(client):
+    _register()
+    credentials = base64.b64encode(f"shop%00:{SECRET}".encode()).decode()
+
+    response = client.post(
+        "/oauth/token",
+        {"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {credentials}"},
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
