@@ -20,6 +20,7 @@ from segments_project.tenancy.admin_scoping import (
     TenantAutocompleteSelectMultiple,
     TenantScopedAdminMixin,
     autocomplete_label_of,
+    form_tenant,
 )
 
 from . import services
@@ -98,9 +99,11 @@ class PublicIdChoiceField(forms.ModelMultipleChoiceField):
         self.label_from_instance = autocomplete_label_of(admin.site, model) or str
 
     def scope(self, tenant: str | None, public_ids: list[str]) -> list[int]:
-        """Narrows the choices to the tenant; the pks of the rows the ids name."""
-        if tenant is not None:
-            self.queryset = self.queryset.filter(tenant_id=tenant)
+        """Narrows the choices to the tenant (to none without one); the pks of the rows the
+        ids name."""
+        self.queryset = (
+            self.queryset.filter(tenant_id=tenant) if tenant is not None else self.queryset.none()
+        )
         self.widget = TenantAutocompleteSelectMultiple(self.source, admin.site, tenant=tenant)
         self.widget.choices = self.choices
         if tenant is None or not public_ids:
@@ -181,21 +184,15 @@ class CouponAdminForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        tenant = self.instance.tenant_id if self.instance.pk else None
+        tenant = form_tenant(self)
         for name in ("segment_ids", "included_categories", "excluded_categories"):
             field = self.fields.get(name)
             if isinstance(field, PublicIdChoiceField):
                 self.initial[name] = field.scope(tenant, getattr(self.instance, name) or [])
 
     def _clean_choices(self, name: str) -> list[str]:
-        rows = self.cleaned_data.get(name) or []
-        tenant = self.cleaned_data.get("tenant") or getattr(self.instance, "tenant", None)
-        foreign = [
-            row.public_id for row in rows if tenant is not None and row.tenant_id != tenant.pk
-        ]
-        if foreign:
-            raise forms.ValidationError(f"Not of the tenant {tenant}: {', '.join(foreign)}.")
-        return [row.public_id for row in rows]
+        # The choices are the form's tenant's rows only (`form_tenant`).
+        return [row.public_id for row in self.cleaned_data.get(name) or []]
 
     def clean_segment_ids(self) -> list[str]:
         return self._clean_choices("segment_ids")

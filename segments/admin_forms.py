@@ -23,6 +23,7 @@ from segments_project.tenancy.admin_scoping import (
     TenantAutocompleteSelect,
     TenantAutocompleteSelectMultiple,
     autocomplete_label_of,
+    form_tenant,
 )
 
 from .directory.documents import customer_values, legal_entity_values
@@ -395,10 +396,10 @@ class CustomerForm(DocumentAdminForm):
 
     def __init__(self, *args: Any, admin_site: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        tenant = self.instance.tenant_id if self.instance.pk else None
+        tenant = form_tenant(self)
         field = self.fields["legal_entities"]
         field.queryset = (
-            LegalEntity.objects.filter(tenant_id=tenant) if tenant else LegalEntity.objects.all()
+            LegalEntity.objects.filter(tenant_id=tenant) if tenant else LegalEntity.objects.none()
         )
         site = admin_site or admin.site
         field.widget = TenantAutocompleteSelectMultiple(
@@ -413,18 +414,6 @@ class CustomerForm(DocumentAdminForm):
 
     def check_document(self, cleaned: dict[str, Any]) -> None:
         customer_values(customer_document(cleaned))
-
-    def check_relations(self, cleaned: dict[str, Any], tenant: Any) -> None:
-        foreign = [
-            entity.public_id
-            for entity in cleaned.get("legal_entities") or []
-            if tenant is not None and entity.tenant_id != tenant.pk
-        ]
-        if foreign:
-            self.add_error(
-                "legal_entities",
-                f"Not legal entities of the tenant {tenant}: {', '.join(foreign)}.",
-            )
 
 
 class LegalEntityForm(DocumentAdminForm):

@@ -88,6 +88,27 @@ def scoped(queryset: QuerySet, request: HttpRequest, tenant_lookup: str = "tenan
     return queryset.filter(**{f"{tenant_lookup}__in": names})
 
 
+def form_tenant(form: forms.ModelForm) -> str | None:
+    """The tenant whose rows a form's choice fields may offer: the edited row's, or on an
+    add form the posted tenant when the tenant field accepts it (in the admin it offers
+    only the user's tenants); None when there is none yet.
+
+    Fields that choose rows by id narrow their queryset to this tenant (none at all for
+    None), so a row of another tenant is "not one of the available choices" like any
+    value that names no row, and is never shown back.
+    """
+    if form.instance.pk:
+        return form.instance.tenant_id
+    field = form.fields.get("tenant")
+    if field is None or not form.is_bound:
+        return None
+    try:
+        tenant = field.clean(form["tenant"].data)
+    except forms.ValidationError:
+        return None
+    return tenant.pk if tenant is not None else None
+
+
 def is_tenant_owned(model: type[Model]) -> bool:
     try:
         field = model._meta.get_field("tenant")
