@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from oauth2_provider.models import get_application_model
 
-from . import scopes
+from segments_project.errors import ApplicationError
+
+from . import scopes, services
 from .admin_scoping import TenantScopedAdminMixin, scoped
 from .models import ApiClient, Tenant, TenantMembership
 
@@ -60,8 +63,20 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 class ApiClientForm(forms.ModelForm):
-    """The client's scopes as checkboxes, each with what it allows; stored space-separated."""
+    """An API client: its id and secret (write-only) and its scopes as checkboxes, each with
+    what it allows. The values are checked by the service's own rules."""
 
+    client_id = forms.CharField(
+        label="Client id",
+        max_length=100,
+        help_text="What the client sends as client_id; fixed once saved.",
+    )
+    client_secret = forms.CharField(
+        label="Secret",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=f"At least {services.MIN_SECRET_LENGTH} characters; stored hashed, never shown.",
+    )
     allowed_scopes = forms.MultipleChoiceField(
         label="Allowed scopes",
         required=False,
@@ -71,7 +86,7 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["tenant", "application", "allowed_scopes"]
+        fields = ["tenant", "allowed_scopes"]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -83,18 +98,97 @@ class ApiClientForm(forms.ModelForm):
             for scope, description in sorted(known.items())
         ]
         self.initial["allowed_scopes"] = sorted(current)
+        if self.instance.pk:
+            self.fields.pop("client_id", None)
+            secret = self.fields["client_secret"]
+            secret.label = "New secret"
+            secret.required = False
+            secret.help_text = (
+                "Leave empty to keep the current secret. A new secret revokes every token of "
+                "the client at once."
+            )
+            self.fields["allowed_scopes"].help_text = (
+                "The scopes this client may be granted in its tokens. Removing one revokes "
+                "the tokens that carry it."
+            )
 
     def clean_allowed_scopes(self) -> str:
         return " ".join(sorted(self.cleaned_data["allowed_scopes"]))
 
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            services.api_client_check(
+                client_id=cleaned.get("client_id"),
+                client_secret=cleaned.get("client_secret") or None,
+                scopes=scopes.parse_scopes(cleaned.get("allowed_scopes") or "")
+                - scopes.parse_scopes(self.instance.allowed_scopes),
+            )
+        except ApplicationError as exc:
+            field = {"scopes": "allowed_scopes"}.get(exc.details[0].field, exc.details[0].field)
+            self.add_error(field if field in self.fields else None, exc.message)
+        client_id = cleaned.get("client_id")
+        if client_id and get_application_model().objects.filter(client_id=client_id).exists():
+            self.add_error("client_id", f"The client id {client_id} is taken.")
+        return cleaned
+
 
 @admin.register(ApiClient)
 class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
+    """API clients, written only through the tenancy services (which revoke the tokens a
+    new secret or narrowed scopes invalidate)."""
+
     form = ApiClientForm
-    list_display = ["application", "tenant_name", "allowed_scopes", "modified_at"]
+    list_display = ["client_id", "tenant_name", "allowed_scopes", "modified_at"]
     list_select_related = ["application"]
     search_fields = ["application__client_id", "tenant__name"]
-    raw_id_fields = ["application"]
+
+    def get_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
+        if obj is None:
+            return ["tenant", "client_id", "client_secret", "allowed_scopes"]
+        return ["tenant", "client_id", "client_secret", "allowed_scopes", "modified_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
+        return ["tenant", "client_id", "modified_at"] if obj else []
+
+    @admin.display(description="client id", ordering="application__client_id")
+    def client_id(self, client: ApiClient) -> str:
+        return client.application.client_id
+
+    def changeform_view(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except ApplicationError as exc:
+            # A write the form could not foresee (the id taken meanwhile): the view's
+            # transaction is rolled back; say why on the form.
+            self.message_user(request, exc.message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
+        secret = form.cleaned_data.get("client_secret") or None
+        granted = scopes.parse_scopes(form.cleaned_data["allowed_scopes"])
+        if change:
+            saved = services.api_client_update(
+                tenant=obj.tenant_id,
+                client_id=obj.application.client_id,
+                client_secret=secret,
+                scopes=granted,
+            )
+        else:
+            saved = services.api_client_create(
+                tenant=obj.tenant_id,
+                client_id=form.cleaned_data["client_id"],
+                client_secret=secret or "",
+                scopes=granted,
+            )
+        obj.pk, obj.application, obj.modified_at = saved.pk, saved.application, saved.modified_at
+
+    def delete_model(self, request: HttpRequest, obj: ApiClient) -> None:
+        services.api_client_delete(tenant=obj.tenant_id, client_id=obj.application.client_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> None:
+        for tenant, client_id in queryset.values_list("tenant_id", "application__client_id"):
+            services.api_client_delete(tenant=tenant, client_id=client_id)
 
 
 class TenantGrantInline(admin.TabularInline):

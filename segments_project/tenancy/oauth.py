@@ -7,11 +7,15 @@ from typing import Any
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
-from oauthlib.oauth2.rfc6749.errors import CustomOAuth2Error, InvalidScopeError
+from oauthlib.oauth2.rfc6749.errors import (
+    CustomOAuth2Error,
+    InvalidClientError,
+    InvalidScopeError,
+)
 
 from .customers import check_customer
 from .models import ApiClient, CustomerTokenBinding
-from .scopes import ALL_SCOPES, CUSTOMER_SCOPES, CUSTOMER_TOKEN_ISSUE, DESCRIPTIONS
+from .scopes import CUSTOMER_TOKEN_ISSUE, DESCRIPTIONS, grantable_scopes, parse_scopes
 
 SUBJECT_ID_PATTERN = re.compile(r"^[^\s/?#%]{1,128}$")
 
@@ -41,9 +45,8 @@ class KnownScopes(BaseScopes):
         client = _api_client(application) if application is not None else None
         if client is None:
             return []
-        if request is not None and _customer_request(request):
-            return sorted(CUSTOMER_SCOPES)
-        return sorted(client.scopes & ALL_SCOPES)
+        for_customer = request is not None and _customer_request(request) is not None
+        return sorted(grantable_scopes(client.scopes, for_customer=for_customer))
 
     def get_default_scopes(self, application=None, request=None, *args, **kwargs) -> list[str]:
         return self.get_available_scopes(application, request)
@@ -88,6 +91,7 @@ class TenantOAuth2Validator(OAuth2Validator):
             raise CustomOAuth2Error(error="invalid_request", description=problem, request=request)
 
     def _create_access_token(self, expires, request, token, source_refresh_token=None):
+        self._check_client_unchanged(request, token)
         access_token = super()._create_access_token(expires, request, token, source_refresh_token)
         customer = _customer_request(request)
         if customer is not None:
@@ -99,3 +103,28 @@ class TenantOAuth2Validator(OAuth2Validator):
                 legal_entity_id=legal_entity_id or "",
             )
         return access_token
+
+    def _check_client_unchanged(self, request: Any, token: dict[str, Any]) -> None:
+        """Refuses the token if the client's secret or scopes changed since the request was
+        checked.
+
+        Runs in the transaction that stores the token, holding the client's row lock that
+        `services.api_client_update` takes: a change either committed before (and is seen
+        here) or waits until this token is stored (and revokes it).
+        """
+        current = (
+            ApiClient.objects.select_for_update(of=("self",))
+            .filter(application_id=request.client.pk)
+            .values_list("allowed_scopes", "application__client_secret")
+            .first()
+        )
+        if current is None or current[1] != request.client.client_secret:
+            raise InvalidClientError(request=request)
+        grantable = grantable_scopes(
+            parse_scopes(current[0]), for_customer=_customer_request(request) is not None
+        )
+        if not parse_scopes(token.get("scope", "")) <= grantable:
+            raise InvalidScopeError(
+                description="The client's scopes changed; request the token again.",
+                request=request,
+            )

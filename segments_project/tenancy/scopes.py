@@ -43,6 +43,14 @@ ALL_SCOPES: frozenset[str] = frozenset(DESCRIPTIONS)
 CUSTOMER_SCOPES: frozenset[str] = frozenset({SEGMENT_READ_OWN, COUPON_REDEEM})
 
 
+def grantable_scopes(allowed: frozenset[str], *, for_customer: bool) -> frozenset[str]:
+    """The scopes a token may carry when its client holds `allowed`: the known ones of
+    them, or for a customer token the customer scopes if the client may issue those."""
+    if for_customer:
+        return CUSTOMER_SCOPES if CUSTOMER_TOKEN_ISSUE in allowed else frozenset()
+    return allowed & ALL_SCOPES
+
+
 def parse_scopes(text: str) -> frozenset[str]:
     """Split a space- or comma-separated scope list, dropping empty entries."""
     return frozenset(part for part in text.replace(",", " ").split() if part)

@@ -1,13 +1,25 @@
-"""The API client admin: scopes ticked from the known list, each with what it allows."""
+"""The API client admin: scopes ticked from the known list, each with what it allows; every
+write goes through the tenancy services, which revoke the tokens a change invalidates."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import Permission
+from django.test import Client
 from django.urls import reverse
+from oauth2_provider.models import get_access_token_model, get_application_model
 
 from segments_project.tenancy import scopes
 from segments_project.tenancy.models import ApiClient
 from segments_project.tenancy.services import api_client_upsert
+from tests.conftest import Caller
+
+from .conftest import OTHER_TENANT, TENANT
+
+SECRET = "a-long-enough-secret"
+SEGMENTS = f"/customer-segment/{TENANT}/segments"
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +29,7 @@ def client_row(db) -> ApiClient:
     row, _ = api_client_upsert(
         tenant="acme",
         client_id="shop-frontend",
-        client_secret="a-long-enough-secret",
+        client_secret=SECRET,
         scopes=frozenset({scopes.SEGMENT_READ}),
     )
     return row
@@ -41,11 +53,7 @@ def test_scopes_are_checkboxes_with_their_meaning(superuser_client, client_row):
 def test_ticked_scopes_are_stored_space_separated(superuser_client, client_row):
     response = superuser_client.post(
         _url(client_row),
-        {
-            "tenant": "acme",
-            "application": client_row.application_id,
-            "allowed_scopes": [scopes.SEGMENT_MANAGE, scopes.SEGMENT_READ],
-        },
+        {"client_secret": "", "allowed_scopes": [scopes.SEGMENT_MANAGE, scopes.SEGMENT_READ]},
     )
 
     assert response.status_code == 302
@@ -66,3 +74,117 @@ def test_api_clients_are_named_so_in_the_admin(superuser_client):
 
     assert "API clients" in page
     assert "Api clients" not in page
+
+
+def _token(client: Client, client_id: str = "shop-frontend", secret: str = SECRET) -> Any:
+    return client.post(
+        "/oauth/token",
+        {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+
+
+def test_a_new_secret_set_in_the_admin_revokes_the_clients_tokens(superuser_client, client_row):
+    token = _token(Client()).json()["access_token"]
+
+    response = superuser_client.post(
+        _url(client_row),
+        {"client_secret": "another-long-secret", "allowed_scopes": [scopes.SEGMENT_READ]},
+    )
+
+    assert response.status_code == 302
+    assert Caller(token).get(SEGMENTS).status_code == 401
+    assert _token(Client()).status_code == 401
+    assert _token(Client(), secret="another-long-secret").status_code == 200
+
+
+def test_saving_without_a_secret_keeps_the_secret_and_the_tokens(superuser_client, client_row):
+    token = _token(Client()).json()["access_token"]
+
+    response = superuser_client.post(
+        _url(client_row), {"client_secret": "", "allowed_scopes": [scopes.SEGMENT_READ]}
+    )
+
+    assert response.status_code == 302
+    assert Caller(token).get(SEGMENTS).status_code == 200
+    assert "another" not in get_application_model().objects.get().client_secret
+
+
+def test_a_scope_removed_in_the_admin_is_gone_from_the_clients_tokens(superuser_client, client_row):
+    api_client_upsert(tenant=TENANT, client_id="shop-frontend", client_secret=SECRET,
+                      scopes=frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_MANAGE}))  # fmt: skip
+    token = _token(Client()).json()["access_token"]
+    document = {"name": {"en": "Probe"}, "status": "ACTIVE", "siteCode": "main"}
+    assert Caller(token).post(SEGMENTS, document).status_code == 201
+
+    superuser_client.post(
+        _url(client_row), {"client_secret": "", "allowed_scopes": [scopes.SEGMENT_READ]}
+    )
+
+    assert Caller(token).post(SEGMENTS, document).status_code == 401
+    assert not get_access_token_model().objects.exists()
+
+
+def test_a_client_is_added_through_the_service(make_staff, login):
+    staff = login(_client_admin(make_staff))
+
+    response = staff.post(
+        reverse("admin:tenancy_apiclient_add"),
+        {"tenant": TENANT, "client_id": "new-shop", "client_secret": SECRET,
+         "allowed_scopes": [scopes.SEGMENT_READ]},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    added = ApiClient.objects.get(application__client_id="new-shop")
+    assert (added.tenant_id, added.allowed_scopes) == (TENANT, scopes.SEGMENT_READ)
+    assert added.application.client_secret != SECRET  # hashed
+    assert _token(Client(), "new-shop").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"client_secret": "short"}, "client_secret", "at least 16 characters"),
+        ({"client_secret": ""}, "client_secret", "This field is required."),
+        ({"client_id": "shop-frontend"}, "client_id", "is taken"),
+        ({"client_id": "two words"}, "client_id", "without spaces"),
+        ({"tenant": OTHER_TENANT}, "tenant", "Select a valid choice"),
+    ],
+    ids=["short secret", "no secret", "taken id", "bad id", "foreign tenant"],
+)
+def test_a_client_the_service_would_refuse_is_refused_on_its_field(
+    make_staff, login, client_row, form, field, message
+):
+    staff = login(_client_admin(make_staff))
+    values = {"tenant": TENANT, "client_id": "new-shop", "client_secret": SECRET,
+              "allowed_scopes": [scopes.SEGMENT_READ], **form}  # fmt: skip
+
+    response = staff.post(reverse("admin:tenancy_apiclient_add"), values)
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors[field])
+    assert ApiClient.objects.count() == 1
+
+
+def test_deleting_a_client_in_the_admin_deletes_its_application_and_tokens(
+    superuser_client, client_row
+):
+    token = _token(Client()).json()["access_token"]
+
+    response = superuser_client.post(
+        reverse("admin:tenancy_apiclient_delete", args=[client_row.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 302
+    assert not get_application_model().objects.exists()
+    assert Caller(token).get(SEGMENTS).status_code == 401
+
+
+def _client_admin(make_staff: Any) -> Any:
+    """A staff user of acme who manages its API clients."""
+    user = make_staff("integrator")
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="tenancy", codename__endswith="apiclient"
+        )
+    )
+    return user
