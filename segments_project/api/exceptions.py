@@ -11,10 +11,11 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
-from django.http import Http404, HttpRequest, HttpResponseBase, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 
+from segments_project.admin_errors import admin_error_page, is_admin_request
 from segments_project.errors import ApplicationError, ErrorDetail
 
 logger = logging.getLogger("segments_project.api")
@@ -149,7 +150,9 @@ def json_error_response(request: HttpRequest, status: int, message: str) -> Json
     return JsonResponse(error_body(status, message), status=status)
 
 
-def handler404(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_admin_request(request):
+        return admin_error_page(request, 404)
     return json_error_response(request, 404, "The resource has not been found.")
 
 
@@ -168,5 +171,8 @@ def handler400(request: HttpRequest, exception: Exception | None = None) -> Json
     return json_error_response(request, 400, "Bad request.")
 
 
-def handler403(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """JSON for the API; the admin's own page for the admin console (`admin_errors`)."""
+    if is_admin_request(request):
+        return admin_error_page(request, 403)
     return json_error_response(request, 403, "Forbidden.")

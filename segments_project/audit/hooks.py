@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from functools import cache
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 
+from segments_project.admin_errors import is_admin_request
 from segments_project.tenancy.principal import Principal
 
 from .actor import SYSTEM, Actor, ActorKind, acting_as
@@ -33,12 +32,6 @@ def principal_actor(principal: Any, headers: Mapping[str, str]) -> Actor:
     return Actor(ActorKind.CLIENT, principal.client_id, request_id)
 
 
-@cache
-def _admin_prefix() -> str:
-    """Where the admin is mounted; resolved once, not on every API request."""
-    return reverse("admin:index")
-
-
 class AdminActorMiddleware:
     """Attributes the admin console's writes to the logged-in staff user."""
 
@@ -47,7 +40,7 @@ class AdminActorMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         # Only the admin's paths: elsewhere reading the session user would cost a query.
-        if not request.path.startswith(_admin_prefix()):
+        if not is_admin_request(request):
             return self.get_response(request)
         user = request.user
         if not user.is_authenticated or not user.is_staff:

@@ -7,15 +7,22 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from oauth2_provider.models import get_application_model
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_grant_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 
 from segments_project.errors import ApplicationError
 
 from . import scopes, services
-from .admin_scoping import TenantScopedAdminMixin, scoped
+from .admin_scoping import SuperuserOnlyAdminMixin, TenantScopedAdminMixin
 from .models import ApiClient, Tenant, TenantMembership
 
 
@@ -31,19 +38,43 @@ class TenantMembershipInline(admin.TabularInline):
     verbose_name_plural = "staff users with access"
 
 
+# django-oauth-toolkit's own admins (applications, tokens, grants, ID tokens) would show
+# every tenant's clients and tokens and set secrets past the services: API clients are
+# managed in ApiClientAdmin below, and nothing else needs those pages.
+for oauth_model in (
+    get_application_model(),
+    get_access_token_model(),
+    get_refresh_token_model(),
+    get_grant_model(),
+    get_id_token_model(),
+):
+    if admin.site.is_registered(oauth_model):
+        admin.site.unregister(oauth_model)
+
+
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "staff_count", "api_client_count", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["content_version", "created_at"]
     inlines = [TenantMembershipInline]
+    tenant_lookup = "name"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
-        tenants = scoped(super().get_queryset(request), request, "name")
-        return tenants.annotate(
-            staff=Count("memberships", distinct=True),
-            clients=Count("api_clients", distinct=True),
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                staff=Count("memberships", distinct=True),
+                clients=Count("api_clients", distinct=True),
+            )
+            # An aggregate drops Meta.ordering; the autocomplete pages need an order.
+            .order_by("name")
         )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A staff user would not even see the tenant they added: superusers create tenants.
+        return request.user.is_superuser
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> list[str]:
         # The name is every API path's `{tenant}`: fixed once created.
@@ -203,13 +234,20 @@ class TenantGrantInline(admin.TabularInline):
 
 
 User = get_user_model()
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
+for auth_model in (User, Group):
+    if admin.site.is_registered(auth_model):
+        admin.site.unregister(auth_model)
+
+
+@admin.register(Group)
+class SuperuserGroupAdmin(SuperuserOnlyAdminMixin, GroupAdmin):
+    """Django's group admin, for superusers only (a group can hold every permission)."""
 
 
 @admin.register(User)
-class UserWithTenantsAdmin(UserAdmin):
-    """Django's user admin with the user's tenant grants; only superusers edit grants."""
+class UserWithTenantsAdmin(SuperuserOnlyAdminMixin, UserAdmin):
+    """Django's user admin with the user's tenant grants, for superusers only (a staff user
+    who could edit users could make themselves superuser)."""
 
     list_display = [*UserAdmin.list_display, "tenant_list"]
 
@@ -217,7 +255,7 @@ class UserWithTenantsAdmin(UserAdmin):
         return super().get_queryset(request).prefetch_related("tenant_memberships")
 
     def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
-        if obj is None or not request.user.is_superuser:
+        if obj is None:
             return []
         return [TenantGrantInline(self.model, self.admin_site)]
 

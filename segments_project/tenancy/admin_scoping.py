@@ -13,6 +13,11 @@ superusers see every tenant. Every ModelAdmin of a tenant-owned model mixes in
   tenant's customers and products;
 - the tenant list filter lists the granted tenants only.
 
+Admins of rows that belong to no tenant (users, groups) mix in `SuperuserOnlyAdminMixin`
+instead. Every registered admin is one or the other (`admin_boundary`; a test walks the
+registry), and django-oauth-toolkit's own admins are not registered at all: API clients
+are managed in the API client admin, through the tenancy services.
+
 The localized text field lives here too: one text input per language instead of raw JSON,
 for every app's localized members (segment and product names, category names...).
 """
@@ -268,6 +273,40 @@ class TenantScopedAdminMixin:
     def tenant_name(self, obj: Any) -> str:
         """The tenant column without a query per row (the name is the key)."""
         return obj.tenant_id
+
+
+# --- superuser-only admins ------------------------------------------------------------------
+
+
+class SuperuserOnlyAdminMixin:
+    """An admin of rows that belong to no tenant (users, groups): superusers only, whatever
+    model permissions a staff user holds. A staff user could otherwise reach every tenant
+    through them (grant themselves superuser, or a group of every permission)."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+
+def admin_boundary(model_admin: Any) -> str | None:
+    """How an admin keeps to the tenant boundary: "tenant" (scoped to the user's tenants),
+    "superuser" (superusers only), or None (not at all: a bug)."""
+    if isinstance(model_admin, TenantScopedAdminMixin):
+        return "tenant"
+    if isinstance(model_admin, SuperuserOnlyAdminMixin):
+        return "superuser"
+    return None
 
 
 # --- localized text -------------------------------------------------------------------------
