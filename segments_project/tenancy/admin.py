@@ -177,7 +177,9 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
         if obj is None:
             return ["tenant", "client_id", "client_secret", "allowed_scopes"]
-        return ["tenant", "client_id", "client_secret", "allowed_scopes", "modified_at"]
+        # The secret is write-only: a user who may not change it has nothing to see there.
+        secret = ["client_secret"] if self.has_change_permission(request, obj) else []
+        return ["tenant", "client_id", *secret, "allowed_scopes", "modified_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
         return ["tenant", "client_id", "modified_at"] if obj else []

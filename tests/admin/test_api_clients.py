@@ -188,3 +188,14 @@ def _client_admin(make_staff: Any) -> Any:
         )
     )
     return user
+
+
+def test_a_viewer_reads_the_client_without_a_secret_row(make_staff, login, client_row):
+    user = make_staff("client-viewer")
+    user.user_permissions.add(Permission.objects.get(codename="view_apiclient"))
+
+    html = login(user).get(_url(client_row)).content.decode()
+
+    assert "shop-frontend" in html
+    assert "field-client_secret" not in html
+    assert 'name="_save"' not in html
