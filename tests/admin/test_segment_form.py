@@ -148,6 +148,24 @@ def test_invalid_input_is_refused_with_the_apis_message(merchandiser, shop, over
     assert not Segment.objects.filter(public_id="vip").exists()
 
 
+@pytest.mark.parametrize(
+    ("day", "time"), [("2021-02-29", "00:00"), ("2020-13-45", "00:00"), ("2021-01-01", "24:00")]
+)
+def test_an_impossible_date_is_an_error_on_its_field(merchandiser, shop, day, time):
+    response = merchandiser.post(ADD, _form(valid_from_0=day, valid_from_1=time))
+
+    assert response.status_code == 200
+    assert "valid_from" in response.context["adminform"].form.errors
+    assert not Segment.objects.filter(public_id="vip").exists()
+
+
+def test_a_date_in_the_first_millennium_is_saved_as_given(merchandiser, shop):
+    response = merchandiser.post(ADD, _form(valid_from_0="0001-01-01", valid_from_1="00:00"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Segment.objects.get(public_id="vip").valid_from.year == 1
+
+
 def test_a_stale_form_does_not_overwrite_a_newer_version(merchandiser, shop):
     gold = shop["gold"]
     stale = _change_form(gold, name__en="Mine")
