@@ -166,6 +166,27 @@ def test_a_date_in_the_first_millennium_is_saved_as_given(merchandiser, shop):
     assert Segment.objects.get(public_id="vip").valid_from.year == 1
 
 
+@pytest.mark.parametrize(
+    ("mixins", "message"),
+    [
+        ('{"a": "x\\u0000"}', "NUL character"),
+        ('{"a": "\\ud800"}', "lone surrogate"),
+        ('{"a": NaN}', "NaN is not valid JSON"),
+        ('{"a": 1e400}', "too large"),
+        ('{"a":' * 40 + "1" + "}" * 40, "nested deeper than 32 levels"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested deeper than 32 levels"),
+    ],
+    ids=["nul", "lone-surrogate", "nan", "1e400", "deep", "100000-deep"],
+)
+def test_json_no_database_stores_is_an_error_on_its_field(merchandiser, shop, mixins, message):
+    response = merchandiser.post(ADD, _form(mixins=mixins))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get("mixins", [])), errors
+    assert not Segment.objects.filter(public_id="vip").exists()
+
+
 def test_a_stale_form_does_not_overwrite_a_newer_version(merchandiser, shop):
     gold = shop["gold"]
     stale = _change_form(gold, name__en="Mine")
