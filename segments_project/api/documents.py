@@ -77,23 +77,41 @@ def check_version(*, current: int, requested: int | None, resource_id: str) -> N
         )
 
 
+def parse_iso_datetime(text: str) -> datetime | None:
+    """`text` as an aware UTC datetime, or None unless it is an ISO 8601 date-time of a real
+    moment: not a 13th month, a February 29th of a common year, an offset of a day or more,
+    nor a moment before year 1 or after year 9999 once in UTC (which neither Python nor
+    PostgreSQL could give back). A date-time without an offset is taken as UTC."""
+    try:
+        parsed = parse_datetime(text)
+        if parsed is None:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
 def clean_datetime(value: Any, field: str) -> datetime | None:
+    """The date-time `value` names (see `parse_iso_datetime`), or a 400 naming `field`."""
     if value is None:
         return None
-    parsed = parse_datetime(value) if isinstance(value, str) else None
+    parsed = parse_iso_datetime(value) if isinstance(value, str) else None
     if parsed is None:
-        raise invalid(field, f"{field} must be an ISO 8601 date-time.")
-    if timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
+        raise invalid(
+            field, f"{field} must be a valid ISO 8601 date-time, such as 2021-05-18T07:27:27Z."
+        )
     return parsed
 
 
 def format_datetime(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with milliseconds and a `Z`, as the vendor writes timestamps."""
+    """ISO 8601 in UTC with milliseconds and a `Z`, as the vendor writes timestamps
+    (four-digit years: `strftime("%Y")` would write year 99 as `99`)."""
     if value is None:
         return None
-    utc = value.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    utc = value.astimezone(UTC).replace(tzinfo=None)
+    return utc.isoformat(timespec="milliseconds") + "Z"
 
 
 def render_metadata(obj: Any) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from django.conf import settings
@@ -18,30 +19,69 @@ class RequestTooLarge(APIException):
     default_code = "request_too_large"
 
 
+TOO_DEEP = f"JSON nested deeper than {MAX_NESTING_DEPTH} levels."
+UNSTORABLE = "JSON text with a NUL character or a lone surrogate."
+
+
+class UnstorableJSON(ValueError):
+    """Well-formed JSON that no database column takes: nested deeper than the limit, text
+    with NUL or a lone surrogate, or a number beyond a double (NaN, Infinity, 1e400)."""
+
+
 def has_unstorable_text(text: str) -> bool:
     """NUL and lone surrogates: valid JSON escapes, but no database can store them."""
     return "\x00" in text or any("\ud800" <= char <= "\udfff" for char in text)
 
 
-def _check_tree(value: Any) -> None:
+def _check_tree(value: Any, depth: int) -> None:
     """Refuses nesting deeper than the limit and text no database can store, without recursion."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+    stack: list[tuple[Any, int]] = [(value, depth)]
     while stack:
-        node, depth = stack.pop()
+        node, level = stack.pop()
         if isinstance(node, dict | list):
-            if depth > MAX_NESTING_DEPTH:
-                raise ParseError(f"JSON nested deeper than {MAX_NESTING_DEPTH} levels.")
+            if level > MAX_NESTING_DEPTH:
+                raise UnstorableJSON(TOO_DEEP)
             children = node.items() if isinstance(node, dict) else enumerate(node)
             for key, child in children:
                 if isinstance(key, str) and has_unstorable_text(key):
-                    raise ParseError("JSON text with a NUL character or a lone surrogate.")
-                stack.append((child, depth + 1))
+                    raise UnstorableJSON(UNSTORABLE)
+                stack.append((child, level + 1))
         elif isinstance(node, str) and has_unstorable_text(node):
-            raise ParseError("JSON text with a NUL character or a lone surrogate.")
+            raise UnstorableJSON(UNSTORABLE)
 
 
 def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+    raise UnstorableJSON(f"{name} is not valid JSON.")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise UnstorableJSON(f"The number {text[:40]} is too large.")
+    return number
+
+
+# One decoder for every call: `json.loads` with options builds a new one each time.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
+def decode_json(text: str, *, depth: int = 1) -> Any:
+    """The value of JSON `text` that sits `depth` levels deep in a document (1: it is the
+    document), or a ValueError: an `UnstorableJSON` with the reason when it is well-formed
+    but cannot be stored (see there), a `json.JSONDecodeError` when it is not JSON.
+
+    `text` must hold no character that is not valid UTF-8 (strictly decoded text holds none).
+    """
+    try:
+        value = _DECODER.decode(text)
+    except RecursionError:
+        raise UnstorableJSON(TOO_DEEP) from None
+    # Raw NUL is refused by the decoder and lone surrogates cannot come from UTF-8: only a
+    # \u escape spells them, and only as many brackets as levels nest that deep. Most
+    # documents have neither, and skip the walk over every value.
+    if "\\u" in text or text.count("{") + text.count("[") + depth > MAX_NESTING_DEPTH + 1:
+        _check_tree(value, depth)
+    return value
 
 
 def read_json_body(stream: Any, meta: dict[str, Any]) -> Any:
@@ -61,13 +101,11 @@ def read_json_body(stream: Any, meta: dict[str, Any]) -> Any:
     except UnicodeDecodeError as exc:
         raise ParseError(f"The body is not valid UTF-8 (byte {exc.start}).") from exc
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
-    except RecursionError as exc:
-        raise ParseError(f"JSON nested deeper than {MAX_NESTING_DEPTH} levels.") from exc
+        return decode_json(text)
+    except UnstorableJSON as exc:
+        raise ParseError(str(exc)) from exc
     except ValueError as exc:
         raise ParseError(f"JSON parse error - {exc}") from exc
-    _check_tree(data)
-    return data
 
 
 class StrictJSONParser(BaseParser):

@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any, NamedTuple
 
+from segments_project.api.parsers import UnstorableJSON, decode_json
+
 GZIP_MAGIC = b"\x1f\x8b"
 STDIO = "-"
 
@@ -110,7 +112,10 @@ def _cell_value(field: Field, text: str) -> Any:
         return int(text) if _INTEGER.match(text.strip()) else text
     if field.type is FieldType.JSON:
         try:
-            return json.loads(text)
+            # The cell is a member of the document: one level below it, or more.
+            return decode_json(text, depth=len(field.parts) + 1)
+        except UnstorableJSON as exc:
+            raise RowProblem(field.path, f"{field.path}: {exc}") from exc
         except ValueError as exc:
             raise RowProblem(field.path, f"{field.path} is not valid JSON: {exc}.") from exc
     return text
@@ -280,7 +285,10 @@ def open_source(path: str, fmt: Format, layout: Layout, *, stdin: Any = None) ->
         size = os.fstat(raw.fileno()).st_size
         position = raw.tell
         closers = [raw.close]
-    text = io.TextIOWrapper(_decompressed(raw), encoding="utf-8-sig", newline="")
+    # Bytes that are not UTF-8 become lone surrogates, so that only their row is refused.
+    text = io.TextIOWrapper(
+        _decompressed(raw), encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
     rows = _csv_rows(text, layout) if fmt is Format.CSV else _jsonl_rows(text)
     # The source holds the text layer until it is closed (a wrapper that is collected
     # closes what it wraps); for stdin it lets go of it without closing stdin.
@@ -291,25 +299,95 @@ def open_source(path: str, fmt: Format, layout: Layout, *, stdin: Any = None) ->
 def _decoding(rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
     try:
         yield from rows
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"The file is not UTF-8 text: {exc}.") from exc
     except (EOFError, gzip.BadGzipFile) as exc:
         raise FormatError(f"The gzip stream is damaged or cut short: {exc}.") from exc
-    except csv.Error as exc:
-        raise FormatError(f"The CSV cannot be read: {exc}.") from exc
+
+
+NOT_UTF8 = "The row is not UTF-8 text."
+HAS_NUL = "The row holds a NUL character, which cannot be stored."
+
+
+def _not_utf8(line: str) -> bool:
+    """Whether the line holds bytes that were not UTF-8 (as lone surrogates)."""
+    try:
+        line.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+class _CsvLines:
+    """The physical lines of a CSV text as `csv.reader` takes them: counted, and those of
+    the record being read kept, with why it cannot be imported (`problem`), so that a bad
+    record costs its row only. Most lines are ASCII and cost two scans in C."""
+
+    __slots__ = ("_text", "count", "problem", "record")
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+        self.count = 0
+        self.record: list[str] = []
+        self.problem: str | None = None
+
+    def __iter__(self) -> _CsvLines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._text)
+        self.count += 1
+        self.record.append(line)
+        if "\x00" in line:
+            self.problem = HAS_NUL
+        elif not line.isascii() and _not_utf8(line):
+            self.problem = NOT_UTF8
+        return line
+
+    def next_record(self) -> None:
+        self.record = []
+        self.problem = None
+
+    def skip_rest_of_record(self) -> None:
+        """After a `csv.Error`, reads on to the end of a quoted cell the reader gave up in
+        (the record so far has an odd number of quotes), so that its remaining lines are not
+        read as rows of their own."""
+        quotes = sum(line.count('"') for line in self.record)
+        while quotes % 2:
+            line = next(self._text, None)
+            if line is None:
+                return
+            self.count += 1
+            quotes += line.count('"')
 
 
 def _csv_rows(text: IO[str], layout: Layout) -> Iterator[SourceRow]:
-    reader = csv.reader(text)
-    header = next(reader, None)
+    lines = _CsvLines(text)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise FormatError(f"The CSV header cannot be read: {exc}.") from exc
     if header is None:
         return
+    if lines.problem is not None:
+        raise FormatError(f"The CSV header cannot be read: {lines.problem}")
     columns = layout.columns(header)
-    last_line = reader.line_num
-    for cells in reader:
-        line, last_line = last_line + 1, reader.line_num
+    while True:
+        line = lines.count + 1
+        lines.next_record()
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            lines.skip_rest_of_record()
+            problem = RowProblem("body", f"The row cannot be read as CSV: {exc}.")
+            yield SourceRow(line=line, problem=problem)
+            continue
         if not cells:
             continue  # a blank line
+        if lines.problem is not None:
+            yield SourceRow(line=line, problem=RowProblem("body", lines.problem))
+            continue
         if len(cells) != len(columns):
             problem = RowProblem(
                 "body", f"The row has {len(cells)} cells; the header has {len(columns)} columns."
@@ -326,10 +404,17 @@ def _jsonl_rows(text: IO[str]) -> Iterator[SourceRow]:
     for line, content in enumerate(text, start=1):
         if not content.strip():
             continue
+        if not content.isascii() and _not_utf8(content):
+            yield SourceRow(line=line, problem=RowProblem("body", NOT_UTF8))
+            continue
         try:
-            yield SourceRow(line=line, document=json.loads(content))
+            document = decode_json(content)
+        except UnstorableJSON as exc:
+            yield SourceRow(line=line, problem=RowProblem("body", str(exc)))
         except ValueError as exc:
             yield SourceRow(line=line, problem=RowProblem("body", f"Not valid JSON: {exc}."))
+        else:
+            yield SourceRow(line=line, document=document)
 
 
 class Sink:

@@ -41,6 +41,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language, get_language_info
 
 from segments_project.api.localization import LANGUAGE_PATTERN, MAX_TEXT_LENGTH
+from segments_project.api.parsers import UnstorableJSON, decode_json
 
 from .models import Tenant
 
@@ -472,13 +473,36 @@ class LocalizedTextField(forms.Field):
             return True
 
 
+class _StorableJSONDecoder(json.JSONDecoder):
+    """The API's decoder (`decode_json`) for Django's JSON form field: what it refuses is
+    invalid JSON to the form (redisplayed as typed), never a 500."""
+
+    def decode(self, s: str, *args: Any) -> Any:
+        try:
+            return decode_json(s)
+        except UnstorableJSON as exc:
+            raise json.JSONDecodeError(str(exc), s, 0) from exc
+
+
 class PrettyJSONField(forms.JSONField):
     """Custom data (mixins) as indented JSON, an empty object when blank."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("required", False)
         kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 4, "cols": 70}))
+        kwargs.setdefault("decoder", _StorableJSONDecoder)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        # Says why JSON the API would refuse is refused (Django would say "Enter a valid JSON.").
+        if isinstance(value, str) and not self.disabled:
+            try:
+                decode_json(value)
+            except UnstorableJSON as exc:
+                raise forms.ValidationError(str(exc), code="invalid") from exc
+            except ValueError:
+                pass  # not JSON: Django's message
+        return super().to_python(value)
 
     def prepare_value(self, value: Any) -> str:
         if value in (None, "", {}):

@@ -113,6 +113,25 @@ def test_adding_and_moving_a_category_through_the_service(merchandiser, shop):
     assert (sale.path, sale.depth, sale.name) == (f"/{sale.pk}/", 0, {"en": "Sale!"})
 
 
+@pytest.mark.parametrize(
+    ("day", "saved"), [("2021-02-29", False), ("2020-13-45", False), ("0001-01-01", True)]
+)
+def test_a_category_date_is_checked_by_the_calendar_and_years_before_1000_are_kept(
+    merchandiser, shop, day, saved
+):
+    response = merchandiser.post(
+        reverse("admin:catalog_category_add"), _category_form(valid_to_0=day, valid_to_1="00:00")
+    )
+
+    stored = Category.objects.filter(tenant_id=TENANT, public_id="sale").first()
+    if saved:
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert stored.valid_to.year == 1
+    else:
+        assert "valid_to" in response.context["adminform"].form.errors
+        assert stored is None
+
+
 def test_a_category_cannot_move_under_its_own_subtree(merchandiser, shop):
     clothing, coats = shop["categories"]["clothing"], shop["categories"]["coats"]
     data = _category_form(parent=coats.pk, base_version=clothing.version)

@@ -183,6 +183,28 @@ def test_a_coupon_is_added_with_a_segment_restriction(merchandiser, shop):
     assert (coupon.segment_ids, coupon.version) == (["gold"], 1)
 
 
+@pytest.mark.parametrize(
+    ("day", "saved"), [("2021-02-29", False), ("2021-04-31", False), ("0001-01-01", True)]
+)
+def test_a_coupon_date_is_checked_by_the_calendar_and_years_before_1000_are_kept(
+    merchandiser, shop, day, saved
+):
+    coupon = _gold_coupon()
+
+    response = merchandiser.post(
+        _change_url(coupon),
+        _form(coupon, segment_ids=[shop["gold"].pk], valid_from_0=day, valid_from_1="00:00"),
+    )
+
+    coupon.refresh_from_db()
+    if saved:
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        assert coupon.valid_from.year == 1
+    else:
+        assert "valid_from" in response.context["adminform"].form.errors
+        assert coupon.valid_from is None
+
+
 def test_a_posted_value_that_is_no_row_is_refused_on_its_field(merchandiser, shop):
     coupon = _gold_coupon()
 

@@ -136,6 +136,36 @@ def test_large_files_are_processed_one_part_per_request(merchandiser, shop, monk
     assert rest["check"]["read"] == 5
 
 
+def test_rows_that_cannot_be_stored_are_rejected_and_the_others_imported(merchandiser, shop):
+    gold = shop["gold"]
+    content = (
+        b"type,itemId,mixins\n"
+        b"PRODUCT,parka,\n"
+        b'PRODUCT,tee,"{""a"": ""\\u0000""}"\n'
+        b"PRODUCT,tee\x00,\n"
+        b'PRODUCT,tee,"{""name"": ""M\xfcller""}"\n'
+        b"PRODUCT,boot,\n"
+    )
+
+    job_url = _upload(merchandiser, gold, "items.csv", content)["Location"]
+    checked = _run(merchandiser, job_url)
+    merchandiser.post(f"{job_url}apply/")
+    applied = _run(merchandiser, job_url)
+    report = merchandiser.get(job_url)
+
+    assert checked["check"]["rejected"] == 3
+    assert (applied["apply"]["inserted"], applied["apply"]["unchanged"]) == (1, 1)
+    reasons = {r["line"]: r["message"] for r in report.context["job"]["rejections"]}
+    assert set(reasons) == {3, 4, 5}
+    assert "NUL" in reasons[3] and "NUL" in reasons[4]
+    assert "not UTF-8" in reasons[5]
+    assert set(
+        SegmentItemAssignment.objects.filter(segment=gold).values_list(
+            "product__public_id", flat=True
+        )
+    ) == {"parka", "boot", None}
+
+
 def test_without_javascript_the_step_button_redirects_back(merchandiser, shop):
     job_url = _upload(merchandiser, shop["gold"], "items.csv", ITEMS_CSV)["Location"]
 

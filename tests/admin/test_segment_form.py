@@ -148,6 +148,45 @@ def test_invalid_input_is_refused_with_the_apis_message(merchandiser, shop, over
     assert not Segment.objects.filter(public_id="vip").exists()
 
 
+@pytest.mark.parametrize(
+    ("day", "time"), [("2021-02-29", "00:00"), ("2020-13-45", "00:00"), ("2021-01-01", "24:00")]
+)
+def test_an_impossible_date_is_an_error_on_its_field(merchandiser, shop, day, time):
+    response = merchandiser.post(ADD, _form(valid_from_0=day, valid_from_1=time))
+
+    assert response.status_code == 200
+    assert "valid_from" in response.context["adminform"].form.errors
+    assert not Segment.objects.filter(public_id="vip").exists()
+
+
+def test_a_date_in_the_first_millennium_is_saved_as_given(merchandiser, shop):
+    response = merchandiser.post(ADD, _form(valid_from_0="0001-01-01", valid_from_1="00:00"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Segment.objects.get(public_id="vip").valid_from.year == 1
+
+
+@pytest.mark.parametrize(
+    ("mixins", "message"),
+    [
+        ('{"a": "x\\u0000"}', "NUL character"),
+        ('{"a": "\\ud800"}', "lone surrogate"),
+        ('{"a": NaN}', "NaN is not valid JSON"),
+        ('{"a": 1e400}', "too large"),
+        ('{"a":' * 40 + "1" + "}" * 40, "nested deeper than 32 levels"),
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "nested deeper than 32 levels"),
+    ],
+    ids=["nul", "lone-surrogate", "nan", "1e400", "deep", "100000-deep"],
+)
+def test_json_no_database_stores_is_an_error_on_its_field(merchandiser, shop, mixins, message):
+    response = merchandiser.post(ADD, _form(mixins=mixins))
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get("mixins", [])), errors
+    assert not Segment.objects.filter(public_id="vip").exists()
+
+
 def test_a_stale_form_does_not_overwrite_a_newer_version(merchandiser, shop):
     gold = shop["gold"]
     stale = _change_form(gold, name__en="Mine")

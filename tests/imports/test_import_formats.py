@@ -142,15 +142,3 @@ def test_only_the_first_twenty_rejections_are_printed_all_are_in_the_errors_file
     assert "line 21:" in run.out and "line 22:" not in run.out
     assert len(errors.read_text().splitlines()) == 26
     assert f"25 rows were rejected; every one is in {errors}" in str(run.error)
-
-
-def test_undecodable_bytes_stop_the_import_after_the_chunks_before(tmp_path):
-    path = tmp_path / "p.csv"
-    good = "".join(f"p{n},Name {n}\n" for n in range(2000))  # well past the first read
-    path.write_bytes(b"id,name.en\n" + good.encode() + b"bad,\xff\xfe\n")
-
-    run = run_import("products", path, chunk_size=100)
-
-    assert "The file is not UTF-8 text" in str(run.error)
-    assert "run the same file again" in str(run.error)
-    assert 0 < Product.objects.count() < 2000

@@ -113,8 +113,9 @@ def test_invalid_segments_are_a_400_naming_the_field_and_change_nothing(manager,
         (b'{"name": "\xff"}', "application/json"),
         (b"NaN", "application/json"),
         (b'{"a":' * 40 + b"1" + b"}" * 40, "application/json"),
+        (b'{"name": {"en": "x"}, "siteCode": "main", "mixins": {"n": 1e400}}', "application/json"),
     ],
-    ids=["truncated", "unclosed array", "invalid utf-8", "NaN", "deeply nested"],
+    ids=["truncated", "unclosed array", "invalid utf-8", "NaN", "deeply nested", "1e400"],
 )
 def test_malformed_bodies_are_a_400_json_error(manager, payload, content_type):
     response = manager.post(SEGMENTS, payload, content_type=content_type)

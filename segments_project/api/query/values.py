@@ -6,7 +6,9 @@ import re
 from datetime import UTC, datetime, time
 from decimal import Decimal
 
-from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.dateparse import parse_date
+
+from segments_project.api.documents import parse_iso_datetime
 
 from .fields import FieldKind, ResolvedField
 from .lexer import syntax_error
@@ -75,19 +77,16 @@ def _decimal(text: str, syntax: re.Pattern[str], *, max_digits: int) -> Decimal 
 
 
 def _datetime(value: Value, field: ResolvedField) -> datetime:
-    parsed: datetime | None
-    try:
-        parsed = parse_datetime(value.text)
-        if parsed is None:
+    parsed = parse_iso_datetime(value.text)
+    if parsed is None:
+        try:
             day = parse_date(value.text)
-            parsed = datetime.combine(day, time()) if day else None
-        if parsed is not None:
-            if parsed.tzinfo is None:
-                parsed = parsed.replace(tzinfo=UTC)
-            return parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        pass
-    raise _bad(value, field, 'an ISO 8601 date-time such as "2021-05-18T07:27:27Z"')
+        except ValueError:  # well-formed, but not a day of the calendar
+            day = None
+        parsed = datetime.combine(day, time(), tzinfo=UTC) if day else None
+    if parsed is None:
+        raise _bad(value, field, 'an ISO 8601 date-time such as "2021-05-18T07:27:27Z"')
+    return parsed
 
 
 def _bad(value: Value, field: ResolvedField, expected: str) -> Exception:
