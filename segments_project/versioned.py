@@ -14,7 +14,13 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from segments_project.api.documents import check_version, clean_id, generate_id, requested_version
+from segments_project.api.documents import (
+    READ_ONLY_PATHS,
+    check_version,
+    clean_id,
+    generate_id,
+    requested_version,
+)
 from segments_project.api.localization import localized_input
 from segments_project.api.patch import apply_patch
 from segments_project.audit.models import AuditAction
@@ -41,6 +47,8 @@ class DocumentKind:
     audit_type: str | None = None
     # The document is a segment: its audit events are filed under its own id.
     is_segment: bool = False
+    # JSON Pointers a JSON Patch may not write.
+    read_only_paths: frozenset[str] = READ_ONLY_PATHS
 
     def audit_segment_id(self, public_id: str) -> str | None:
         return public_id if self.is_segment else None
@@ -167,7 +175,7 @@ def patched_document(
     A localized member the patch set to a plain string is read in `content_language`
     and merged into the stored translations; maps are taken as they are.
     """
-    document = apply_patch(kind.render(current), patch)
+    document = apply_patch(kind.render(current), patch, read_only=kind.read_only_paths)
     unknown = sorted(set(document) - kind.document_fields)
     if unknown:
         raise field_error(unknown[0], f"Unknown {kind.label} field: {unknown[0]}.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from segments_project.api.bulk import STATUS_TEXT
+from segments_project.api.bulk import status_text
 from segments_project.api.documents import clean_id, format_datetime, invalid
 from segments_project.api.localization import ALL_LANGUAGES, LanguagePreference, localize
 from segments_project.api.query import FieldKind, FieldSpec
@@ -128,7 +128,7 @@ class AssignmentOutcome:
         if self.product_id is not None:
             entry["productId"] = self.product_id
         entry["code"] = self.code
-        entry["status"] = STATUS_TEXT.get(self.code, str(self.code))
+        entry["status"] = status_text(self.code)
         if self.error is not None:
             entry["message"] = self.error.message
         return entry

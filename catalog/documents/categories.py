@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from segments_project.api.documents import (
+    READ_ONLY_PATHS,
     clean_datetime,
     clean_id,
     clean_mixins,
@@ -44,6 +45,9 @@ DOCUMENT_FIELDS = frozenset(
         "media",
     }
 )
+
+# `media` is always rendered empty: media are not managed through categories here.
+CATEGORY_READ_ONLY_PATHS = READ_ONLY_PATHS | {"/media"}
 
 CATEGORY_QUERY_FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec("public_id", FieldKind.STRING),

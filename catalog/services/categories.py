@@ -25,7 +25,12 @@ from segments_project.errors import (
 from segments_project.tenancy.models import Tenant
 from segments_project.tenancy.versions import content_changed
 
-from ..documents.categories import DOCUMENT_FIELDS, category_document, category_values
+from ..documents.categories import (
+    CATEGORY_READ_ONLY_PATHS,
+    DOCUMENT_FIELDS,
+    category_document,
+    category_values,
+)
 from ..models import Category
 from ..signals import items_deleting
 
@@ -185,7 +190,11 @@ def category_patch(
             f"The category with id {category_id} has not been found.", resource_id=category_id
         )
     parent_id = current.parent.public_id if current.parent else None
-    document = apply_patch(category_document(current, parent_public_id=parent_id), patch)
+    document = apply_patch(
+        category_document(current, parent_public_id=parent_id),
+        patch,
+        read_only=CATEGORY_READ_ONLY_PATHS,
+    )
     unknown = set(document) - DOCUMENT_FIELDS
     if unknown:
         raise field_error(sorted(unknown)[0], f"Unknown category field: {sorted(unknown)[0]}.")

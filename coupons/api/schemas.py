@@ -35,7 +35,12 @@ STATUSES = ["VALID", "INACTIVE", "EXPIRED", "USED"]
 REFUSALS = (
     "`DELETED`, `NOT_YET_VALID`, `EXPIRED`, `ANONYMOUS_NOT_ALLOWED`, `NOT_VALID_FOR_CUSTOMER`, "
     "`NOT_A_SEGMENT_MEMBER`, `CURRENCY_MISMATCH`, `MIN_ORDER_VALUE_NOT_REACHED`, "
-    "`REDEMPTION_LIMIT_REACHED`, `CUSTOMER_REDEMPTION_LIMIT_REACHED`, `NO_ELIGIBLE_ITEMS`"
+    "`REDEMPTION_LIMIT_REACHED`, `CUSTOMER_REDEMPTION_LIMIT_REACHED`, `NO_ELIGIBLE_ITEMS`, "
+    "`DISCOUNT_TOO_HIGH`, `DISCOUNT_MISMATCH`"
+)
+GRANTED = (
+    "The discount a redemption records: the one sent, when the coupon grants it, else the "
+    "one computed (on the eligible items, or on the order total without items)."
 )
 
 
@@ -155,7 +160,10 @@ class RedemptionCreateSerializer(serializers.Serializer):
     orderTotal = CouponMoneySerializer()
     discount = CouponMoneySerializer(
         required=False,
-        help_text="Required for a redemption without items; with items it is computed.",
+        help_text="Computed when absent. With items it must be the one computed on the "
+        "eligible items (DISCOUNT_MISMATCH); without, at most what the coupon grants on the "
+        "order total: PERCENT of it, ABSOLUTE capped at it, FREE_SHIPPING up to it "
+        "(DISCOUNT_TOO_HIGH). A percentage may differ by a cent of rounding.",
     )
     items = RedemptionCartLineSerializer(
         many=True, required=False, help_text="Cart lines (an extension of the vendor's API)."
@@ -182,14 +190,14 @@ class CouponValidationSerializer(serializers.Serializer):
     legalEntityId = serializers.CharField(required=False)
     items = RedemptionLineVerdictSerializer(many=True, required=False)
     eligibleSubtotal = CouponMoneySerializer(required=False)
-    discount = CouponMoneySerializer(required=False, help_text="Computed on the eligible lines.")
+    discount = CouponMoneySerializer(help_text=GRANTED)
 
 
 class RedemptionCreatedSerializer(serializers.Serializer):
     id = serializers.CharField()
     items = RedemptionLineVerdictSerializer(many=True, required=False)
     eligibleSubtotal = CouponMoneySerializer(required=False)
-    discount = CouponMoneySerializer(required=False, help_text="The recorded discount.")
+    discount = CouponMoneySerializer(help_text="The recorded discount.")
 
 
 class RedemptionResponseSerializer(serializers.Serializer):
@@ -305,8 +313,8 @@ def coupon_validation(view):
         summary="Validating redeemability of a coupon",
         description="Every check of a redemption, without redeeming. A customer token "
         "(coupon.coupon_redeem) validates for its own customer; coupon.coupon_redeem_on_behalf "
-        "may name one with customerNumber. With `items`, the answer lists which lines the "
-        "coupon applies to and the discount on them.",
+        "may name one with customerNumber. The answer carries the discount the redemption "
+        "would record; with `items`, also which lines the coupon applies to.",
         parameters=[CODE],
         request=RedemptionCreateSerializer,
         responses={

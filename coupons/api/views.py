@@ -75,10 +75,12 @@ def redeemer_of(principal: Principal, body: RedemptionRequest) -> Redeemer:
     return Redeemer(customer_id=body.customer_number, legal_entity_id=body.legal_entity_id)
 
 
-def _cart_members(verdict: Verdict) -> dict[str, Any]:
-    """What the coupon grants on the request's cart lines; nothing without lines."""
+def _grant_members(verdict: Verdict) -> dict[str, Any]:
+    """The discount a redemption records and, with cart lines, which lines the coupon
+    applies to."""
+    discount = {"discount": verdict.discount.as_dict()}
     if verdict.cart is None:
-        return {}
+        return discount
     lines = []
     for line in verdict.cart.lines:
         entry = {
@@ -94,7 +96,7 @@ def _cart_members(verdict: Verdict) -> dict[str, Any]:
     return {
         "items": lines,
         "eligibleSubtotal": Money(verdict.cart.eligible_subtotal, verdict.currency).as_dict(),
-        "discount": Money(verdict.cart.discount, verdict.currency).as_dict(),
+        **discount,
     }
 
 
@@ -182,7 +184,7 @@ class CouponValidationView(TenantAPIView):
     operation_ids = {"POST": "POST-coupon-validate-coupon"}
 
     def post(self, request: Request, tenant: str, code: str) -> Response:
-        body = redemption_request(request.data, discount_required=False)
+        body = redemption_request(request.data)
         redeemer = redeemer_of(self.principal, body)
         verdict = services.coupon_validate(
             tenant=tenant, code=_code(code), request=body, redeemer=redeemer
@@ -192,7 +194,7 @@ class CouponValidationView(TenantAPIView):
             answer["customerNumber"] = verdict.redeemer.customer_id
         if verdict.redeemer.legal_entity_id is not None:
             answer["legalEntityId"] = verdict.redeemer.legal_entity_id
-        return Response({**answer, **_cart_members(verdict)})
+        return Response({**answer, **_grant_members(verdict)})
 
 
 @schemas.redemption_collection
@@ -213,12 +215,12 @@ class RedemptionCollectionView(TenantAPIView):
         )
 
     def post(self, request: Request, tenant: str, code: str) -> Response:
-        body = redemption_request(request.data, discount_required=True)
+        body = redemption_request(request.data)
         redeemer = redeemer_of(self.principal, body)
         redemption, verdict = services.coupon_redeem(
             tenant=tenant, code=_code(code), request=body, redeemer=redeemer
         )
-        return Response({"id": redemption.public_id, **_cart_members(verdict)}, status=201)
+        return Response({"id": redemption.public_id, **_grant_members(verdict)}, status=201)
 
 
 @schemas.redemption_detail

@@ -78,6 +78,11 @@ RESTRICTION_FIELDS = frozenset(
     }
 )
 METADATA_FIELDS = frozenset({"version", "mixins", "createdAt", "modifiedAt"})
+# What a JSON Patch may not write: the code, the computed members and the timestamps.
+COUPON_READ_ONLY_PATHS = frozenset(
+    {"/code", "/metadata/createdAt", "/metadata/modifiedAt"}
+    | {f"/{member}" for member in READ_ONLY_FIELDS}
+)
 
 COUPON_QUERY_FIELDS: dict[str, FieldSpec] = {
     "code": FieldSpec("public_id", FieldKind.STRING),

@@ -90,11 +90,11 @@ def _cart_lines(value: Any) -> tuple[CartLine, ...] | None:
     return tuple(lines)
 
 
-def redemption_request(body: Any, *, discount_required: bool) -> RedemptionRequest:
+def redemption_request(body: Any) -> RedemptionRequest:
     """The checked body of a validation or redemption, or a 400 naming the first problem.
 
     `orderTotal` is required (the minimum order value is checked against it); `discount`
-    when `discount_required` and no cart lines are given (with lines it is computed).
+    is optional (the coupon service computes an absent one and checks a given one).
     Amounts of one request share the orderTotal's currency.
     """
     if not isinstance(body, dict):
@@ -108,8 +108,6 @@ def redemption_request(body: Any, *, discount_required: bool) -> RedemptionReque
         discount = clean_money(body["discount"], "discount")
         if discount.currency != order_total.currency:
             raise invalid("discount.currency", "discount and orderTotal differ in currency.")
-    elif discount_required and items is None:
-        raise invalid("discount", "discount is required without items.", type="required")
     order_code = body.get("orderCode") or ""
     if not isinstance(order_code, str) or len(order_code) > 128:
         raise invalid("orderCode", "orderCode must be a string of at most 128 characters.")

@@ -15,7 +15,13 @@ from segments_project.audit.record import Change, record
 from segments_project.errors import AlreadyExists, NotFound
 from segments_project.tenancy.versions import content_changed
 
-from ..documents.coupons import clean_code, coupon_values, generate_code, stored_document
+from ..documents.coupons import (
+    COUPON_READ_ONLY_PATHS,
+    clean_code,
+    coupon_values,
+    generate_code,
+    stored_document,
+)
 from ..models import Coupon
 from ..selectors import coupon_not_found
 
@@ -100,7 +106,9 @@ def coupon_update(*, tenant: str, code: str, document: Any, partial: bool = Fals
 def coupon_patch(*, tenant: str, code: str, patch: Any) -> Coupon:
     """Applies a JSON Patch (array) or merge patch (object); the result must be valid."""
     current = _locked(tenant, code)
-    return _replace(current, apply_patch(stored_document(current), patch))
+    return _replace(
+        current, apply_patch(stored_document(current), patch, read_only=COUPON_READ_ONLY_PATHS)
+    )
 
 
 @transaction.atomic

@@ -25,6 +25,7 @@ from ..documents.redemptions import RedemptionRequest
 from ..eligibility import CartAssessment, assess_cart
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
 from ..selectors import coupon_not_found, redemption_get
+from .discounts import discount_problem, granted_discount
 from .refusals import CouponRefused, Problem, Refusal
 
 
@@ -42,17 +43,18 @@ class Redeemer:
 
 @dataclass(frozen=True)
 class Verdict:
-    """A coupon found redeemable, with what it grants on the request's cart lines."""
+    """A coupon found redeemable, with the discount a redemption records and what the
+    coupon grants on the request's cart lines."""
 
     coupon: Coupon
     redeemer: Redeemer
-    # The request's currency (the orderTotal's); every amount of the answer is in it.
-    currency: str
+    # In the request's currency (the orderTotal's), as every amount of the answer.
+    discount: Money
     cart: CartAssessment | None = None
 
     @property
-    def computed_discount(self) -> Money | None:
-        return None if self.cart is None else Money(self.cart.discount, self.currency)
+    def currency(self) -> str:
+        return self.discount.currency
 
 
 def _check_redeemer(tenant: str, redeemer: Redeemer) -> None:
@@ -198,10 +200,16 @@ def _verdict(
             problems.append(
                 Problem(Refusal.NO_ELIGIBLE_ITEMS, "items", "It applies to none of the items.")
             )
+    if not problems:
+        problem = discount_problem(coupon, request, cart)
+        problems += [problem] if problem else []
     if problems:
         raise CouponRefused(code, problems, redeeming=redeeming)
     return Verdict(
-        coupon=coupon, redeemer=redeemer, currency=request.order_total.currency, cart=cart
+        coupon=coupon,
+        redeemer=redeemer,
+        discount=granted_discount(coupon, request, cart),
+        cart=cart,
     )
 
 
@@ -232,22 +240,15 @@ def coupon_redeem(
     """Redeems the coupon: one more Redemption row, or CouponRefused saying why not.
 
     The coupon row stays locked from the checks to the insert, so concurrent redemptions
-    are counted one after the other. With cart lines, the recorded discount is the one
-    computed on the eligible lines (a `discount` sent with them must equal it).
+    are counted one after the other. The recorded discount is the verdict's: the one sent
+    if the coupon grants it, else the computed one (`discounts`).
     """
     at = at or timezone.now()
     coupon = Coupon.objects.select_for_update().filter(tenant_id=tenant, public_id=code).first()
     if coupon is None:
         raise coupon_not_found(code)
     verdict = _verdict(coupon, request, redeemer, at, redeeming=True)
-    discount = verdict.computed_discount or request.discount
-    if discount is None:  # the request parser requires one of them
-        raise invalid("discount", "discount is required without items.", type="required")
-    if request.discount is not None and request.discount.amount != discount.amount:
-        raise invalid(
-            "discount",
-            f"discount differs from the {discount.amount} computed on the eligible items.",
-        )
+    discount = verdict.discount
     redemption = Redemption.objects.create(
         tenant_id=tenant,
         public_id=generate_id(),

@@ -21,6 +21,8 @@ class Refusal(enum.StrEnum):
     REDEMPTION_LIMIT_REACHED = "REDEMPTION_LIMIT_REACHED"
     CUSTOMER_REDEMPTION_LIMIT_REACHED = "CUSTOMER_REDEMPTION_LIMIT_REACHED"
     NO_ELIGIBLE_ITEMS = "NO_ELIGIBLE_ITEMS"
+    DISCOUNT_TOO_HIGH = "DISCOUNT_TOO_HIGH"
+    DISCOUNT_MISMATCH = "DISCOUNT_MISMATCH"
 
 
 # Refusals that depend on how many redemptions exist: a conflict with the coupon's state.

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from segments_project.api.schema_components import (
     ACCEPT_LANGUAGE,
     ERROR_RESPONSES,
+    FIELDS_PARAMETER,
     LIST_PARAMETERS,
     Q_PARAMETER,
     TOO_LARGE,
@@ -129,7 +130,7 @@ def my_segments(view):
     view.get = extend_schema(
         tags=SEGMENTS,
         summary="Retrieving the caller's active segments",
-        parameters=VIEW_PARAMETERS,
+        parameters=[FIELDS_PARAMETER, *VIEW_PARAMETERS],
         responses={200: SegmentResponseSerializer(many=True), **NOT_MODIFIED, **ERROR_RESPONSES},
     )(view.get)
     return view

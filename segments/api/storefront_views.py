@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.documents import clean_id, invalid
+from segments_project.api.projection import parse_fields, project
 from segments_project.api.views import TenantAPIView
 from segments_project.db_router import replica_reads_begin, replica_reads_end, wrote_recently
 from segments_project.tenancy import scopes
@@ -147,10 +148,13 @@ class MySegmentsView(StorefrontView):
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
         scope = self.scope()
         languages = self.languages
+        # `fields` is one of the query parameters the cache key is made of.
+        projection = parse_fields(request.query_params.get("fields"))
 
         def compute() -> tuple[Any, dict]:
             segments = scope.segments().order_by("public_id")
-            return [segment_document(segment, languages) for segment in segments], {}
+            documents = [segment_document(segment, languages) for segment in segments]
+            return [project(document, projection) for document in documents], {}
 
         return self.cached_response("me-segments", scope, compute)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from segments_project.api.bulk import STATUS_TEXT
+from segments_project.api.bulk import status_text
 from segments_project.api.documents import (
     clean_id,
     clean_mixins,
@@ -164,7 +164,7 @@ class MemberOutcome:
     def as_entry(self, index: int) -> dict[str, Any]:
         """The element's entry in a 207 answer (the vendor's BulkAssignmentResponse)."""
         entry: dict[str, Any] = {"index": index, "code": self.code}
-        entry["status"] = STATUS_TEXT.get(self.code, str(self.code))
+        entry["status"] = status_text(self.code)
         if self.error is not None:
             entry["message"] = self.error.message
         return entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any
 
 from segments_project.errors import ApplicationError, ErrorDetail, ValidationFailed
@@ -12,14 +13,10 @@ from .documents import clean_id, invalid
 
 MAX_BULK_ELEMENTS = 200
 
-STATUS_TEXT = {
-    201: "Created",
-    204: "OK",
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-}
+
+def status_text(code: int) -> str:
+    """The reason phrase of an entry's code (204 is "No Content"), as error bodies say it."""
+    return HTTPStatus(code).phrase
 
 
 # (index, element) -> (code, id) of the element's entry, or a raised domain error
@@ -38,7 +35,7 @@ class BulkEntry:
         if self.id is not None:
             entry["id"] = self.id
         entry["code"] = self.code
-        entry["status"] = STATUS_TEXT.get(self.code, str(self.code))
+        entry["status"] = status_text(self.code)
         if self.message:
             entry["message"] = self.message
         return entry

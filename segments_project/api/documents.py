@@ -12,6 +12,11 @@ from django.utils.dateparse import parse_datetime
 
 from segments_project.errors import ErrorDetail, ValidationFailed, VersionConflict
 
+# JSON Pointers of what every versioned document renders but no write changes; a JSON Patch
+# may not write them (`metadata.version` stays writable: it names the version a write is
+# based on).
+READ_ONLY_PATHS = frozenset({"/id", "/metadata/createdAt", "/metadata/modifiedAt"})
+
 ID_PATTERN = re.compile(r"^[^\s/?#%\\\x00-\x1f\x7f\ud800-\udfff]{1,128}$")
 MAX_MIXINS_BYTES = 64 * 1024
 

@@ -93,13 +93,16 @@ BODY_ERRORS = {
 }
 TOO_LARGE = BODY_ERRORS
 
+FIELDS_PARAMETER = OpenApiParameter(
+    "fields", OpenApiTypes.STR, description="Comma-separated fields to return."
+)
 LIST_PARAMETERS = [
     OpenApiParameter("pageNumber", OpenApiTypes.INT, description="1-based page number."),
     OpenApiParameter(
         "pageSize", OpenApiTypes.INT, description="Page size (default 60, at most 1000)."
     ),
     OpenApiParameter("sort", OpenApiTypes.STR, description="`field:asc,other:desc`."),
-    OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields to return."),
+    FIELDS_PARAMETER,
     OpenApiParameter(
         "X-Total-Count",
         OpenApiTypes.BOOL,

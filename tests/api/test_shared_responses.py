@@ -10,7 +10,7 @@ import pytest
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
-from segments_project.api.bulk import MAX_BULK_ELEMENTS, upsert_element
+from segments_project.api.bulk import MAX_BULK_ELEMENTS, BulkEntry, upsert_element
 from segments_project.api.responses import bulk_response, outcomes_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.errors import NotFound, ValidationFailed
@@ -105,10 +105,26 @@ def test_bulk_response_answers_207_with_one_entry_per_element_in_order():
 
     assert response.status_code == 207
     assert response.data == [
-        {"index": 0, "id": "a", "code": 204, "status": "OK"},
+        {"index": 0, "id": "a", "code": 204, "status": "No Content"},
         {"index": 1, "id": "missing", "code": 404, "status": "Not Found", "message": "Not there."},
-        {"index": 2, "id": "b", "code": 204, "status": "OK"},
+        {"index": 2, "id": "b", "code": 204, "status": "No Content"},
     ]
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (201, "Created"),
+        (204, "No Content"),
+        (400, "Bad Request"),
+        (404, "Not Found"),
+        (409, "Conflict"),
+        (412, "Precondition Failed"),
+        (429, "Too Many Requests"),
+    ],
+)
+def test_a_bulk_entry_says_the_reason_phrase_of_its_code(code, status):
+    assert BulkEntry(index=0, code=code).as_dict() == {"index": 0, "code": code, "status": status}
 
 
 @pytest.mark.parametrize("body", [{"id": "a"}, ["a"] * (MAX_BULK_ELEMENTS + 1)])

@@ -151,6 +151,30 @@ def test_moving_to_the_root_and_back(forest):
     assert _paths()["saws"] == "tools/hand/power/saws"
 
 
+@pytest.mark.parametrize(
+    ("operation", "field"),
+    [
+        ({"op": "add", "path": "/media/-", "value": {"url": "https://example.com/a.png"}}, "media"),
+        ({"op": "replace", "path": "/id", "value": "other"}, "id"),
+        (
+            {"op": "replace", "path": "/metadata/createdAt", "value": "2001-01-01T00:00:00Z"},
+            "metadata.createdAt",
+        ),
+    ],
+    ids=["media", "id", "createdAt"],
+)
+def test_a_json_patch_of_a_read_only_category_path_is_a_400(manager, operation, field):
+    _create(manager, "tools")
+    before = manager.get(f"{CATEGORIES}/tools").json()
+
+    response = manager.patch(f"{CATEGORIES}/tools", [operation])
+
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == field
+    assert response.json()["details"][0]["type"] == "read_only"
+    assert manager.get(f"{CATEGORIES}/tools").json() == before
+
+
 @pytest.mark.parametrize("target", ["power", "drills"])
 def test_a_move_under_itself_or_its_descendant_is_a_400_and_changes_nothing(forest, target):
     before = _paths()

@@ -260,7 +260,7 @@ def test_bulk_upsert_creates_new_assignments_and_keeps_existing_ones(manager, sh
     assert response.status_code == 207
     entries = response.json()
     assert [entry["code"] for entry in entries] == [204, 201, 400, 204, 400, 400]
-    assert entries[0]["status"] == "OK"
+    assert entries[0]["status"] == "No Content"
     assert entries[0]["assignmentId"] == existing.public_id
     assert entries[3]["assignmentId"] == entries[1]["assignmentId"]
     assert "ghost" in entries[2]["message"]

@@ -727,7 +727,7 @@ def test_bulk_upsert_reports_each_element_in_order_and_applies_the_valid_ones(ma
     entries = response.json()
     assert [entry["index"] for entry in entries] == [0, 1, 2, 3, 4, 5, 6]
     assert [entry["code"] for entry in entries] == [204, 409, 201, 400, 201, 400, 400]
-    assert entries[0] == {"index": 0, "id": "a", "code": 204, "status": "OK"}
+    assert entries[0] == {"index": 0, "id": "a", "code": 204, "status": "No Content"}
     assert entries[1]["id"] == "b"
     assert entries[1]["status"] == "Conflict"
     assert entries[2]["status"] == "Created"

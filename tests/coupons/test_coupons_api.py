@@ -664,6 +664,33 @@ def test_patch_refuses_unknown_members_and_ignores_read_only_ones(manager):
     assert stored["metadata"]["version"] == 1
 
 
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("/status", "USED"),
+        ("/redemptionCount", 9),
+        ("/deleted", True),
+        ("/code", "WINTER"),
+        ("/metadata/createdAt", "2001-01-01T00:00:00Z"),
+    ],
+)
+def test_a_json_patch_of_a_read_only_coupon_path_is_a_400_naming_it(manager, path, value):
+    _create(manager, WINTER)
+    before = _get(manager, "WINTER")
+
+    response = manager.patch(
+        f"{COUPONS}/WINTER",
+        [{"op": "replace", "path": path, "value": value}],
+        content_type="application/json-patch+json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == path[1:].replace("/", ".")
+    assert response.json()["details"][0]["type"] == "read_only"
+    assert path in response.json()["message"]
+    assert _get(manager, "WINTER") == before
+
+
 def test_patch_of_an_unknown_coupon_is_a_404_and_a_stale_version_a_409(manager):
     _create(manager, WINTER)
 

@@ -4,11 +4,15 @@ B2B), eligible cart lines, discount math, and the redemptions themselves."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
+from coupons.currencies import Money
+from coupons.documents.redemptions import RedemptionRequest
 from coupons.models import Redemption
+from coupons.services import CouponRefused, Redeemer, Refusal, coupon_redeem
 from segments_project.api.documents import format_datetime
 from segments_project.tenancy import scopes
 
@@ -26,6 +30,7 @@ pytestmark = pytest.mark.django_db
 
 COUPONS = f"/coupon/{TENANT}/coupons"
 EUR_50 = {"amount": 50, "currency": "EUR"}
+EUR_5 = {"amount": 5, "currency": "EUR"}
 TEN_OFF = {
     "code": "TENOFF",
     "name": "Ten off",
@@ -57,7 +62,11 @@ def _coupon(manager: Caller, **changes) -> str:
 
 
 def _body(customer: str | None = "c1", **extra) -> dict:
-    body = {"orderTotal": EUR_50, "discount": {"amount": 10, "currency": "EUR"}, **extra}
+    """Without items, a discount of 5 EUR on 50 EUR: every coupon here grants at least that
+    (TENOFF 10, GOLD15 7.50). With items, none: the service computes it on them."""
+    body = {"orderTotal": EUR_50, **extra}
+    if "items" not in extra:
+        body.setdefault("discount", EUR_5)
     if customer is not None:
         body["customerNumber"] = customer
     return body
@@ -121,7 +130,12 @@ def test_validation_answers_200_for_a_redeemable_coupon(manager, shop):
     response = _validate(manager, "TENOFF", _body())
 
     assert response.status_code == 200
-    assert response.json() == {"code": "TENOFF", "valid": True, "customerNumber": "c1"}
+    assert response.json() == {
+        "code": "TENOFF",
+        "valid": True,
+        "customerNumber": "c1",
+        "discount": EUR_5,
+    }
     assert not Redemption.objects.exists()
 
 
@@ -139,7 +153,7 @@ def test_redemption_answers_201_with_the_id_and_records_it(manager, shop):
     assert stored["customerNumber"] == "c1"
     assert stored["siteCode"] == "main"
     assert stored["orderTotal"] == EUR_50
-    assert stored["discount"] == {"amount": 10, "currency": "EUR"}
+    assert stored["discount"] == EUR_5
     assert "redeemedAt" in stored
     assert "legalEntityId" not in stored
 
@@ -346,7 +360,6 @@ def test_an_unknown_coupon_is_a_404(manager, shop):
     ("body", "field"),
     [
         ({"customerNumber": "c1"}, "orderTotal"),
-        ({"customerNumber": "c1", "orderTotal": EUR_50}, "discount"),
         (
             {"orderTotal": EUR_50, "discount": {"amount": 1, "currency": "USD"}},
             "discount.currency",
@@ -626,16 +639,140 @@ def test_a_redemption_with_items_records_the_computed_discount(manager, shop):
     matching = _redeem(
         manager, "GOLD15", _body(items=cart, discount={"amount": 15, "currency": "EUR"})
     )
-    differing = _redeem(manager, "GOLD15", _body(items=cart))
+    differing = _redeem(
+        manager, "GOLD15", _body(items=cart, discount={"amount": 30, "currency": "EUR"})
+    )
 
     assert without.status_code == matching.status_code == 201
     assert without.json()["discount"] == {"amount": 15, "currency": "EUR"}
     assert _eligible(without) == {"p-power": True, "p-rake": False}
-    assert differing.status_code == 400
-    assert differing.json()["details"][0]["field"] == "discount"
+    _refused(differing, "DISCOUNT_MISMATCH")
+    assert differing.json()["details"][0]["field"] == "discount.amount"
     assert [
         str(amount) for amount in Redemption.objects.values_list("discount_amount", flat=True)
     ] == ["15.00", "15.00"]
+
+
+# --- the discount a redemption records -----------------------------------------------------
+
+TEN_PERCENT = {"discountType": "PERCENT", "discountPercentage": 10, "discountAbsolute": None}
+
+
+def _eur(amount: float) -> dict:
+    return {"amount": amount, "currency": "EUR"}
+
+
+def test_a_discount_above_what_the_coupon_grants_is_refused(manager, issue_token, shop):
+    _coupon(manager, **TEN_PERCENT)
+    customer = Caller(issue_token(customer_id="c1"))
+    greedy = _body(customer=None, orderTotal=_eur(10), discount=_eur(5000))
+
+    validated = _validate(customer, "TENOFF", greedy)
+    redeemed = _redeem(customer, "TENOFF", greedy)
+
+    _refused(validated, "DISCOUNT_TOO_HIGH")
+    _refused(redeemed, "DISCOUNT_TOO_HIGH")
+    assert redeemed.json()["details"][0]["field"] == "discount.amount"
+    assert "1.00 EUR" in redeemed.json()["details"][0]["message"]
+    assert not Redemption.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("coupon", "order_total", "discount", "accepted"),
+    [
+        (TEN_PERCENT, 299.3, 29.93, True),
+        (TEN_PERCENT, 299.3, 29.94, True),  # a cent of rounding
+        (TEN_PERCENT, 299.3, 29.95, False),
+        (TEN_PERCENT, 299.3, 20, True),  # on the subtotal, or on some lines only
+        ({}, 50, 10, True),
+        ({}, 50, 10.01, False),
+        ({}, 8, 8, True),  # capped at the order total
+        ({}, 8, 8.01, False),
+        ({"discountType": "FREE_SHIPPING", "discountAbsolute": None}, 50, 4.9, True),
+        ({"discountType": "FREE_SHIPPING", "discountAbsolute": None}, 50, 50.01, False),
+    ],
+    ids=[
+        "percent",
+        "percent-rounded-up",
+        "percent-above",
+        "percent-below",
+        "absolute",
+        "absolute-above",
+        "absolute-capped",
+        "absolute-above-the-order",
+        "free-shipping",
+        "free-shipping-above-the-order",
+    ],
+)
+def test_a_discount_sent_without_items_is_checked_against_the_coupon(
+    manager, shop, coupon, order_total, discount, accepted
+):
+    _coupon(manager, **coupon)
+    body = _body(orderTotal=_eur(order_total), discount=_eur(discount))
+
+    validated = _validate(manager, "TENOFF", body)
+    redeemed = _redeem(manager, "TENOFF", body)
+
+    if accepted:
+        assert validated.status_code == 200, validated.json()
+        assert redeemed.status_code == 201, redeemed.json()
+        assert validated.json()["discount"] == redeemed.json()["discount"] == _eur(discount)
+        assert float(Redemption.objects.get().discount_amount) == discount
+    else:
+        _refused(validated, "DISCOUNT_TOO_HIGH")
+        _refused(redeemed, "DISCOUNT_TOO_HIGH")
+        assert not Redemption.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("coupon", "order_total", "discount"),
+    [
+        (TEN_PERCENT, 369.07, 36.91),
+        ({}, 50, 10),
+        ({}, 8, 8),
+        ({"discountType": "FREE_SHIPPING", "discountAbsolute": None}, 50, 0),
+    ],
+    ids=["percent-half-up", "absolute", "absolute-capped", "free-shipping"],
+)
+def test_an_absent_discount_is_computed_on_the_order_total(
+    manager, shop, coupon, order_total, discount
+):
+    _coupon(manager, **coupon)
+    body = _body(orderTotal=_eur(order_total), discount=None)
+
+    validated = _validate(manager, "TENOFF", body)
+    redeemed = _redeem(manager, "TENOFF", body)
+
+    assert validated.status_code == 200, validated.json()
+    assert redeemed.status_code == 201, redeemed.json()
+    assert validated.json()["discount"] == redeemed.json()["discount"] == _eur(discount)
+    stored = manager.get(f"{COUPONS}/TENOFF/redemptions/{redeemed.json()['id']}").json()
+    assert stored["discount"] == _eur(discount)
+
+
+def test_the_service_checks_the_discount_whatever_the_entry_point(manager, shop):
+    _coupon(manager, **TEN_PERCENT)
+    request = RedemptionRequest(
+        order_total=Money(Decimal("10.00"), "EUR"), discount=Money(Decimal("5000.00"), "EUR")
+    )
+
+    with pytest.raises(CouponRefused) as refused:
+        coupon_redeem(tenant=TENANT, code="TENOFF", request=request, redeemer=Redeemer("c1"))
+
+    assert refused.value.reasons == [Refusal.DISCOUNT_TOO_HIGH]
+    assert refused.value.status_code == 400
+    assert not Redemption.objects.exists()
+
+
+def test_validation_with_items_refuses_the_discount_the_redemption_refuses(manager, shop):
+    _coupon(manager, **GOLD_15)
+    cart = _lines(("p-power", 2, 50), ("p-rake", 1, 100))
+    body = _body(items=cart, discount=_eur(30))
+
+    _refused(_validate(manager, "GOLD15", body), "DISCOUNT_MISMATCH")
+    _refused(_redeem(manager, "GOLD15", body), "DISCOUNT_MISMATCH")
+    rounded = _body(items=cart, discount=_eur(15.01))
+    assert _validate(manager, "GOLD15", rounded).json()["discount"] == _eur(15.01)
 
 
 # --- redemptions: list, get, delete ---------------------------------------------------------

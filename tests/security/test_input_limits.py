@@ -400,3 +400,60 @@ def test_unstorable_characters_in_a_body_are_refused_not_a_500(world, manager, o
     assert response.status_code < 500, response.content
     if response.status_code >= 400:
         assert snapshot() == before
+
+
+# --- read-only paths in a JSON Patch ---------------------------------------------------
+
+
+@pytest.mark.parametrize("operation", PATCHES, ids=_ids(PATCHES))
+@pytest.mark.parametrize(
+    ("patch", "pointer"),
+    [
+        (
+            [{"op": "replace", "path": "/metadata/createdAt", "value": "2001-01-01T00:00:00Z"}],
+            "/metadata/createdAt",
+        ),
+        ([{"op": "remove", "path": "/metadata/modifiedAt"}], "/metadata/modifiedAt"),
+        (
+            [{"op": "add", "path": "/metadata", "value": {"createdAt": "2001-01-01T00:00:00Z"}}],
+            "/metadata/createdAt",
+        ),
+    ],
+    ids=["replace", "remove", "through-the-parent"],
+)
+def test_a_json_patch_of_a_read_only_path_is_a_400_naming_it(
+    world, manager, operation, patch, pointer
+):
+    before = snapshot()
+
+    response = manager.request(
+        operation.method,
+        operation.path(world),
+        json.dumps(patch),
+        content_type="application/json-patch+json",
+    )
+
+    _assert_json_error(response, 400)
+    detail = response.json()["details"][0]
+    assert (detail["field"], detail["type"]) == (pointer[1:].replace("/", "."), "read_only")
+    assert pointer in response.json()["message"]
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("operation", PATCHES, ids=_ids(PATCHES))
+def test_a_failed_json_patch_test_says_why_in_json_terms(world, manager, operation):
+    before = snapshot()
+
+    response = manager.request(
+        operation.method,
+        operation.path(world),
+        json.dumps([{"op": "test", "path": "/metadata/version", "value": 999}]),
+        content_type="application/json-patch+json",
+    )
+
+    _assert_json_error(response, 400)
+    message = response.json()["message"]
+    assert "/metadata/version" in message
+    assert "not 999" in message
+    assert "<class" not in message
+    assert snapshot() == before

@@ -444,7 +444,7 @@ def test_bulk_upsert_reports_each_element_in_order_and_applies_the_valid_ones(ma
         201, 201, 400, 400, 400, 400, 400, 204, 409, 204, 409, 201
     ]  # fmt: skip
     assert entries[0]["status"] == "Created"
-    assert entries[7]["status"] == "OK"
+    assert entries[7]["status"] == "No Content"
     assert "message" not in entries[0]
     assert "nobody" in entries[2]["message"]
     assert "no-such-corp" in entries[3]["message"]

@@ -584,7 +584,7 @@ def test_bulk_upsert_answers_each_element_in_order(manager, shop):
     ]
     assert [entry["status"] for entry in entries[:4]] == [
         "Created",
-        "OK",
+        "No Content",
         "Bad Request",
         "Conflict",
     ]

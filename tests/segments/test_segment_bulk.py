@@ -58,7 +58,7 @@ def test_bulk_upsert_creates_updates_and_refuses_stale_versions(manager):
 
     assert response.status_code == 207
     assert [entry["code"] for entry in response.json()] == [204, 409, 201, 400]
-    assert response.json()[0]["status"] == "OK"
+    assert response.json()[0]["status"] == "No Content"
     statuses = dict(Segment.objects.values_list("public_id", "status"))
     assert statuses == {"a": "ACTIVE", "b": "INACTIVE", "c": "INACTIVE"}
 

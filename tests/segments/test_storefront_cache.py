@@ -140,6 +140,33 @@ def test_me_segments_sees_a_renamed_segment_at_once(customer, write):
     assert customer.get(ME).json()[0]["name"] == {"en": "Golden"}
 
 
+def test_me_segments_projects_fields_and_caches_each_projection_apart(customer):
+    full = customer.get(ME)
+    projected = customer.get(f"{ME}?fields=id,metadata.version")
+    full_again = customer.get(ME)
+
+    assert full.status_code == projected.status_code == full_again.status_code == 200
+    assert projected.json() == [{"id": "gold", "metadata": {"version": 1}}]
+    assert full_again.json() == full.json()
+    assert {"name", "status", "siteCode"} <= set(full.json()[0])
+    assert projected["ETag"] != full["ETag"]
+    unchanged = customer.get(
+        f"{ME}?fields=id,metadata.version", headers={"If-None-Match": projected["ETag"]}
+    )
+    other_projection = customer.get(
+        f"{ME}?fields=id,metadata.version", headers={"If-None-Match": full["ETag"]}
+    )
+    assert unchanged.status_code == 304
+    assert other_projection.status_code == 200
+
+
+def test_me_segments_refuses_an_oversized_fields_parameter(customer):
+    response = customer.get(f"{ME}?fields={'x' * 1001}")
+
+    assert response.status_code == 400
+    assert response.json()["details"][0]["field"] == "fields"
+
+
 def test_a_cached_answer_never_outlives_the_next_validity_boundary(customer, shop, monkeypatch):
     shop.valid_to = timezone.now() + timedelta(seconds=42)
     shop.save()
