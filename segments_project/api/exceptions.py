@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, TypeVar
 
@@ -69,49 +70,86 @@ def _drf_details(detail: Any, prefix: str = "") -> list[ErrorDetail]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Maps domain, Django and DRF exceptions to responses; logs and hides the unexpected."""
-    if isinstance(exc, ApplicationError):
-        return Response(
-            error_body(
-                exc.status_code, exc.message, resource_id=exc.resource_id, details=exc.details
-            ),
-            status=exc.status_code,
-        )
-    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
-        response = Response(UNAUTHORIZED_BODY, status=401)
-        response["WWW-Authenticate"] = 'Bearer realm="api"'
-        return response
-    if isinstance(exc, Http404 | drf.NotFound):
-        return Response(error_body(404, "The resource has not been found."), status=404)
-    if isinstance(exc, DjangoPermissionDenied | drf.PermissionDenied):
-        message = "The access to the requested resource has been forbidden by the server."
-        return Response(error_body(403, message), status=403)
-    if isinstance(exc, DjangoValidationError):
-        details = (
-            [
-                ErrorDetail(field=field, type="invalid", message=str(message))
-                for field, messages in exc.message_dict.items()
-                for message in messages
-            ]
-            if hasattr(exc, "error_dict")
-            else []
-        )
-        return Response(error_body(400, "; ".join(exc.messages), details=details), status=400)
-    if isinstance(exc, RequestDataTooBig):
-        return Response(error_body(413, "The request body is too large."), status=413)
-    if isinstance(exc, drf.ParseError):
-        return Response(error_body(400, f"Malformed request body: {exc.detail}"), status=400)
-    if isinstance(exc, drf.ValidationError):
-        details = _drf_details(exc.detail)
-        return Response(
-            error_body(400, "Validation problem with request body.", details=details), status=400
-        )
-    if isinstance(exc, drf.Throttled):
-        response = Response(error_body(429, "Too many requests."), status=429)
-        if exc.wait is not None:
-            response["Retry-After"] = str(int(exc.wait) + 1)
-        return response
-    if isinstance(exc, drf.APIException):
-        return Response(error_body(exc.status_code, str(exc.detail)), status=exc.status_code)
+    for exception_types, convert in _CONVERTERS:
+        if isinstance(exc, exception_types):
+            return convert(exc)
+    return _unexpected_error(exc)
+
+
+def _application_error(exc: ApplicationError) -> Response:
+    """A domain error: its own status, message, resource id and details."""
+    return Response(
+        error_body(exc.status_code, exc.message, resource_id=exc.resource_id, details=exc.details),
+        status=exc.status_code,
+    )
+
+
+def _unauthorized(exc: drf.APIException) -> Response:
+    """Missing or bad credentials: the vendor's OAuth fault body and a Bearer challenge."""
+    response = Response(UNAUTHORIZED_BODY, status=401)
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _not_found(exc: Exception) -> Response:
+    """A 404 that says nothing about why (missing, or another tenant's)."""
+    return Response(error_body(404, "The resource has not been found."), status=404)
+
+
+def _forbidden(exc: Exception) -> Response:
+    """A 403 with the vendor's wording."""
+    message = "The access to the requested resource has been forbidden by the server."
+    return Response(error_body(403, message), status=403)
+
+
+def _django_validation_error(exc: DjangoValidationError) -> Response:
+    """A 400 from `full_clean()`: every message, with one detail per field message."""
+    details = (
+        [
+            ErrorDetail(field=field, type="invalid", message=str(message))
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
+        if hasattr(exc, "error_dict")
+        else []
+    )
+    return Response(error_body(400, "; ".join(exc.messages), details=details), status=400)
+
+
+def _too_large(exc: RequestDataTooBig) -> Response:
+    """A 413 for a body over Django's upload limit."""
+    return Response(error_body(413, "The request body is too large."), status=413)
+
+
+def _parse_error(exc: drf.ParseError) -> Response:
+    """A 400 for a body the parser could not read, naming the parser's complaint."""
+    return Response(error_body(400, f"Malformed request body: {exc.detail}"), status=400)
+
+
+def _drf_validation_error(exc: drf.ValidationError) -> Response:
+    """A 400 for a serializer's errors, flattened into `details`."""
+    details = _drf_details(exc.detail)
+    return Response(
+        error_body(400, "Validation problem with request body.", details=details), status=400
+    )
+
+
+def _throttled(exc: drf.Throttled) -> Response:
+    """A 429, with `Retry-After` in whole seconds (rounded up) when the wait is known."""
+    response = Response(error_body(429, "Too many requests."), status=429)
+    if exc.wait is not None:
+        response["Retry-After"] = str(int(exc.wait) + 1)
+    return response
+
+
+def _api_exception(exc: drf.APIException) -> Response:
+    """Any other DRF error: its own status and detail."""
+    return Response(error_body(exc.status_code, str(exc.detail)), status=exc.status_code)
+
+
+def _unexpected_error(exc: Exception) -> Response:
+    """Logs the error with its traceback; answers 503 with `Retry-After` for a database
+    outage and a 500 that shows nothing of the error otherwise."""
     if is_database_unavailable(exc):
         logger.exception("Database unavailable")
         return retry_later(Response(error_body(503, DATABASE_UNAVAILABLE_MESSAGE), status=503))
@@ -120,6 +158,22 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     else:
         logger.exception("Unhandled API error")
     return Response(error_body(500, "An unexpected error occurred."), status=500)
+
+
+# The first entry whose classes match converts the exception, so every specific DRF error
+# comes before `drf.APIException`, the base class of them all.
+_CONVERTERS: tuple[tuple[tuple[type[Exception], ...], Callable[[Any], Response]], ...] = (
+    ((ApplicationError,), _application_error),
+    ((drf.NotAuthenticated, drf.AuthenticationFailed), _unauthorized),
+    ((Http404, drf.NotFound), _not_found),
+    ((DjangoPermissionDenied, drf.PermissionDenied), _forbidden),
+    ((DjangoValidationError,), _django_validation_error),
+    ((RequestDataTooBig,), _too_large),
+    ((drf.ParseError,), _parse_error),
+    ((drf.ValidationError,), _drf_validation_error),
+    ((drf.Throttled,), _throttled),
+    ((drf.APIException,), _api_exception),
+)
 
 
 def is_database_unavailable(exc: BaseException | None) -> bool:
