@@ -9,6 +9,7 @@ is stored under `de` and leaves the other languages as they were.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,15 +42,10 @@ def parse_accept_language(header: str | None) -> LanguagePreference:
         return ALL_LANGUAGES
     weighted: list[tuple[float, int, str]] = []
     for position, part in enumerate(header.split(",")):
-        tag, _, params = part.strip().partition(";")
-        tag = tag.strip()
-        weight = 1.0
-        params = params.strip()
-        if params.startswith("q="):
-            try:
-                weight = float(params[2:])
-            except ValueError:
-                continue
+        language_range = _language_range(part)
+        if language_range is None:
+            continue
+        tag, weight = language_range
         if tag == "*":
             if weight > 0:
                 return ALL_LANGUAGES
@@ -57,12 +53,31 @@ def parse_accept_language(header: str | None) -> LanguagePreference:
         if weight <= 0 or not LANGUAGE_PATTERN.match(tag):
             continue
         weighted.append((-weight, position, tag.lower()))
+    return LanguagePreference(_with_primary_tags(tag for _, _, tag in sorted(weighted)))
+
+
+def _language_range(part: str) -> tuple[str, float] | None:
+    """The tag and weight of one part of the header (`fr;q=0.9` is `("fr", 0.9)`, the
+    weight 1.0 without `q=`); None when the `q=` value is not a number."""
+    tag, _, params = part.strip().partition(";")
+    params = params.strip()
+    if not params.startswith("q="):
+        return tag.strip(), 1.0
+    try:
+        return tag.strip(), float(params[2:])
+    except ValueError:
+        return None
+
+
+def _with_primary_tags(tags: Iterable[str]) -> tuple[str, ...]:
+    """Each tag followed by its primary language (`fr-ch`, then `fr`), in the given order,
+    every language once, where it first appears."""
     ordered: list[str] = []
-    for _, _, tag in sorted(weighted):
+    for tag in tags:
         for candidate in (tag, tag.split("-")[0]):
             if candidate not in ordered:
                 ordered.append(candidate)
-    return LanguagePreference(tuple(ordered))
+    return tuple(ordered)
 
 
 def localize(value: dict[str, str] | None, preference: LanguagePreference) -> dict[str, str]:
