@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from segments_project.errors import ValidationFailed, field_error
@@ -154,22 +155,12 @@ def _regex_end(text: str, start: int, *, outer: bool = False) -> int:
     brackets, or the end of text. With `outer`, instead the index after the `)` closing the
     group that opens at `start`.
 
-    Raises ValidationFailed at an unclosed `(` or `[`.
+    Raises ValidationFailed at an unclosed `(` or `[` (the `(` when both are unclosed).
     """
+    brackets = _BracketSkipper()
     opened: list[int] = []
-    bracket_start: int | None = None
-    index = start
-    while index < len(text):
-        char = text[index]
-        if char == "\\":
-            index += 2
-            continue
-        if bracket_start is not None:
-            if char == "]":
-                bracket_start = None
-        elif char == "[":
-            bracket_start = index
-        elif char == "(":
+    for index, char in brackets.outside(_unescaped(text, start)):
+        if char == "(":
             opened.append(index)
         elif char == ")" and opened:
             opened.pop()
@@ -177,9 +168,40 @@ def _regex_end(text: str, start: int, *, outer: bool = False) -> int:
                 return index + 1
         elif char in WHITESPACE and not opened:
             return index
-        index += 1
     if opened:
         raise syntax_error("'(' in regex is not closed", opened[0] + 1)
-    if bracket_start is not None:
-        raise syntax_error("'[' in regex is not closed", bracket_start + 1)
+    if brackets.open_at is not None:
+        raise syntax_error("'[' in regex is not closed", brackets.open_at + 1)
     return len(text)
+
+
+def _unescaped(text: str, start: int) -> Iterator[tuple[int, str]]:
+    """The index and character of each character of `text` from `start` on, leaving out
+    every backslash together with the character it escapes."""
+    index = start
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+            continue
+        yield index, text[index]
+        index += 1
+
+
+class _BracketSkipper:
+    """Leaves bracket expressions (`[...]`, up to the first `]`) out of a character stream,
+    remembering where an unclosed one opened."""
+
+    def __init__(self) -> None:
+        self.open_at: int | None = None
+
+    def outside(self, chars: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str]]:
+        """The characters of `chars` outside bracket expressions, brackets excluded; after
+        the stream ends, `open_at` is the index of a `[` left unclosed, or None."""
+        for index, char in chars:
+            if self.open_at is not None:
+                if char == "]":
+                    self.open_at = None
+            elif char == "[":
+                self.open_at = index
+            else:
+                yield index, char
