@@ -203,44 +203,60 @@ class _Checker:
         return "\\" + escaped
 
     def bracket(self) -> None:
+        """Translates the bracket expression at the current index: an optional `^`, then
+        characters and ranges, then `]`. Ends after the `]`."""
         open_index = self.index
         self.index += 1
-        parts = ["["]
+        opening = "["
         if self.peek() == "^":
-            parts.append("^")
+            opening = "[^"
             self.index += 1
-        first = True
-        previous_was_char = False
-        while True:
-            char = self.peek()
-            if not char:
-                raise self.fail("bracket expression is not closed", open_index)
-            if char == "]":
-                if first:
-                    raise self.fail("empty bracket expression (escape a literal ']' as '\\]')")
-                self.index += 1
-                break
-            if char == "[":
-                raise self.fail("'[' inside a bracket expression must be escaped as '\\['")
-            if char == "-" and not first and self.pattern[self.index + 1 : self.index + 2] != "]":
-                if not previous_was_char:
-                    raise self.fail("'-' must be escaped or placed first or last in brackets")
-                self.index += 1
-                high_index = self.index
-                if self.peek() == "-":
-                    raise self.fail("a range may not end with an unescaped '-'")
-                high = self.bracket_char()
-                low = parts[-1][-1]
-                if ord(high[-1]) < ord(low):
-                    raise self.fail("range in brackets goes backwards", high_index)
-                parts.append("-" + high)
-                previous_was_char = False
+        items: list[str] = []
+        # The last item when it is a single character, which a following '-' may turn
+        # into a range; None at the start and after a range.
+        low: str | None = None
+        while self.bracket_continues(open_index, empty=not items):
+            if items and self.at_inner_dash():
+                items.append(self.bracket_range(low))
+                low = None
             else:
-                parts.append(self.bracket_char())
-                previous_was_char = True
-            first = False
-        parts.append("]")
-        self.out.append("".join(parts))
+                items.append(self.bracket_char())
+                low = items[-1][-1]
+        self.out.append(opening + "".join(items) + "]")
+
+    def bracket_continues(self, open_index: int, *, empty: bool) -> bool:
+        """False after consuming the `]` that closes a non-empty bracket expression, True
+        when another item follows; raises at the end of the pattern, at `[]` and at `[`."""
+        char = self.peek()
+        if not char:
+            raise self.fail("bracket expression is not closed", open_index)
+        if char == "]":
+            if empty:
+                raise self.fail("empty bracket expression (escape a literal ']' as '\\]')")
+            self.index += 1
+            return False
+        if char == "[":
+            raise self.fail("'[' inside a bracket expression must be escaped as '\\['")
+        return True
+
+    def at_inner_dash(self) -> bool:
+        """Whether the current character is a `-` not closing the brackets: after a first
+        item, such a `-` makes a range (or is refused)."""
+        return self.peek() == "-" and self.pattern[self.index + 1 : self.index + 2] != "]"
+
+    def bracket_range(self, low: str | None) -> str:
+        """Translates the `-high` ending a range that starts at the character `low` (None
+        when the item before the `-` cannot start a range); refuses backward ranges."""
+        if low is None:
+            raise self.fail("'-' must be escaped or placed first or last in brackets")
+        self.index += 1
+        high_index = self.index
+        if self.peek() == "-":
+            raise self.fail("a range may not end with an unescaped '-'")
+        high = self.bracket_char()
+        if ord(high[-1]) < ord(low):
+            raise self.fail("range in brackets goes backwards", high_index)
+        return "-" + high
 
     def bracket_char(self) -> str:
         char = self.peek()
