@@ -179,56 +179,98 @@ def _describe(error: ValidationError) -> str:
 
 def assert_conforms(method: str, path: str, response: Any) -> None:
     """Fails when the response's status or body is not what the schema documents."""
-    template = path_template(path)
-    if template is None:
+    found = _documented_operation(method, path)
+    if found is None:
         return
-    operation = openapi_schema()["paths"][template].get(method.lower())
-    if not isinstance(operation, dict) or method.lower() not in HTTP_METHODS:
-        return
-    where = f"{method.upper()} {template}"
+    where, operation = found
     status = int(response.status_code)
-    responses = operation.get("responses", {})
-    documented = _documented_response(responses, status)
-    assert documented is not None, (
-        f"{where} answered {status}, documented: {sorted(responses)} "
-        f"(operationId {operation.get('operationId')}); body: "
-        f"{_excerpt(_body_bytes(response))}"
-    )
+    answered = f"{where} answered {status}"
+    documented = _documented_status(operation, status, answered, response)
     if getattr(response, "streaming", False):
         return
     body = _body_bytes(response)
     content = documented.get("content") or {}
-    if status == 204:
-        assert not body, f"{where} answered 204 with a body: {_excerpt(body)}"
+    if not _body_expected(answered, status, content, body):
         return
-    if not content:
-        assert not body, (
-            f"{where} answered {status} with a body, but the documented response has no "
-            f"content: {_excerpt(body)}"
-        )
-        return
-
     actual_type = _media_type(response)
     if actual_type is not None and body:
         assert any(_media_type_matches(actual_type, documented) for documented in content), (
-            f"{where} answered {status} with Content-Type {actual_type}, "
-            f"documented: {sorted(content)}"
+            f"{answered} with Content-Type {actual_type}, documented: {sorted(content)}"
         )
-    json_types = [media for media in content if _is_json(media)]
-    if not json_types:
-        return
-    media = actual_type if actual_type in content else json_types[0]
-    if not _is_json(media):
+    media = _json_media_type(content, actual_type)
+    if media is None:
         return
     schema = content[media].get("schema")
-    if schema is None:
-        return
-    assert body, f"{where} answered {status} with an empty body, documented: {media}"
+    if schema is not None:
+        _validate_body(answered, operation, media, schema, response, body)
+
+
+def _documented_operation(method: str, path: str) -> tuple[str, dict[str, Any]] | None:
+    """The request's name (`GET /segments/{id}`) and its operation in the schema; None when
+    the schema does not document the path or the method (nothing is checked then)."""
+    template = path_template(path)
+    if template is None:
+        return None
+    operation = openapi_schema()["paths"][template].get(method.lower())
+    if not isinstance(operation, dict) or method.lower() not in HTTP_METHODS:
+        return None
+    return f"{method.upper()} {template}", operation
+
+
+def _documented_status(
+    operation: dict[str, Any], status: int, answered: str, response: Any
+) -> dict[str, Any]:
+    """The operation's documented response for `status`; fails when there is none."""
+    responses = operation.get("responses", {})
+    documented = _documented_response(responses, status)
+    assert documented is not None, (
+        f"{answered}, documented: {sorted(responses)} "
+        f"(operationId {operation.get('operationId')}); body: "
+        f"{_excerpt(_body_bytes(response))}"
+    )
+    return documented
+
+
+def _body_expected(answered: str, status: int, content: dict[str, Any], body: bytes) -> bool:
+    """Whether the documented response has a body to check; fails when a 204, or a response
+    documented without content, has a body."""
+    if status == 204:
+        assert not body, f"{answered} with a body: {_excerpt(body)}"
+        return False
+    if not content:
+        assert not body, (
+            f"{answered} with a body, but the documented response has no content: {_excerpt(body)}"
+        )
+        return False
+    return True
+
+
+def _json_media_type(content: dict[str, Any], actual_type: str | None) -> str | None:
+    """The documented JSON media type to validate the body against: the response's own
+    when documented, else the first JSON one; None when that is not JSON."""
+    json_types = [media for media in content if _is_json(media)]
+    if not json_types:
+        return None
+    media = actual_type if actual_type in content else json_types[0]
+    return media if _is_json(media) else None
+
+
+def _validate_body(
+    answered: str,
+    operation: dict[str, Any],
+    media: str,
+    schema: dict[str, Any],
+    response: Any,
+    body: bytes,
+) -> None:
+    """Fails when the body is empty, is not JSON or does not match the documented schema,
+    showing the most relevant schema errors first."""
+    assert body, f"{answered} with an empty body, documented: {media}"
     try:
         instance = _parse_json(response, body)
     except ValueError as exc:
         raise AssertionError(
-            f"{where} answered {status} with a body that is not JSON ({exc}): {_excerpt(body)}"
+            f"{answered} with a body that is not JSON ({exc}): {_excerpt(body)}"
         ) from None
 
     errors = list(_schema_errors(_to_json_schema(schema), instance))
@@ -238,7 +280,7 @@ def assert_conforms(method: str, path: str, response: Any) -> None:
         details = "\n".join(_describe(error) for error in errors[:_MAX_ERRORS])
         more = f"\n  … and {len(errors) - _MAX_ERRORS} more" if len(errors) > _MAX_ERRORS else ""
         raise AssertionError(
-            f"{where} answered {status} with a body that does not match the schema "
+            f"{answered} with a body that does not match the schema "
             f"(operationId {operation.get('operationId')}):\n{details}{more}\n"
             f"body: {_excerpt(body)}"
         )
