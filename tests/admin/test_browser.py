@@ -17,7 +17,8 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.db import connections
 
-from segments.models import Segment, SegmentCustomerAssignment, SegmentItemAssignment
+from catalog.models import Category
+from segments.models import Customer, Segment, SegmentCustomerAssignment, SegmentItemAssignment
 from segments_project.tenancy.models import Tenant, TenantMembership
 from tests.catalog.factories import make_assignment, make_category, make_product
 from tests.segments.factories import make_customer
@@ -97,9 +98,26 @@ def catalog(transactional_db: Any) -> dict[str, Any]:
 
 
 def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: Any, catalog):
+    # Given a merchandiser of tenant acme, logged in to the admin.
     base = live_server.url
+    log_in(page, base)
 
-    # Log in.
+    # When they create a segment and give it a category, a member and imported items.
+    segment = create_segment_in_two_languages(page, base)
+    add_category_item(page, segment, catalog["summer"])
+    add_member(page, base, segment, catalog["alice"])
+    import_items_then_remove_one(page, base, segment)
+
+    # Then the list, the storefront preview, the category tree, the product and the
+    # customer all show it.
+    show_segment_list(page, base)
+    preview_storefront(page, base, segment)
+    show_category_tree(page, base)
+    show_segments_of_product_and_customer(page, base, catalog)
+
+
+def log_in(page: Any, base: str) -> None:
+    """Logs in as the merchandiser and lands on the admin index."""
     page.goto(f"{base}/admin/login/?next=/admin/")
     page.fill("#id_username", "merch")
     page.fill("#id_password", PASSWORD)
@@ -107,7 +125,10 @@ def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: 
     page.wait_for_selector("#site-name")
     shoot(page, "01-index")
 
-    # Create a segment: one name per language, an added language, site and status.
+
+def create_segment_in_two_languages(page: Any, base: str) -> Segment:
+    """Creates segment `vip` with an English name, site and status, then adds a German name
+    on its change page (through the "add language" row); stays on the change page."""
     page.goto(f"{base}/admin/segments/segment/add/")
     page.fill("#id_public_id", "vip")
     page.fill("#id_name__add_language", "en")
@@ -119,7 +140,6 @@ def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: 
     page.wait_for_selector(".messagelist .success")
     segment = Segment.objects.get(tenant_id="acme", public_id="vip")
     assert segment.name == {"en": "VIP customers"}
-    # Add a German name on the change page, through the "add language" row.
     page.fill("#id_name__add_language", "de")
     page.fill("#id_name__add_text", "VIP-Kunden")
     page.click("input[name=_continue]")
@@ -127,25 +147,33 @@ def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: 
     segment.refresh_from_db()
     assert segment.name == {"en": "VIP customers", "de": "VIP-Kunden"}
     shoot(page, "03-segment-change")
+    return segment
 
-    # Give the segment a category, picked with the autocomplete.
+
+def add_category_item(page: Any, segment: Segment, category: Category) -> None:
+    """From the segment's change page, gives it the category picked with the autocomplete."""
     page.click("text=Items (0)")
     page.wait_for_selector("#id_category")
     pick(page, "id_category", "Summer collection")
     page.click("input[name=add]")
     page.wait_for_selector(".messagelist .success")
-    assert SegmentItemAssignment.objects.filter(segment=segment, category=catalog["summer"])
+    assert SegmentItemAssignment.objects.filter(segment=segment, category=category)
     shoot(page, "04-segment-items")
 
-    # Make alice a member.
+
+def add_member(page: Any, base: str, segment: Segment, customer: Customer) -> None:
+    """Makes alice a member of the segment."""
     page.goto(f"{base}/admin/segments/segment/{segment.pk}/members/")
     pick(page, "id_customer", "alice")
     page.click("input[name=add]")
     page.wait_for_selector(".messagelist .success")
-    assert SegmentCustomerAssignment.objects.filter(segment=segment, customer=catalog["alice"])
+    assert SegmentCustomerAssignment.objects.filter(segment=segment, customer=customer)
     shoot(page, "05-segment-members")
 
-    # Import items from a file: checked first (one bad row), then applied.
+
+def import_items_then_remove_one(page: Any, base: str, segment: Segment) -> None:
+    """Imports items from a file, checked first (one bad row) and then applied; removes
+    the imported item again on the items page."""
     page.click("text=Segments")
     page.goto(f"{base}/admin/segments/segment/{segment.pk}/import/")
     page.set_input_files(
@@ -173,12 +201,17 @@ def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: 
     page.wait_for_selector(".messagelist .success")
     assert not SegmentItemAssignment.objects.filter(pk=imported.pk).exists()
 
-    # The list shows the counts.
+
+def show_segment_list(page: Any, base: str) -> None:
+    """The segment list, with its counts."""
     page.goto(f"{base}/admin/segments/segment/")
     page.wait_for_selector("#result_list")
     shoot(page, "09-segment-list")
 
-    # Preview alice's storefront from the segment: the category is there, with its subtree.
+
+def preview_storefront(page: Any, base: str, segment: Segment) -> None:
+    """Previews alice's storefront from the segment: the category is there, with its
+    subtree, and nothing else; the product of the subtree too."""
     page.goto(f"{base}/admin/segments/segment/{segment.pk}/change/")
     page.click("text=Preview")
     pick(page, "id_customer", "alice")
@@ -191,12 +224,16 @@ def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: 
     assert "sundress" in page.locator("#preview-products").inner_text()
     shoot(page, "10-preview")
 
-    # The category tree of the catalog, indented in position order.
+
+def show_category_tree(page: Any, base: str) -> None:
+    """The category tree of the catalog, indented in position order."""
     page.goto(f"{base}/admin/catalog/category/")
     page.wait_for_selector("#result_list")
     shoot(page, "11-category-tree")
 
-    # A product with its categories and the segments that give it; a customer with theirs.
+
+def show_segments_of_product_and_customer(page: Any, base: str, catalog: dict[str, Any]) -> None:
+    """A product with its categories and the segments that give it; a customer with theirs."""
     product = catalog["sundress"]
     page.goto(f"{base}/admin/catalog/product/{product.pk}/change/")
     assert "(through a category)" in page.inner_text("fieldset:has-text('Segments')")
