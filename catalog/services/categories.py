@@ -31,8 +31,8 @@ from ..documents.categories import (
     category_document,
     category_values,
 )
+from ..hooks import ROWS_DELETING
 from ..models import Category
-from ..signals import items_deleting
 
 
 def _lock_forest(tenant: str) -> None:
@@ -225,7 +225,8 @@ def category_delete(*, tenant: str, category_id: str, with_subcategories: bool =
             "delete it with withSubcategories=true to remove them too.",
             resource_id=category_id,
         )
-    items_deleting.send(sender=Category, tenant=tenant, pks=subtree.values("pk"))
+    for hook in ROWS_DELETING:
+        hook(model=Category, tenant=tenant, pks=subtree.values("pk"))
     subtree.delete()
     content_changed(tenant=tenant)
     return True
