@@ -14,8 +14,9 @@ from django.template.response import TemplateResponse
 from django.utils import translation
 
 from catalog.models import CategoryAssignment, Product
+from segments_project.admin import localized_display
 from segments_project.api.localization import ALL_LANGUAGES
-from segments_project.tenancy.admin_scoping import granted_tenant_names, localized_display
+from segments_project.tenancy.admin_scoping import granted_tenant_names
 
 from ..admin_forms import PreviewForm
 from ..hooks import PREVIEW_PANELS
