@@ -30,6 +30,7 @@ from django.utils import timezone
 from segments_project.api.documents import check_version
 from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, record
+from segments_project.db.sql import row_lock
 from segments_project.errors import ApplicationError, NotFound, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed
 
@@ -46,7 +47,6 @@ from .documents import (
     member_write,
 )
 from .rows import WRITTEN_FIELDS, MemberRow, members_insert, members_update, stored_members
-from .sql import row_lock
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from segments.models import SegmentCustomerAssignment
+from segments_project.db.copy import copy_disabled
 from segments_project.imports.assignments import SegmentAssignmentImporter
 from segments_project.tenancy.models import Tenant
 from tests.segments.factories import make_customer, make_segment
@@ -85,3 +86,23 @@ def test_rows_read_as_new_that_exist_after_all_are_merged(tmp_path, monkeypatch)
     assert [row["version"] for row in after] == [row["version"] + 1 for row in before]
     assert {json.dumps(row["mixins"]) for row in after} == {json.dumps({"tier": 2})}
     assert [row["id"] for row in after] == [row["id"] for row in before]
+
+
+@copy_path
+def test_copy_disabled_writes_the_same_rows_the_way_other_databases_do(tmp_path):
+    table = SegmentCustomerAssignment._meta.db_table
+    path = _file(tmp_path, 5)
+
+    with copy_disabled():
+        statements = _statements(path)
+    written = sorted(SegmentCustomerAssignment.objects.values_list("segment_id", "customer_id"))
+    SegmentCustomerAssignment.objects.all().delete()
+    copied = _statements(path)
+
+    inserts = f'INSERT INTO "{table}"'
+    assert any(sql.startswith(inserts) for sql in statements)  # bulk_create
+    assert not any(sql.startswith(inserts) for sql in copied)  # COPY (not a captured query)
+    assert written == sorted(
+        SegmentCustomerAssignment.objects.values_list("segment_id", "customer_id")
+    )
+    assert len(written) == 10
