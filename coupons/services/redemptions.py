@@ -19,6 +19,7 @@ from segments.querysets import SegmentQuerySet
 from segments_project.api.documents import generate_id, invalid
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
+from segments_project.checkpoints import Checkpoint, reached
 
 from ..currencies import Money
 from ..documents.redemptions import RedemptionRequest
@@ -142,6 +143,7 @@ def _limit_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
                     f"{coupon.max_redemptions_per_customer} times.",
                 )
             )
+    reached(Checkpoint.COUPON_LIMITS_COUNTED)
     return problems
 
 

@@ -38,6 +38,7 @@ from segments.models import (
     SegmentItemAssignment,
 )
 from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.copy import Arbiter, Planned, RowTable, Stage, Statistics
 from segments_project.errors import ErrorDetail, ValidationFailed
 from segments_project.writes import Counts
@@ -432,6 +433,7 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
                 customer_id__in=directory.customers.values(),
             )
         )
+        reached(Checkpoint.MEMBERS_STORED_READ, stored=stored)
         planned = []
         for item in rows:
             if self.segment_missing(item, segments):

@@ -36,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from segments_project.api.documents import check_version, clean_id, invalid
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import ApplicationError, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed, content_changed_with_commit
 from segments_project.writes import Counts, unique_batches
@@ -176,9 +177,6 @@ class Importer:
         """Replace mode: removes what the file did not name; returns how many rows."""
         return 0
 
-    def after_chunk(self, number: int) -> None:
-        """Called after each chunk is committed (a hook for tests and instrumentation)."""
-
     def rejected(self, line: int, document: Any) -> None:
         """Called for every rejected row with its document (or key), if there is one."""
 
@@ -221,7 +219,7 @@ class Importer:
             self.apply(chunk)
             if self.progress is not None:
                 self.progress.update(len(chunk))
-            self.after_chunk(number)
+            reached(Checkpoint.IMPORT_CHUNK_DONE, number=number)
         self.finish()
 
     def checked(self, rows: Iterable[SourceRow]) -> Checked:

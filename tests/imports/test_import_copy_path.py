@@ -11,8 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from segments.models import SegmentCustomerAssignment
+from segments_project.checkpoints import Checkpoint
 from segments_project.db.copy import copy_disabled
-from segments_project.imports.assignments import SegmentAssignmentImporter
 from segments_project.tenancy.models import Tenant
 from tests.segments.factories import make_customer, make_segment
 
@@ -72,12 +72,12 @@ def test_each_chunk_bumps_the_content_version_once(tmp_path):
 
 
 @copy_path
-def test_rows_read_as_new_that_exist_after_all_are_merged(tmp_path, monkeypatch):
+def test_rows_read_as_new_that_exist_after_all_are_merged(tmp_path, on_checkpoint):
     path = _file(tmp_path, 5, json.dumps({"tier": 1}))
     assert run_import("segment-customers", path).ok
     before = list(SegmentCustomerAssignment.objects.order_by("pk").values())
     # As if another writer had inserted every row between the read and the write.
-    monkeypatch.setattr(SegmentAssignmentImporter, "stored", lambda self, rows: {})
+    on_checkpoint(Checkpoint.MEMBERS_STORED_READ, lambda stored: stored.clear())
 
     assert run_import("segment-customers", path).ok
     assert run_import("segment-customers", _file(tmp_path, 5, json.dumps({"tier": 2}))).ok
