@@ -61,7 +61,7 @@ from .models import (
     SegmentItemAssignment,
     SegmentStatus,
 )
-from .storefront.match import match_products
+from .selectors.storefront_match import match_products
 
 # Item assignments a duplicate copies per service call.
 DUPLICATE_BATCH = 1000

@@ -10,7 +10,7 @@ class SegmentsConfig(AppConfig):
         from segments_project.tenancy.hooks import CUSTOMER_CHECK
 
         from .audit_cascades import record_items_of_deleted_catalog_rows
-        from .membership import categories_of_segments, token_subject_problem
+        from .selectors.membership import categories_of_segments, token_subject_problem
 
         CUSTOMER_CHECK.register(token_subject_problem, owner=self.label)
         SEGMENT_CATEGORIES.register(categories_of_segments, owner=self.label)

@@ -22,7 +22,7 @@ from ..admin_forms import PreviewForm
 from ..hooks import PREVIEW_PANELS
 from ..members.selectors import customer_assignments
 from ..models import Customer, ItemType, Segment, SegmentItemAssignment
-from ..storefront.match import match_products
+from ..selectors.storefront_match import match_products
 from ..storefront.scope import StorefrontScope
 from ..storefront.trees import segment_category_forest
 from .pages import page_context

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import StartsWith
 
-from .hooks import SEGMENT_CATEGORIES
-from .models import Category, CategoryAssignment
+from ..hooks import SEGMENT_CATEGORIES
+from ..models import Category, CategoryAssignment
 
 
 def _hidden_by_unpublished(*, tenant: str, path: str) -> Exists:
