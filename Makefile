@@ -27,8 +27,8 @@ endif
 help:
 	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
 	@echo "make serve  production-like: gunicorn + WhiteNoise, DEBUG off (needs SECRET_KEY)"
-	@echo "make test   install, pytest (fast suite on $(PYTEST_WORKERS) workers, then slow), ruff"
-	@echo "make lint   ruff check ."
+	@echo "make test   install, import-linter, pytest (fast suite on $(PYTEST_WORKERS) workers, then slow), ruff"
+	@echo "make lint   ruff check . and import-linter"
 	@echo "make venv   create .venv and install the project with its test extras"
 	@echo "make clean  remove .venv, the SQLite database and caches"
 
@@ -58,6 +58,8 @@ serve: $(STAMP)
 	exec $(BIN)/gunicorn -c segments_project/gunicorn.conf.py
 
 test: $(STAMP)
+	@echo "== import-linter: layers and forbidden imports =="
+	$(BIN)/lint-imports
 	@echo "== pytest: fast suite on $(DATABASE), $(PYTEST_WORKERS) workers =="
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) -m "not slow"
 	@echo "== pytest: slow suite on $(DATABASE) =="
@@ -69,8 +71,9 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis staticfiles build *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache .import_linter_cache .hypothesis staticfiles build *.egg-info
 	rm -f db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -129,7 +129,7 @@ def sample_customers(target: Target, count: int, seed: int, b2b_share: float = 0
     return chosen
 
 
-# The customer's live segments of a site: the membership rule of segments/membership.py.
+# The customer's live segments of a site: the membership rule of segments/selectors/membership.py.
 MEMBER_SEGMENTS = """
     SELECT s.id, s.public_id FROM segments_segment s
     WHERE s.tenant_id = %(tenant)s AND s.site_code = %(site)s AND s.status = 'ACTIVE'

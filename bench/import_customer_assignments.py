@@ -48,7 +48,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 
 from segments.models import Customer, Segment, SegmentCustomerAssignment  # noqa: E402
-from segments_project.imports import tables  # noqa: E402
+from segments_project.db.copy import copy_disabled  # noqa: E402
 from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE  # noqa: E402
 from segments_project.tenancy.models import Tenant  # noqa: E402
 
@@ -229,11 +229,8 @@ def run(
             _delete_assignments()
 
             if bulk_path:
-                tables.COPY_ON_POSTGRESQL = False
-                try:
+                with copy_disabled():
                     bulks.append(_time_import(csv_path, chunk_size)[0])
-                finally:
-                    tables.COPY_ON_POSTGRESQL = True
                 _delete_assignments()
     copy_seconds, import_seconds, reimport_seconds = min(copies), min(imports), min(reimports)
     extra: dict[str, object] = {}

@@ -9,30 +9,29 @@ below it and does not know segments).
 
 from __future__ import annotations
 
-import copy
-import json
-from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR, ChangeList
 from django.db import transaction
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
-from segments_project.api.documents import clean_id, format_datetime
+from segments_project.admin import (
+    DocumentAdminForm,
+    LinesField,
+    LocalizedTextField,
+    ServiceWriteAdmin,
+    localized_display,
+)
+from segments_project.api.documents import format_datetime
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import (
-    LocalizedTextField,
-    PrettyJSONField,
     TenantAutocompleteSelectMultiple,
     TenantScopedAdminMixin,
-    language_label,
-    localized_display,
-    ordered_languages,
     require_tenant,
 )
 
@@ -42,227 +41,6 @@ from .models import Category, CategoryAssignment, Product
 from .services import assignments as assignment_services
 from .services import categories as category_services
 from .services import products as product_services
-
-
-def api_error_on_form(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
-    """Shows an API error on the form field its first detail names, by the longest dotted
-    prefix `fields` knows (else on the form)."""
-    parts = (error.details[0].field if error.details else "").split(".")
-    prefixes = (".".join(parts[:length]) for length in range(len(parts), 0, -1))
-    target = next((fields[prefix] for prefix in prefixes if prefix in fields), None)
-    form.add_error(target if target in form.fields else None, error.message)
-
-
-class LinesField(forms.CharField):
-    """A list of strings, one per line."""
-
-    widget = forms.Textarea(attrs={"rows": 2, "cols": 40})
-
-    def prepare_value(self, value: Any) -> Any:
-        return "\n".join(value) if isinstance(value, list) else value
-
-    def to_python(self, value: Any) -> list[str]:
-        text = super().to_python(value) or ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
-
-
-# --- read-only display ------------------------------------------------------------------------
-
-
-def localized_html(value: Any) -> str:
-    """A map of language to text as a list, the admin's language first."""
-    if not value:
-        return "-"
-    rows = ((language_label(code), value[code]) for code in ordered_languages(value))
-    return format_html(
-        '<ul class="seg-memberships">{}</ul>', format_html_join("", "<li>{}: {}</li>", rows)
-    )
-
-
-def ids_html(value: Any) -> str:
-    """A list of ids, or the rows of a many-to-many relation, comma-separated."""
-    items = value.all() if hasattr(value, "all") else value or []
-    return ", ".join(str(item) for item in items) or "-"
-
-
-def json_html(value: Any) -> str:
-    if not value:
-        return "-"
-    return format_html(
-        '<pre class="seg-json">{}</pre>',
-        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True),
-    )
-
-
-class ReadOnlyTextWidget(forms.Widget):
-    """Shows a model value as text where the admin shows its field read-only: Django renders
-    a widget flagged `read_only` itself instead of printing the raw value (JSON here)."""
-
-    read_only = True
-
-    def __init__(self, show: Callable[[Any], str]) -> None:
-        super().__init__()
-        self.show = show
-
-    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> str:
-        return self.show(value)
-
-
-def _read_only_display(field: forms.Field) -> Callable[[Any], str] | None:
-    if isinstance(field, LocalizedTextField):
-        return localized_html
-    if isinstance(field, PrettyJSONField):
-        return json_html
-    if isinstance(field, LinesField | forms.ModelMultipleChoiceField):
-        return ids_html
-    return None
-
-
-def readable_form(
-    form: type[forms.ModelForm], declared: dict[str, forms.Field], *, view_only: bool
-) -> type[forms.ModelForm]:
-    """The admin's form class, showing read-only fields with the form's labels (not the
-    model's) and without its edit instructions; for a view-only user, values that are JSON
-    in the database (localized texts, id lists, custom data) are shown as text."""
-
-    def __init__(self: forms.ModelForm, *args: Any, **kwargs: Any) -> None:
-        form.__init__(self, *args, **kwargs)
-        if view_only:
-            for field in self.fields.values():
-                show = _read_only_display(field)
-                if show is not None:
-                    field.widget = ReadOnlyTextWidget(show)
-
-    readable = type(form.__name__, (form,), {"__init__": __init__})
-    meta = copy.copy(form._meta)
-    meta.labels = {
-        **{name: field.label for name, field in declared.items() if field.label},
-        **(form._meta.labels or {}),
-    }
-    meta.help_texts = {**dict.fromkeys(declared, ""), **(form._meta.help_texts or {})}
-    readable._meta = meta
-    return readable
-
-
-class ServiceWriteAdmin(admin.ModelAdmin):
-    """A ModelAdmin whose `save_model` writes through a service.
-
-    A service error that the form could not foresee (a concurrent write) is reported with
-    `message_user`; nothing is saved or logged and the user returns to the form.
-    """
-
-    def get_form(
-        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
-    ) -> type[forms.ModelForm]:
-        form = super().get_form(request, obj, change, **kwargs)
-        view_only = obj is not None and not self.has_change_permission(request, obj)
-        return readable_form(form, self.form.declared_fields, view_only=view_only)
-
-    def write_failed(self, request: HttpRequest, error: ApplicationError) -> None:
-        self.message_user(request, error.message, level=messages.ERROR)
-        request._service_write_failed = True  # type: ignore[attr-defined]
-
-    @staticmethod
-    def _failed(request: HttpRequest) -> bool:
-        return getattr(request, "_service_write_failed", False)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        if not self._failed(request):
-            super().save_related(request, form, formsets, change)
-
-    def log_addition(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        return None if self._failed(request) else super().log_addition(request, obj, message)
-
-    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
-        return None if self._failed(request) else super().log_change(request, obj, message)
-
-    def response_add(self, request: HttpRequest, obj: Any, *args: Any) -> HttpResponse:
-        if self._failed(request):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_add(request, obj, *args)
-
-    def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
-        if self._failed(request):
-            return HttpResponseRedirect(request.get_full_path())
-        return super().response_change(request, obj)
-
-
-def version_conflict(form: forms.ModelForm) -> str | None:
-    """Why the form's base version is stale, or None."""
-    base = form.cleaned_data.get("base_version")
-    current = form.instance.version
-    if form.instance.pk and base is not None and base != current:
-        return (
-            f"Someone else changed this since you opened it (version {base}, now {current}). "
-            "Reload the page to see their changes."
-        )
-    return None
-
-
-class DocumentAdminForm(forms.ModelForm):
-    """What the forms of API documents (products, categories, customers, legal entities)
-    share: the id, custom data, the version the page was based on, and a check of the
-    values with the API's own document function before the service writes them.
-
-    A subclass names `error_fields` (API member -> form field) and implements
-    `check_document(cleaned)`; `check_relations(cleaned, tenant)` adds its own checks.
-    """
-
-    public_id = forms.CharField(
-        label="ID", max_length=128, help_text="The id API clients use; fixed once saved."
-    )
-    mixins = PrettyJSONField(label="Custom data (mixins)")
-    metadata_mixins = PrettyJSONField(label="Mixin schemas")
-    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
-
-    error_fields: dict[str, str] = {}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and "base_version" in self.fields:
-            self.fields["base_version"].initial = self.instance.version
-
-    def clean_public_id(self) -> str:
-        """The id, checked as the API checks it; empty where the form lets the service
-        generate one."""
-        value = (self.cleaned_data.get("public_id") or "").strip()
-        if value:
-            try:
-                clean_id(value)
-            except ApplicationError as exc:
-                raise forms.ValidationError(exc.message) from exc
-        return value
-
-    def check_relations(self, cleaned: dict[str, Any], tenant: Any) -> None:
-        """Adds errors for references the document makes (none by default)."""
-
-    def check_document(self, cleaned: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if self.errors:
-            return cleaned
-        conflict = version_conflict(self)
-        if conflict:
-            raise forms.ValidationError(conflict)
-        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
-        self.check_relations(cleaned, tenant)
-        model = self._meta.model
-        public_id = cleaned.get("public_id")
-        if (
-            not self.instance.pk
-            and tenant is not None
-            and public_id
-            and model.objects.filter(tenant=tenant, public_id=public_id).exists()
-        ):
-            self.add_error("public_id", f"The tenant {tenant} already has this id.")
-        try:
-            self.check_document(cleaned)
-        except ApplicationError as exc:
-            api_error_on_form(self, exc, self.error_fields)
-        return cleaned
-
 
 # --- products ---------------------------------------------------------------------------------
 

@@ -11,12 +11,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html
 
-from catalog.admin import LinesField, ServiceWriteAdmin, api_error_on_form
 from catalog.models import CategoryAssignment
 from segments.models import SegmentItemAssignment
+from segments_project.admin import LinesField, PrettyJSONField, ServiceWriteAdmin, api_error_on_form
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import (
-    PrettyJSONField,
     TenantAutocompleteSelectMultiple,
     TenantScopedAdminMixin,
     autocomplete_label_of,

@@ -1,7 +1,7 @@
 """Which cart lines a coupon applies to, and the discount it grants on them.
 
 A segment-restricted coupon applies to the products its (member) segments give: assigned
-directly, or through an assigned category's subtree (`segments.storefront.match`). A
+directly, or through an assigned category's subtree (`segments.selectors.storefront_match`). A
 category-restricted coupon applies to products placed in an included category's subtree
 (any product when only exclusions are given) and in no excluded category's subtree. Any
 other coupon applies to every line.
@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from catalog.models import Category
-from catalog.selectors_assignments import category_paths_of_products
+from catalog.selectors.assignments import category_paths_of_products
 from segments.querysets import SegmentQuerySet
-from segments.storefront.match import match_products
+from segments.selectors.storefront_match import match_products
 
 from .currencies import round_money
 from .documents.redemptions import CartLine

@@ -27,12 +27,12 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from catalog.admin import CategoryAdmin, ProductAdmin, ServiceWriteAdmin
+from catalog.admin import CategoryAdmin, ProductAdmin
 from catalog.models import Category, Product
+from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import (
     TenantScopedAdminMixin,
-    localized_display,
     require_tenant,
     scoped,
 )
@@ -61,7 +61,7 @@ from .models import (
     SegmentItemAssignment,
     SegmentStatus,
 )
-from .storefront.match import match_products
+from .selectors.storefront_match import match_products
 
 # Item assignments a duplicate copies per service call.
 DUPLICATE_BATCH = 1000

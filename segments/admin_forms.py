@@ -14,12 +14,10 @@ from django.contrib import admin
 from django.contrib.admin import widgets as admin_widgets
 from django.utils import timezone
 
-from catalog.admin import DocumentAdminForm
 from catalog.models import Category, Product
+from segments_project.admin import DocumentAdminForm, LocalizedTextField, PrettyJSONField
 from segments_project.api.documents import format_datetime
 from segments_project.tenancy.admin_scoping import (
-    LocalizedTextField,
-    PrettyJSONField,
     TenantAutocompleteSelect,
     TenantAutocompleteSelectMultiple,
     autocomplete_label_of,

@@ -6,13 +6,12 @@ class SegmentsConfig(AppConfig):
     verbose_name = "Customer segments"
 
     def ready(self) -> None:
-        from catalog.segment_filter import register_segment_categories
-        from catalog.signals import items_deleting
-        from segments_project.tenancy.customers import register_customer_checker
+        from catalog.hooks import ROWS_DELETING, SEGMENT_CATEGORIES
+        from segments_project.tenancy.hooks import CUSTOMER_CHECK
 
         from .audit_cascades import record_items_of_deleted_catalog_rows
-        from .membership import categories_of_segments, token_subject_problem
+        from .selectors.membership import categories_of_segments, token_subject_problem
 
-        register_customer_checker(token_subject_problem)
-        register_segment_categories(categories_of_segments)
-        items_deleting.connect(record_items_of_deleted_catalog_rows)
+        CUSTOMER_CHECK.register(token_subject_problem, owner=self.label)
+        SEGMENT_CATEGORIES.register(categories_of_segments, owner=self.label)
+        ROWS_DELETING.connect(record_items_of_deleted_catalog_rows, owner=self.label)

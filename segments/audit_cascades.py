@@ -7,9 +7,9 @@ INSERT, before the caller deletes; the reason says which deletion took them.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
@@ -67,9 +67,9 @@ def record_items_removed(tenant: str, where: Q, reason: str) -> None:
 
 
 def record_items_of_deleted_catalog_rows(
-    sender: type, *, tenant: str, pks: list[int], **_: Any
+    *, model: type[Model], tenant: str, pks: Iterable[int]
 ) -> None:
-    """Receiver of `catalog.signals.items_deleting`: the products' or categories' items."""
-    kind = sender._meta.model_name
+    """Hook of `catalog.hooks.ROWS_DELETING`: the products' or categories' items."""
+    kind = model._meta.model_name
     relation = "product_id__in" if kind == "product" else "category_id__in"
     record_items_removed(tenant, Q(**{relation: pks}), f"{kind} deleted")

@@ -25,6 +25,7 @@ from segments_project.api.localization import localized_input
 from segments_project.api.patch import apply_patch
 from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, diff, record
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, NotFound, field_error
 from segments_project.tenancy.versions import content_changed
 
@@ -164,6 +165,7 @@ def document_upsert(
     check_version(
         current=current.version, requested=requested_version(document), resource_id=public_id
     )
+    reached(Checkpoint.DOCUMENT_VERSION_CHECKED)
     return kind_update_changed(kind, current, values), False
 
 
@@ -186,6 +188,7 @@ def patched_document(
         requested=requested_version(document),
         resource_id=current.public_id,
     )
+    reached(Checkpoint.DOCUMENT_VERSION_CHECKED)
     for member, field in kind.localized_fields:
         if content_language is not None and isinstance(document.get(member), str):
             document[member] = localized_input(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from segments_project.checkpoints import Checkpoint, listening
 from segments_project.tenancy import scopes
 from segments_project.tenancy.services import api_client_upsert
 
@@ -93,6 +96,29 @@ def _empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def on_checkpoint() -> Iterator[Callable[[Checkpoint, Callable[..., None]], None]]:
+    """`on_checkpoint(name, listener)`: calls `listener(**context)` whenever production code
+    reaches the checkpoint, until the test ends (`segments_project.checkpoints`)."""
+    with ExitStack() as stack:
+
+        def listen(name: Checkpoint, listener: Callable[..., None]) -> None:
+            stack.enter_context(listening(name, listener))
+
+        yield listen
+
+
+@pytest.fixture
+def pause_at(on_checkpoint) -> Callable[[Checkpoint, float], None]:
+    """`pause_at(name, seconds)`: whoever reaches the checkpoint waits there, widening a
+    race window (a writer that took no lock would let the others in)."""
+
+    def pause(name: Checkpoint, seconds: float) -> None:
+        on_checkpoint(name, lambda **_: time.sleep(seconds))
+
+    return pause
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from segments_project.api.responses import outcomes_response
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from .. import selectors, selectors_assignments
 from ..documents.assignments import (
     ASSIGNMENT_SORT_FIELDS,
     assigned_category_document,
@@ -24,6 +23,8 @@ from ..documents.assignments import (
 )
 from ..documents.categories import CATEGORY_QUERY_FIELDS
 from ..models import Category
+from ..selectors import assignments as assignment_selectors
+from ..selectors.categories import category_get
 from ..services import assignments as services
 from . import assignment_schemas as schemas
 
@@ -63,8 +64,8 @@ class CategoryAssignmentCollectionView(AssignmentTypeMixin, TenantAPIView):
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
         self.check_assignment_type()
-        category = selectors.category_get(tenant=tenant, category_id=category_id)
-        queryset = selectors_assignments.category_assignments(
+        category = category_get(tenant=tenant, category_id=category_id)
+        queryset = assignment_selectors.category_assignments(
             tenant=tenant,
             category=category,
             with_subcategories=self.query_param_bool("withSubcategories"),
@@ -173,7 +174,7 @@ class ProductCategoriesView(TenantAPIView):
 
     def get(self, request: Request, tenant: str, reference_id: str) -> Response:
         expand = self.query_param_bool("expandSupercategoriesIds")
-        queryset = selectors_assignments.categories_of_product(
+        queryset = assignment_selectors.categories_of_product(
             tenant=tenant,
             product_id=reference_id,
             show_unpublished=self.query_param_bool("showUnpublished"),
@@ -181,9 +182,7 @@ class ProductCategoriesView(TenantAPIView):
         ancestors: dict[int, list[str]] = {}  # the page's, fetched in one query
 
         def fetch_ancestors(page: list[Category]) -> None:
-            ancestors.update(
-                selectors_assignments.supercategory_ids(tenant=tenant, categories=page)
-            )
+            ancestors.update(assignment_selectors.supercategory_ids(tenant=tenant, categories=page))
 
         languages = self.languages
         return self.list_response(

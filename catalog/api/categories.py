@@ -14,10 +14,10 @@ from segments_project.api.views import TenantAPIView
 from segments_project.errors import NotFound, PermissionDenied
 from segments_project.tenancy import scopes
 
-from .. import selectors
-from .. import selectors_categories as tree
 from ..documents.categories import CATEGORY_QUERY_FIELDS, category_document
 from ..models import Category
+from ..selectors import categories as tree
+from ..selectors.categories import category_get
 from ..services import categories as services
 from . import category_schemas as schemas
 
@@ -101,7 +101,7 @@ class CategoryDetailView(CategoryView):
     }
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        category = selectors.category_get(
+        category = category_get(
             tenant=tenant,
             category_id=category_id,
             show_unpublished=self.principal.has_any_scope(SEES_UNPUBLISHED),
@@ -141,7 +141,7 @@ class SubcategoriesView(CategoryView):
     operation_ids = {"GET": "GET-category-tree-list-subcategories"}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        category = selectors.category_get(tenant=tenant, category_id=category_id)
+        category = category_get(tenant=tenant, category_id=category_id)
         depth = request.query_params.get("depth")
         if depth is not None and (not depth.isdigit() or int(depth) < 1):
             raise invalid("depth", "depth must be a whole number of at least 1.")
@@ -159,7 +159,7 @@ class ParentsView(CategoryView):
     operation_ids = {"GET": "GET-category-tree-retrieve-category-parents"}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        category = selectors.category_get(tenant=tenant, category_id=category_id)
+        category = category_get(tenant=tenant, category_id=category_id)
         languages = self.languages
         return Response([_render(parent, languages) for parent in tree.parents(category=category)])
 

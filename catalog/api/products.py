@@ -12,9 +12,9 @@ from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from .. import selectors
 from ..documents.products import PRODUCT_QUERY_FIELDS, product_document
 from ..models import Product
+from ..selectors.products import product_get, products_of_tenant
 from ..services import products as services
 from . import product_schemas as schemas
 
@@ -33,7 +33,7 @@ class ProductCollectionView(TenantAPIView):
     def get(self, request: Request, tenant: str) -> Response:
         languages = self.languages
         return self.list_response(
-            selectors.products_of_tenant(tenant=tenant),
+            products_of_tenant(tenant=tenant),
             render=lambda product: product_document(product, languages),
             fields=PRODUCT_QUERY_FIELDS,
             q=request.query_params.get("q"),
@@ -57,7 +57,7 @@ class ProductDetailView(TenantAPIView):
     }
 
     def get(self, request: Request, tenant: str, product_id: str) -> Response:
-        product = selectors.product_get(tenant=tenant, product_id=product_id)
+        product = product_get(tenant=tenant, product_id=product_id)
         return projected(request, product_document(product, self.languages))
 
     def put(self, request: Request, tenant: str, product_id: str) -> Response:

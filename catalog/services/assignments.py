@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from segments_project.api.documents import clean_id
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import (
     AlreadyExists,
     ApplicationError,
@@ -115,6 +116,7 @@ def _assign(
                 )
             )
     if new_rows:
+        reached(Checkpoint.CATEGORY_ASSIGNMENTS_INSERTING)
         CategoryAssignment.objects.bulk_create(new_rows.values(), ignore_conflicts=True)
         content_changed(tenant=tenant)
         return _settle_races(tenant=tenant, category=category, outcomes=outcomes, upsert=upsert)

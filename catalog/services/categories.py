@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from segments_project.api.documents import check_version, clean_id, generate_id, requested_version
 from segments_project.api.patch import apply_patch
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import (
     AlreadyExists,
     NotFound,
@@ -31,8 +32,8 @@ from ..documents.categories import (
     category_document,
     category_values,
 )
+from ..hooks import ROWS_DELETING
 from ..models import Category
-from ..signals import items_deleting
 
 
 def _lock_forest(tenant: str) -> None:
@@ -51,11 +52,12 @@ def _locked(tenant: str, category_id: str) -> Category | None:
 
 
 def _resolve_parent(tenant: str, parent_id: str | None) -> Category | None:
-    if parent_id is None:
-        return None
-    parent = Category.objects.filter(tenant_id=tenant, public_id=parent_id).first()
-    if parent is None:
-        raise field_error("parentId", f"The parent category {parent_id} does not exist.")
+    parent = None
+    if parent_id is not None:
+        parent = Category.objects.filter(tenant_id=tenant, public_id=parent_id).first()
+        if parent is None:
+            raise field_error("parentId", f"The parent category {parent_id} does not exist.")
+    reached(Checkpoint.CATEGORY_PARENT_RESOLVED, parent=parent)
     return parent
 
 
@@ -225,7 +227,8 @@ def category_delete(*, tenant: str, category_id: str, with_subcategories: bool =
             "delete it with withSubcategories=true to remove them too.",
             resource_id=category_id,
         )
-    items_deleting.send(sender=Category, tenant=tenant, pks=subtree.values("pk"))
+    for hook in ROWS_DELETING:
+        hook(model=Category, tenant=tenant, pks=subtree.values("pk"))
     subtree.delete()
     content_changed(tenant=tenant)
     return True

@@ -10,8 +10,8 @@ from segments_project import versioned
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.products import DOCUMENT_FIELDS, product_document, product_values
+from ..hooks import ROWS_DELETING
 from ..models import Product
-from ..signals import items_deleting
 
 PRODUCT = versioned.DocumentKind(
     model=Product,
@@ -70,7 +70,8 @@ def product_delete(*, tenant: str, product_id: str) -> bool:
     product = versioned.locked(PRODUCT, tenant, product_id)
     if product is None:
         return False
-    items_deleting.send(sender=Product, tenant=tenant, pks=[product.pk])
+    for hook in ROWS_DELETING:
+        hook(model=Product, tenant=tenant, pks=[product.pk])
     product.delete()
     content_changed(tenant=tenant)
     return True

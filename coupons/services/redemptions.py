@@ -3,7 +3,7 @@
 `coupon_redeem` locks the coupon row, counts its redemptions and inserts the new one in
 one transaction, so `maxRedemptions` and `maxRedemptionsPerCustomer` hold however many
 redemptions run at once. Segment membership is the segments app's rule
-(`segments.membership.active_member_segments`), never re-implemented here.
+(`segments.selectors.membership.active_member_segments`), never re-implemented here.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from segments.membership import active_member_segments, token_subject_problem
 from segments.querysets import SegmentQuerySet
+from segments.selectors.membership import active_member_segments, token_subject_problem
 from segments_project.api.documents import generate_id, invalid
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
+from segments_project.checkpoints import Checkpoint, reached
 
 from ..currencies import Money
 from ..documents.redemptions import RedemptionRequest
@@ -142,6 +143,7 @@ def _limit_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
                     f"{coupon.max_redemptions_per_customer} times.",
                 )
             )
+    reached(Checkpoint.COUPON_LIMITS_COUNTED)
     return problems
 
 

@@ -10,9 +10,8 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from catalog.admin import api_error_on_form
+from segments_project.admin import api_error_on_form, localized_display
 from segments_project.errors import ApplicationError
-from segments_project.tenancy.admin_scoping import localized_display
 
 from ..admin_forms import ItemAddForm
 from ..items import services as item_services

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from catalog.admin import api_error_on_form
+from segments_project.admin import api_error_on_form
 from segments_project.errors import ApplicationError
 
 from ..admin_forms import MemberAddForm

@@ -21,7 +21,7 @@ from django.http import (
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from segments_project.tenancy.admin_scoping import localized_display
+from segments_project.admin import localized_display
 
 from ..models import Segment
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from functools import reduce
 from operator import or_
 from typing import Any
 from urllib.parse import urlencode
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -16,20 +14,20 @@ from django.template.response import TemplateResponse
 from django.utils import translation
 
 from catalog.models import CategoryAssignment, Product
+from segments_project.admin import localized_display
 from segments_project.api.localization import ALL_LANGUAGES
-from segments_project.errors import ApplicationError
-from segments_project.tenancy.admin_scoping import granted_tenant_names, localized_display
+from segments_project.tenancy.admin_scoping import granted_tenant_names
 
 from ..admin_forms import PreviewForm
+from ..hooks import PREVIEW_PANELS
 from ..members.selectors import customer_assignments
 from ..models import Customer, ItemType, Segment, SegmentItemAssignment
-from ..storefront.match import match_products
+from ..selectors.storefront_match import match_products
 from ..storefront.scope import StorefrontScope
 from ..storefront.trees import segment_category_forest
 from .pages import page_context
 
 PREVIEW_PRODUCTS = 100
-PREVIEW_COUPONS = 200
 
 
 def _name(names: dict[str, str] | None, language: str | None) -> str:
@@ -91,52 +89,11 @@ def _visible_products(
     ], total
 
 
-def _coupons(scope: StorefrontScope) -> dict[str, list[Any]] | None:
-    """The live coupons the customer could redeem, and those refused with the reasons, as
-    the coupons app's own validation (`coupon_validate`) answers; None without the app.
-
-    Cart-dependent conditions (currency, minimum order value) are met on purpose: the
-    preview asks whether the customer may use the coupon at all.
-    """
-    if not apps.is_installed("coupons"):
-        return None
-    # Imported here: coupons sit above segments, and the preview only borrows their rules.
-    from coupons.currencies import DEFAULT_CURRENCY, Money
-    from coupons.documents.redemptions import RedemptionRequest
-    from coupons.selectors import coupons_of_tenant
-    from coupons.services import CouponRefused, Redeemer, coupon_validate
-
-    redeemer = Redeemer(customer_id=scope.customer_id, legal_entity_id=scope.legal_entity_id)
-    redeemable: list[Any] = []
-    refused: list[Any] = []
-    live = coupons_of_tenant(tenant=scope.tenant, at=scope.at).filter(status="VALID")
-    for coupon in live.order_by("public_id")[:PREVIEW_COUPONS]:
-        currency = coupon.min_order_currency or coupon.discount_currency or DEFAULT_CURRENCY
-        request = RedemptionRequest(
-            order_total=Money(coupon.min_order_amount or Decimal("0.00"), currency),
-            site_code=scope.site_code,
-        )
-        try:
-            coupon_validate(
-                tenant=scope.tenant,
-                code=coupon.public_id,
-                request=request,
-                redeemer=redeemer,
-                at=scope.at,
-            )
-        except CouponRefused as exc:
-            refused.append((coupon, [detail.message for detail in exc.details]))
-        except ApplicationError as exc:
-            refused.append((coupon, [exc.message]))
-        else:
-            redeemable.append(coupon)
-    return {"redeemable": redeemable, "refused": refused}
-
-
 def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     """What a storefront shows a customer on a site at a moment: their segments, the
-    segment-filtered category tree, the products and the coupons, computed by the
-    storefront's own code (`segments.storefront`, `active_member_segments`)."""
+    segment-filtered category tree, the products and the panels of the apps above
+    (`PREVIEW_PANELS`: the coupons), computed by the storefront's own code
+    (`segments.storefront`, `active_member_segments`)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     from_segment = None
@@ -223,6 +180,7 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
     segments = list(scope.segments().order_by("public_id"))
     forest = segment_category_forest(scope, ALL_LANGUAGES)
     products, product_total = _visible_products(scope, language)
+    panels = [panel(scope) for panel in PREVIEW_PANELS]
     return {
         "scope": scope,
         "customer": customer,
@@ -234,5 +192,7 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
         "products": products,
         "product_total": product_total,
         "products_cut": product_total > len(products),
-        "coupons": _coupons(scope),
+        "panels": panels,
+        # Each panel's context also under its name, for whoever reads the result.
+        **{panel.name: panel.context for panel in panels},
     }

@@ -20,8 +20,8 @@ from ..documents import segment_document
 from ..items.documents import ITEM_ASSIGNMENT_QUERY_FIELDS, item_assignment_document
 from ..items.selectors import item_assignments_in
 from ..models import Segment
+from ..selectors.storefront_match import match_products
 from ..storefront.cache import cached_answer, etag_matches
-from ..storefront.match import match_products
 from ..storefront.scope import StorefrontScope, scope_for
 from ..storefront.trees import segment_category_forest
 from . import storefront_schemas as schemas

@@ -14,9 +14,11 @@ from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from .. import selectors, services
+from .. import services
 from ..documents import SEGMENT_QUERY_FIELDS, segment_document
 from ..models import Segment
+from ..selectors.membership import segments_of_customer
+from ..selectors.segments import segment_get, segments_visible_to
 from . import schemas
 
 READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})
@@ -27,10 +29,10 @@ class SegmentReadMixin:
     """Listing shared by GET /segments and POST /segments/search."""
 
     def segments_list(self: Any, request: Request, q: str | None) -> Response:
-        queryset = selectors.segments_visible_to(tenant=self.tenant, principal=self.principal)
+        queryset = segments_visible_to(tenant=self.tenant, principal=self.principal)
         customer_id = request.query_params.get("customerId")
         if customer_id and not self.principal.is_customer:
-            queryset = selectors.segments_of_customer(
+            queryset = segments_of_customer(
                 tenant=self.tenant,
                 customer_id=clean_id(customer_id, "customerId"),
                 legal_entity_id=request.query_params.get("legalEntityId") or None,
@@ -82,9 +84,7 @@ class SegmentDetailView(TenantAPIView):
     }
 
     def get(self, request: Request, tenant: str, segment_id: str) -> Response:
-        segment = selectors.segment_get(
-            tenant=tenant, segment_id=segment_id, principal=self.principal
-        )
+        segment = segment_get(tenant=tenant, segment_id=segment_id, principal=self.principal)
         return projected(request, segment_document(segment, self.languages))
 
     def put(self, request: Request, tenant: str, segment_id: str) -> Response:

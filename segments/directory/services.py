@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from segments_project import versioned
 from segments_project.api.documents import check_version, clean_id, requested_version
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed, field_error
 from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.tenancy.versions import content_changed
@@ -92,6 +93,7 @@ def _legal_entities_locked(
 
 def _links_sync(customer: Customer, legal_entities: set[int], *, new: bool = False) -> bool:
     """Makes the customer's links exactly `legal_entities`; whether anything changed."""
+    reached(Checkpoint.CUSTOMER_LINKS_SYNCING)
     existing: set[int] = (
         set()
         if new
@@ -165,6 +167,7 @@ def customer_upsert(
     check_version(
         current=current.version, requested=requested_version(document), resource_id=customer_id
     )
+    reached(Checkpoint.CUSTOMER_VERSION_CHECKED)
     legal_entities = _legal_entities_locked(
         tenant=tenant, customer_id=customer_id, legal_entity_ids=legal_entity_ids
     )

@@ -18,6 +18,7 @@ from django.utils import timezone
 from segments_project.api.documents import check_version, clean_id
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, diff, record
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.versions import content_changed
 
@@ -114,6 +115,7 @@ def _upsert(
         except ApplicationError as exc:
             outcomes.append(ItemOutcome.failed(exc, write.item_id))
             continue
+        reached(Checkpoint.ITEM_VERSION_CHECKED)
         if any(getattr(row, name) != value for name, value in write.values.items()):
             if pk not in created and pk not in changed:
                 before[pk] = {name: getattr(row, name) for name in _WRITABLE}

@@ -16,11 +16,11 @@ from collections.abc import Collection, Sequence
 
 from django.db import connection
 
+from segments_project.db.sql import one_of, row_lock
 from segments_project.errors import ErrorDetail, ValidationFailed
 
 from ..models import Customer, CustomerLegalEntity, LegalEntity
 from .documents import MemberKey
-from .sql import one_of, row_lock
 
 # (customer pk, legal entity pk or None): how a member is told apart within a segment.
 MemberPair = tuple[int, int | None]

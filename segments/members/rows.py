@@ -20,9 +20,10 @@ from typing import Any
 
 from django.db import connection
 
+from segments_project.db.sql import one_of
+
 from ..models import SegmentCustomerAssignment
 from .directory import MemberPair
-from .sql import one_of
 
 # Stored fields an upsert may change (besides the version and modification time).
 WRITTEN_FIELDS = ("mixins", "metadata_mixins", "assignment_type")

@@ -8,9 +8,9 @@ from segments_project.errors import NotFound
 from segments_project.tenancy import scopes
 from segments_project.tenancy.principal import Principal
 
-from ..membership import customer_assignments_of
 from ..models import Segment, SegmentCustomerAssignment
-from ..selectors import segment_get
+from ..selectors.membership import customer_assignments_of
+from ..selectors.segments import segment_get
 from .documents import MemberKey
 
 

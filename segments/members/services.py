@@ -30,6 +30,8 @@ from django.utils import timezone
 from segments_project.api.documents import check_version
 from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, record
+from segments_project.checkpoints import Checkpoint, reached
+from segments_project.db.sql import row_lock
 from segments_project.errors import ApplicationError, NotFound, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed
 
@@ -46,7 +48,6 @@ from .documents import (
     member_write,
 )
 from .rows import WRITTEN_FIELDS, MemberRow, members_insert, members_update, stored_members
-from .sql import row_lock
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def _upsert(
     existing = stored_members(
         tenant=tenant, segment=segment.pk, customers=directory.customers.values()
     )
+    reached(Checkpoint.MEMBERS_STORED_READ, stored=existing)
     plan = _Plan()
     outcomes: list[MemberOutcome] = []
     for item in requested:

@@ -11,10 +11,13 @@ from django.utils import timezone
 
 from segments_project.tenancy.principal import Principal
 
-from ..membership import active_member_segments
-from ..membership_sql import SegmentRowsStatement, active_member_segment_rows
 from ..models import Segment
 from ..querysets import SegmentQuerySet
+from ..selectors.membership import (
+    SegmentRowsStatement,
+    active_member_segment_rows,
+    active_member_segments,
+)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,7 @@ class StorefrontScope:
 
     def segment_rows(self) -> SegmentQuerySet | SegmentRowsStatement:
         """`segments()`, precompiled for a customer's view on PostgreSQL (see
-        `membership_sql`: building the queryset costs more than running it)."""
+        `active_member_segment_rows`: building the queryset costs more than running it)."""
         using = router.db_for_read(Segment)
         if self.customer_id is None or connections[using].vendor != "postgresql":
             return self.segments()
@@ -80,7 +83,7 @@ class StorefrontScope:
         if self.customer_id is None:
             candidates = Segment.objects.for_tenant(self.tenant)
         else:
-            from ..membership import segments_of_customer
+            from ..selectors.membership import segments_of_customer
 
             candidates = segments_of_customer(
                 tenant=self.tenant,

@@ -38,13 +38,14 @@ from segments.models import (
     SegmentItemAssignment,
 )
 from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.checkpoints import Checkpoint, reached
+from segments_project.db.copy import Arbiter, Planned, RowTable, Stage, Statistics
 from segments_project.errors import ErrorDetail, ValidationFailed
+from segments_project.writes import Counts
 
 from .audit import REPLACE_MODE, AssignmentAudit, lines_of
 from .chunks import Accepted, Importer, require_object, required_id, version_conflict
 from .formats import Field, FieldType, Layout
-from .report import Counts
-from .tables import Arbiter, AssignmentTable, Planned, Stage, Statistics
 
 _MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
 
@@ -124,7 +125,7 @@ class SegmentAssignmentImporter(Importer):
     """What segment item and member imports share: segment locks, plans, replace mode."""
 
     replaceable = True
-    table: ClassVar[AssignmentTable]
+    table: ClassVar[RowTable]
     audit_type: ClassVar[str]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -282,7 +283,7 @@ class SegmentAssignmentImporter(Importer):
         return deleted
 
 
-ITEM_TABLE = AssignmentTable(
+ITEM_TABLE = RowTable(
     model=SegmentItemAssignment,
     ref_columns=("segment_id", "item_type", "product_id", "category_id"),
     value_fields=("mixins", "metadata_mixins"),
@@ -376,7 +377,7 @@ class AcceptedMember(Accepted):
     member: MemberKey | None = None
 
 
-MEMBER_TABLE = AssignmentTable(
+MEMBER_TABLE = RowTable(
     model=SegmentCustomerAssignment,
     ref_columns=("segment_id", "customer_id", "legal_entity_id"),
     value_fields=("mixins", "metadata_mixins", "assignment_type"),
@@ -432,6 +433,7 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
                 customer_id__in=directory.customers.values(),
             )
         )
+        reached(Checkpoint.MEMBERS_STORED_READ, stored=stored)
         planned = []
         for item in rows:
             if self.segment_missing(item, segments):

@@ -33,6 +33,7 @@ from catalog.models import Category
 from segments_project.api.documents import requested_version
 from segments_project.errors import AlreadyExists, field_error
 from segments_project.tenancy.models import Tenant
+from segments_project.writes import Counts
 
 from .chunks import (
     Accepted,
@@ -43,7 +44,6 @@ from .chunks import (
     version_conflict,
 )
 from .formats import Field, FieldType, Layout, SourceRow
-from .report import Counts
 
 # Stored fields a row sets, besides the parent (and the path and depth that follow it).
 _FIELDS = (

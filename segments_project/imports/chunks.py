@@ -29,18 +29,21 @@ from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from segments_project.api.documents import check_version, clean_id, invalid
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import ApplicationError, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed, content_changed_with_commit
+from segments_project.writes import Counts, unique_batches
 
 from .formats import Layout, SourceRow
 from .progress import Progress
-from .report import Counts, Rejection, RejectionLog, Summary
+from .report import Rejection, RejectionLog, Summary
 
 DEFAULT_CHUNK_SIZE = 10_000
 
@@ -80,20 +83,6 @@ def older_objects_frozen() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
-
-
-def unique_batches(items: list[Accepted]) -> Iterator[list[Accepted]]:
-    """Consecutive runs of the items in which no key repeats, in order."""
-    batch: list[Accepted] = []
-    keys: set[Hashable] = set()
-    for item in items:
-        if item.key in keys:
-            yield batch
-            batch, keys = [], set()
-        batch.append(item)
-        keys.add(item.key)
-    if batch:
-        yield batch
 
 
 def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
@@ -188,9 +177,6 @@ class Importer:
         """Replace mode: removes what the file did not name; returns how many rows."""
         return 0
 
-    def after_chunk(self, number: int) -> None:
-        """Called after each chunk is committed (a hook for tests and instrumentation)."""
-
     def rejected(self, line: int, document: Any) -> None:
         """Called for every rejected row with its document (or key), if there is one."""
 
@@ -233,7 +219,7 @@ class Importer:
             self.apply(chunk)
             if self.progress is not None:
                 self.progress.update(len(chunk))
-            self.after_chunk(number)
+            reached(Checkpoint.IMPORT_CHUNK_DONE, number=number)
         self.finish()
 
     def checked(self, rows: Iterable[SourceRow]) -> Checked:
@@ -262,7 +248,7 @@ class Importer:
         try:
             with transaction.atomic():
                 now = timezone.now()
-                for batch in unique_batches(checked.accepted):
+                for batch in unique_batches(checked.accepted, key=attrgetter("key")):
                     self.write(batch, counts, now)
                 if self.dry_run and not self._one_transaction:
                     transaction.set_rollback(True)

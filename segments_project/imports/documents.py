@@ -30,10 +30,10 @@ from segments.models import Customer, CustomerLegalEntity, LegalEntity, Segment
 from segments_project.api.documents import requested_version
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, diff, record
+from segments_project.writes import Counts
 
 from .chunks import Accepted, Importer, require_object, required_id, version_conflict
 from .formats import Field, FieldType, Layout
-from .report import Counts
 
 _MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
 

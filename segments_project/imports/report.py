@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import IO, Any
 
 from segments_project.errors import ApplicationError
+from segments_project.writes import Counts
 
 from .formats import FormatError
 
@@ -56,24 +57,6 @@ class Rejection:
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field}: {self.message}"
-
-
-@dataclass
-class Counts:
-    """Accepted rows of one chunk (or of the whole run) by what became of them."""
-
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def add(self, other: Counts) -> None:
-        self.inserted += other.inserted
-        self.updated += other.updated
-        self.unchanged += other.unchanged
-
-    @property
-    def wrote(self) -> bool:
-        return bool(self.inserted or self.updated)
 
 
 @dataclass

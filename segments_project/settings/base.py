@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "segments",
     "coupons",
     "segments_project.audit",
+    "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
 
 MIDDLEWARE = [

@@ -13,7 +13,7 @@ from oauthlib.oauth2.rfc6749.errors import (
     InvalidScopeError,
 )
 
-from .customers import check_customer
+from .hooks import CUSTOMER_CHECK
 from .models import ApiClient, CustomerTokenBinding
 from .scopes import CUSTOMER_TOKEN_ISSUE, DESCRIPTIONS, grantable_scopes, parse_scopes
 
@@ -86,7 +86,7 @@ class TenantOAuth2Validator(OAuth2Validator):
                     description=f"{name} is not a valid id.",
                     request=request,
                 )
-        problem = check_customer(api_client.tenant_id, customer_id, legal_entity_id)
+        problem = CUSTOMER_CHECK(api_client.tenant_id, customer_id, legal_entity_id)
         if problem:
             raise CustomOAuth2Error(error="invalid_request", description=problem, request=request)
 

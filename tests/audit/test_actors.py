@@ -12,7 +12,7 @@ from segments.services import segment_patch
 from segments_project.audit.actor import SYSTEM, current_actor
 from segments_project.audit.hooks import request_id_of
 from segments_project.audit.models import AuditEvent
-from segments_project.tenancy.management.base import TenantCommand
+from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
 
 from ..conftest import TENANT

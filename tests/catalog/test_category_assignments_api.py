@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Category, CategoryAssignment, Product
+from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy import scopes
 
 from ..conftest import TENANT, Caller
@@ -728,16 +729,14 @@ def test_deleting_a_product_from_every_category(manager, placed):
 
 
 @pytest.fixture
-def competitor(monkeypatch, shelf):
+def competitor(on_checkpoint, shelf):
     """Makes another writer put p1 in c1 just before the request inserts its rows."""
-    real_bulk_create = CategoryAssignment.objects.bulk_create
     winner = {}
 
-    def bulk_create_after_a_competitor(rows, **kwargs):
+    def assign_first(**_):
         winner["assignment"] = make_assignment(shelf["category"], shelf["products"][0])
-        return real_bulk_create(rows, **kwargs)
 
-    monkeypatch.setattr(CategoryAssignment.objects, "bulk_create", bulk_create_after_a_competitor)
+    on_checkpoint(Checkpoint.CATEGORY_ASSIGNMENTS_INSERTING, assign_first)
     return winner
 
 

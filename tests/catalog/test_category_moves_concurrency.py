@@ -7,13 +7,12 @@ them, so every later move sees the earlier ones.
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 
 from catalog.models import Category
 from catalog.services import categories
+from segments_project.checkpoints import Checkpoint
 from segments_project.errors import ValidationFailed
 from segments_project.tenancy.services import tenant_get_or_create
 
@@ -34,17 +33,10 @@ def _run_concurrently(works: list) -> list[object]:
 
 
 @pytest.fixture
-def slow_parent_lookup(monkeypatch):
+def slow_parent_lookup(pause_at):
     """Widens the gap between reading the new parent and rewriting paths, so that a
     missing lock would let both writers plan their move on the same old tree."""
-    original = categories._resolve_parent
-
-    def resolve_after_a_pause(tenant, parent_id):
-        parent = original(tenant, parent_id)
-        time.sleep(0.1)
-        return parent
-
-    monkeypatch.setattr(categories, "_resolve_parent", resolve_after_a_pause)
+    pause_at(Checkpoint.CATEGORY_PARENT_RESOLVED, 0.1)
 
 
 def _create(category_id: str, parent_id: str | None = None) -> None:

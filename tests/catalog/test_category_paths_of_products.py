@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from catalog.selectors_assignments import category_paths_of_products
+from catalog.selectors.assignments import category_paths_of_products
 
 from ..conftest import OTHER_TENANT, TENANT
 from .factories import make_assignment, make_category, make_product

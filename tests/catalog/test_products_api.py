@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 import pytest
@@ -10,7 +9,7 @@ from django.db import connection
 
 from catalog.models import Category, CategoryAssignment, Product
 from catalog.services import products as product_services
-from segments_project import versioned
+from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
 from segments_project.tenancy.services import tenant_get_or_create
@@ -364,17 +363,11 @@ def test_put_with_a_non_positive_version_is_a_400(manager):
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
 )
-def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(monkeypatch):
+def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(pause_at):
     tenant_get_or_create(name=TENANT)
     product_services.product_create(tenant=TENANT, document={"id": "p", "name": {"en": "P"}})
-    original = versioned.check_version
-
-    def check_after_a_pause(**kwargs):
-        # Without the row lock every writer would read version 1 before any of them writes.
-        time.sleep(0.05)
-        return original(**kwargs)
-
-    monkeypatch.setattr(versioned, "check_version", check_after_a_pause)
+    # Without the row lock every writer would read version 1 before any of them writes.
+    pause_at(Checkpoint.DOCUMENT_VERSION_CHECKED, 0.05)
     writers = 6
     outcomes = run_concurrently(
         lambda index: product_services.product_upsert(

@@ -7,7 +7,6 @@ all of them would insert.
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -17,7 +16,7 @@ from coupons.currencies import Money
 from coupons.documents.redemptions import RedemptionRequest
 from coupons.models import Redemption
 from coupons.services import CouponRefused, Redeemer, Refusal, coupon_create, coupon_redeem
-from coupons.services import redemptions as redemption_services
+from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy.services import tenant_get_or_create
 
 from ..concurrency import run_concurrently
@@ -40,16 +39,9 @@ def _run_concurrently(work) -> list[object]:
 
 
 @pytest.fixture
-def slow_count(monkeypatch):
+def slow_count(pause_at):
     """Pauses between counting the redemptions and inserting one."""
-    original = redemption_services._limit_problems
-
-    def count_then_pause(*args, **kwargs):
-        problems = original(*args, **kwargs)
-        time.sleep(0.05)
-        return problems
-
-    monkeypatch.setattr(redemption_services, "_limit_problems", count_then_pause)
+    pause_at(Checkpoint.COUPON_LIMITS_COUNTED, 0.05)
 
 
 def _coupon(**limits) -> None:

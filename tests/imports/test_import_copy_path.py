@@ -11,7 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from segments.models import SegmentCustomerAssignment
-from segments_project.imports.assignments import SegmentAssignmentImporter
+from segments_project.checkpoints import Checkpoint
+from segments_project.db.copy import copy_disabled
 from segments_project.tenancy.models import Tenant
 from tests.segments.factories import make_customer, make_segment
 
@@ -71,12 +72,12 @@ def test_each_chunk_bumps_the_content_version_once(tmp_path):
 
 
 @copy_path
-def test_rows_read_as_new_that_exist_after_all_are_merged(tmp_path, monkeypatch):
+def test_rows_read_as_new_that_exist_after_all_are_merged(tmp_path, on_checkpoint):
     path = _file(tmp_path, 5, json.dumps({"tier": 1}))
     assert run_import("segment-customers", path).ok
     before = list(SegmentCustomerAssignment.objects.order_by("pk").values())
     # As if another writer had inserted every row between the read and the write.
-    monkeypatch.setattr(SegmentAssignmentImporter, "stored", lambda self, rows: {})
+    on_checkpoint(Checkpoint.MEMBERS_STORED_READ, lambda stored: stored.clear())
 
     assert run_import("segment-customers", path).ok
     assert run_import("segment-customers", _file(tmp_path, 5, json.dumps({"tier": 2}))).ok
@@ -85,3 +86,23 @@ def test_rows_read_as_new_that_exist_after_all_are_merged(tmp_path, monkeypatch)
     assert [row["version"] for row in after] == [row["version"] + 1 for row in before]
     assert {json.dumps(row["mixins"]) for row in after} == {json.dumps({"tier": 2})}
     assert [row["id"] for row in after] == [row["id"] for row in before]
+
+
+@copy_path
+def test_copy_disabled_writes_the_same_rows_the_way_other_databases_do(tmp_path):
+    table = SegmentCustomerAssignment._meta.db_table
+    path = _file(tmp_path, 5)
+
+    with copy_disabled():
+        statements = _statements(path)
+    written = sorted(SegmentCustomerAssignment.objects.values_list("segment_id", "customer_id"))
+    SegmentCustomerAssignment.objects.all().delete()
+    copied = _statements(path)
+
+    inserts = f'INSERT INTO "{table}"'
+    assert any(sql.startswith(inserts) for sql in statements)  # bulk_create
+    assert not any(sql.startswith(inserts) for sql in copied)  # COPY (not a captured query)
+    assert written == sorted(
+        SegmentCustomerAssignment.objects.values_list("segment_id", "customer_id")
+    )
+    assert len(written) == 10

@@ -9,7 +9,7 @@ import pytest
 
 from catalog.models import Category
 from segments.models import SegmentCustomerAssignment
-from segments_project.imports.chunks import Importer
+from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy.models import Tenant
 from tests.segments.factories import make_customer, make_segment
 
@@ -22,14 +22,25 @@ class Crash(Exception):
     pass
 
 
-@pytest.fixture
-def crash_after_first_chunk(monkeypatch):
-    def after_chunk(self, number: int) -> None:
-        if number == 1:
+class CrashAfterFirstChunk:
+    """Crashes an import right after its first chunk committed, until `undo()`."""
+
+    def __init__(self) -> None:
+        self.armed = True
+
+    def __call__(self, number: int) -> None:
+        if self.armed and number == 1:
             raise Crash(f"simulated crash after chunk {number}")
 
-    monkeypatch.setattr(Importer, "after_chunk", after_chunk)
-    return monkeypatch
+    def undo(self) -> None:
+        self.armed = False
+
+
+@pytest.fixture
+def crash_after_first_chunk(on_checkpoint):
+    crash = CrashAfterFirstChunk()
+    on_checkpoint(Checkpoint.IMPORT_CHUNK_DONE, crash)
+    return crash
 
 
 def _members_file(tmp_path, tenant: str):

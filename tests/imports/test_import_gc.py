@@ -7,7 +7,7 @@ import gc
 
 import pytest
 
-from segments_project.imports.chunks import Importer
+from segments_project.checkpoints import Checkpoint
 from tests.segments.factories import make_customer, make_segment
 
 from . import TENANT, make_tenants, run_import, write_csv
@@ -15,13 +15,13 @@ from . import TENANT, make_tenants, run_import, write_csv
 pytestmark = pytest.mark.django_db
 
 
-def test_older_objects_are_frozen_during_the_import_and_released_after(tmp_path, monkeypatch):
+def test_older_objects_are_frozen_during_the_import_and_released_after(tmp_path, on_checkpoint):
     make_tenants(TENANT)
     make_segment(TENANT, "gold")
     make_customer(TENANT, "c1")
     frozen_during: list[int] = []
-    monkeypatch.setattr(
-        Importer, "after_chunk", lambda self, number: frozen_during.append(gc.get_freeze_count())
+    on_checkpoint(
+        Checkpoint.IMPORT_CHUNK_DONE, lambda number: frozen_during.append(gc.get_freeze_count())
     )
     path = write_csv(
         tmp_path / "members.csv", ["segmentId", "customerId"], [["gold", "c1"], ["gold", "c1"]]

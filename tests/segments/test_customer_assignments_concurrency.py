@@ -4,7 +4,6 @@ connections): every outcome is true, no member is stored twice, nothing else cha
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter, defaultdict
 
 import pytest
@@ -20,6 +19,7 @@ from segments.models import (
     Segment,
     SegmentCustomerAssignment,
 )
+from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy.services import tenant_get_or_create
 
 from ..concurrency import run_concurrently
@@ -95,17 +95,10 @@ def directory():
 
 
 @pytest.fixture
-def slow_reads(monkeypatch):
+def slow_reads(pause_at):
     """Widens the gap between reading the segment's members and writing them, so that
     writers that did not take turns would all read before any of them writes."""
-    original = services.stored_members
-
-    def existing_after_a_pause(**kwargs):
-        found = original(**kwargs)
-        time.sleep(0.05)
-        return found
-
-    monkeypatch.setattr(services, "stored_members", existing_after_a_pause)
+    pause_at(Checkpoint.MEMBERS_STORED_READ, 0.05)
 
 
 def _elements(writer: int) -> list[dict]:

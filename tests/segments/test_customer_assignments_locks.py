@@ -13,6 +13,7 @@ from django.db import connection, connections
 from segments.directory.services import customer_delete
 from segments.members import services
 from segments.models import SegmentCustomerAssignment
+from segments_project.checkpoints import Checkpoint
 
 from ..conftest import TENANT
 from .factories import make_customer, make_segment
@@ -37,21 +38,19 @@ def directory() -> None:
 
 
 class Paused:
-    """Pauses the first member write to read its segment's rows, after its directory
-    lookups (and locks), until `release()`."""
+    """Pauses the first member write once it has read its segment's rows, after its
+    directory lookups (and locks), until `release()`."""
 
-    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+    def __init__(self, on_checkpoint: Callable[..., None]) -> None:
         self.holding = threading.Event()
         self._released = threading.Event()
-        original = services.stored_members
 
-        def stored_members_after_a_pause(**kwargs: Any) -> Any:
+        def hold_the_first(**_: Any) -> None:
             if not self.holding.is_set():
                 self.holding.set()
                 assert self._released.wait(WAIT), "never released"
-            return original(**kwargs)
 
-        monkeypatch.setattr(services, "stored_members", stored_members_after_a_pause)
+        on_checkpoint(Checkpoint.MEMBERS_STORED_READ, hold_the_first)
 
     def release(self) -> None:
         self._released.set()
@@ -93,8 +92,10 @@ def _members(segment_id: str) -> set[str]:
     )
 
 
-def test_writers_of_other_segments_do_not_wait_for_the_customers_they_share(directory, monkeypatch):
-    paused = Paused(monkeypatch)
+def test_writers_of_other_segments_do_not_wait_for_the_customers_they_share(
+    directory, on_checkpoint
+):
+    paused = Paused(on_checkpoint)
     gold = Background(_bulk("gold"))
     gold.start()
     assert paused.holding.wait(WAIT)
@@ -113,8 +114,8 @@ def test_writers_of_other_segments_do_not_wait_for_the_customers_they_share(dire
     assert _members("gold") == _members("silver") == {"c0", "c1", "c2", "c3", "c4"}
 
 
-def test_deleting_a_customer_waits_for_the_writer_that_assigns_it(directory, monkeypatch):
-    paused = Paused(monkeypatch)
+def test_deleting_a_customer_waits_for_the_writer_that_assigns_it(directory, on_checkpoint):
+    paused = Paused(on_checkpoint)
     gold = Background(_bulk("gold"))
     gold.start()
     assert paused.holding.wait(WAIT)

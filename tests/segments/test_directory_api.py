@@ -12,6 +12,7 @@ from django.db import connection, connections
 
 from segments.directory import services as directory_services
 from segments.models import Customer, CustomerLegalEntity, LegalEntity, SegmentCustomerAssignment
+from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
 from segments_project.tenancy.models import Tenant
@@ -1119,22 +1120,20 @@ def test_every_directory_write_marks_the_tenants_content_changed(
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
 )
-def test_a_legal_entity_deleted_while_a_customer_links_it_waits_for_the_link(monkeypatch):
+def test_a_legal_entity_deleted_while_a_customer_links_it_waits_for_the_link(on_checkpoint):
     tenant_get_or_create(name=TENANT)
     directory_services.legal_entity_upsert(
         tenant=TENANT, legal_entity_id="acme-corp", document={"name": "Acme Corp"}
     )
-    original = directory_services._links_sync
     linking = threading.Event()
 
-    def sync_after_a_pause(*args, **kwargs):
+    def sync_after_a_pause(**_):
         # The legal entity is locked by now; without that lock the delete below would
         # commit during the pause and the link's insert would break its foreign key.
         linking.set()
         time.sleep(0.2)
-        return original(*args, **kwargs)
 
-    monkeypatch.setattr(directory_services, "_links_sync", sync_after_a_pause)
+    on_checkpoint(Checkpoint.CUSTOMER_LINKS_SYNCING, sync_after_a_pause)
     outcomes: dict[str, object] = {}
 
     def link() -> None:
@@ -1175,20 +1174,14 @@ def test_a_legal_entity_deleted_while_a_customer_links_it_waits_for_the_link(mon
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
 )
-def test_concurrent_link_changes_with_the_same_version_let_exactly_one_win(monkeypatch):
+def test_concurrent_link_changes_with_the_same_version_let_exactly_one_win(pause_at):
     writers = 4
     tenant_get_or_create(name=TENANT)
     for index in range(writers):
         make_legal_entity(TENANT, f"corp{index}")
     directory_services.customer_upsert(tenant=TENANT, customer_id="alice", document={})
-    original = directory_services.check_version
-
-    def check_after_a_pause(**kwargs):
-        # Without the row lock every writer would read version 1 before any of them writes.
-        time.sleep(0.05)
-        return original(**kwargs)
-
-    monkeypatch.setattr(directory_services, "check_version", check_after_a_pause)
+    # Without the row lock every writer would read version 1 before any of them writes.
+    pause_at(Checkpoint.CUSTOMER_VERSION_CHECKED, 0.05)
     outcomes = run_concurrently(
         lambda index: directory_services.customer_upsert(
             tenant=TENANT,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlencode
 
 import pytest
@@ -14,6 +13,7 @@ from catalog.models import Category, Product
 from segments.items import services as item_services
 from segments.models import Segment, SegmentItemAssignment
 from segments_project.api.documents import format_datetime
+from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
 from segments_project.tenancy.models import Tenant
@@ -876,16 +876,10 @@ def _run_concurrently(work) -> list[object]:
 
 
 @pytest.fixture
-def slow_version_check(monkeypatch):
+def slow_version_check(pause_at):
     """Widens the gap between reading the assignments and writing them, so that writers
     that were not serialized would all read version 1 before any of them writes."""
-    original = item_services.check_version
-
-    def check_after_a_pause(**kwargs):
-        time.sleep(0.05)
-        return original(**kwargs)
-
-    monkeypatch.setattr(item_services, "check_version", check_after_a_pause)
+    pause_at(Checkpoint.ITEM_VERSION_CHECKED, 0.05)
 
 
 @on_postgresql

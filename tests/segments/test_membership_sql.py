@@ -9,8 +9,7 @@ import pytest
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
-from segments.membership import active_member_segments
-from segments.membership_sql import active_member_segment_rows
+from segments.selectors.membership import active_member_segment_rows, active_member_segments
 
 from ..catalog.factories import make_product
 from ..conftest import TENANT, Caller

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.db import connection
 
 from segments import services
 from segments.models import Segment
-from segments_project import versioned
+from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy.services import tenant_get_or_create
 
@@ -30,16 +28,10 @@ def _run_concurrently(work) -> list[object]:
 
 
 @pytest.fixture
-def slow_version_check(monkeypatch):
+def slow_version_check(pause_at):
     """Widens the gap between reading a segment and writing it, so that a missing row lock
     would let every writer read version 1 before any of them writes."""
-    original = versioned.check_version
-
-    def check_after_a_pause(**kwargs):
-        time.sleep(0.05)
-        return original(**kwargs)
-
-    monkeypatch.setattr(versioned, "check_version", check_after_a_pause)
+    pause_at(Checkpoint.DOCUMENT_VERSION_CHECKED, 0.05)
 
 
 def test_concurrent_upserts_with_the_same_version_let_exactly_one_win(slow_version_check):

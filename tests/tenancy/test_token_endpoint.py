@@ -9,6 +9,7 @@ import pytest
 from oauth2_provider.models import get_access_token_model
 
 from segments_project.tenancy import scopes
+from segments_project.tenancy.hooks import CUSTOMER_CHECK
 from segments_project.tenancy.models import CustomerTokenBinding
 from segments_project.tenancy.services import api_client_upsert
 
@@ -213,3 +214,18 @@ def test_a_nul_character_in_the_basic_credentials_is_a_json_400(client):
 
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+def test_without_a_customer_check_no_customer_token_is_issued(client):
+    # The check is provided by the app owning the customer directory; a misconfigured
+    # install fails closed (a server error) instead of vouching for any customer id.
+    _register()
+    make_customer(TENANT, "c-1")
+    client.raise_request_exception = False
+
+    with CUSTOMER_CHECK.override(None):
+        response = _token_request(client, customer_id="c-1")
+
+    assert response.status_code == 500
+    assert not CustomerTokenBinding.objects.exists()
+    assert not get_access_token_model().objects.exists()

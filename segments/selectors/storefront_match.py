@@ -4,7 +4,7 @@ subtree. A category's ancestors are the ids in its path, so no tree walk is need
 On PostgreSQL the whole question is one statement (match is never cached and runs on
 every page view with a cart: four round trips were most of its cost); elsewhere four
 ORM queries answer it. Both take the segments as a queryset, so the membership rule and
-the segments' own conditions stay in one place (`segments/membership.py`).
+the segments' own conditions stay in one place (`segments/selectors/membership.py`).
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 from catalog.models import Category, CategoryAssignment, Product
-from catalog.selectors_assignments import category_paths_of_products
+from catalog.selectors.assignments import category_paths_of_products
 
-from ..membership_sql import SegmentRowsStatement
 from ..models import ItemType, SegmentItemAssignment
 from ..querysets import SegmentQuerySet
+from .membership import SegmentRowsStatement
 
 _ITEMS = SegmentItemAssignment._meta.db_table
 _PRODUCTS = Product._meta.db_table
@@ -52,8 +52,8 @@ def match_products(
     """{product id: sorted ids of the matching segments}, for the products that match.
 
     `segments` is a queryset, or on PostgreSQL the precompiled statement of a customer's
-    segments (`membership_sql`). One statement on PostgreSQL, four queries at most
-    elsewhere, whatever the number of products, segments and categories.
+    segments (`membership.active_member_segment_rows`). One statement on PostgreSQL, four
+    queries at most elsewhere, whatever the number of products, segments and categories.
     """
     if isinstance(segments, SegmentRowsStatement):
         return _match_in_one_statement(tenant, product_ids, segments)

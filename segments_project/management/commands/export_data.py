@@ -23,7 +23,7 @@ from segments_project.imports.formats import (
     open_sink,
 )
 from segments_project.imports.progress import Progress, Unstyled
-from segments_project.tenancy.management.base import TenantCommand
+from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
 
 from .import_data import positive_int

@@ -5,9 +5,9 @@ from __future__ import annotations
 from segments_project.errors import NotFound
 from segments_project.tenancy.principal import Principal
 
+from ..models import Segment
+from ..querysets import SegmentQuerySet
 from .membership import segments_of_customer
-from .models import Segment
-from .querysets import SegmentQuerySet
 
 
 def segment_get(*, tenant: str, segment_id: str, principal: Principal | None = None) -> Segment:

@@ -17,15 +17,30 @@ Two ways, one result:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, models, transaction
 
-# False makes PostgreSQL take the bulk_create path too (the benchmark compares the two).
-COPY_ON_POSTGRESQL = True
+_copy_on_postgresql: ContextVar[bool] = ContextVar("copy_on_postgresql", default=True)
+
+
+@contextmanager
+def copy_disabled() -> Iterator[None]:
+    """Inside the block, PostgreSQL takes the way of every other database
+    (`bulk_create`/`bulk_update`). The benchmark's switch
+    (`bench/import_customer_assignments.py --bulk-path` times both ways on one database);
+    production code never uses it."""
+    token = _copy_on_postgresql.set(False)
+    try:
+        yield
+    finally:
+        _copy_on_postgresql.reset(token)
+
 
 _NULL = "\\N"
 _EMPTY_OBJECT = "{}"
@@ -105,8 +120,8 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class AssignmentTable:
-    """How the rows of one assignment model are told apart and what an import changes."""
+class RowTable:
+    """How the rows of one model (an assignment table) are told apart and what a write changes."""
 
     model: type[models.Model]
     ref_columns: tuple[str, ...]
@@ -131,7 +146,7 @@ class AssignmentTable:
         rows (otherwise perhaps not all of them)."""
         if not inserts and not updates:
             return []
-        if connection.vendor != "postgresql" or not COPY_ON_POSTGRESQL:
+        if connection.vendor != "postgresql" or not _copy_on_postgresql.get():
             return self._bulk(tenant, inserts, updates)
         if returning:
             return self._copy_and_merge(tenant, [*inserts, *updates], stage)
@@ -274,7 +289,7 @@ class Statistics:
 
     THRESHOLD = 10_000
 
-    def __init__(self, table: AssignmentTable) -> None:
+    def __init__(self, table: RowTable) -> None:
         self._table = table
         self._known: int | None = None
         self._inserted = 0

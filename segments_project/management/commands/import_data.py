@@ -18,7 +18,7 @@ from segments_project.imports.formats import Format, FormatError, detect_format,
 from segments_project.imports.importers import IMPORTERS
 from segments_project.imports.progress import Progress
 from segments_project.imports.report import RejectionLog, Summary
-from segments_project.tenancy.management.base import TenantCommand
+from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
 
 

@@ -9,9 +9,26 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from segments_project.api.localization import LanguagePreference, localize
+from segments_project.errors import NotFound
 
-from .documents.categories import category_node
-from .models import Category
+from ..documents.categories import category_node
+from ..models import Category
+
+
+def category_get(*, tenant: str, category_id: str, show_unpublished: bool = True) -> Category:
+    """The category, or NotFound whether it is missing, of another tenant or hidden.
+
+    With `show_unpublished=False` an unpublished category counts as missing.
+    """
+    queryset = Category.objects.for_tenant(tenant)
+    if not show_unpublished:
+        queryset = queryset.published()
+    category = queryset.filter(public_id=category_id).first()
+    if category is None:
+        raise NotFound(
+            f"The category with id {category_id} has not been found.", resource_id=category_id
+        )
+    return category
 
 
 def categories_list(*, tenant: str, show_roots: bool, show_unpublished: bool) -> QuerySet:

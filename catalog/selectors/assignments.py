@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import StartsWith
 
-from .models import Category, CategoryAssignment
-from .segment_filter import categories_of_segments
+from ..hooks import SEGMENT_CATEGORIES
+from ..models import Category, CategoryAssignment
 
 
 def _hidden_by_unpublished(*, tenant: str, path: str) -> Exists:
@@ -63,7 +63,7 @@ def category_assignments(
             product__tenant_id=tenant, product__public_id__in=list(product_ids)
         )
     if segment_ids is not None:
-        held = categories_of_segments(tenant, segment_ids)
+        held = SEGMENT_CATEGORIES(tenant, segment_ids)
         assignments = assignments.filter(
             Exists(held.filter(StartsWith(OuterRef("category__path"), F("path"))))
         )

@@ -1,0 +1,46 @@
+"""What the segments app shows from the apps above it (which it cannot import).
+
+`PREVIEW_PANELS`: each hook takes the preview's scope (a `StorefrontScope`: whose
+storefront, on which site, at which moment) and returns one `PreviewPanel` for the admin's
+storefront preview, rendered after the products. Connected by coupons (the coupons the
+customer could redeem).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from segments_project.registry import Hooks
+
+
+class PreviewScope(Protocol):
+    """The parts of `segments.storefront.scope.StorefrontScope` a panel may read."""
+
+    @property
+    def tenant(self) -> str: ...
+    @property
+    def customer_id(self) -> str | None: ...
+    @property
+    def legal_entity_id(self) -> str | None: ...
+    @property
+    def site_code(self) -> str | None: ...
+    @property
+    def at(self) -> datetime: ...
+
+
+@dataclass(frozen=True)
+class PreviewPanel:
+    """A part of the preview page: `template` is rendered with `panel` set to `context`.
+    `name` is the key under which the preview's result also carries the context."""
+
+    name: str
+    template: str
+    context: dict[str, Any]
+
+
+PREVIEW_PANELS: Hooks[Callable[[PreviewScope], PreviewPanel]] = Hooks(
+    "segments.preview_panels", provided_by=("coupons",)
+)

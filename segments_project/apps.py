@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class ProjectConfig(AppConfig):
+    """The project package as an app, so Django finds the data commands of the top layer
+    (`management/commands/`: import_data, export_data, generate_dataset, load_demo).
+
+    It has no tables (`models.py` holds only abstract bases) and is installed last: it is
+    the top layer, above every app.
+    """
+
+    name = "segments_project"
+    label = "segments_project"
+    verbose_name = "Customer Segment Service"
+
+    def ready(self) -> None:
+        # Registers the start-up check that every registry has its providers.
+        from . import registry  # noqa: F401

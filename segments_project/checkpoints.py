@@ -1,0 +1,63 @@
+"""Named moments in the write paths that tests (and instrumentation) can listen at.
+
+Production code marks a moment with `reached(Checkpoint.X, **context)`; with nobody
+listening that is one dictionary lookup. A test listens with `listening(...)` (or the
+`pause_at` and `on_checkpoint` fixtures of tests/conftest.py) to widen a race window, to
+crash between two steps, or to observe a step, without monkeypatching private functions:
+the names below are the contract, and renaming a function breaks no test.
+
+Listeners run in the thread that reaches the checkpoint (concurrency tests listen at
+moments reached by their worker threads). A listener may raise: the writer fails there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from typing import Any
+
+
+class Checkpoint(StrEnum):
+    # An import committed the chunk (`number`, from 1).
+    IMPORT_CHUNK_DONE = "imports.chunk_done"
+    # A category write found the parent it names (`parent`, or None), before it writes.
+    CATEGORY_PARENT_RESOLVED = "catalog.categories.parent_resolved"
+    # A category assignment write is about to insert its new rows.
+    CATEGORY_ASSIGNMENTS_INSERTING = "catalog.assignments.before_insert"
+    # A versioned document write checked the requested version against the locked row.
+    DOCUMENT_VERSION_CHECKED = "documents.version_checked"
+    # A segment item write checked a requested version against a stored row.
+    ITEM_VERSION_CHECKED = "segments.items.version_checked"
+    # A customer write is about to sync the customer's legal entity links.
+    CUSTOMER_LINKS_SYNCING = "segments.customers.links_syncing"
+    # A customer write checked the requested version against the locked row.
+    CUSTOMER_VERSION_CHECKED = "segments.customers.version_checked"
+    # A member write (API or import) read the stored assignments it will plan against
+    # (`stored`, by key; a listener may change it, as if another writer had).
+    MEMBERS_STORED_READ = "segments.members.stored_read"
+    # A redemption counted the coupon's redemptions against its limits.
+    COUPON_LIMITS_COUNTED = "coupons.redemptions.limits_counted"
+
+
+Listener = Callable[..., None]
+
+_listeners: dict[Checkpoint, list[Listener]] = {}
+
+
+def reached(name: Checkpoint, **context: Any) -> None:
+    """Calls whoever listens at `name` with the context, in the order they started."""
+    listeners = _listeners.get(name)
+    if listeners:
+        for listener in tuple(listeners):
+            listener(**context)
+
+
+@contextmanager
+def listening(name: Checkpoint, listener: Listener) -> Iterator[None]:
+    """Calls `listener(**context)` whenever `name` is reached inside the block (tests)."""
+    _listeners.setdefault(name, []).append(listener)
+    try:
+        yield
+    finally:
+        _listeners[name].remove(listener)

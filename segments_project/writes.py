@@ -1,0 +1,46 @@
+"""What every set-based write shares, whoever calls it (the API's bulk operations, the
+admin, the imports): the counts of what became of the rows, and the rule that rows naming
+the same key twice are written in input order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass
+class Counts:
+    """Accepted rows of one chunk (or of the whole run) by what became of them."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.inserted += other.inserted
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.inserted or self.updated)
+
+
+def unique_batches(items: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[list[T]]:
+    """Consecutive runs of the items in which no key repeats, in order: a row that names
+    a key again is written after the one before it, never in the same statement."""
+    batch: list[T] = []
+    keys: set[Hashable] = set()
+    for item in items:
+        item_key = key(item)
+        if item_key in keys:
+            yield batch
+            batch, keys = [], set()
+        batch.append(item)
+        keys.add(item_key)
+    if batch:
+        yield batch
