@@ -35,12 +35,12 @@ from segments_project.tenancy.admin_scoping import (
     require_tenant,
 )
 
-from .documents.categories import category_values
-from .documents.products import product_values
-from .models import Category, CategoryAssignment, Product
-from .services import assignments as assignment_services
-from .services import categories as category_services
-from .services import products as product_services
+from ..documents.categories import category_values
+from ..documents.products import product_values
+from ..models import Category, CategoryAssignment, Product
+from ..services import assignments as assignment_services
+from ..services import categories as category_services
+from ..services import products as product_services
 
 # --- products ---------------------------------------------------------------------------------
 
