@@ -27,7 +27,8 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from catalog.admin import CategoryAdmin, ProductAdmin
+from catalog.admin.categories import CategoryAdmin
+from catalog.admin.products import ProductAdmin
 from catalog.models import Category, Product
 from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.errors import ApplicationError
