@@ -21,7 +21,7 @@ from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, requi
 
 from ..models import Category, CategoryAssignment
 from ..services import categories as category_services
-from .forms import CategoryAdminForm, category_document, category_label
+from .forms import CategoryAdminForm, category_document_from_form, category_label
 
 
 def tree_order(rows: list[tuple[int, int | None, int, str]]) -> list[int]:
@@ -159,7 +159,9 @@ class CategoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
         require_tenant(request, obj.tenant_id)
         values = form.cleaned_data
-        document = category_document(values, version=values.get("base_version") if change else None)
+        document = category_document_from_form(
+            values, version=values.get("base_version") if change else None
+        )
         try:
             saved, _ = category_services.category_upsert(
                 tenant=obj.tenant_id, category_id=obj.public_id, document=document

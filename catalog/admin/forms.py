@@ -37,7 +37,9 @@ _PRODUCT_ERROR_FIELDS = {
 }
 
 
-def product_document(values: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
+def product_document_from_form(
+    values: dict[str, Any], *, version: int | None = None
+) -> dict[str, Any]:
     """The API document for a product form's cleaned values."""
     metadata: dict[str, Any] = {"mixins": values.get("metadata_mixins") or {}}
     if version is not None:
@@ -89,7 +91,7 @@ class ProductAdminForm(DocumentAdminForm):
                 )
 
     def check_document(self, cleaned: dict[str, Any]) -> None:
-        product_values(product_document(cleaned), content_language=None)
+        product_values(product_document_from_form(cleaned), content_language=None)
 
 
 def category_label(category: Category) -> str:
@@ -117,7 +119,9 @@ _CATEGORY_ERROR_FIELDS = {
 }
 
 
-def category_document(values: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
+def category_document_from_form(
+    values: dict[str, Any], *, version: int | None = None
+) -> dict[str, Any]:
     """The API document for a category form's cleaned values."""
     metadata: dict[str, Any] = {"mixins": values.get("metadata_mixins") or {}}
     if version is not None:
@@ -203,4 +207,4 @@ class CategoryAdminForm(DocumentAdminForm):
             self.add_error("parent", "A category cannot move under itself or its descendants.")
 
     def check_document(self, cleaned: dict[str, Any]) -> None:
-        category_values(category_document(cleaned), content_language=None)
+        category_values(category_document_from_form(cleaned), content_language=None)

@@ -20,7 +20,7 @@ from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, requi
 from ..models import CategoryAssignment, Product
 from ..services import assignments as assignment_services
 from ..services import products as product_services
-from .forms import ProductAdminForm, product_document
+from .forms import ProductAdminForm, product_document_from_form
 
 
 @admin.register(Product)
@@ -70,7 +70,9 @@ class ProductAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
         require_tenant(request, obj.tenant_id)
         values = form.cleaned_data
-        document = product_document(values, version=values.get("base_version") if change else None)
+        document = product_document_from_form(
+            values, version=values.get("base_version") if change else None
+        )
         try:
             with transaction.atomic():
                 saved, _ = product_services.product_upsert(
