@@ -13,7 +13,7 @@ from segments_project.errors import ApplicationError
 
 from .currencies import DEFAULT_CURRENCY, Money
 from .documents.redemptions import RedemptionRequest
-from .selectors import coupons_of_tenant
+from .selectors.coupons import coupons_of_tenant
 from .services import CouponRefused, Redeemer, coupon_validate
 
 PREVIEW_COUPONS = 200

@@ -18,7 +18,7 @@ from segments_project.errors import NotFound, PermissionDenied
 from segments_project.tenancy import scopes
 from segments_project.tenancy.principal import Principal
 
-from .. import selectors, services
+from .. import services
 from ..currencies import Money
 from ..documents.coupons import COUPON_QUERY_FIELDS, coupon_document
 from ..documents.redemptions import (
@@ -27,6 +27,7 @@ from ..documents.redemptions import (
     redemption_document,
     redemption_request,
 )
+from ..selectors import coupons as selectors
 from ..services import Redeemer, Verdict
 from . import schemas
 

@@ -10,8 +10,8 @@ from django.db.models import Count, QuerySet
 
 from segments_project.errors import NotFound
 
-from .models import Coupon, Redemption
-from .querysets import CouponQuerySet
+from ..models import Coupon, Redemption
+from ..querysets import CouponQuerySet
 
 
 def coupon_not_found(code: str) -> NotFound:
