@@ -28,6 +28,7 @@ from ..documents.redemptions import (
     redemption_request,
 )
 from ..selectors import coupons as selectors
+from ..selectors import redemptions as redemption_selectors
 from ..services import Redeemer, Verdict
 from . import schemas
 
@@ -209,7 +210,7 @@ class RedemptionCollectionView(TenantAPIView):
     def get(self, request: Request, tenant: str, code: str) -> Response:
         coupon = selectors.coupon_lookup(tenant=tenant, code=_code(code))
         return self.list_response(
-            selectors.redemptions_of_coupon(coupon=coupon),
+            redemption_selectors.redemptions_of_coupon(coupon=coupon),
             render=redemption_document,
             fields=REDEMPTION_QUERY_FIELDS,
             q=request.query_params.get("q"),
@@ -248,7 +249,7 @@ class RedemptionDetailView(TenantAPIView):
             )
         else:
             owner = named
-        redemption = selectors.redemption_get(
+        redemption = redemption_selectors.redemption_get(
             coupon=coupon, redemption_id=redemption_id, customer_number=owner
         )
         return projected(request, redemption_document(redemption))

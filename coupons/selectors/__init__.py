@@ -1,1 +1,2 @@
-"""Reads of coupons, always scoped to one tenant: `coupons` (coupons and their redemptions)."""
+"""Reads of coupons, always scoped to one tenant: `coupons` (one or a list, with status and
+redemption counts), `redemptions` (a coupon's redemptions)."""

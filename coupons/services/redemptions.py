@@ -25,7 +25,8 @@ from ..currencies import Money
 from ..documents.redemptions import RedemptionRequest
 from ..eligibility import CartAssessment, assess_cart
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
-from ..selectors.coupons import coupon_not_found, redemption_get
+from ..selectors.coupons import coupon_not_found
+from ..selectors.redemptions import redemption_get
 from .discounts import discount_problem, granted_discount
 from .refusals import CouponRefused, Problem, Refusal
 
