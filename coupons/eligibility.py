@@ -18,7 +18,7 @@ from catalog.selectors.assignments import category_paths_of_products
 from segments.querysets import SegmentQuerySet
 from segments.selectors.storefront_match import match_products
 
-from .currencies import round_money
+from .documents.currencies import round_money
 from .documents.redemptions import CartLine
 from .models import Coupon, DiscountType
 

@@ -19,8 +19,8 @@ from segments_project.tenancy import scopes
 from segments_project.tenancy.principal import Principal
 
 from .. import services
-from ..currencies import Money
 from ..documents.coupons import COUPON_QUERY_FIELDS, coupon_document
+from ..documents.currencies import Money
 from ..documents.redemptions import (
     REDEMPTION_QUERY_FIELDS,
     RedemptionRequest,

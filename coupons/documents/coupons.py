@@ -20,7 +20,6 @@ from segments_project.api.documents import (
 )
 from segments_project.api.query import FieldKind, FieldSpec
 
-from ..currencies import Money, clean_amount, clean_money
 from ..models import (
     UNLIMITED,
     Coupon,
@@ -28,6 +27,7 @@ from ..models import (
     DiscountCalculationType,
     DiscountType,
 )
+from .currencies import Money, clean_amount, clean_money
 
 MAX_NAME_LENGTH = 255
 MAX_LIST_LENGTH = 1000

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..currencies import CENT, Money
+from ..documents.currencies import CENT, Money
 from ..documents.redemptions import RedemptionRequest
 from ..eligibility import ZERO, CartAssessment, discount_on
 from ..models import Coupon, DiscountType

@@ -21,7 +21,7 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
 from segments_project.checkpoints import Checkpoint, reached
 
-from ..currencies import Money
+from ..documents.currencies import Money
 from ..documents.redemptions import RedemptionRequest
 from ..eligibility import CartAssessment, assess_cart
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
