@@ -23,9 +23,9 @@ from segments_project.checkpoints import Checkpoint, reached
 
 from ..documents.currencies import Money
 from ..documents.redemptions import RedemptionRequest
-from ..eligibility import CartAssessment, assess_cart
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
 from ..selectors.coupons import coupon_not_found
+from ..selectors.eligibility import CartAssessment, assess_cart
 from ..selectors.redemptions import redemption_get
 from .discounts import discount_problem, granted_discount
 from .refusals import CouponRefused, Problem, Refusal
