@@ -22,9 +22,9 @@ from segments_project.tenancy.admin_scoping import (
     form_tenant,
 )
 
-from . import services
-from .documents.coupons import clean_code, coupon_values, stored_document
-from .models import Coupon, CouponStatus, Redemption
+from .. import services
+from ..documents.coupons import clean_code, coupon_values, stored_document
+from ..models import Coupon, CouponStatus, Redemption
 
 COUPON_FORM_FIELDS = [
     "name",
