@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import coupon_views as views
 
 urlpatterns = [
     path("coupons", views.CouponCollectionView.as_view(), name="coupons"),

@@ -30,7 +30,7 @@ from ..documents.redemptions import (
 from ..selectors import coupons as selectors
 from ..selectors import redemptions as redemption_selectors
 from ..services import Redeemer, Verdict
-from . import schemas
+from . import coupon_schemas as schemas
 
 MANAGE = frozenset({scopes.COUPON_MANAGE})
 SELLER = frozenset({scopes.COUPON_MANAGE, scopes.COUPON_READ})
