@@ -37,7 +37,6 @@ from segments_project.tenancy.admin_scoping import (
     scoped,
 )
 
-from . import services
 from .admin_forms import (
     CustomerForm,
     LegalEntityForm,
@@ -48,9 +47,7 @@ from .admin_forms import (
 )
 from .admin_views import assignments_csv_response, segment_urls
 from .admin_views.pages import audit_trail_url
-from .directory import services as directory_services
-from .documents import segment_document as api_segment_document
-from .items import services as item_services
+from .documents.segments import segment_document as api_segment_document
 from .models import (
     Customer,
     CustomerLegalEntity,
@@ -62,6 +59,9 @@ from .models import (
     SegmentStatus,
 )
 from .selectors.storefront_match import match_products
+from .services import directory as directory_services
+from .services import items as item_services
+from .services import segments as services
 
 # Item assignments a duplicate copies per service call.
 DUPLICATE_BATCH = 1000

@@ -24,8 +24,8 @@ from segments_project.tenancy.admin_scoping import (
     form_tenant,
 )
 
-from .directory.documents import customer_values, legal_entity_values
-from .documents import segment_values
+from .documents.directory import customer_values, legal_entity_values
+from .documents.segments import segment_values
 from .models import (
     Customer,
     LegalEntity,

@@ -13,8 +13,8 @@ from segments_project.admin import api_error_on_form
 from segments_project.errors import ApplicationError
 
 from ..admin_forms import MemberAddForm
-from ..members import services as member_services
-from ..members.selectors import customer_assignments
+from ..selectors.members import customer_assignments
+from ..services import members as member_services
 from .exports import assignments_csv_response
 from .pages import (
     back_to_list,

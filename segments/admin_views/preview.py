@@ -20,11 +20,11 @@ from segments_project.tenancy.admin_scoping import granted_tenant_names
 
 from ..admin_forms import PreviewForm
 from ..hooks import PREVIEW_PANELS
-from ..members.selectors import customer_assignments
 from ..models import Customer, ItemType, Segment, SegmentItemAssignment
+from ..selectors.members import customer_assignments
 from ..selectors.storefront_match import match_products
-from ..storefront.scope import StorefrontScope
-from ..storefront.trees import segment_category_forest
+from ..selectors.storefront_scope import StorefrontScope
+from ..selectors.storefront_trees import segment_category_forest
 from .pages import page_context
 
 PREVIEW_PRODUCTS = 100
@@ -93,7 +93,7 @@ def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     """What a storefront shows a customer on a site at a moment: their segments, the
     segment-filtered category tree, the products and the panels of the apps above
     (`PREVIEW_PANELS`: the coupons), computed by the storefront's own code
-    (`segments.storefront`, `active_member_segments`)."""
+    (`segments.selectors.storefront_scope`, `active_member_segments`)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     from_segment = None

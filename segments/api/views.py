@@ -14,11 +14,11 @@ from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from .. import services
-from ..documents import SEGMENT_QUERY_FIELDS, segment_document
+from ..documents.segments import SEGMENT_QUERY_FIELDS, segment_document
 from ..models import Segment
 from ..selectors.membership import segments_of_customer
 from ..selectors.segments import segment_get, segments_visible_to
+from ..services import segments as services
 from . import schemas
 
 READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})

@@ -10,8 +10,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from segments.members import services
-from segments.members.documents import MemberOutcome
+from segments.documents.members import MemberOutcome
 from segments.models import (
     Customer,
     CustomerLegalEntity,
@@ -19,6 +18,7 @@ from segments.models import (
     Segment,
     SegmentCustomerAssignment,
 )
+from segments.services import members as services
 from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy.services import tenant_get_or_create
 

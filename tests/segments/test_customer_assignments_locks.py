@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.db import connection, connections
 
-from segments.directory.services import customer_delete
-from segments.members import services
 from segments.models import SegmentCustomerAssignment
+from segments.services import members as services
+from segments.services.directory import customer_delete
 from segments_project.checkpoints import Checkpoint
 
 from ..conftest import TENANT

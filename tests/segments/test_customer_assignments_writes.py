@@ -7,9 +7,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from segments.members import services
-from segments.members.rows import MemberRow, members_insert
 from segments.models import Customer, LegalEntity, Segment, SegmentCustomerAssignment
+from segments.services import members as services
+from segments.services.member_rows import MemberRow, members_insert
 from segments_project.audit.models import AuditEvent
 
 from ..conftest import OTHER_TENANT, TENANT

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 
-from segments import services
 from segments.models import Segment
+from segments.services import segments as services
 from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy.services import tenant_get_or_create

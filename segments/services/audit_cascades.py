@@ -14,7 +14,7 @@ from django.db.models import Model, Q
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 
-from .models import ItemType, SegmentCustomerAssignment, SegmentItemAssignment
+from ..models import ItemType, SegmentCustomerAssignment, SegmentItemAssignment
 
 
 def record_members_removed(tenant: str, where: Q, reason: str) -> None:

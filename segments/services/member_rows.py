@@ -23,7 +23,7 @@ from django.db import connection
 from segments_project.db.sql import one_of
 
 from ..models import SegmentCustomerAssignment
-from .directory import MemberPair
+from ..selectors.member_directory import MemberPair
 
 # Stored fields an upsert may change (besides the version and modification time).
 WRITTEN_FIELDS = ("mixins", "metadata_mixins", "assignment_type")

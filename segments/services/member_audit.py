@@ -7,7 +7,7 @@ from typing import Any
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, diff
 
-from .documents import MemberKey
+from ..documents.members import MemberKey
 
 
 def member_document_id(key: MemberKey) -> str:

@@ -24,9 +24,7 @@ from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed
 from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.tenancy.versions import content_changed
 
-from ..audit_cascades import record_members_removed
-from ..models import Customer, CustomerLegalEntity, LegalEntity
-from .documents import (
+from ..documents.directory import (
     CUSTOMER_DOCUMENT_FIELDS,
     LEGAL_ENTITY_DOCUMENT_FIELDS,
     customer_document,
@@ -35,6 +33,8 @@ from .documents import (
     legal_entity_ids_of,
     legal_entity_values,
 )
+from ..models import Customer, CustomerLegalEntity, LegalEntity
+from .audit_cascades import record_members_removed
 
 CUSTOMER = versioned.DocumentKind(
     model=Customer,

@@ -8,10 +8,10 @@ from segments_project.errors import NotFound
 from segments_project.tenancy import scopes
 from segments_project.tenancy.principal import Principal
 
+from ..documents.members import MemberKey
 from ..models import Segment, SegmentCustomerAssignment
-from ..selectors.membership import customer_assignments_of
-from ..selectors.segments import segment_get
-from .documents import MemberKey
+from .membership import customer_assignments_of
+from .segments import segment_get
 
 
 def sees_only_own_members(principal: Principal) -> bool:

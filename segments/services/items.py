@@ -22,8 +22,7 @@ from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.versions import content_changed
 
-from ..models import ItemType, Segment, SegmentItemAssignment
-from .documents import (
+from ..documents.items import (
     ItemOutcome,
     ItemWrite,
     bulk_item_write,
@@ -31,7 +30,8 @@ from .documents import (
     item_assignment_write,
     unknown_item,
 )
-from .selectors import catalog_item_pks, item_segment_lock
+from ..models import ItemType, Segment, SegmentItemAssignment
+from ..selectors.items import catalog_item_pks, item_segment_lock
 
 # Fields an upsert may change; the version and modification time follow them.
 _WRITABLE = ("mixins", "metadata_mixins")

@@ -7,8 +7,8 @@ from django.db.models import Prefetch, Q, QuerySet
 from segments_project.api.query import compile_query
 from segments_project.errors import NotFound
 
+from ..documents.directory import CUSTOMER_QUERY_FIELDS
 from ..models import Customer, LegalEntity
-from .documents import CUSTOMER_QUERY_FIELDS
 
 
 def _with_legal_entity_ids(customers: QuerySet[Customer]) -> QuerySet[Customer]:

@@ -20,7 +20,7 @@ from segments_project.api.localization import (
 )
 from segments_project.api.query import FieldKind, FieldSpec
 
-from .models import Segment, SegmentStatus
+from ..models import Segment, SegmentStatus
 
 MAX_SITE_CODE_LENGTH = 64
 

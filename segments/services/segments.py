@@ -12,8 +12,8 @@ from segments_project.audit.record import Change, record, snapshot
 from segments_project.errors import ValidationFailed
 from segments_project.tenancy.versions import content_changed
 
-from .documents import DOCUMENT_FIELDS, segment_document, segment_values
-from .models import Segment
+from ..documents.segments import DOCUMENT_FIELDS, segment_document, segment_values
+from ..models import Segment
 
 SEGMENT = versioned.DocumentKind(
     model=Segment,

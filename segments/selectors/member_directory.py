@@ -19,8 +19,8 @@ from django.db import connection
 from segments_project.db.sql import one_of, row_lock
 from segments_project.errors import ErrorDetail, ValidationFailed
 
+from ..documents.members import MemberKey
 from ..models import Customer, CustomerLegalEntity, LegalEntity
-from .documents import MemberKey
 
 # (customer pk, legal entity pk or None): how a member is told apart within a segment.
 MemberPair = tuple[int, int | None]

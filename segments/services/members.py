@@ -35,10 +35,7 @@ from segments_project.db.sql import row_lock
 from segments_project.errors import ApplicationError, NotFound, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed
 
-from ..models import Segment, SegmentCustomerAssignment
-from .audit import member_change, member_update
-from .directory import MemberDirectory, MemberPair
-from .documents import (
+from ..documents.members import (
     MemberKey,
     MemberOutcome,
     MemberWrite,
@@ -47,7 +44,10 @@ from .documents import (
     member_key,
     member_write,
 )
-from .rows import WRITTEN_FIELDS, MemberRow, members_insert, members_update, stored_members
+from ..models import Segment, SegmentCustomerAssignment
+from ..selectors.member_directory import MemberDirectory, MemberPair
+from .member_audit import member_change, member_update
+from .member_rows import WRITTEN_FIELDS, MemberRow, members_insert, members_update, stored_members
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from segments_project.tenancy.principal import Principal
 
 from ..models import Segment
 from ..querysets import SegmentQuerySet
-from ..selectors.membership import (
+from .membership import (
     SegmentRowsStatement,
     active_member_segment_rows,
     active_member_segments,
@@ -83,7 +83,7 @@ class StorefrontScope:
         if self.customer_id is None:
             candidates = Segment.objects.for_tenant(self.tenant)
         else:
-            from ..selectors.membership import segments_of_customer
+            from .membership import segments_of_customer
 
             candidates = segments_of_customer(
                 tenant=self.tenant,

@@ -15,7 +15,7 @@ from catalog.models import Category
 from segments_project.api.localization import LanguagePreference
 
 from ..models import ItemType, SegmentItemAssignment
-from .scope import StorefrontScope
+from .storefront_scope import StorefrontScope
 
 
 class _CategoryRow(NamedTuple):

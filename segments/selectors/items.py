@@ -12,9 +12,9 @@ from catalog.models import Category, Product
 from segments_project.errors import NotFound
 from segments_project.tenancy.principal import Principal
 
+from ..documents.items import ITEM_CODE, ITEM_ID, ITEM_NAME, clean_item_type
 from ..models import ItemType, Segment, SegmentItemAssignment
-from ..selectors.membership import segments_of_customer
-from .documents import ITEM_CODE, ITEM_ID, ITEM_NAME, clean_item_type
+from .membership import segments_of_customer
 
 
 def _segment_not_found(segment_id: str) -> NotFound:
