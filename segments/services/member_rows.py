@@ -5,7 +5,7 @@ of write whose text never changes: the rows travel as arrays (`unnest`), so neit
 nor PostgreSQL handles a statement of thousands of parameters. Other databases (SQLite)
 take the ORM's `bulk_create` and `bulk_update`.
 
-The insert has no `ON CONFLICT`: its callers hold the segment's lock (see `services.py`),
+The insert has no `ON CONFLICT`: its callers hold the segment's lock (see `members.py`),
 so a row they read as new cannot appear before they commit; one that did would be a bug,
 and fails the statement (IntegrityError) instead of being skipped or overwritten.
 """

@@ -5,9 +5,9 @@ storefront's cached answers, through `content_changed`) hears of every change, a
 audit trail gets one entry per changed assignment (one `record` per call).
 
 Requests are validated and applied as sets: the referenced customers, legal entities and
-their links are looked up in one query each (`directory.py`), the segment's existing
-assignments in one more, new rows are inserted together and changed rows updated together
-(`rows.py`), whatever the number of elements.
+their links are looked up in one query each (`selectors/member_directory.py`), the
+segment's existing assignments in one more, new rows are inserted together and changed
+rows updated together (`member_rows.py`), whatever the number of elements.
 
 Concurrency: every write locks the segment row (`FOR NO KEY UPDATE`: it waits for segment
 updates and deletes, but not for inserts of other rows that reference the segment) before
@@ -15,7 +15,8 @@ it reads the assignments, so the writers of one segment's members take turns. A 
 therefore never inserts a member another writer inserted since its read (no unique
 violation, no lost update, no deadlock between inserts), every 201 is the one creation of
 its row and every 204 an update of a row that exists. Writers of different segments do
-not wait for each other, not even for the customers they share (`directory.py`).
+not wait for each other, not even for the customers they share
+(`selectors/member_directory.py`).
 """
 
 from __future__ import annotations
