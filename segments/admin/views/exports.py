@@ -10,7 +10,7 @@ from django.http import StreamingHttpResponse
 
 from segments_project.imports.formats import Format, Sink
 
-from ..models import Segment
+from ...models import Segment
 
 
 def _csv_chunks(kind: str, segments: list[Segment]) -> Iterator[str]:

@@ -13,11 +13,11 @@ from django.template.response import TemplateResponse
 from segments_project.admin import api_error_on_form, localized_display
 from segments_project.errors import ApplicationError
 
-from ..admin_forms import ItemAddForm
-from ..documents.items import ITEM_CODE, ITEM_ID, ITEM_NAME
-from ..models import ItemType
-from ..selectors.items import item_assignments_of
-from ..services import items as item_services
+from ...documents.items import ITEM_CODE, ITEM_ID, ITEM_NAME
+from ...models import ItemType
+from ...selectors.items import item_assignments_of
+from ...services import items as item_services
+from ..forms import ItemAddForm
 from .exports import assignments_csv_response
 from .pages import (
     back_to_list,

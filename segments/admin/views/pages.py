@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from segments_project.admin import localized_display
 
-from ..models import Segment
+from ...models import Segment
 
 PAGE_SIZE = 50
 

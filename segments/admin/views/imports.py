@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from segments_project.imports.formats import FormatError
 from segments_project.imports.importers import IMPORTERS
 
-from ..admin_forms import IMPORT_KINDS, ImportUploadForm
+from ..forms import IMPORT_KINDS, ImportUploadForm
 from .import_jobs import IMPORT_CHUNK_ROWS, IMPORT_MAX_ROWS, ImportJob
 from .pages import page_context, post_only, posted, segment_for, segment_url
 

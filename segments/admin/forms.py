@@ -24,9 +24,9 @@ from segments_project.tenancy.admin_scoping import (
     form_tenant,
 )
 
-from .documents.directory import customer_values, legal_entity_values
-from .documents.segments import segment_values
-from .models import (
+from ..documents.directory import customer_values, legal_entity_values
+from ..documents.segments import segment_values
+from ..models import (
     Customer,
     LegalEntity,
     Segment,

@@ -3,13 +3,13 @@
 - Segments: a list with member and item counts computed in the list query, filters by
   status, site and validity, actions (activate, deactivate, duplicate, CSV exports); the
   change page links to the segment's own pages (members, items, import, preview) in
-  the `admin_views` package, which stay fast for segments with 100,000 members.
+  the `views` package, which stay fast for segments with 100,000 members.
 - Customers and legal entities with the segments they belong to.
 - Products and categories (registered by the catalog) are re-registered here with the
   segments that give them: the catalog sits below the segments app and cannot know them.
 
 Every write goes through the services the API uses; forms check input with the API's
-document functions (`admin_forms`). Every admin is tenant-scoped (`TenantScopedAdminMixin`).
+document functions (`forms`). Every admin is tenant-scoped (`TenantScopedAdminMixin`).
 """
 
 from __future__ import annotations
@@ -37,18 +37,8 @@ from segments_project.tenancy.admin_scoping import (
     scoped,
 )
 
-from .admin_forms import (
-    CustomerForm,
-    LegalEntityForm,
-    SegmentForm,
-    customer_document,
-    legal_entity_document,
-    segment_document,
-)
-from .admin_views import assignments_csv_response, segment_urls
-from .admin_views.pages import audit_trail_url
-from .documents.segments import segment_document as api_segment_document
-from .models import (
+from ..documents.segments import segment_document as api_segment_document
+from ..models import (
     Customer,
     CustomerLegalEntity,
     ItemType,
@@ -58,10 +48,20 @@ from .models import (
     SegmentItemAssignment,
     SegmentStatus,
 )
-from .selectors.storefront_match import match_products
-from .services import directory as directory_services
-from .services import items as item_services
-from .services import segments as services
+from ..selectors.storefront_match import match_products
+from ..services import directory as directory_services
+from ..services import items as item_services
+from ..services import segments as services
+from .forms import (
+    CustomerForm,
+    LegalEntityForm,
+    SegmentForm,
+    customer_document,
+    legal_entity_document,
+    segment_document,
+)
+from .views import assignments_csv_response, segment_urls
+from .views.pages import audit_trail_url
 
 # Item assignments a duplicate copies per service call.
 DUPLICATE_BATCH = 1000

@@ -18,13 +18,13 @@ from segments_project.admin import localized_display
 from segments_project.api.localization import ALL_LANGUAGES
 from segments_project.tenancy.admin_scoping import granted_tenant_names
 
-from ..admin_forms import PreviewForm
-from ..hooks import PREVIEW_PANELS
-from ..models import Customer, ItemType, Segment, SegmentItemAssignment
-from ..selectors.members import customer_assignments
-from ..selectors.storefront_match import match_products
-from ..selectors.storefront_scope import StorefrontScope
-from ..selectors.storefront_trees import segment_category_forest
+from ...hooks import PREVIEW_PANELS
+from ...models import Customer, ItemType, Segment, SegmentItemAssignment
+from ...selectors.members import customer_assignments
+from ...selectors.storefront_match import match_products
+from ...selectors.storefront_scope import StorefrontScope
+from ...selectors.storefront_trees import segment_category_forest
+from ..forms import PreviewForm
 from .pages import page_context
 
 PREVIEW_PRODUCTS = 100

@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from segments_project.admin import api_error_on_form
 from segments_project.errors import ApplicationError
 
-from ..admin_forms import MemberAddForm
-from ..selectors.members import customer_assignments
-from ..services import members as member_services
+from ...selectors.members import customer_assignments
+from ...services import members as member_services
+from ..forms import MemberAddForm
 from .exports import assignments_csv_response
 from .pages import (
     back_to_list,

@@ -33,7 +33,7 @@ from segments_project.imports.formats import (
 from segments_project.imports.importers import IMPORTERS
 from segments_project.imports.report import Rejection, RejectionLog, Summary
 
-from ..models import Segment
+from ...models import Segment
 
 # Rows an import writes per request: small enough for any request timeout.
 IMPORT_CHUNK_ROWS = 2000
