@@ -50,7 +50,9 @@ _SEGMENT_ERROR_FIELDS = {
 }
 
 
-def segment_document(values: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
+def segment_document_from_form(
+    values: dict[str, Any], *, version: int | None = None
+) -> dict[str, Any]:
     """The API document for a segment form's cleaned values (`metadata.version` when the
     write must be based on a known version)."""
     metadata: dict[str, Any] = {"mixins": values.get("metadata_mixins") or {}}
@@ -131,7 +133,7 @@ class SegmentForm(DocumentAdminForm):
             field: cleaned.get(field, getattr(self.instance, field, None))
             for field in self.Meta.fields
         }
-        segment_values(segment_document(values), content_language=None)
+        segment_values(segment_document_from_form(values), content_language=None)
 
 
 class ScopedChoiceField(forms.ModelChoiceField):
@@ -349,7 +351,9 @@ def _metadata(values: dict[str, Any], version: int | None) -> dict[str, Any]:
     return metadata
 
 
-def customer_document(values: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
+def customer_document_from_form(
+    values: dict[str, Any], *, version: int | None = None
+) -> dict[str, Any]:
     """The API document for a customer form's cleaned values."""
     return {
         "firstName": values.get("first_name") or "",
@@ -361,7 +365,9 @@ def customer_document(values: dict[str, Any], *, version: int | None = None) -> 
     }
 
 
-def legal_entity_document(values: dict[str, Any], *, version: int | None = None) -> dict[str, Any]:
+def legal_entity_document_from_form(
+    values: dict[str, Any], *, version: int | None = None
+) -> dict[str, Any]:
     """The API document for a legal entity form's cleaned values."""
     return {
         "name": values.get("name") or "",
@@ -411,7 +417,7 @@ class CustomerForm(DocumentAdminForm):
             field.initial = list(self.instance.legal_entities.values_list("pk", flat=True))
 
     def check_document(self, cleaned: dict[str, Any]) -> None:
-        customer_values(customer_document(cleaned))
+        customer_values(customer_document_from_form(cleaned))
 
 
 class LegalEntityForm(DocumentAdminForm):
@@ -422,4 +428,4 @@ class LegalEntityForm(DocumentAdminForm):
         fields = ["tenant", "public_id", "name", "mixins", "metadata_mixins"]
 
     def check_document(self, cleaned: dict[str, Any]) -> None:
-        legal_entity_values(legal_entity_document(cleaned))
+        legal_entity_values(legal_entity_document_from_form(cleaned))

@@ -1,15 +1,11 @@
-"""The admin console merchandisers manage segments in.
+"""The segment admin merchandisers manage segments in: a list with member and item counts
+computed in the list query, filters by status, site and validity, actions (activate,
+deactivate, duplicate, CSV exports); the change page links to the segment's own pages
+(members, items, import, preview) in the `views` package, which stay fast for segments
+with 100,000 members.
 
-- Segments: a list with member and item counts computed in the list query, filters by
-  status, site and validity, actions (activate, deactivate, duplicate, CSV exports); the
-  change page links to the segment's own pages (members, items, import, preview) in
-  the `views` package, which stay fast for segments with 100,000 members.
-- Customers and legal entities with the segments they belong to.
-- Products and categories (registered by the catalog) are re-registered here with the
-  segments that give them: the catalog sits below the segments app and cannot know them.
-
-Every write goes through the services the API uses; forms check input with the API's
-document functions (`forms`). Every admin is tenant-scoped (`TenantScopedAdminMixin`).
+Every write goes through the services the API uses; the form checks input with the API's
+document functions (`forms`). The admin is tenant-scoped (`TenantScopedAdminMixin`).
 """
 
 from __future__ import annotations
@@ -18,8 +14,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,8 +22,6 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
-from catalog.admin import CategoryAdmin, ProductAdmin
-from catalog.models import Category, Product
 from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import (
@@ -37,29 +30,18 @@ from segments_project.tenancy.admin_scoping import (
     scoped,
 )
 
-from ..documents.segments import segment_document as api_segment_document
+from ..documents.segments import segment_document
 from ..models import (
-    Customer,
-    CustomerLegalEntity,
     ItemType,
-    LegalEntity,
     Segment,
     SegmentCustomerAssignment,
     SegmentItemAssignment,
     SegmentStatus,
 )
-from ..selectors.storefront_match import match_products
-from ..services import directory as directory_services
 from ..services import items as item_services
 from ..services import segments as services
-from .forms import (
-    CustomerForm,
-    LegalEntityForm,
-    SegmentForm,
-    customer_document,
-    legal_entity_document,
-    segment_document,
-)
+from .columns import admin_link, count_of
+from .forms import SegmentForm, segment_document_from_form
 from .views import assignments_csv_response, segment_urls
 from .views.pages import audit_trail_url
 
@@ -67,30 +49,8 @@ from .views.pages import audit_trail_url
 DUPLICATE_BATCH = 1000
 
 
-def _count_of(model: Any, field: str) -> Coalesce:
-    """A correlated COUNT of the model's rows pointing at the outer row: one subquery in the
-    list query, no join that would multiply rows."""
-    counted = (
-        model.objects.filter(**{field: OuterRef("pk")})
-        .order_by()
-        .values(field)
-        .annotate(total=Count("pk"))
-        .values("total")
-    )
-    return Coalesce(Subquery(counted), 0)
-
-
 def _when(moment: Any) -> str:
     return date_format(localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
-
-
-def _admin_link(obj: Any, text: str) -> str:
-    opts = obj._meta
-    url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
-    return format_html('<a href="{}">{}</a>', url, text)
-
-
-# --- segments -----------------------------------------------------------------------------------
 
 
 class SiteFilter(admin.SimpleListFilter):
@@ -167,8 +127,8 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                member_count=_count_of(SegmentCustomerAssignment, "segment"),
-                item_count=_count_of(SegmentItemAssignment, "segment"),
+                member_count=count_of(SegmentCustomerAssignment, "segment"),
+                item_count=count_of(SegmentItemAssignment, "segment"),
             )
         )
 
@@ -282,11 +242,11 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
                 saved, _ = services.segment_upsert(
                     tenant=obj.tenant_id,
                     segment_id=obj.public_id,
-                    document=segment_document(values, version=values.get("base_version")),
+                    document=segment_document_from_form(values, version=values.get("base_version")),
                 )
             else:
                 saved = services.segment_create(
-                    tenant=obj.tenant_id, document=segment_document(values)
+                    tenant=obj.tenant_id, document=segment_document_from_form(values)
                 )
         except ApplicationError as exc:
             self.write_failed(request, exc)
@@ -363,7 +323,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
                 request,
                 format_html(
                     "Created {} as a copy of {} with {} item(s).",
-                    _admin_link(copy, copy.public_id),
+                    admin_link(copy, copy.public_id),
                     segment.public_id,
                     items,
                 ),
@@ -386,7 +346,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     @transaction.atomic
     def _duplicate(self, segment: Segment) -> tuple[Segment, int]:
         """An inactive copy of the segment (names marked "copy") with the same items."""
-        document = api_segment_document(segment)
+        document = segment_document(segment)
         document.pop("metadata", None)
         document["metadata"] = {"mixins": segment.metadata_mixins}
         document["id"] = self._free_copy_id(segment)
@@ -434,327 +394,3 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     )
     def export_items(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return assignments_csv_response("segment-items", list(queryset))
-
-
-# --- the customer directory ---------------------------------------------------------------------
-
-
-def _memberships(assignments: QuerySet) -> str:
-    """A list of segment memberships with links, status and the legal entity they are for."""
-    rows = list(assignments.select_related("segment", "customer", "legal_entity")[:200])
-    if not rows:
-        return "none"
-    items = []
-    for row in rows:
-        segment = row.segment
-        state = "active" if segment.status == SegmentStatus.ACTIVE else "inactive"
-        extra = f" for {row.legal_entity.public_id}" if row.legal_entity_id else ""
-        items.append(
-            (
-                reverse("admin:segments_segment_change", args=[segment.pk]),
-                segment.public_id,
-                localized_display(segment.name),
-                state,
-                f"{row.customer.public_id}{extra}",
-            )
-        )
-    return format_html(
-        '<ul class="seg-memberships">{}</ul>',
-        format_html_join(
-            "",
-            '<li><a href="{}">{}</a> {} <span class="seg-muted">({}; {})</span></li>',
-            items,
-        ),
-    )
-
-
-class DirectoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
-    """What the customer and legal entity admins share."""
-
-    ordering = ["tenant_id", "public_id"]
-    list_per_page = 50
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fixed = ["tenant", "public_id"] if obj else []
-        return [*fixed, *self.readonly_fields]
-
-    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
-        rows = list(objs)
-        perms = set() if self.has_delete_permission(request) else {self.opts.model_name}
-        return [str(row) for row in rows], {self.opts.verbose_name_plural: len(rows)}, perms, []
-
-
-@admin.register(Customer)
-class CustomerAdmin(DirectoryAdmin):
-    form = CustomerForm
-    list_display = [
-        "public_id",
-        "full_name",
-        "email",
-        "legal_entity_list",
-        "segment_count",
-        "tenant_name",
-    ]
-    list_display_links = ["public_id", "full_name"]
-    search_fields = ["public_id", "email", "first_name", "last_name"]
-    readonly_fields = ["segments", "version", "created_at", "modified_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
-        return (
-            super()
-            .get_queryset(request)
-            .prefetch_related("legal_entities")
-            .annotate(memberships=_count_of(SegmentCustomerAssignment, "customer"))
-        )
-
-    def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> list[Any]:
-        first = ["tenant", "public_id", "first_name", "last_name", "email", "legal_entities"]
-        sets: list[Any] = [(None, {"fields": first if obj is None else [*first, "base_version"]})]
-        if obj is not None:
-            sets.append(("Segments", {"fields": ["segments"]}))
-        sets.append(
-            ("Custom data", {"classes": ["collapse"], "fields": ["mixins", "metadata_mixins"]})
-        )
-        if obj is not None:
-            sets.append(("Metadata", {"fields": ["version", "created_at", "modified_at"]}))
-        return sets
-
-    def autocomplete_label(self, customer: Customer) -> str:
-        name = f"{customer.first_name} {customer.last_name}".strip()
-        parts = [customer.public_id, name, f"<{customer.email}>" if customer.email else ""]
-        return " ".join(part for part in parts if part)
-
-    @admin.display(description="name", ordering="last_name")
-    def full_name(self, customer: Customer) -> str:
-        return f"{customer.first_name} {customer.last_name}".strip()
-
-    @admin.display(description="legal entities")
-    def legal_entity_list(self, customer: Customer) -> str:
-        return ", ".join(sorted(entity.public_id for entity in customer.legal_entities.all()))
-
-    @admin.display(description="segments", ordering="memberships")
-    def segment_count(self, customer: Customer) -> int:
-        return customer.memberships
-
-    @admin.display(description="member of")
-    def segments(self, customer: Customer) -> str:
-        preview = reverse("admin:segments_segment_preview") + f"?customer={customer.pk}"
-        return format_html(
-            '{}<p><a href="{}" class="button">Preview the storefront as {}</a></p>',
-            _memberships(
-                SegmentCustomerAssignment.objects.filter(
-                    tenant_id=customer.tenant_id, customer=customer
-                ).order_by("segment__public_id")
-            ),
-            preview,
-            customer.public_id,
-        )
-
-    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        require_tenant(request, obj.tenant_id)
-        values = form.cleaned_data
-        document = customer_document(values, version=values.get("base_version") if change else None)
-        try:
-            saved, _ = directory_services.customer_upsert(
-                tenant=obj.tenant_id, customer_id=obj.public_id, document=document
-            )
-        except ApplicationError as exc:
-            self.write_failed(request, exc)
-            return
-        obj.pk, obj.version = saved.pk, saved.version
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        return None  # the legal entity links are written by customer_upsert
-
-    def delete_model(self, request: HttpRequest, obj: Customer) -> None:
-        require_tenant(request, obj.tenant_id)
-        directory_services.customer_delete(tenant=obj.tenant_id, customer_id=obj.public_id)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Customer]) -> None:
-        for tenant, customer_id in queryset.values_list("tenant_id", "public_id"):
-            directory_services.customer_delete(tenant=tenant, customer_id=customer_id)
-
-
-@admin.register(LegalEntity)
-class LegalEntityAdmin(DirectoryAdmin):
-    form = LegalEntityForm
-    list_display = ["public_id", "name", "customer_count", "segment_count", "tenant_name"]
-    list_display_links = ["public_id", "name"]
-    search_fields = ["public_id", "name"]
-    readonly_fields = ["customer_links", "segments", "version", "created_at", "modified_at"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[LegalEntity]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                customer_total=_count_of(CustomerLegalEntity, "legal_entity"),
-                memberships=_count_of(SegmentCustomerAssignment, "legal_entity"),
-            )
-        )
-
-    def get_fieldsets(self, request: HttpRequest, obj: LegalEntity | None = None) -> list[Any]:
-        first = ["tenant", "public_id", "name"]
-        sets: list[Any] = [(None, {"fields": first if obj is None else [*first, "base_version"]})]
-        if obj is not None:
-            sets.append(("Customers and segments", {"fields": ["customer_links", "segments"]}))
-        sets.append(
-            ("Custom data", {"classes": ["collapse"], "fields": ["mixins", "metadata_mixins"]})
-        )
-        if obj is not None:
-            sets.append(("Metadata", {"fields": ["version", "created_at", "modified_at"]}))
-        return sets
-
-    def autocomplete_label(self, legal_entity: LegalEntity) -> str:
-        return f"{legal_entity.public_id} — {legal_entity.name}"
-
-    @admin.display(description="customers", ordering="customer_total")
-    def customer_count(self, legal_entity: LegalEntity) -> int:
-        return legal_entity.customer_total
-
-    @admin.display(description="B2B memberships", ordering="memberships")
-    def segment_count(self, legal_entity: LegalEntity) -> int:
-        return legal_entity.memberships
-
-    @admin.display(description="customers acting for it")
-    def customer_links(self, legal_entity: LegalEntity) -> str:
-        customers = legal_entity.customers.order_by("public_id")
-        shown = list(customers[:50])
-        if not shown:
-            return "none"
-        more = legal_entity.customer_total - len(shown)
-        links = format_html_join(", ", "{}", ((_admin_link(c, c.public_id),) for c in shown))
-        return format_html("{}{}", links, f" and {more} more" if more > 0 else "")
-
-    @admin.display(description="segment memberships for it")
-    def segments(self, legal_entity: LegalEntity) -> str:
-        return _memberships(
-            SegmentCustomerAssignment.objects.filter(
-                tenant_id=legal_entity.tenant_id, legal_entity=legal_entity
-            ).order_by("segment__public_id", "customer__public_id")
-        )
-
-    def save_model(self, request: HttpRequest, obj: LegalEntity, form: Any, change: bool) -> None:
-        require_tenant(request, obj.tenant_id)
-        values = form.cleaned_data
-        document = legal_entity_document(
-            values, version=values.get("base_version") if change else None
-        )
-        try:
-            saved, _ = directory_services.legal_entity_upsert(
-                tenant=obj.tenant_id, legal_entity_id=obj.public_id, document=document
-            )
-        except ApplicationError as exc:
-            self.write_failed(request, exc)
-            return
-        obj.pk, obj.version = saved.pk, saved.version
-
-    def delete_model(self, request: HttpRequest, obj: LegalEntity) -> None:
-        require_tenant(request, obj.tenant_id)
-        directory_services.legal_entity_delete(tenant=obj.tenant_id, legal_entity_id=obj.public_id)
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[LegalEntity]) -> None:
-        for tenant, legal_entity_id in queryset.values_list("tenant_id", "public_id"):
-            directory_services.legal_entity_delete(tenant=tenant, legal_entity_id=legal_entity_id)
-
-
-# --- the catalog, with the segments that give it ------------------------------------------------
-
-
-def _segment_links(segments: QuerySet, note: dict[str, str]) -> str:
-    rows = [
-        (
-            reverse("admin:segments_segment_change", args=[segment.pk]),
-            segment.public_id,
-            localized_display(segment.name),
-            note.get(segment.public_id, ""),
-        )
-        for segment in segments.order_by("public_id")
-    ]
-    if not rows:
-        return "none"
-    return format_html(
-        '<ul class="seg-memberships">{}</ul>',
-        format_html_join(
-            "", '<li><a href="{}">{}</a> {} <span class="seg-muted">{}</span></li>', rows
-        ),
-    )
-
-
-class ProductWithSegmentsAdmin(ProductAdmin):
-    """The catalog's product admin with the segments that give each product."""
-
-    list_display = [*ProductAdmin.list_display, "segment_count"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Product]:
-        direct = _count_of(SegmentItemAssignment, "product")
-        return super().get_queryset(request).annotate(direct_segments=direct)
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Product | None = None) -> list[str]:
-        return [*super().get_readonly_fields(request, obj), "segments"]
-
-    def get_fieldsets(self, request: HttpRequest, obj: Product | None = None) -> list[Any]:
-        sets = super().get_fieldsets(request, obj)
-        if obj is not None:
-            sets.insert(2, ("Segments", {"fields": ["segments"]}))
-        return sets
-
-    @admin.display(description="segments (direct)", ordering="direct_segments")
-    def segment_count(self, product: Product) -> int:
-        return product.direct_segments
-
-    @admin.display(description="given by the segments")
-    def segments(self, product: Product) -> str:
-        """Directly or through an assigned category, as the storefront's matcher decides."""
-        tenant_segments = Segment.objects.for_tenant(product.tenant_id)
-        matched = match_products(
-            tenant=product.tenant_id, product_ids=[product.public_id], segments=tenant_segments
-        ).get(product.public_id, [])
-        direct = set(
-            SegmentItemAssignment.objects.filter(product=product).values_list(
-                "segment__public_id", flat=True
-            )
-        )
-        note = {
-            segment_id: "(directly)" if segment_id in direct else "(through a category)"
-            for segment_id in matched
-        }
-        return _segment_links(tenant_segments.filter(public_id__in=matched), note)
-
-
-class CategoryWithSegmentsAdmin(CategoryAdmin):
-    """The catalog's category admin with the segments that give each category."""
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Category | None = None) -> list[str]:
-        return [*super().get_readonly_fields(request, obj), "segments"]
-
-    def get_fieldsets(self, request: HttpRequest, obj: Category | None = None) -> list[Any]:
-        sets = super().get_fieldsets(request, obj)
-        if obj is not None:
-            sets.insert(2, ("Segments", {"fields": ["segments"]}))
-        return sets
-
-    @admin.display(description="given by the segments")
-    def segments(self, category: Category) -> str:
-        """Segments holding the category itself or one of its ancestors (whose subtree it is)."""
-        lineage = [*category.ancestor_pks, category.pk]
-        rows = SegmentItemAssignment.objects.filter(
-            tenant_id=category.tenant_id, item_type=ItemType.CATEGORY, category_id__in=lineage
-        ).values_list("segment__public_id", "category_id", "category__public_id")
-        note: dict[str, str] = {}
-        for segment_id, category_pk, category_id in rows:
-            if category_pk == category.pk:
-                note[segment_id] = "(directly)"
-            else:
-                note.setdefault(segment_id, f"(through {category_id})")
-        segments = Segment.objects.for_tenant(category.tenant_id).filter(public_id__in=note)
-        return _segment_links(segments, note)
-
-
-for _model, _admin_class in (
-    (Product, ProductWithSegmentsAdmin),
-    (Category, CategoryWithSegmentsAdmin),
-):
-    if admin.site.is_registered(_model):
-        admin.site.unregister(_model)
-    admin.site.register(_model, _admin_class)
