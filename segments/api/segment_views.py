@@ -19,7 +19,7 @@ from ..models import Segment
 from ..selectors.membership import segments_of_customer
 from ..selectors.segments import segment_get, segments_visible_to
 from ..services import segments as services
-from . import schemas
+from . import segment_schemas as schemas
 
 READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})
 MANAGE = frozenset({scopes.SEGMENT_MANAGE})
