@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.utils import translation
 
@@ -89,6 +89,46 @@ def _visible_products(
     ], total
 
 
+def _segment_named(model_admin: Any, request: HttpRequest, data: QueryDict) -> Segment | None:
+    """The segment the preview starts from (`?segment=<pk>`), if one is named; 404 when the
+    user's segment admin does not show it."""
+    if not data.get("segment"):
+        return None
+    segment = model_admin.get_queryset(request).filter(pk=data["segment"]).first()
+    if segment is None:
+        raise Http404("No such segment.")
+    return segment
+
+
+def _customer_named(model_admin: Any, request: HttpRequest, customer_pk: Any) -> Customer | None:
+    """The customer `?customer=<pk>` names, if the user's customer admin shows it."""
+    if not customer_pk or not str(customer_pk).isdigit():
+        return None
+    customers = model_admin.admin_site.get_model_admin(Customer).get_queryset(request)
+    return customers.filter(pk=customer_pk).first()
+
+
+def _sites_of(tenant: str | None) -> list[str]:
+    """The site codes of the tenant's segments, for the site choice; none without a tenant."""
+    if not tenant:
+        return []
+    return sorted(
+        set(Segment.objects.filter(tenant_id=tenant).values_list("site_code", flat=True).distinct())
+    )
+
+
+def _members_to_preview_as(segment: Segment) -> list[tuple[Any, str]]:
+    """A few of the segment's members, each with the query string that previews as them."""
+    members: list[tuple[Any, str]] = []
+    rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
+    for row in rows.order_by("pk")[:10]:
+        params = {"segment": segment.pk, "customer": row.customer_id}
+        if row.legal_entity_id:
+            params["legal_entity"] = row.legal_entity_id
+        members.append((row, "?" + urlencode(params)))
+    return members
+
+
 def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     """What a storefront shows a customer on a site at a moment: their segments, the
     segment-filtered category tree, the products and the panels of the apps above
@@ -96,39 +136,17 @@ def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     (`segments.selectors.storefront_scope`, `active_member_segments`)."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
-    from_segment = None
-    tenant = None
     data = request.GET.copy()
-    if data.get("segment"):
-        from_segment = model_admin.get_queryset(request).filter(pk=data["segment"]).first()
-        if from_segment is None:
-            raise Http404("No such segment.")
+    from_segment = _segment_named(model_admin, request, data)
+    tenant = None
+    if from_segment is not None:
         tenant = from_segment.tenant_id
         data.setdefault("site", from_segment.site_code)
     customer_pk = data.get("customer")
-    customer = None
-    if customer_pk:
-        customer = (
-            model_admin.admin_site.get_model_admin(Customer)
-            .get_queryset(request)
-            .filter(pk=customer_pk)
-            .first()
-            if str(customer_pk).isdigit()
-            else None
-        )
-        if customer is not None:
-            tenant = tenant or customer.tenant_id
-    sites = (
-        sorted(
-            set(
-                Segment.objects.filter(tenant_id=tenant)
-                .values_list("site_code", flat=True)
-                .distinct()
-            )
-        )
-        if tenant
-        else []
-    )
+    customer = _customer_named(model_admin, request, customer_pk)
+    if customer is not None:
+        tenant = tenant or customer.tenant_id
+    sites = _sites_of(tenant)
     if not data.get("language"):
         data["language"] = translation.get_language().split("-")[0]
     bound = bool(customer_pk)
@@ -140,18 +158,11 @@ def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         sites=sites,
         initial={"site": data.get("site", ""), "language": data["language"]},
     )
-    result = None
-    if bound and form.is_valid():
-        result = _preview(form)
+    result = _preview(form) if bound and form.is_valid() else None
     # From a segment: a few of its members to preview as, one click each.
-    members = []
-    if from_segment is not None and result is None:
-        rows = customer_assignments(tenant=from_segment.tenant_id, segment=from_segment)
-        for row in rows.order_by("pk")[:10]:
-            params = {"segment": from_segment.pk, "customer": row.customer_id}
-            if row.legal_entity_id:
-                params["legal_entity"] = row.legal_entity_id
-            members.append((row, "?" + urlencode(params)))
+    members = (
+        _members_to_preview_as(from_segment) if from_segment is not None and result is None else []
+    )
     context = page_context(
         model_admin,
         request,
