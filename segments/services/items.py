@@ -1,15 +1,17 @@
 """Writes of a segment's item assignments. The API, the admin and the imports all come here.
 
-Every write goes through one of the four functions below (a later cache invalidation hooks
-in here). A write locks the segment row first (see `item_segment_lock`), so writers of one
-segment's items are serialized; the segment itself is never changed. Requests are applied
-as sets: the referenced items are looked up in one query, the assignments already there in
-another, new rows are inserted together and changed rows updated together.
+Every write goes through one of the four functions below, which tell the storefront's
+cache of every change (`content_changed`) and record it in the audit trail. A write locks
+the segment row first (see `item_segment_lock`), so writers of one segment's items are
+serialized; the segment itself is never changed. Requests are applied as sets: the
+referenced items are looked up in one query, the assignments already there in another,
+new rows are inserted together and changed rows updated together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -58,97 +60,145 @@ def _change(
     )
 
 
+class _Plan:
+    """What one call does to a segment's assignments of one item type, by item pk: the rows
+    there (stored, then also those the call creates), the rows it creates and changes, and
+    the writable values of each changed row before the call (for the audit trail)."""
+
+    def __init__(self, rows: dict[int, SegmentItemAssignment]) -> None:
+        self.rows = rows
+        self.created: dict[int, SegmentItemAssignment] = {}
+        self.changed: dict[int, SegmentItemAssignment] = {}
+        self.before: dict[int, dict[str, Any]] = {}
+
+    def create(self, pk: int, row: SegmentItemAssignment) -> None:
+        self.rows[pk] = self.created[pk] = row
+
+    def change(
+        self, pk: int, row: SegmentItemAssignment, values: dict[str, Any], now: datetime
+    ) -> None:
+        """Writes the values into the row, a new version if any differs."""
+        if not any(getattr(row, name) != value for name, value in values.items()):
+            return
+        if pk not in self.created and pk not in self.changed:
+            self.before[pk] = _values(row)
+        for name, value in values.items():
+            setattr(row, name, value)
+        row.version += 1
+        row.modified_at = now
+        if pk not in self.created:
+            self.changed[pk] = row
+
+
+def _stored_rows(
+    *, segment: Segment, item_type: ItemType, item_pks: Iterable[int]
+) -> dict[int, SegmentItemAssignment]:
+    """The segment's assignments of these items, by item pk."""
+    field = _item_field(item_type)
+    return {
+        getattr(row, field): row
+        for row in SegmentItemAssignment.objects.filter(
+            tenant_id=segment.tenant_id,
+            segment=segment,
+            item_type=item_type,
+            **{f"{field}__in": item_pks},
+        ).order_by()
+    }
+
+
+def _plan_write(
+    write: ItemWrite | ApplicationError,
+    *,
+    segment: Segment,
+    item_type: ItemType,
+    items: dict[str, int],
+    plan: _Plan,
+    now: datetime,
+) -> ItemOutcome:
+    """Adds one write to the plan; its outcome: 201, 204, 400 or 409."""
+    if isinstance(write, ApplicationError):
+        return ItemOutcome.failed(write)
+    pk = items.get(write.item_id)
+    if pk is None:
+        return ItemOutcome.failed(unknown_item(item_type, write.item_id))
+    row = plan.rows.get(pk)
+    if row is None:
+        plan.create(
+            pk,
+            SegmentItemAssignment(
+                tenant_id=segment.tenant_id,
+                segment=segment,
+                item_type=item_type,
+                version=1,
+                created_at=now,
+                modified_at=now,
+                **{_item_field(item_type): pk},
+                **write.values,
+            ),
+        )
+        return ItemOutcome(item_id=write.item_id, code=201)
+    try:
+        check_version(current=row.version, requested=write.version, resource_id=write.item_id)
+    except ApplicationError as exc:
+        return ItemOutcome.failed(exc, write.item_id)
+    reached(Checkpoint.ITEM_VERSION_CHECKED)
+    plan.change(pk, row, write.values, now)
+    return ItemOutcome(item_id=write.item_id, code=204)
+
+
+def _write(plan: _Plan, *, tenant: str) -> None:
+    """Inserts the created rows and updates the changed ones, one statement each."""
+    if plan.created:
+        SegmentItemAssignment.objects.bulk_create(plan.created.values())
+    if plan.changed:
+        SegmentItemAssignment.objects.bulk_update(
+            plan.changed.values(), [*_WRITABLE, "version", "modified_at"]
+        )
+    if plan.created or plan.changed:
+        content_changed(tenant=tenant)
+
+
+def _audit(plan: _Plan, *, segment: Segment, item_type: ItemType, items: dict[str, int]) -> None:
+    """One audit entry per created row and per row whose values the call changed."""
+    item_ids = {pk: item_id for item_id, pk in items.items()}
+    record(
+        segment.tenant_id,
+        [
+            *(
+                _change(segment, item_type, item_ids[pk], AuditAction.ASSIGNED, _values(row))
+                for pk, row in plan.created.items()
+            ),
+            *(
+                _change(segment, item_type, item_ids[pk], AuditAction.UPDATED, changes)
+                for pk, row in plan.changed.items()
+                if (changes := diff(plan.before[pk], _values(row)))
+            ),
+        ],
+    )
+
+
 def _upsert(
     *, segment: Segment, item_type: ItemType, requested: Sequence[ItemWrite | ApplicationError]
 ) -> list[ItemOutcome]:
     """Applies the writes in order; one outcome per write: 201, 204, 400 or 409.
 
     Elements naming the same item apply one after the other, as separate requests would.
-    Must run in a transaction holding the segment's lock.
+    Must run in a transaction holding the segment's lock. Three steps: plan (look the items
+    and their assignments up, decide each write), write (one statement per kind), audit.
     """
-    tenant = segment.tenant_id
-    field = _item_field(item_type)
     items = catalog_item_pks(
-        tenant=tenant,
+        tenant=segment.tenant_id,
         item_type=item_type,
         item_ids=(write.item_id for write in requested if isinstance(write, ItemWrite)),
     )
-    rows: dict[int, SegmentItemAssignment] = {
-        getattr(row, field): row
-        for row in SegmentItemAssignment.objects.filter(
-            tenant_id=tenant,
-            segment=segment,
-            item_type=item_type,
-            **{f"{field}__in": items.values()},
-        ).order_by()
-    }
+    plan = _Plan(_stored_rows(segment=segment, item_type=item_type, item_pks=items.values()))
     now = timezone.now()
-    created: dict[int, SegmentItemAssignment] = {}
-    changed: dict[int, SegmentItemAssignment] = {}
-    # The writable values of each changed row before this call, for the audit trail.
-    before: dict[int, dict[str, Any]] = {}
-    outcomes: list[ItemOutcome] = []
-    for write in requested:
-        if isinstance(write, ApplicationError):
-            outcomes.append(ItemOutcome.failed(write))
-            continue
-        pk = items.get(write.item_id)
-        if pk is None:
-            outcomes.append(ItemOutcome.failed(unknown_item(item_type, write.item_id)))
-            continue
-        row = rows.get(pk)
-        if row is None:
-            rows[pk] = created[pk] = SegmentItemAssignment(
-                tenant_id=tenant,
-                segment=segment,
-                item_type=item_type,
-                version=1,
-                created_at=now,
-                modified_at=now,
-                **{field: pk},
-                **write.values,
-            )
-            outcomes.append(ItemOutcome(item_id=write.item_id, code=201))
-            continue
-        try:
-            check_version(current=row.version, requested=write.version, resource_id=write.item_id)
-        except ApplicationError as exc:
-            outcomes.append(ItemOutcome.failed(exc, write.item_id))
-            continue
-        reached(Checkpoint.ITEM_VERSION_CHECKED)
-        if any(getattr(row, name) != value for name, value in write.values.items()):
-            if pk not in created and pk not in changed:
-                before[pk] = {name: getattr(row, name) for name in _WRITABLE}
-            for name, value in write.values.items():
-                setattr(row, name, value)
-            row.version += 1
-            row.modified_at = now
-            if pk not in created:
-                changed[pk] = row
-        outcomes.append(ItemOutcome(item_id=write.item_id, code=204))
-    if created:
-        SegmentItemAssignment.objects.bulk_create(created.values())
-    if changed:
-        SegmentItemAssignment.objects.bulk_update(
-            changed.values(), [*_WRITABLE, "version", "modified_at"]
-        )
-    if created or changed:
-        content_changed(tenant=tenant)
-    item_ids = {pk: item_id for item_id, pk in items.items()}
-    record(
-        tenant,
-        [
-            *(
-                _change(segment, item_type, item_ids[pk], AuditAction.ASSIGNED, _values(row))
-                for pk, row in created.items()
-            ),
-            *(
-                _change(segment, item_type, item_ids[pk], AuditAction.UPDATED, changes)
-                for pk, row in changed.items()
-                if (changes := diff(before[pk], _values(row)))
-            ),
-        ],
-    )
+    outcomes = [
+        _plan_write(write, segment=segment, item_type=item_type, items=items, plan=plan, now=now)
+        for write in requested
+    ]
+    _write(plan, tenant=segment.tenant_id)
+    _audit(plan, segment=segment, item_type=item_type, items=items)
     return outcomes
 
 
