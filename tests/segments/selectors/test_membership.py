@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from segments.selectors.membership import active_member_segment_rows, active_member_segments
 
-from ..catalog.factories import make_product
-from ..conftest import TENANT, Caller
-from .factories import (
+from ...catalog.factories import make_product
+from ...conftest import TENANT, Caller
+from ..factories import (
     assign_customer,
     assign_item,
     make_customer,

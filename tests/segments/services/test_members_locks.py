@@ -15,8 +15,8 @@ from segments.services import members as services
 from segments.services.directory import customer_delete
 from segments_project.checkpoints import Checkpoint
 
-from ..conftest import TENANT
-from .factories import make_customer, make_segment
+from ...conftest import TENANT
+from ..factories import make_customer, make_segment
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

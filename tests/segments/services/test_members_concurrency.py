@@ -22,7 +22,7 @@ from segments.services import members as services
 from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy.services import tenant_get_or_create
 
-from ..concurrency import run_concurrently
+from ...concurrency import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -12,8 +12,8 @@ from segments.services import members as services
 from segments.services.member_rows import MemberRow, members_insert
 from segments_project.audit.models import AuditEvent
 
-from ..conftest import OTHER_TENANT, TENANT
-from .factories import make_customer, make_legal_entity, make_segment
+from ...conftest import OTHER_TENANT, TENANT
+from ..factories import make_customer, make_legal_entity, make_segment
 
 pytestmark = pytest.mark.django_db
 

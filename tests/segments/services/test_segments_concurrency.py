@@ -11,7 +11,7 @@ from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy.services import tenant_get_or_create
 
-from ..concurrency import run_concurrently
+from ...concurrency import run_concurrently
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
