@@ -14,7 +14,8 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from catalog.admin import CategoryAdmin, ProductAdmin
+from catalog.admin.categories import CategoryAdmin
+from catalog.admin.products import ProductAdmin
 from catalog.models import Category, Product
 from segments_project.admin import localized_display
 

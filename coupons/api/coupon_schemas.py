@@ -1,4 +1,5 @@
-"""OpenAPI descriptions of the Coupon endpoints (management, validation, redemption)."""
+"""OpenAPI descriptions of the Coupon endpoints (management and validation), and the
+request and money shapes the redemption endpoints share (`redemption_schemas`)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,6 @@ from segments_project.api.schema_components import (
 
 MANAGEMENT = ["Coupon Management"]
 VALIDATION = ["Coupon Validation"]
-REDEMPTION = ["Coupon Redemption"]
 
 DISCOUNT_TYPES = ["PERCENT", "ABSOLUTE", "FREE_SHIPPING"]
 CALCULATION_TYPES = ["TOTAL", "SUBTOTAL"]
@@ -193,29 +193,9 @@ class CouponValidationSerializer(serializers.Serializer):
     discount = CouponMoneySerializer(help_text=GRANTED)
 
 
-class RedemptionCreatedSerializer(serializers.Serializer):
-    id = serializers.CharField()
-    items = RedemptionLineVerdictSerializer(many=True, required=False)
-    eligibleSubtotal = CouponMoneySerializer(required=False)
-    discount = CouponMoneySerializer(help_text="The recorded discount.")
-
-
-class RedemptionResponseSerializer(serializers.Serializer):
-    id = serializers.CharField(required=False)
-    code = serializers.CharField(required=False)
-    orderCode = serializers.CharField(required=False)
-    customerNumber = serializers.CharField(required=False)
-    legalEntityId = serializers.CharField(required=False)
-    siteCode = serializers.CharField(required=False)
-    orderTotal = CouponMoneySerializer(required=False)
-    discount = CouponMoneySerializer(required=False)
-    redeemedAt = serializers.DateTimeField(required=False)
-
-
 CODE = OpenApiParameter(
     "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="URL-encoded coupon code."
 )
-REDEMPTION_ID = OpenApiParameter("redemption_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields.")
 SHOW_DELETED = OpenApiParameter(
     "showDeleted",
@@ -325,57 +305,4 @@ def coupon_validation(view):
             **BODY_ERRORS,
         },
     )(view.post)
-    return view
-
-
-def redemption_collection(view):
-    view.get = extend_schema(
-        tags=REDEMPTION,
-        summary="Retrieving a list of redemptions by criteria",
-        parameters=[CODE, Q_PARAMETER, *LIST_PARAMETERS],
-        responses={200: RedemptionResponseSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.post = extend_schema(
-        tags=REDEMPTION,
-        summary="Redeeming the coupon by creating a redemption",
-        description="Like the validation, then records the redemption. A refusal by the "
-        "redemption limits alone is a 409 with the limit reason; every other refusal a 400.",
-        parameters=[CODE],
-        request=RedemptionCreateSerializer,
-        responses={
-            201: RedemptionCreatedSerializer,
-            **ERROR_RESPONSES,
-            **REFUSED,
-            **NOT_FOUND,
-            409: OpenApiResponse(
-                ErrorSerializer,
-                description="Refused by `REDEMPTION_LIMIT_REACHED` or "
-                "`CUSTOMER_REDEMPTION_LIMIT_REACHED` only.",
-            ),
-            **BODY_ERRORS,
-        },
-    )(view.post)
-    return view
-
-
-def redemption_detail(view):
-    view.get = extend_schema(
-        tags=REDEMPTION,
-        summary="Retrieving a coupon redemption",
-        description="coupon_manage reads any redemption; a customer token only its own; "
-        "coupon_redeem_on_behalf those of the customerNumber it names.",
-        parameters=[CODE, REDEMPTION_ID, FIELDS, CUSTOMER_NUMBER],
-        responses={200: RedemptionResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.delete = extend_schema(
-        tags=REDEMPTION,
-        summary="Deleting a coupon redemption",
-        description="Frees the redemption's place under the coupon's limits.",
-        parameters=[CODE, REDEMPTION_ID],
-        responses={
-            204: OpenApiResponse(description="Deleted."),
-            **ERROR_RESPONSES,
-            **NOT_FOUND,
-        },
-    )(view.delete)
     return view

@@ -11,10 +11,10 @@ from typing import Any
 from segments.hooks import PreviewPanel, PreviewScope
 from segments_project.errors import ApplicationError
 
-from .currencies import DEFAULT_CURRENCY, Money
-from .documents.redemptions import RedemptionRequest
-from .selectors import coupons_of_tenant
-from .services import CouponRefused, Redeemer, coupon_validate
+from ..documents.currencies import DEFAULT_CURRENCY, Money
+from ..documents.redemptions import RedemptionRequest
+from ..selectors.coupons import coupons_of_tenant
+from ..services import CouponRefused, Redeemer, coupon_validate
 
 PREVIEW_COUPONS = 200
 

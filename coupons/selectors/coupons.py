@@ -1,4 +1,5 @@
-"""Reads of coupons and redemptions, always scoped to one tenant."""
+"""Reads of coupons, always scoped to one tenant: one coupon or a list, with their status
+and redemption counts."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 
 from segments_project.errors import NotFound
 
-from .models import Coupon, Redemption
-from .querysets import CouponQuerySet
+from ..models import Coupon, Redemption
+from ..querysets import CouponQuerySet
 
 
 def coupon_not_found(code: str) -> NotFound:
@@ -66,31 +67,3 @@ def legal_entity_counts(coupons: Iterable[Coupon]) -> dict[int, dict[str, int]]:
     for coupon_pk, legal_entity, total in rows:
         counts[coupon_pk][legal_entity] = total
     return counts
-
-
-def redemptions_of_coupon(
-    *, coupon: Coupon, customer_number: str | None = None
-) -> QuerySet[Redemption]:
-    """The coupon's redemptions with the coupon joined; only one customer's when given."""
-    redemptions = Redemption.objects.for_tenant(coupon.tenant_id).filter(coupon=coupon)
-    if customer_number is not None:
-        redemptions = redemptions.filter(customer_number=customer_number)
-    return redemptions.select_related("coupon")
-
-
-def redemption_get(
-    *, coupon: Coupon, redemption_id: str, customer_number: str | None = None
-) -> Redemption:
-    """The coupon's redemption; NotFound when missing, of another coupon or tenant, or (with
-    `customer_number`) of another customer."""
-    redemption = (
-        redemptions_of_coupon(coupon=coupon, customer_number=customer_number)
-        .filter(public_id=redemption_id)
-        .first()
-    )
-    if redemption is None:
-        raise NotFound(
-            f"The redemption with id {redemption_id} has not been found.",
-            resource_id=redemption_id,
-        )
-    return redemption

@@ -1,4 +1,6 @@
-"""HTTP endpoints of coupons: management, validation and redemptions.
+"""HTTP endpoints of coupons: management and validation, and what the redemption endpoints
+(`redemption_views`) share with them: scopes, codes, acting for a customer, the redeemer and
+the discount granted.
 
 Coupon codes arrive URL-decoded by Django and are looked up in upper case, the case they
 are stored in.
@@ -14,21 +16,20 @@ from rest_framework.response import Response
 
 from segments_project.api.responses import projected
 from segments_project.api.views import TenantAPIView
-from segments_project.errors import NotFound, PermissionDenied
+from segments_project.errors import PermissionDenied
 from segments_project.tenancy import scopes
 from segments_project.tenancy.principal import Principal
 
-from .. import selectors, services
-from ..currencies import Money
+from .. import services
 from ..documents.coupons import COUPON_QUERY_FIELDS, coupon_document
+from ..documents.currencies import Money
 from ..documents.redemptions import (
-    REDEMPTION_QUERY_FIELDS,
     RedemptionRequest,
-    redemption_document,
     redemption_request,
 )
+from ..selectors import coupons as selectors
 from ..services import Redeemer, Verdict
-from . import schemas
+from . import coupon_schemas as schemas
 
 MANAGE = frozenset({scopes.COUPON_MANAGE})
 SELLER = frozenset({scopes.COUPON_MANAGE, scopes.COUPON_READ})
@@ -37,7 +38,7 @@ ON_BEHALF = frozenset({scopes.COUPON_REDEEM_ON_BEHALF})
 REDEEM = frozenset({scopes.COUPON_REDEEM, scopes.COUPON_REDEEM_ON_BEHALF})
 
 
-def _code(code: str) -> str:
+def coupon_code(code: str) -> str:
     return code.upper()
 
 
@@ -45,7 +46,7 @@ def _is_seller(principal: Principal) -> bool:
     return not principal.is_customer and principal.has_any_scope(SELLER)
 
 
-def _named_customer(request: Request, principal: Principal) -> str | None:
+def named_customer(request: Request, principal: Principal) -> str | None:
     """The `customerNumber` query parameter; naming someone else needs redeem_on_behalf."""
     customer_number = request.query_params.get("customerNumber")
     if customer_number is None or customer_number == principal.customer_id:
@@ -75,7 +76,7 @@ def redeemer_of(principal: Principal, body: RedemptionRequest) -> Redeemer:
     return Redeemer(customer_id=body.customer_number, legal_entity_id=body.legal_entity_id)
 
 
-def _grant_members(verdict: Verdict) -> dict[str, Any]:
+def grant_members(verdict: Verdict) -> dict[str, Any]:
     """The discount a redemption records and, with cart lines, which lines the coupon
     applies to."""
     discount = {"discount": verdict.discount.as_dict()}
@@ -148,9 +149,9 @@ class CouponDetailView(TenantAPIView):
 
     def get(self, request: Request, tenant: str, code: str) -> Response:
         principal = self.principal
-        named = _named_customer(request, principal)
+        named = named_customer(request, principal)
         seller = _is_seller(principal)
-        coupon = selectors.coupon_get(tenant=tenant, code=_code(code), at=timezone.now())
+        coupon = selectors.coupon_get(tenant=tenant, code=coupon_code(code), at=timezone.now())
         if not seller or named is not None:
             viewer = principal.customer_id if principal.is_customer else named
             if not selectors.coupon_visible_to_customer(coupon, viewer):
@@ -163,18 +164,18 @@ class CouponDetailView(TenantAPIView):
     def put(self, request: Request, tenant: str, code: str) -> Response:
         services.coupon_update(
             tenant=tenant,
-            code=_code(code),
+            code=coupon_code(code),
             document=request.data,
             partial=self.query_param_bool("partial"),
         )
         return Response(status=200)
 
     def patch(self, request: Request, tenant: str, code: str) -> Response:
-        services.coupon_patch(tenant=tenant, code=_code(code), patch=request.data)
+        services.coupon_patch(tenant=tenant, code=coupon_code(code), patch=request.data)
         return Response(status=200)
 
     def delete(self, request: Request, tenant: str, code: str) -> Response:
-        services.coupon_delete(tenant=tenant, code=_code(code))
+        services.coupon_delete(tenant=tenant, code=coupon_code(code))
         return Response(status=204)
 
 
@@ -187,71 +188,11 @@ class CouponValidationView(TenantAPIView):
         body = redemption_request(request.data)
         redeemer = redeemer_of(self.principal, body)
         verdict = services.coupon_validate(
-            tenant=tenant, code=_code(code), request=body, redeemer=redeemer
+            tenant=tenant, code=coupon_code(code), request=body, redeemer=redeemer
         )
         answer: dict[str, Any] = {"code": verdict.coupon.public_id, "valid": True}
         if verdict.redeemer.customer_id is not None:
             answer["customerNumber"] = verdict.redeemer.customer_id
         if verdict.redeemer.legal_entity_id is not None:
             answer["legalEntityId"] = verdict.redeemer.legal_entity_id
-        return Response({**answer, **_grant_members(verdict)})
-
-
-@schemas.redemption_collection
-class RedemptionCollectionView(TenantAPIView):
-    required_scopes = {"GET": MANAGE, "POST": REDEEM}
-    operation_ids = {
-        "GET": "GET-coupon-list-coupon-redemptions",
-        "POST": "POST-coupon-invalidate-coupon",
-    }
-
-    def get(self, request: Request, tenant: str, code: str) -> Response:
-        coupon = selectors.coupon_lookup(tenant=tenant, code=_code(code))
-        return self.list_response(
-            selectors.redemptions_of_coupon(coupon=coupon),
-            render=redemption_document,
-            fields=REDEMPTION_QUERY_FIELDS,
-            q=request.query_params.get("q"),
-        )
-
-    def post(self, request: Request, tenant: str, code: str) -> Response:
-        body = redemption_request(request.data)
-        redeemer = redeemer_of(self.principal, body)
-        redemption, verdict = services.coupon_redeem(
-            tenant=tenant, code=_code(code), request=body, redeemer=redeemer
-        )
-        return Response({"id": redemption.public_id, **_grant_members(verdict)}, status=201)
-
-
-@schemas.redemption_detail
-class RedemptionDetailView(TenantAPIView):
-    required_scopes = {"GET": MANAGE | REDEEM, "DELETE": MANAGE}
-    operation_ids = {
-        "GET": "GET-coupon-retrieve-coupon-redemption",
-        "DELETE": "DELETE-coupon-remove-coupon-redemption",
-    }
-
-    def get(self, request: Request, tenant: str, code: str, redemption_id: str) -> Response:
-        principal = self.principal
-        named = _named_customer(request, principal)
-        coupon = selectors.coupon_lookup(tenant=tenant, code=_code(code))
-        if principal.is_customer:
-            owner = principal.customer_id
-        elif principal.has_any_scope(MANAGE):
-            owner = named
-        elif named is None:
-            # Neither a customer token nor naming a customer: no redemption is its own.
-            raise NotFound(
-                f"The redemption with id {redemption_id} has not been found.",
-                resource_id=redemption_id,
-            )
-        else:
-            owner = named
-        redemption = selectors.redemption_get(
-            coupon=coupon, redemption_id=redemption_id, customer_number=owner
-        )
-        return projected(request, redemption_document(redemption))
-
-    def delete(self, request: Request, tenant: str, code: str, redemption_id: str) -> Response:
-        services.redemption_delete(tenant=tenant, code=_code(code), redemption_id=redemption_id)
-        return Response(status=204)
+        return Response({**answer, **grant_members(verdict)})

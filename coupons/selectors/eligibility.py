@@ -18,9 +18,9 @@ from catalog.selectors.assignments import category_paths_of_products
 from segments.querysets import SegmentQuerySet
 from segments.selectors.storefront_match import match_products
 
-from .currencies import round_money
-from .documents.redemptions import CartLine
-from .models import Coupon, DiscountType
+from ..documents.currencies import round_money
+from ..documents.redemptions import CartLine
+from ..models import Coupon, DiscountType
 
 ZERO = Decimal("0.00")
 
