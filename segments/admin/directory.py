@@ -25,7 +25,7 @@ from ..models import (
 )
 from ..services import directory as directory_services
 from .columns import admin_link, count_of
-from .forms import (
+from .directory_forms import (
     CustomerForm,
     LegalEntityForm,
     customer_document_from_form,
