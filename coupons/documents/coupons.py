@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from segments_project.api.documents import format_datetime, invalid
-from segments_project.api.query import FieldKind, FieldSpec
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Coupon, CouponStatus, DiscountCalculationType, DiscountType
 from .currencies import Money
@@ -59,11 +59,7 @@ COUPON_QUERY_FIELDS: dict[str, FieldSpec] = {
     "status": FieldSpec("status", FieldKind.ENUM, choices=tuple(CouponStatus.values)),
     "redemptionCount": FieldSpec("redemption_count", FieldKind.INTEGER),
     "deleted": FieldSpec("deleted", FieldKind.BOOLEAN),
-    "mixins": FieldSpec("mixins", FieldKind.JSON),
-    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
-    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
-    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
-    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+    **METADATA_QUERY_FIELDS,
 }
 
 
