@@ -92,12 +92,6 @@ class CategoryTreeSerializer(CategoryNodeFields):
 
 
 CATEGORY_ID = OpenApiParameter("category_id", OpenApiTypes.STR, OpenApiParameter.PATH)
-SHOW_UNPUBLISHED = OpenApiParameter(
-    "showUnpublished",
-    OpenApiTypes.BOOL,
-    description="Include unpublished categories (needs category.category_read_unpublished).",
-)
-SHOW_ROOTS = OpenApiParameter("showRoots", OpenApiTypes.BOOL, description="Only root categories.")
 WITH_SUBCATEGORIES = OpenApiParameter(
     "withSubcategories", OpenApiTypes.BOOL, description="Also delete every subcategory."
 )
@@ -108,7 +102,7 @@ def category_collection(view):
     view.get = extend_schema(
         tags=CATEGORIES,
         summary="Retrieving a list of categories",
-        parameters=[Q_PARAMETER, SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     view.post = extend_schema(
@@ -125,7 +119,7 @@ def category_search(view):
     view.post = extend_schema(
         tags=CATEGORIES,
         summary="Searching for categories",
-        parameters=[SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE],
         request=SearchSerializer,
         responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
@@ -171,13 +165,7 @@ def category_subcategories(view):
     view.get = extend_schema(
         tags=CATEGORIES,
         summary="Retrieving subcategories",
-        parameters=[
-            CATEGORY_ID,
-            OpenApiParameter("depth", OpenApiTypes.INT, description="Levels below the category."),
-            SHOW_UNPUBLISHED,
-            *LIST_PARAMETERS,
-            ACCEPT_LANGUAGE,
-        ],
+        parameters=[CATEGORY_ID, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
     )(view.get)
     return view
@@ -197,13 +185,7 @@ def category_trees(view):
     view.get = extend_schema(
         tags=TREES,
         summary="Retrieving the category trees",
-        parameters=[
-            SHOW_UNPUBLISHED,
-            OpenApiParameter(
-                "categoryIds", OpenApiTypes.STR, description="Comma-separated roots of the trees."
-            ),
-            ACCEPT_LANGUAGE,
-        ],
+        parameters=[ACCEPT_LANGUAGE],
         responses={200: CategoryTreeSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     return view
@@ -213,7 +195,7 @@ def category_tree(view):
     view.get = extend_schema(
         tags=TREES,
         summary="Retrieving the category tree of a category",
-        parameters=[CATEGORY_ID, SHOW_UNPUBLISHED, ACCEPT_LANGUAGE],
+        parameters=[CATEGORY_ID, ACCEPT_LANGUAGE],
         responses={200: CategoryTreeSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )(view.get)
     return view
