@@ -17,6 +17,8 @@ from segments_project.api.schema_components import (
     localized_field,
 )
 
+from .category_schemas import CategoryValiditySerializer
+
 CATEGORY_TAG = ["Category Assignment Resources"]
 REFERENCE_TAG = ["Assignment Resources"]
 
@@ -71,14 +73,9 @@ class CategoryAssignmentResponseSerializer(serializers.Serializer):
     metadata = CategoryAssignmentMetadataSerializer(required=False)
 
 
-class CategoryAssignmentValiditySerializer(serializers.Serializer):
-    from_ = serializers.DateTimeField(required=False)
-    to = serializers.DateTimeField(required=False)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
+class CategoryAssignmentValiditySerializer(CategoryValiditySerializer):
+    # The same shape; the vendor's schema names it apart (its own OpenAPI component).
+    pass
 
 
 class CategoryAssignmentCategorySerializer(serializers.Serializer):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
@@ -17,10 +17,10 @@ from segments_project.api.schema_components import (
     IdSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
-    PatchOperationSerializer,
     SearchSerializer,
     localized_field,
 )
+from segments_project.api.schema_operations import document_detail
 
 CATEGORIES = ["Category Resources"]
 TREES = ["Category Tree Resources"]
@@ -95,7 +95,6 @@ CATEGORY_ID = OpenApiParameter("category_id", OpenApiTypes.STR, OpenApiParameter
 WITH_SUBCATEGORIES = OpenApiParameter(
     "withSubcategories", OpenApiTypes.BOOL, description="Also delete every subcategory."
 )
-UPDATED = {204: OpenApiResponse(description="Updated.")}
 
 
 def category_collection(view):
@@ -127,38 +126,19 @@ def category_search(view):
 
 
 def category_detail(view):
-    view.get = extend_schema(
+    return document_detail(
+        view,
         tags=CATEGORIES,
-        summary="Retrieving a category",
-        parameters=[CATEGORY_ID, OpenApiParameter("fields", OpenApiTypes.STR), ACCEPT_LANGUAGE],
-        responses={200: CategoryResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.put = extend_schema(
-        tags=CATEGORIES,
-        summary="Upserting a category",
-        description="A changed parentId moves the category with its whole subtree.",
-        parameters=[CATEGORY_ID, CONTENT_LANGUAGE],
-        request=CategoryWriteSerializer,
-        responses={201: IdSerializer, **UPDATED, **ERROR_RESPONSES, **CONFLICT, **TOO_LARGE},
-    )(view.put)
-    view.patch = extend_schema(
-        tags=CATEGORIES,
-        summary="Partially updating a category",
-        description="An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object.",
-        parameters=[CATEGORY_ID, CONTENT_LANGUAGE],
-        request=PatchOperationSerializer(many=True),
-        responses={**UPDATED, **ERROR_RESPONSES, **NOT_FOUND, **CONFLICT, **TOO_LARGE},
-    )(view.patch)
-    view.delete = extend_schema(
-        tags=CATEGORIES,
-        summary="Deleting a category",
-        parameters=[CATEGORY_ID, WITH_SUBCATEGORIES],
-        responses={
-            204: OpenApiResponse(description="Deleted (or did not exist)."),
-            **ERROR_RESPONSES,
-        },
-    )(view.delete)
-    return view
+        noun="category",
+        id_parameter=CATEGORY_ID,
+        response=CategoryResponseSerializer,
+        write=CategoryWriteSerializer,
+        read_parameters=[OpenApiParameter("fields", OpenApiTypes.STR), ACCEPT_LANGUAGE],
+        write_parameters=[CONTENT_LANGUAGE],
+        delete_parameters=[WITH_SUBCATEGORIES],
+        summaries={"patch": "Partially updating a category"},
+        descriptions={"put": "A changed parentId moves the category with its whole subtree."},
+    )
 
 
 def category_subcategories(view):
