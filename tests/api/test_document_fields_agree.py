@@ -1,9 +1,11 @@
-"""Each document type is declared in four places that must name the same fields: the `q`
-fields (`*_QUERY_FIELDS`), the rendered document (what `fields=` projects), the OpenAPI
-response component, and the CSV columns of its export (`EXPORTERS[kind].layout`).
+"""Each document type with a `q` list is declared in up to four places that must name the
+same fields: the `q` fields (`*_QUERY_FIELDS`), the rendered document (what `fields=`
+projects), the OpenAPI response component, and the CSV columns of its export
+(`EXPORTERS[kind].layout`; coupons and redemptions have no export).
 
-A field added to one and not the others fails here. Deliberate differences are listed in
-`ABSENT` as (source, path) with the reason; an entry that no longer holds fails too.
+A field added to one and not the others fails here. Deliberate differences are named in
+each type's `absent` as (source, path) with the reason; an exception that no longer holds
+fails too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pytest
 from catalog.documents.categories import CATEGORY_QUERY_FIELDS
 from catalog.documents.products import PRODUCT_QUERY_FIELDS
 from coupons.documents.coupons import COUPON_QUERY_FIELDS
+from coupons.documents.redemptions import REDEMPTION_QUERY_FIELDS
 from segments.directory.documents import CUSTOMER_QUERY_FIELDS, LEGAL_ENTITY_QUERY_FIELDS
 from segments.documents import SEGMENT_QUERY_FIELDS
 from segments.items.documents import ITEM_ASSIGNMENT_QUERY_FIELDS
@@ -162,6 +165,23 @@ def render_coupon(caller: Caller) -> list[dict[str, Any]]:
     return [_created(caller, collection, body) for body in (percent, absolute, categories)]
 
 
+def render_redemption(caller: Caller) -> dict[str, Any]:
+    """A B2B redemption with every optional member."""
+    render_customer(caller)
+    coupons = f"/coupon/{TENANT}/coupons"
+    body = {"code": "TENOFF", "name": "Ten off", "discountType": "ABSOLUTE"}
+    _created(caller, coupons, {**body, "discountAbsolute": {"amount": 10, "currency": "EUR"}})
+    redemption = {
+        "customerNumber": "c1",
+        "legalEntityId": "acme",
+        "orderCode": "o-1",
+        "siteCode": "main",
+        "orderTotal": {"amount": 50, "currency": "EUR"},
+        "discount": {"amount": 10, "currency": "EUR"},
+    }
+    return _created(caller, f"{coupons}/TENOFF/redemptions", redemption)
+
+
 def _with_mixins(assignment: Any) -> None:
     assignment.mixins = MIXINS["mixins"]
     assignment.metadata_mixins = MIXINS["metadata"]["mixins"]
@@ -267,6 +287,15 @@ TYPES = [
             ),
             **absent((Q,), ("referralCoupon",), "always false: no referral coupons here"),
         },
+    ),
+    DocumentType(
+        "redemption",
+        REDEMPTION_QUERY_FIELDS,
+        "RedemptionResponse",
+        render_redemption,
+        absent=absent(
+            (Q,), ("code",), "the list is of one coupon's redemptions (its code is in the path)"
+        ),
     ),
     DocumentType(
         "item assignment",
