@@ -62,14 +62,11 @@ class SegmentResponseSerializer(serializers.Serializer):
 
 
 SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.STR, OpenApiParameter.PATH)
-CUSTOMER_FILTERS = [
-    OpenApiParameter(
-        "customerId", OpenApiTypes.STR, description="Only this customer's segments (segment_read)."
-    ),
-    OpenApiParameter(
-        "legalEntityId", OpenApiTypes.STR, description="The legal entity the customer acts for."
-    ),
-]
+# The list's customerId and legalEntityId come from segment_filters; a single segment's
+# read documents legalEntityId too.
+LEGAL_ENTITY_ID = OpenApiParameter(
+    "legalEntityId", OpenApiTypes.STR, description="The legal entity the customer acts for."
+)
 FORCE_DELETE = OpenApiParameter(
     "forceDelete", OpenApiTypes.BOOL, description="Also delete the segment's assignments."
 )
@@ -80,7 +77,7 @@ def segment_collection(view):
     view.get = extend_schema(
         tags=TAG,
         summary="Retrieving all customer segments",
-        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     view.post = extend_schema(
@@ -97,7 +94,7 @@ def segment_search(view):
     view.post = extend_schema(
         tags=TAG,
         summary="Searching with parameters for customer segments",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE],
         request=SearchSerializer,
         responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
@@ -115,7 +112,7 @@ def segment_detail(view):
         read_parameters=[
             OpenApiParameter("fields", OpenApiTypes.STR),
             ACCEPT_LANGUAGE,
-            CUSTOMER_FILTERS[1],
+            LEGAL_ENTITY_ID,
         ],
         write_parameters=[CONTENT_LANGUAGE],
         delete_parameters=[FORCE_DELETE],
