@@ -26,17 +26,17 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from catalog.models import Category, CategoryAssignment, Product
-from segments.items.documents import clean_item_type, item_assignment_write, unknown_item
-from segments.items.selectors import catalog_item_pks
-from segments.members.audit import member_document_id
-from segments.members.directory import MemberDirectory
-from segments.members.documents import MemberKey, bulk_member_write
+from segments.documents.items import clean_item_type, item_assignment_write, unknown_item
+from segments.documents.members import MemberKey, bulk_member_write
 from segments.models import (
     ItemType,
     Segment,
     SegmentCustomerAssignment,
     SegmentItemAssignment,
 )
+from segments.selectors.items import catalog_item_pks
+from segments.selectors.member_directory import MemberDirectory
+from segments.services.member_audit import member_document_id
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.copy import Arbiter, Planned, RowTable, Stage, Statistics

@@ -19,14 +19,14 @@ from django.db import models
 
 from catalog.documents.products import product_values
 from catalog.models import Product
-from segments.directory.documents import (
+from segments.documents.directory import (
     customer_values,
     legal_entity_ids_of,
     legal_entity_values,
 )
-from segments.directory.services import legal_entities_locked, legal_entity_not_found
-from segments.documents import segment_values
+from segments.documents.segments import segment_values
 from segments.models import Customer, CustomerLegalEntity, LegalEntity, Segment
+from segments.services.directory import legal_entities_locked, legal_entity_not_found
 from segments_project.api.documents import requested_version
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, diff, record

@@ -22,8 +22,8 @@ from django.db.models.functions import Coalesce
 from catalog.documents.categories import category_document
 from catalog.documents.products import product_document
 from catalog.models import Category, CategoryAssignment, Product
-from segments.directory.documents import customer_document, legal_entity_document
-from segments.documents import segment_document
+from segments.documents.directory import customer_document, legal_entity_document
+from segments.documents.segments import segment_document
 from segments.models import (
     Customer,
     LegalEntity,

@@ -20,10 +20,10 @@ from catalog.documents.categories import CATEGORY_QUERY_FIELDS
 from catalog.documents.products import PRODUCT_QUERY_FIELDS
 from coupons.documents.coupons import COUPON_QUERY_FIELDS
 from coupons.documents.redemptions import REDEMPTION_QUERY_FIELDS
-from segments.directory.documents import CUSTOMER_QUERY_FIELDS, LEGAL_ENTITY_QUERY_FIELDS
-from segments.documents import SEGMENT_QUERY_FIELDS
-from segments.items.documents import ITEM_ASSIGNMENT_QUERY_FIELDS
-from segments.members.documents import CUSTOMER_ASSIGNMENT_QUERY_FIELDS
+from segments.documents.directory import CUSTOMER_QUERY_FIELDS, LEGAL_ENTITY_QUERY_FIELDS
+from segments.documents.items import ITEM_ASSIGNMENT_QUERY_FIELDS
+from segments.documents.members import CUSTOMER_ASSIGNMENT_QUERY_FIELDS
+from segments.documents.segments import SEGMENT_QUERY_FIELDS
 from segments_project.api.query import FieldSpec
 
 # The exporters live in the import engine on this branch (they move to the apps' own
