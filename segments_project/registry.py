@@ -120,7 +120,11 @@ class Registry(_Declared, Generic[T]):
         self._entries[name] = entry
 
     def get(self, name: str) -> T:
-        return self._entries[name]
+        try:
+            return self._entries[name]
+        except KeyError:
+            known = ", ".join(self.names()) or "none"
+            raise KeyError(f"{self.name} has no entry named {name!r} (known: {known}).") from None
 
     def names(self) -> list[str]:
         return sorted(self._entries)

@@ -13,6 +13,7 @@ from django.core.management.base import SystemCheckError
 from catalog.hooks import ROWS_DELETING, SEGMENT_CATEGORIES
 from segments.hooks import PREVIEW_PANELS
 from segments_project import registry
+from segments_project.imports.kinds import EXPORTERS, IMPORTERS
 from segments_project.registry import Hooks, Registry, Slot, check_registries
 from segments_project.tenancy.hooks import CUSTOMER_CHECK
 
@@ -92,7 +93,7 @@ def test_a_duplicate_hook_or_entry_name_is_refused(declared):
         named.register(2, owner="segments", name="one")
     assert list(hooks) == [listener]
     assert named.get("one") == 1
-    with pytest.raises(KeyError):
+    with pytest.raises(KeyError, match=r"test\.kinds has no entry named 'two' \(known: one\)"):
         named.get("two")
 
 
@@ -108,6 +109,7 @@ def test_every_registry_of_the_project_is_provided():
     assert SEGMENT_CATEGORIES.owners == ["segments"]
     assert ROWS_DELETING.owners == ["segments"]
     assert PREVIEW_PANELS.owners == ["coupons"]
+    assert set(IMPORTERS.owners) == set(EXPORTERS.owners) == {"catalog", "segments"}
     assert check_registries() == []
 
 

@@ -1,14 +1,18 @@
-"""Bulk imports and exports of a tenant's data from the command line (`import_data`,
-`export_data`).
+"""The generic import engine behind `import_data` and `export_data`: bulk imports and
+exports of a tenant's data from the command line (and the admin's import jobs).
 
-A cross-cutting tool: unlike the apps, which depend one way (tenancy <- catalog <-
-segments <- coupons), this package imports both catalog and segments, because one
-command moves every kind of data. The rules stay with the apps: every row is validated
-by the same document functions the API uses (`product_values`, `segment_values`,
-`member_key`, ...), so a row the API would refuse is refused here with the same message.
+It knows no model. Each app owns the kinds of its data (`catalog.importers`,
+`catalog.exporters`, `segments.importers`, `segments.exporters`) and registers them in
+`kinds` from its `AppConfig.ready()`. The rules stay with the apps: every row is
+validated by the same document functions the API uses (`product_values`,
+`segment_values`, `member_key`, ...), so a row the API would refuse is refused here with
+the same message.
 
 - `formats`: CSV / JSON Lines readers and writers (gzip, stdin/stdout), read lazily.
-- `importers`: the table of kinds and the chunked, set-based upsert they share.
+- `chunks`: the chunked, set-based loop every importer shares (`Importer`).
+- `documents`: the upsert of versioned documents by id that document kinds share.
+- `audit`: what the audit trail says of an assignment import.
 - `exporters`: streaming exports in the same formats, which import back unchanged.
+- `kinds`: the registries of importers and exporters by kind.
 - `progress`, `report`: what the user sees while and after a command runs.
 """

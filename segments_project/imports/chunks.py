@@ -37,7 +37,7 @@ from django.utils import timezone
 
 from segments_project.api.documents import check_version, clean_id, invalid
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.errors import ApplicationError, ValidationFailed, VersionConflict
+from segments_project.errors import ApplicationError, ErrorDetail, ValidationFailed, VersionConflict
 from segments_project.tenancy.versions import content_changed, content_changed_with_commit
 from segments_project.writes import Counts, unique_batches
 
@@ -108,6 +108,14 @@ def require_object(document: Any, label: str) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise invalid("body", f"A {label} must be a JSON object.")
     return document
+
+
+def not_found(label: str, field: str, public_id: str) -> ValidationFailed:
+    """The rejection of a row naming a `label` (`field`) that the tenant does not have."""
+    message = f"The {label} with id {public_id} has not been found."
+    return ValidationFailed(
+        message, resource_id=public_id, details=[ErrorDetail(field, "not_found", message)]
+    )
 
 
 def version_conflict(item: Accepted, current: int) -> VersionConflict | None:

@@ -1,7 +1,7 @@
-"""Importers of versioned documents addressed by their id: products, segments, legal
-entities, customers (with their legal entity links). A row is the document a
-`PUT .../{id}` would send; it replaces the stored document (localized members too: a row
-carries every language it keeps).
+"""The import of versioned documents addressed by their id (`DocumentImporter`), whatever
+the kind: the app that owns a kind names its model and its document function. A row is
+the document a `PUT .../{id}` would send; it replaces the stored document (localized
+members too: a row carries every language it keeps).
 
 Per batch: the stored rows are read (and locked) in one query; unchanged ones are left
 alone; new and changed ones are written in one `INSERT ... ON CONFLICT (tenant, id) DO
@@ -11,35 +11,24 @@ UPDATE`, changed ones with version + 1 and a new modification time.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 from django.db import models
 
-from catalog.documents.products import product_values
-from catalog.models import Product
-from segments.documents.directory import (
-    customer_values,
-    legal_entity_ids_of,
-    legal_entity_values,
-)
-from segments.documents.segments import segment_values
-from segments.models import Customer, CustomerLegalEntity, LegalEntity, Segment
-from segments.services.directory import legal_entities_locked, legal_entity_not_found
 from segments_project.api.documents import requested_version
-from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, diff, record
 from segments_project.writes import Counts
 
 from .chunks import Accepted, Importer, require_object, required_id, version_conflict
-from .formats import Field, FieldType, Layout
-
-_MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
 
 
 class DocumentImporter(Importer):
-    """Upserts documents by id with the kind's document function (`values`)."""
+    """Upserts documents by id with the kind's document function. A subclass (in the app
+    that owns the kind) names the `model` (with `tenant`, `public_id`, `version`,
+    `created_at`, `modified_at`) and `values`, the API's function from a document to the
+    model's field values."""
 
     model: ClassVar[type[models.Model]]
     values: ClassVar[Callable[..., dict[str, Any]]]
@@ -140,129 +129,3 @@ class DocumentImporter(Importer):
         )
         record(self.tenant, changes)
         return written
-
-
-class ProductImporter(DocumentImporter):
-    kind = "products"
-    label = "product"
-    layout = Layout(
-        (
-            Field("id"),
-            Field("code"),
-            Field("name", FieldType.LOCALIZED),
-            Field("published", FieldType.BOOL),
-            *_MIXINS,
-        )
-    )
-    model = Product
-    values = staticmethod(product_values)
-
-
-class SegmentImporter(DocumentImporter):
-    kind = "segments"
-    label = "segment"
-    layout = Layout(
-        (
-            Field("id"),
-            Field("name", FieldType.LOCALIZED),
-            Field("description", FieldType.LOCALIZED),
-            Field("status"),
-            Field("siteCode"),
-            Field("validity.from"),
-            Field("validity.to"),
-            *_MIXINS,
-        )
-    )
-    model = Segment
-    values = staticmethod(segment_values)
-    audit_type = DocumentType.SEGMENT
-
-
-class LegalEntityImporter(DocumentImporter):
-    kind = "legal-entities"
-    label = "legal entity"
-    layout = Layout((Field("id"), Field("name"), *_MIXINS))
-    model = LegalEntity
-    values = staticmethod(legal_entity_values)
-
-
-@dataclass(slots=True)
-class CustomerRow(Accepted):
-    """An accepted customer row with the legal entities it acts for (public ids)."""
-
-    legal_entity_ids: tuple[str, ...] = ()
-
-
-class CustomerImporter(DocumentImporter):
-    """Customers with their `legalEntityIds` (a JSON array column in CSV). As on the API,
-    the links are replaced by the row's, and a change of links alone is a change of the
-    customer (version + 1). The legal entities must exist: import them first."""
-
-    kind = "customers"
-    label = "customer"
-    layout = Layout(
-        (
-            Field("id"),
-            Field("firstName"),
-            Field("lastName"),
-            Field("email"),
-            Field("legalEntityIds", FieldType.JSON),
-            *_MIXINS,
-        )
-    )
-    model = Customer
-    values = staticmethod(customer_values)
-
-    def accept(self, line: int, document: Any) -> CustomerRow:
-        item = super().accept(line, document)
-        legal_entity_ids = tuple(legal_entity_ids_of(document))
-        return CustomerRow(item.line, item.key, item.values, item.version, legal_entity_ids)
-
-    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
-        rows: list[CustomerRow] = batch  # type: ignore[assignment]
-        fields = list(rows[0].values)
-        stored = self.stored(rows, fields)  # customers first, then legal entities: as the API
-        legal_entities = legal_entities_locked(
-            tenant=self.tenant,
-            legal_entity_ids={le for row in rows for le in row.legal_entity_ids},
-        )
-        links: dict[int, dict[int, int]] = {}  # customer pk -> legal entity pk -> link pk
-        for pk, customer, legal_entity in (
-            CustomerLegalEntity.objects.filter(
-                tenant_id=self.tenant, customer_id__in=[row["pk"] for row in stored.values()]
-            )
-            .order_by()
-            .values_list("pk", "customer_id", "legal_entity_id")
-        ):
-            links.setdefault(customer, {})[legal_entity] = pk
-        wanted: dict[str, set[int]] = {}
-        valid = []
-        for row in rows:
-            unknown = [le for le in row.legal_entity_ids if le not in legal_entities]
-            if unknown:
-                error = legal_entity_not_found(customer_id=row.key, legal_entity_id=unknown[0])
-                self.reject(row.line, error, document=row)
-                continue
-            wanted[row.key] = {legal_entities[le] for le in row.legal_entity_ids}
-            valid.append(row)
-
-        def links_changed(item: Accepted, current: dict[str, Any]) -> bool:
-            return wanted[item.key] != set(links.get(current["pk"], {}))
-
-        written = self.upsert(
-            self.planned(valid, stored, counts, now, also_changed=links_changed), fields
-        )
-        removed, added = [], []
-        for customer in written:
-            have = links.get(customer.pk, {})
-            want = wanted[customer.public_id]
-            removed += [link for legal_entity, link in have.items() if legal_entity not in want]
-            added += [
-                CustomerLegalEntity(
-                    tenant_id=self.tenant, customer_id=customer.pk, legal_entity_id=legal_entity
-                )
-                for legal_entity in sorted(want - set(have))
-            ]
-        if removed:
-            CustomerLegalEntity.objects.filter(pk__in=removed).delete()
-        CustomerLegalEntity.objects.bulk_create(added)

@@ -81,6 +81,10 @@ class Field:
         return tuple(self.path.split("."))
 
 
+# The members every document and assignment may carry: its mixins and their schemas.
+MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
+
+
 class RowProblem(Exception):
     """One row cannot be turned into a document; names the column and the reason."""
 
@@ -362,15 +366,9 @@ class _CsvLines:
 def _csv_rows(text: IO[str], layout: Layout) -> Iterator[SourceRow]:
     lines = _CsvLines(text)
     reader = csv.reader(lines)
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise FormatError(f"The CSV header cannot be read: {exc}.") from exc
-    if header is None:
+    columns = _csv_columns(reader, lines, layout)
+    if columns is None:
         return
-    if lines.problem is not None:
-        raise FormatError(f"The CSV header cannot be read: {lines.problem}")
-    columns = layout.columns(header)
     while True:
         line = lines.count + 1
         lines.next_record()
@@ -383,21 +381,39 @@ def _csv_rows(text: IO[str], layout: Layout) -> Iterator[SourceRow]:
             problem = RowProblem("body", f"The row cannot be read as CSV: {exc}.")
             yield SourceRow(line=line, problem=problem)
             continue
-        if not cells:
-            continue  # a blank line
-        if lines.problem is not None:
-            yield SourceRow(line=line, problem=RowProblem("body", lines.problem))
-            continue
-        if len(cells) != len(columns):
-            problem = RowProblem(
-                "body", f"The row has {len(cells)} cells; the header has {len(columns)} columns."
-            )
-            yield SourceRow(line=line, problem=problem)
-            continue
-        try:
-            yield SourceRow(line=line, document=layout.document(columns, cells))
-        except RowProblem as problem:
-            yield SourceRow(line=line, problem=problem)
+        if cells:  # else a blank line
+            yield _csv_row(line, cells, lines.problem, columns, layout)
+
+
+def _csv_columns(
+    reader: Iterator[list[str]], lines: _CsvLines, layout: Layout
+) -> list[_Column] | None:
+    """What each column of the header fills; None for an empty file."""
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise FormatError(f"The CSV header cannot be read: {exc}.") from exc
+    if header is None:
+        return None
+    if lines.problem is not None:
+        raise FormatError(f"The CSV header cannot be read: {lines.problem}")
+    return layout.columns(header)
+
+
+def _csv_row(
+    line: int, cells: list[str], problem: str | None, columns: list[_Column], layout: Layout
+) -> SourceRow:
+    """The row of a CSV record: its document, or why it has none (`problem`: what the
+    record's lines showed)."""
+    if problem is not None:
+        return SourceRow(line=line, problem=RowProblem("body", problem))
+    if len(cells) != len(columns):
+        message = f"The row has {len(cells)} cells; the header has {len(columns)} columns."
+        return SourceRow(line=line, problem=RowProblem("body", message))
+    try:
+        return SourceRow(line=line, document=layout.document(columns, cells))
+    except RowProblem as exc:
+        return SourceRow(line=line, problem=exc)
 
 
 def _jsonl_rows(text: IO[str]) -> Iterator[SourceRow]:

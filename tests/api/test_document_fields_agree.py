@@ -1,7 +1,7 @@
 """Each document type with a `q` list is declared in up to four places that must name the
 same fields: the `q` fields (`*_QUERY_FIELDS`), the rendered document (what `fields=`
 projects), the OpenAPI response component, and the CSV columns of its export
-(`EXPORTERS[kind].layout`; coupons and redemptions have no export).
+(`EXPORTERS.get(kind).layout`; coupons and redemptions have no export).
 
 A field added to one and not the others fails here. Deliberate differences are named in
 each type's `absent` as (source, path) with the reason; an exception that no longer holds
@@ -26,9 +26,8 @@ from segments.documents.members import CUSTOMER_ASSIGNMENT_QUERY_FIELDS
 from segments.documents.segments import SEGMENT_QUERY_FIELDS
 from segments_project.api.query import FieldSpec
 
-# The exporters live in the import engine on this branch (they move to the apps' own
-# exporters.py modules in the layout of issue 15).
-from segments_project.imports.exporters import EXPORTERS
+# The apps register their exporters (catalog.exporters, segments.exporters) by kind.
+from segments_project.imports.kinds import EXPORTERS
 
 from ..catalog.factories import make_category, make_product
 from ..conftest import TENANT, Caller
@@ -394,7 +393,7 @@ def sources(kind: DocumentType, caller: Caller) -> dict[str, set[str]]:
         DOCUMENT: set().union(*(_flatten(d, _prefixes(openapi)) for d in _documents(kind, caller))),
     }
     if kind.export_kind is not None:
-        found[CSV] = {column.path for column in EXPORTERS[kind.export_kind].layout.fields}
+        found[CSV] = {column.path for column in EXPORTERS.get(kind.export_kind).layout.fields}
     return found
 
 

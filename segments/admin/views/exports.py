@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from django.http import StreamingHttpResponse
 
 from segments_project.imports.formats import Format, Sink
+from segments_project.imports.kinds import EXPORTERS
 
 from ...models import Segment
 
@@ -16,12 +17,10 @@ from ...models import Segment
 def _csv_chunks(kind: str, segments: list[Segment]) -> Iterator[str]:
     """The rows of the segments' assignments in the import's CSV layout, a chunk at a time.
 
-    The columns are the command-line export's (`segments_project.imports.exporters`), so a
-    downloaded file imports back unchanged.
+    The columns are the command-line export's (`segments.exporters`), so a downloaded
+    file imports back unchanged.
     """
-    from segments_project.imports.exporters import EXPORTERS
-
-    exporter = EXPORTERS[kind]
+    exporter = EXPORTERS.get(kind)
     buffer = io.StringIO()
     sink = Sink(buffer, Format.CSV, exporter.layout, languages={})
     by_tenant: dict[str, list[int]] = {}

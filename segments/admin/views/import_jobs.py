@@ -30,7 +30,7 @@ from segments_project.imports.formats import (
     detect_format,
     open_source,
 )
-from segments_project.imports.importers import IMPORTERS
+from segments_project.imports.kinds import IMPORTERS
 from segments_project.imports.report import Rejection, RejectionLog, Summary
 
 from ...models import Segment
@@ -146,7 +146,7 @@ class ImportJob:
 
     @staticmethod
     def _split(raw: Path, directory: Path, fmt: Format, kind: str, segment_id: str) -> tuple:
-        layout = IMPORTERS[kind].layout
+        layout = IMPORTERS.get(kind).layout
         rows = parts = 0
         target = None
         try:
@@ -256,7 +256,7 @@ class ImportJob:
                 if len(shown) < IMPORT_SHOWN_REJECTIONS:
                     shown.append(fields)
 
-            importer = IMPORTERS[self.state["kind"]](
+            importer = IMPORTERS.get(self.state["kind"])(
                 tenant=self.state["tenant"],
                 chunk_size=IMPORT_CHUNK_ROWS,
                 dry_run=not applying,

@@ -10,7 +10,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 
 from segments_project.imports.formats import FormatError
-from segments_project.imports.importers import IMPORTERS
+from segments_project.imports.kinds import IMPORTERS
 
 from ..forms import IMPORT_KINDS, ImportUploadForm
 from .import_jobs import IMPORT_CHUNK_ROWS, IMPORT_MAX_ROWS, ImportJob
@@ -41,9 +41,11 @@ def import_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpR
         form=form,
         max_rows=IMPORT_MAX_ROWS,
         chunk_rows=IMPORT_CHUNK_ROWS,
-        item_columns=", ".join(field.path for field in IMPORTERS["segment-items"].layout.fields),
+        item_columns=", ".join(
+            field.path for field in IMPORTERS.get("segment-items").layout.fields
+        ),
         member_columns=", ".join(
-            field.path for field in IMPORTERS["segment-customers"].layout.fields
+            field.path for field in IMPORTERS.get("segment-customers").layout.fields
         ),
     )
     return TemplateResponse(request, "admin/segments/segment_import.html", context)

@@ -14,7 +14,6 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE
-from segments_project.imports.exporters import EXPORTERS
 from segments_project.imports.formats import (
     STDIO,
     Format,
@@ -22,6 +21,7 @@ from segments_project.imports.formats import (
     detect_format,
     open_sink,
 )
+from segments_project.imports.kinds import EXPORTERS
 from segments_project.imports.progress import Progress, Unstyled
 from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
@@ -37,7 +37,7 @@ class Command(TenantCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--kind", required=True, choices=sorted(EXPORTERS))
+        parser.add_argument("--kind", required=True, choices=EXPORTERS.names())
         parser.add_argument("file", help="A .csv, .jsonl or .ndjson file (.gz too), or - (stdout).")
         parser.add_argument(
             "--format", choices=[f.value for f in Format], help="Overrides the extension."
@@ -52,7 +52,7 @@ class Command(TenantCommand):
         parser.add_argument("--progress-interval", type=float, default=5.0)
 
     def handle_tenant(self, tenant: Tenant, *args: Any, **options: Any) -> None:
-        exporter = EXPORTERS[options["kind"]]
+        exporter = EXPORTERS.get(options["kind"])
         path = options["file"]
         try:
             fmt = detect_format(path, options["format"])

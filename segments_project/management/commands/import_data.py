@@ -1,7 +1,8 @@
 """`manage.py import_data --tenant T --kind KIND FILE`: bulk upserts from CSV or JSON Lines.
 
 See docs/imports.md. The command parses arguments and prints; the work is done by the
-importer of the kind (`segments_project.imports`), which returns the summary printed.
+importer of the kind (registered in `segments_project.imports.kinds` by the app that owns
+it), which returns the summary printed.
 Exits with an error when any row was rejected, after importing all the others.
 """
 
@@ -15,7 +16,7 @@ from django.db import DatabaseError
 
 from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE
 from segments_project.imports.formats import Format, FormatError, detect_format, open_source
-from segments_project.imports.importers import IMPORTERS
+from segments_project.imports.kinds import IMPORTERS
 from segments_project.imports.progress import Progress
 from segments_project.imports.report import RejectionLog, Summary
 from segments_project.management.base import TenantCommand
@@ -40,7 +41,7 @@ class Command(TenantCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         super().add_arguments(parser)
-        parser.add_argument("--kind", required=True, choices=sorted(IMPORTERS))
+        parser.add_argument("--kind", required=True, choices=IMPORTERS.names())
         parser.add_argument("file", help="A .csv, .jsonl or .ndjson file (.gz too), or - (stdin).")
         parser.add_argument(
             "--format", choices=[f.value for f in Format], help="Overrides the extension."
@@ -80,7 +81,7 @@ class Command(TenantCommand):
         )
 
     def handle_tenant(self, tenant: Tenant, *args: Any, **options: Any) -> None:
-        importer_class = IMPORTERS[options["kind"]]
+        importer_class = IMPORTERS.get(options["kind"])
         replace = options["mode"] == "replace"
         if replace and not importer_class.replaceable:
             raise CommandError(f"--mode replace is not available for {options['kind']}.")

@@ -1,4 +1,4 @@
-"""Importer of the category forest: rows are category documents with a `parentId`.
+"""The `categories` import kind, the category forest: rows are category documents with a `parentId`.
 
 A parent may already be stored or come anywhere in the file, before or after its
 children. Rows whose parent is neither stored nor in their chunk wait in a spool file
@@ -28,14 +28,9 @@ from typing import IO, Any
 from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Concat, Substr
 
-from catalog.documents.categories import category_values
-from catalog.models import Category
 from segments_project.api.documents import requested_version
 from segments_project.errors import AlreadyExists, field_error
-from segments_project.tenancy.models import Tenant
-from segments_project.writes import Counts
-
-from .chunks import (
+from segments_project.imports.chunks import (
     Accepted,
     Importer,
     chunked,
@@ -43,7 +38,12 @@ from .chunks import (
     required_id,
     version_conflict,
 )
-from .formats import Field, FieldType, Layout, SourceRow
+from segments_project.imports.formats import Field, FieldType, Layout, SourceRow
+from segments_project.tenancy.models import Tenant
+from segments_project.writes import Counts
+
+from ..documents.categories import category_values
+from ..models import Category
 
 # Stored fields a row sets, besides the parent (and the path and depth that follow it).
 _FIELDS = (

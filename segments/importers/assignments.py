@@ -1,10 +1,10 @@
-"""Importers of links: products in categories, items and members of segments.
+"""The `segment-items` and `segment-customers` import kinds: items and members of segments.
 
 Rows name what they link by public ids. Per batch, each referenced kind is resolved in
 one query (unknown ids are rejected with the API's messages), the stored links in one
-more, and new and changed links are written together (see `tables`). Segment writers
-lock the batch's segment rows first, in pk order, as the API's writers do, so imports
-and API requests that touch one segment's assignments take turns.
+more, and new and changed links are written together (`segments_project.db.copy`).
+Segment writers lock the batch's segment rows first, in pk order, as the API's writers
+do, so imports and API requests that touch one segment's assignments take turns.
 
 Replace mode (`segment-items`, `segment-customers`): the whole file is one transaction;
 each segment named in the file keeps exactly the assignments the file names, the others
@@ -15,7 +15,6 @@ incomplete), and the summary says so.
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,100 +24,28 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
-from catalog.models import Category, CategoryAssignment, Product
-from segments.documents.items import clean_item_type, item_assignment_write, unknown_item
-from segments.documents.members import MemberKey, bulk_member_write
-from segments.models import (
-    ItemType,
-    Segment,
-    SegmentCustomerAssignment,
-    SegmentItemAssignment,
-)
-from segments.selectors.items import catalog_item_pks
-from segments.selectors.member_directory import MemberDirectory
-from segments.services.member_audit import member_document_id
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.copy import Arbiter, Planned, RowTable, Stage, Statistics
-from segments_project.errors import ErrorDetail, ValidationFailed
+from segments_project.errors import ValidationFailed
+from segments_project.imports.audit import REPLACE_MODE, AssignmentAudit, lines_of
+from segments_project.imports.chunks import (
+    Accepted,
+    Importer,
+    not_found,
+    require_object,
+    required_id,
+    version_conflict,
+)
+from segments_project.imports.formats import MIXINS, Field, Layout
 from segments_project.writes import Counts
 
-from .audit import REPLACE_MODE, AssignmentAudit, lines_of
-from .chunks import Accepted, Importer, require_object, required_id, version_conflict
-from .formats import Field, FieldType, Layout
-
-_MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JSON))
-
-
-def _not_found(label: str, field: str, public_id: str) -> ValidationFailed:
-    message = f"The {label} with id {public_id} has not been found."
-    return ValidationFailed(
-        message, resource_id=public_id, details=[ErrorDetail(field, "not_found", message)]
-    )
-
-
-class ProductCategoryImporter(Importer):
-    """`productId`, `categoryId`: the product is in the category. A link has no data of its
-    own, so a row is inserted or unchanged."""
-
-    kind = "product-categories"
-    label = "category assignment"
-    layout = Layout((Field("productId"), Field("categoryId")))
-
-    def accept(self, line: int, document: Any) -> Accepted:
-        document = require_object(document, self.label)
-        product_id = required_id(document, "productId")
-        category_id = required_id(document, "categoryId")
-        return Accepted(line, (category_id, product_id), {})
-
-    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
-        categories = dict(
-            Category.objects.filter(
-                tenant_id=self.tenant, public_id__in={item.key[0] for item in batch}
-            )
-            .order_by()
-            .values_list("public_id", "pk")
-        )
-        products = dict(
-            Product.objects.filter(
-                tenant_id=self.tenant, public_id__in={item.key[1] for item in batch}
-            )
-            .order_by()
-            .values_list("public_id", "pk")
-        )
-        stored = set(
-            CategoryAssignment.objects.filter(
-                tenant_id=self.tenant,
-                category_id__in=categories.values(),
-                product_id__in=products.values(),
-            )
-            .order_by()
-            .values_list("category_id", "product_id")
-        )
-        new = []
-        for item in batch:
-            category_id, product_id = item.key
-            if category_id not in categories:
-                error = _not_found("category", "categoryId", category_id)
-                self.reject(item.line, error, document=item)
-            elif product_id not in products:
-                self.reject(item.line, _not_found("product", "productId", product_id))
-            elif (categories[category_id], products[product_id]) in stored:
-                counts.unchanged += 1
-            else:
-                counts.inserted += 1
-                new.append(
-                    CategoryAssignment(
-                        tenant_id=self.tenant,
-                        public_id=str(uuid.uuid4()),
-                        category_id=categories[category_id],
-                        product_id=products[product_id],
-                        created_at=now,
-                        modified_at=now,
-                    )
-                )
-        # A link a concurrent writer made since the read is the same link: nothing to do.
-        CategoryAssignment.objects.bulk_create(new, ignore_conflicts=True)
+from ..documents.items import clean_item_type, item_assignment_write, unknown_item
+from ..documents.members import MemberKey, bulk_member_write
+from ..models import ItemType, Segment, SegmentCustomerAssignment, SegmentItemAssignment
+from ..selectors.items import catalog_item_pks
+from ..selectors.member_directory import MemberDirectory
+from ..services.member_audit import member_document_id
 
 
 class SegmentAssignmentImporter(Importer):
@@ -178,7 +105,7 @@ class SegmentAssignmentImporter(Importer):
     def segment_missing(self, item: Accepted, segments: dict[str, int]) -> bool:
         if item.key[0] in segments:
             return False
-        self.reject(item.line, _not_found("segment", "segmentId", item.key[0]), document=item)
+        self.reject(item.line, not_found("segment", "segmentId", item.key[0]), document=item)
         return True
 
     def stored(self, rows: QuerySet) -> dict[tuple, tuple]:
@@ -301,7 +228,7 @@ class SegmentItemImporter(SegmentAssignmentImporter):
 
     kind = "segment-items"
     label = "item assignment"
-    layout = Layout((Field("segmentId"), Field("type"), Field("itemId"), *_MIXINS))
+    layout = Layout((Field("segmentId"), Field("type"), Field("itemId"), *MIXINS))
     table = ITEM_TABLE
     audit_type = DocumentType.SEGMENT_ITEM_ASSIGNMENT
     renamed: ClassVar[dict[str, str]] = {"id": "itemId"}
@@ -400,7 +327,7 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
 
     kind = "segment-customers"
     label = "customer assignment"
-    layout = Layout((Field("segmentId"), Field("customerId"), Field("legalEntityId"), *_MIXINS))
+    layout = Layout((Field("segmentId"), Field("customerId"), Field("legalEntityId"), *MIXINS))
     table = MEMBER_TABLE
     audit_type = DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT
 

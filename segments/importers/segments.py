@@ -1,0 +1,32 @@
+"""The `segments` import kind: segment documents, upserted by id as a `PUT
+/segments/{id}` would (see `segments_project.imports.documents`), with one audit event
+per written segment as the API records it."""
+
+from __future__ import annotations
+
+from segments_project.audit.models import DocumentType
+from segments_project.imports.documents import DocumentImporter
+from segments_project.imports.formats import MIXINS, Field, FieldType, Layout
+
+from ..documents.segments import segment_values
+from ..models import Segment
+
+
+class SegmentImporter(DocumentImporter):
+    kind = "segments"
+    label = "segment"
+    layout = Layout(
+        (
+            Field("id"),
+            Field("name", FieldType.LOCALIZED),
+            Field("description", FieldType.LOCALIZED),
+            Field("status"),
+            Field("siteCode"),
+            Field("validity.from"),
+            Field("validity.to"),
+            *MIXINS,
+        )
+    )
+    model = Segment
+    values = staticmethod(segment_values)
+    audit_type = DocumentType.SEGMENT

@@ -1,0 +1,47 @@
+"""The kinds of data `import_data` reads and `export_data` writes: registries the apps
+that own the data fill from their `AppConfig.ready()` (`register_kinds`). The engine
+knows no model; an unknown kind is a `KeyError`, and `manage.py check` reports an
+installed app that registered none (`registry.E001`).
+
+| kind | one row is | key |
+|---|---|---|
+| categories | a category document (`parentId`) | id |
+| products | a product document | id |
+| product-categories | `productId`, `categoryId` | the pair |
+| customers | a customer document | id |
+| legal-entities | a legal entity document | id |
+| segments | a segment document | id |
+| segment-items | `segmentId`, `type`, `itemId`, `mixins` | segment, type, item |
+| segment-customers | `segmentId`, `customerId`, `legalEntityId`, `mixins` | segment, member |
+
+The catalog owns the first three (`catalog.importers`, `catalog.exporters`), segments the
+others (`segments.importers`, `segments.exporters`).
+
+The shared loop (chunks, transactions, counting, dry runs) is in `chunks`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from segments_project.registry import Registry
+
+if TYPE_CHECKING:
+    from .chunks import Importer
+    from .exporters import Exporter
+
+IMPORTERS: Registry[type[Importer]] = Registry(
+    "imports.importers", provided_by=("catalog", "segments")
+)
+EXPORTERS: Registry[Exporter] = Registry("imports.exporters", provided_by=("catalog", "segments"))
+
+
+def register_kinds(
+    owner: str, *, importers: Iterable[type[Importer]], exporters: Iterable[Exporter]
+) -> None:
+    """Registers an app's importers and exporters under their kinds."""
+    for importer in importers:
+        IMPORTERS.register(importer, owner=owner, name=importer.kind)
+    for exporter in exporters:
+        EXPORTERS.register(exporter, owner=owner, name=exporter.kind)
