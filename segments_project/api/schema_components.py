@@ -1,6 +1,7 @@
 """Serializers that describe the shared wire shapes in the OpenAPI schema.
 
-They document; validation of documents lives in the services.
+They only describe: incoming documents are validated by each app's `documents/`
+functions, which the services call.
 """
 
 from __future__ import annotations
