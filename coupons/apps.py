@@ -8,6 +8,6 @@ class CouponsConfig(AppConfig):
     def ready(self) -> None:
         from segments.hooks import PREVIEW_PANELS
 
-        from .admin_preview import coupon_panel
+        from .admin.preview import coupon_panel
 
         PREVIEW_PANELS.connect(coupon_panel, owner=self.label)

@@ -11,8 +11,8 @@ class SegmentsConfig(AppConfig):
         from segments_project.tenancy.hooks import CUSTOMER_CHECK
 
         from . import exporters, importers
-        from .audit_cascades import record_items_of_deleted_catalog_rows
         from .selectors.membership import categories_of_segments, token_subject_problem
+        from .services.audit_cascades import record_items_of_deleted_catalog_rows
 
         CUSTOMER_CHECK.register(token_subject_problem, owner=self.label)
         SEGMENT_CATEGORIES.register(categories_of_segments, owner=self.label)

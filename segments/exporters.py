@@ -12,8 +12,8 @@ from django.db.models.functions import Coalesce
 
 from segments_project.imports.exporters import Exporter, with_mixins, write_shape
 
-from .directory.documents import customer_document, legal_entity_document
-from .documents import segment_document
+from .documents.directory import customer_document, legal_entity_document
+from .documents.segments import segment_document
 from .models import (
     Customer,
     LegalEntity,

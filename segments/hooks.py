@@ -17,7 +17,7 @@ from segments_project.registry import Hooks
 
 
 class PreviewScope(Protocol):
-    """The parts of `segments.storefront.scope.StorefrontScope` a panel may read."""
+    """The parts of `segments.selectors.storefront_scope.StorefrontScope` a panel may read."""
 
     @property
     def tenant(self) -> str: ...

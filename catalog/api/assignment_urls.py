@@ -5,7 +5,7 @@ The fixed `bulk` and `references/bulk` segments come before the routes that take
 
 from django.urls import path
 
-from . import assignments as views
+from . import assignment_views as views
 
 urlpatterns = [
     path(

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import categories as views
+from . import category_views as views
 from .assignment_urls import urlpatterns as assignment_urlpatterns
 
 urlpatterns = [

@@ -2,11 +2,11 @@
 
 from django.urls import path
 
-from . import products
+from . import product_views as views
 
 # "bulk" comes before the detail route, which would otherwise take it for a product id.
 urlpatterns = [
-    path("products", products.ProductCollectionView.as_view(), name="products"),
-    path("products/bulk", products.ProductBulkView.as_view(), name="products-bulk"),
-    path("products/<str:product_id>", products.ProductDetailView.as_view(), name="product-detail"),
+    path("products", views.ProductCollectionView.as_view(), name="products"),
+    path("products/bulk", views.ProductBulkView.as_view(), name="products-bulk"),
+    path("products/<str:product_id>", views.ProductDetailView.as_view(), name="product-detail"),
 ]

@@ -78,45 +78,81 @@ def _localized(
     )
 
 
+def _clean_name(
+    document: dict[str, Any], content_language: str | None, current: Category | None
+) -> dict[str, str]:
+    if document.get("localizedName") in (None, {}, ""):
+        raise invalid("localizedName", "localizedName is required.", type="required")
+    name = _localized(document, "localizedName", content_language, current and current.name)
+    if not any(text.strip() for text in name.values()):
+        raise invalid("localizedName", "localizedName needs a text in one language.", "required")
+    return name
+
+
+def _clean_code(document: dict[str, Any]) -> str | None:
+    code = document.get("code")
+    if code is not None and (not isinstance(code, str) or not 0 < len(code) <= MAX_CODE_LENGTH):
+        raise invalid("code", f"code must be a string of 1 to {MAX_CODE_LENGTH} characters.")
+    return code
+
+
+def _clean_ecn(document: dict[str, Any]) -> list[str]:
+    ecn = document.get("ecn") or []
+    if not isinstance(ecn, list) or len(ecn) > MAX_ECN_ENTRIES:
+        raise invalid("ecn", f"ecn must be a list of at most {MAX_ECN_ENTRIES} strings.")
+    if not all(isinstance(entry, str) and entry for entry in ecn):
+        raise invalid("ecn", "Every ecn entry must be a non-empty string.")
+    return ecn
+
+
+def _clean_position(document: dict[str, Any]) -> int | None:
+    position = document.get("position")
+    if position is not None and (
+        isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**31
+    ):
+        raise invalid("position", "position must be a whole number of at least 0.")
+    return position
+
+
+def _clean_published(document: dict[str, Any]) -> bool:
+    published = document.get("published", False)
+    if not isinstance(published, bool):
+        raise invalid("published", "published must be true or false.")
+    return published
+
+
+def _clean_validity(document: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
+    validity = clean_object(document.get("validity"), "validity")
+    valid_from = clean_datetime(validity.get("from"), "validity.from")
+    valid_to = clean_datetime(validity.get("to"), "validity.to")
+    if valid_from and valid_to and valid_from > valid_to:
+        raise invalid("validity", "validity.from must not be after validity.to.")
+    return valid_from, valid_to
+
+
+def _clean_parent_id(document: dict[str, Any]) -> str | None:
+    parent_id = document.get("parentId")
+    return clean_id(parent_id, "parentId") if parent_id is not None else None
+
+
 def category_values(
     document: Any, *, content_language: str | None, current: Category | None = None
 ) -> dict[str, Any]:
     """Model field values a category document asks for (without the parent), or a 400.
 
     The parent is resolved by the service, which needs the tenant's tree; the requested
-    parent id is returned under `parent_id` (None for a root).
+    parent id is returned under `parent_id` (None for a root). The members are checked in
+    this order and the first error is the one reported.
     """
     if not isinstance(document, dict):
         raise invalid("body", "A category must be a JSON object.")
-    if document.get("localizedName") in (None, {}, ""):
-        raise invalid("localizedName", "localizedName is required.", type="required")
-    name = _localized(document, "localizedName", content_language, current and current.name)
-    if not any(text.strip() for text in name.values()):
-        raise invalid("localizedName", "localizedName needs a text in one language.", "required")
-    code = document.get("code")
-    if code is not None and (not isinstance(code, str) or not 0 < len(code) <= MAX_CODE_LENGTH):
-        raise invalid("code", f"code must be a string of 1 to {MAX_CODE_LENGTH} characters.")
-    ecn = document.get("ecn") or []
-    if not isinstance(ecn, list) or len(ecn) > MAX_ECN_ENTRIES:
-        raise invalid("ecn", f"ecn must be a list of at most {MAX_ECN_ENTRIES} strings.")
-    if not all(isinstance(entry, str) and entry for entry in ecn):
-        raise invalid("ecn", "Every ecn entry must be a non-empty string.")
-    position = document.get("position")
-    if position is not None and (
-        isinstance(position, bool) or not isinstance(position, int) or not 0 <= position < 2**31
-    ):
-        raise invalid("position", "position must be a whole number of at least 0.")
-    published = document.get("published", False)
-    if not isinstance(published, bool):
-        raise invalid("published", "published must be true or false.")
-    validity = clean_object(document.get("validity"), "validity")
-    valid_from = clean_datetime(validity.get("from"), "validity.from")
-    valid_to = clean_datetime(validity.get("to"), "validity.to")
-    if valid_from and valid_to and valid_from > valid_to:
-        raise invalid("validity", "validity.from must not be after validity.to.")
-    parent_id = document.get("parentId")
-    if parent_id is not None:
-        parent_id = clean_id(parent_id, "parentId")
+    name = _clean_name(document, content_language, current)
+    code = _clean_code(document)
+    ecn = _clean_ecn(document)
+    position = _clean_position(document)
+    published = _clean_published(document)
+    valid_from, valid_to = _clean_validity(document)
+    parent_id = _clean_parent_id(document)
     mixins, metadata_mixins = clean_mixins(document)
     return {
         "parent_id": parent_id,

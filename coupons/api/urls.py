@@ -1,25 +1,6 @@
-"""Routes of the Coupon API, relative to /coupon/<tenant>/."""
+"""Routes of the Coupon API, relative to /coupon/<tenant>/: coupons, then their redemptions."""
 
-from django.urls import path
+from .coupon_urls import urlpatterns as coupon_urlpatterns
+from .redemption_urls import urlpatterns as redemption_urlpatterns
 
-from . import views
-
-urlpatterns = [
-    path("coupons", views.CouponCollectionView.as_view(), name="coupons"),
-    path("coupons/<str:code>", views.CouponDetailView.as_view(), name="coupon-detail"),
-    path(
-        "coupons/<str:code>/validation",
-        views.CouponValidationView.as_view(),
-        name="coupon-validation",
-    ),
-    path(
-        "coupons/<str:code>/redemptions",
-        views.RedemptionCollectionView.as_view(),
-        name="coupon-redemptions",
-    ),
-    path(
-        "coupons/<str:code>/redemptions/<str:redemption_id>",
-        views.RedemptionDetailView.as_view(),
-        name="coupon-redemption-detail",
-    ),
-]
+urlpatterns = [*coupon_urlpatterns, *redemption_urlpatterns]

@@ -1,1 +1,2 @@
-"""Coupon and redemption documents as the API speaks them (`coupons`, `redemptions`)."""
+"""Coupon and redemption documents as the API speaks them (`coupons`, `redemptions`), and
+the money they carry (`currencies`: ISO 4217 codes, amounts to the cent)."""

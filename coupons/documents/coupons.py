@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,6 @@ from segments_project.api.documents import (
 )
 from segments_project.api.query import FieldKind, FieldSpec
 
-from ..currencies import Money, clean_amount, clean_money
 from ..models import (
     UNLIMITED,
     Coupon,
@@ -28,6 +28,7 @@ from ..models import (
     DiscountCalculationType,
     DiscountType,
 )
+from .currencies import Money, clean_amount, clean_money
 
 MAX_NAME_LENGTH = 255
 MAX_LIST_LENGTH = 1000
@@ -229,24 +230,24 @@ def _discount(document: dict[str, Any], discount_type: str) -> dict[str, Any]:
     return values
 
 
-def _restrictions(document: dict[str, Any], flags: dict[str, bool]) -> dict[str, Any]:
-    restrictions = clean_object(document.get("restrictions"), "restrictions")
-    _unknown_members(restrictions, RESTRICTION_FIELDS, "restrictions.")
+def _validity(restrictions: dict[str, Any]) -> tuple[datetime | None, datetime | None]:
     valid_from = clean_datetime(restrictions.get("validFrom"), "restrictions.validFrom")
     valid_until = clean_datetime(restrictions.get("validUntil"), "restrictions.validUntil")
     if valid_from and valid_until and valid_from > valid_until:
         raise invalid("restrictions", "restrictions.validFrom must not be after validUntil.")
-    minimum = restrictions.get("minOrderValue")
-    min_order = clean_money(minimum, "restrictions.minOrderValue") if minimum else None
-    valid_for = _ids(restrictions, "validFor")
-    included = _ids(restrictions, "includedCategories")
-    excluded = _ids(restrictions, "excludedCategories")
-    segments = _ids(restrictions, "segments")
+    return valid_from, valid_until
 
+
+def _check_customer_rule(flags: dict[str, bool], valid_for: list[str]) -> None:
+    """Anonymous users cannot be among named customers."""
     if flags["allow_anonymous"] and valid_for:
         raise invalid(
             "restrictions.validFor", "A coupon anonymous users may redeem has no validFor."
         )
+
+
+def _check_category_rule(flags: dict[str, bool], included: list[str], excluded: list[str]) -> None:
+    """A category-restricted coupon names categories (disjoint lists); no other one does."""
     if flags["category_restricted"]:
         if not included and not excluded:
             raise invalid(
@@ -263,6 +264,11 @@ def _restrictions(document: dict[str, Any], flags: dict[str, bool]) -> dict[str,
     elif included or excluded:
         field = "includedCategories" if included else "excludedCategories"
         raise invalid(f"restrictions.{field}", f"{field} needs categoryRestricted set to true.")
+
+
+def _check_segment_rule(flags: dict[str, bool], segments: list[str], valid_for: list[str]) -> None:
+    """A segment-restricted coupon names segments and no customers; no other one names
+    segments."""
     if flags["segment_restricted"]:
         if not segments:
             raise invalid(
@@ -277,6 +283,23 @@ def _restrictions(document: dict[str, Any], flags: dict[str, bool]) -> dict[str,
             )
     elif segments:
         raise invalid("restrictions.segments", "segments needs segmentRestricted set to true.")
+
+
+def _restrictions(document: dict[str, Any], flags: dict[str, bool]) -> dict[str, Any]:
+    """The `restrictions` member's values: each member cleaned, then the rules that tie them
+    to the flags checked in a fixed order (customers, categories, segments)."""
+    restrictions = clean_object(document.get("restrictions"), "restrictions")
+    _unknown_members(restrictions, RESTRICTION_FIELDS, "restrictions.")
+    valid_from, valid_until = _validity(restrictions)
+    minimum = restrictions.get("minOrderValue")
+    min_order = clean_money(minimum, "restrictions.minOrderValue") if minimum else None
+    valid_for = _ids(restrictions, "validFor")
+    included = _ids(restrictions, "includedCategories")
+    excluded = _ids(restrictions, "excludedCategories")
+    segments = _ids(restrictions, "segments")
+    _check_customer_rule(flags, valid_for)
+    _check_category_rule(flags, included, excluded)
+    _check_segment_rule(flags, segments, valid_for)
     return {
         "valid_from": valid_from,
         "valid_until": valid_until,
@@ -390,28 +413,18 @@ def money_document(amount: Decimal | None, currency: str) -> dict[str, Any] | No
     return None if amount is None else Money(amount, currency).as_dict()
 
 
-def stored_document(coupon: Coupon) -> dict[str, Any]:
-    """The writable members of the coupon: what PATCH and partial PUT apply changes to."""
-    document: dict[str, Any] = {"code": coupon.public_id, "name": coupon.name}
-    if coupon.description:
-        document["description"] = coupon.description
-    document["discountType"] = coupon.discount_type
+def _discount_members(coupon: Coupon) -> dict[str, Any]:
+    members: dict[str, Any] = {"discountType": coupon.discount_type}
     if coupon.discount_percentage is not None:
-        document["discountPercentage"] = float(coupon.discount_percentage)
+        members["discountPercentage"] = float(coupon.discount_percentage)
     if coupon.discount_amount is not None:
-        document["discountAbsolute"] = money_document(
+        members["discountAbsolute"] = money_document(
             coupon.discount_amount, coupon.discount_currency
         )
-    document.update(
-        {
-            "allowAnonymous": coupon.allow_anonymous,
-            "maxRedemptions": coupon.max_redemptions,
-            "maxRedemptionsPerCustomer": coupon.max_redemptions_per_customer,
-            "discountCalculationType": coupon.discount_calculation_type,
-            "categoryRestricted": coupon.category_restricted,
-            "segmentRestricted": coupon.segment_restricted,
-        }
-    )
+    return members
+
+
+def _restriction_members(coupon: Coupon) -> dict[str, Any]:
     restrictions: dict[str, Any] = {"validFor": list(coupon.valid_for)}
     if coupon.valid_from is not None:
         restrictions["validFrom"] = format_datetime(coupon.valid_from)
@@ -426,7 +439,26 @@ def stored_document(coupon: Coupon) -> dict[str, Any]:
         restrictions["excludedCategories"] = list(coupon.excluded_categories)
     if coupon.segment_restricted:
         restrictions["segments"] = list(coupon.segment_ids)
-    document["restrictions"] = restrictions
+    return restrictions
+
+
+def stored_document(coupon: Coupon) -> dict[str, Any]:
+    """The writable members of the coupon: what PATCH and partial PUT apply changes to."""
+    document: dict[str, Any] = {"code": coupon.public_id, "name": coupon.name}
+    if coupon.description:
+        document["description"] = coupon.description
+    document.update(_discount_members(coupon))
+    document.update(
+        {
+            "allowAnonymous": coupon.allow_anonymous,
+            "maxRedemptions": coupon.max_redemptions,
+            "maxRedemptionsPerCustomer": coupon.max_redemptions_per_customer,
+            "discountCalculationType": coupon.discount_calculation_type,
+            "categoryRestricted": coupon.category_restricted,
+            "segmentRestricted": coupon.segment_restricted,
+        }
+    )
+    document["restrictions"] = _restriction_members(coupon)
     if coupon.issued_to:
         document["issuedTo"] = coupon.issued_to
     if coupon.mixins:

@@ -10,9 +10,9 @@ from typing import Any
 from segments_project.api.documents import clean_id, format_datetime, invalid
 from segments_project.api.query import FieldKind, FieldSpec
 
-from ..currencies import MAX_AMOUNT, Money, clean_amount, clean_money
 from ..models import Redemption
 from .coupons import MAX_CART_LINES, MAX_QUANTITY, MAX_SITE_CODE_LENGTH, money_document
+from .currencies import MAX_AMOUNT, Money, clean_amount, clean_money
 
 REDEMPTION_QUERY_FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec("public_id", FieldKind.STRING),

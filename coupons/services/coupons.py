@@ -23,7 +23,7 @@ from ..documents.coupons import (
     stored_document,
 )
 from ..models import Coupon
-from ..selectors import coupon_not_found
+from ..selectors.coupons import coupon_not_found
 
 # Generated codes are random; a clash with an existing code is retried this often.
 GENERATION_ATTEMPTS = 5

@@ -1,23 +1,23 @@
 """The discount a redemption records, and when a discount sent with it is refused.
 
 With cart lines, the discount is the one computed on the eligible lines
-(`eligibility.assess_cart`) and a discount sent along must be that one. Without lines the
-only amount known is the order total: PERCENT grants that percentage of it, ABSOLUTE the
-amount capped at it, FREE_SHIPPING nothing off it. A discount sent without lines may be
-lower than that (the coupon may apply to the subtotal or to some of the lines only, which
-the service does not see) but never higher, except that a FREE_SHIPPING discount (the
-shipping cost, unknown here) may reach the order total. An absent discount is the computed
-one. Validation and redemption both come through here, so they agree.
+(`selectors.eligibility.assess_cart`) and a discount sent along must be that one. Without
+lines the only amount known is the order total: PERCENT grants that percentage of it,
+ABSOLUTE the amount capped at it, FREE_SHIPPING nothing off it. A discount sent without
+lines may be lower than that (the coupon may apply to the subtotal or to some of the lines
+only, which the service does not see) but never higher, except that a FREE_SHIPPING discount
+(the shipping cost, unknown here) may reach the order total. An absent discount is the
+computed one. Validation and redemption both come through here, so they agree.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
 
-from ..currencies import CENT, Money
+from ..documents.currencies import CENT, Money
 from ..documents.redemptions import RedemptionRequest
-from ..eligibility import ZERO, CartAssessment, discount_on
 from ..models import Coupon, DiscountType
+from ..selectors.eligibility import ZERO, CartAssessment, discount_on
 from .refusals import Problem, Refusal
 
 

@@ -21,11 +21,12 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
 from segments_project.checkpoints import Checkpoint, reached
 
-from ..currencies import Money
+from ..documents.currencies import Money
 from ..documents.redemptions import RedemptionRequest
-from ..eligibility import CartAssessment, assess_cart
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
-from ..selectors import coupon_not_found, redemption_get
+from ..selectors.coupons import coupon_not_found
+from ..selectors.eligibility import CartAssessment, assess_cart
+from ..selectors.redemptions import redemption_get
 from .discounts import discount_problem, granted_discount
 from .refusals import CouponRefused, Problem, Refusal
 
@@ -147,6 +148,64 @@ def _limit_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
     return problems
 
 
+def _customer_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
+    """Who may redeem: anonymous callers only where allowed, customers only if named."""
+    if redeemer.anonymous:
+        if coupon.allow_anonymous:
+            return []
+        return [
+            Problem(
+                Refusal.ANONYMOUS_NOT_ALLOWED,
+                "customerNumber",
+                "Only a logged-in customer may redeem it.",
+            )
+        ]
+    if coupon.valid_for and redeemer.customer_id not in coupon.valid_for:
+        return [
+            Problem(
+                Refusal.NOT_VALID_FOR_CUSTOMER,
+                "customerNumber",
+                f"It is not valid for the customer {redeemer.customer_id}.",
+            )
+        ]
+    return []
+
+
+def _segment_problems(
+    coupon: Coupon, redeemer: Redeemer, site_code: str | None, at: datetime
+) -> tuple[SegmentQuerySet | None, list[Problem]]:
+    """A segment-restricted coupon: the redeemer's member segments among the coupon's (None
+    when it is not segment-restricted or the redeemer anonymous), refused when there are
+    none."""
+    if not coupon.segment_restricted or redeemer.anonymous:
+        return None, []
+    segments = _member_segments(coupon, redeemer, site_code, at)
+    if segments.exists():
+        return segments, []
+    problem = Problem(
+        Refusal.NOT_A_SEGMENT_MEMBER,
+        "customerNumber",
+        f"The customer {redeemer.customer_id} is not an active member of any of its segments.",
+    )
+    return segments, [problem]
+
+
+def _cart_problems(
+    coupon: Coupon, request: RedemptionRequest, segments: SegmentQuerySet | None
+) -> tuple[CartAssessment | None, list[Problem]]:
+    """With cart lines: what the coupon grants on them, refused when a restricted coupon
+    applies to none."""
+    if request.items is None:
+        return None, []
+    cart = assess_cart(coupon=coupon, lines=request.items, segments=segments)
+    restricted = coupon.segment_restricted or coupon.category_restricted
+    if restricted and not cart.any_eligible:
+        return cart, [
+            Problem(Refusal.NO_ELIGIBLE_ITEMS, "items", "It applies to none of the items.")
+        ]
+    return cart, []
+
+
 def _verdict(
     coupon: Coupon,
     request: RedemptionRequest,
@@ -156,52 +215,27 @@ def _verdict(
     redeeming: bool,
 ) -> Verdict:
     """Every check a redemption makes, in a fixed order; CouponRefused lists all that fail
-    (a deleted coupon only that)."""
+    (a deleted coupon only that).
+
+    The order: deleted; the redeemer itself (a 400 of its own); validity in time; who may
+    redeem; segment membership; currency and minimum order value; the redemption limits;
+    then, only when all of these pass, the cart lines and the discount sent along.
+    """
     code = coupon.public_id
     if coupon.deleted:
         problem = Problem(Refusal.DELETED, "code", "It has been deleted.")
         raise CouponRefused(code, [problem], redeeming=redeeming)
     _check_redeemer(coupon.tenant_id, redeemer)
     problems = _time_problems(coupon, at)
-    if redeemer.anonymous:
-        if not coupon.allow_anonymous:
-            problems.append(
-                Problem(
-                    Refusal.ANONYMOUS_NOT_ALLOWED,
-                    "customerNumber",
-                    "Only a logged-in customer may redeem it.",
-                )
-            )
-    elif coupon.valid_for and redeemer.customer_id not in coupon.valid_for:
-        problems.append(
-            Problem(
-                Refusal.NOT_VALID_FOR_CUSTOMER,
-                "customerNumber",
-                f"It is not valid for the customer {redeemer.customer_id}.",
-            )
-        )
-    segments = None
-    if coupon.segment_restricted and not redeemer.anonymous:
-        segments = _member_segments(coupon, redeemer, request.site_code, at)
-        if not segments.exists():
-            problems.append(
-                Problem(
-                    Refusal.NOT_A_SEGMENT_MEMBER,
-                    "customerNumber",
-                    f"The customer {redeemer.customer_id} is not an active member of any of "
-                    "its segments.",
-                )
-            )
+    problems += _customer_problems(coupon, redeemer)
+    segments, segment_problems = _segment_problems(coupon, redeemer, request.site_code, at)
+    problems += segment_problems
     problems += _money_problems(coupon, request)
     problems += _limit_problems(coupon, redeemer)
     cart = None
-    if request.items is not None and not problems:
-        cart = assess_cart(coupon=coupon, lines=request.items, segments=segments)
-        restricted = coupon.segment_restricted or coupon.category_restricted
-        if restricted and not cart.any_eligible:
-            problems.append(
-                Problem(Refusal.NO_ELIGIBLE_ITEMS, "items", "It applies to none of the items.")
-            )
+    if not problems:
+        cart, cart_problems = _cart_problems(coupon, request, segments)
+        problems += cart_problems
     if not problems:
         problem = discount_problem(coupon, request, cart)
         problems += [problem] if problem else []

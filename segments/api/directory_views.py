@@ -12,13 +12,14 @@ from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from ..directory import selectors, services
-from ..directory.documents import (
+from ..documents.directory import (
     CUSTOMER_QUERY_FIELDS,
     LEGAL_ENTITY_QUERY_FIELDS,
     customer_document,
     legal_entity_document,
 )
+from ..selectors import directory as selectors
+from ..services import directory as services
 from . import directory_schemas as schemas
 
 READ = frozenset({scopes.CUSTOMER_READ, scopes.CUSTOMER_MANAGE})

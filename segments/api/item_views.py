@@ -13,12 +13,13 @@ from segments_project.api.responses import outcomes_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from ..items import selectors, services
-from ..items.documents import (
+from ..documents.items import (
     ITEM_ASSIGNMENT_QUERY_FIELDS,
     item_assignment_document,
 )
 from ..models import Segment
+from ..selectors import items as selectors
+from ..services import items as services
 from . import item_schemas as schemas
 
 READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})

@@ -12,12 +12,13 @@ from segments_project.api.responses import outcomes_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
-from ..members import selectors, services
-from ..members.documents import (
+from ..documents.members import (
     CUSTOMER_ASSIGNMENT_QUERY_FIELDS,
     customer_assignment_document,
     member_key,
 )
+from ..selectors import members as selectors
+from ..services import members as services
 from . import member_schemas as schemas
 
 READ = frozenset({scopes.SEGMENT_READ})

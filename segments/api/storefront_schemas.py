@@ -16,7 +16,7 @@ from segments_project.api.schema_components import (
 )
 
 from .item_schemas import ItemAssignmentResponseSerializer
-from .schemas import SegmentResponseSerializer, SegmentValiditySerializer
+from .segment_schemas import SegmentResponseSerializer, SegmentValiditySerializer
 
 ITEMS = ["Items Assignments"]
 SEGMENTS = ["Segments"]

@@ -1,3 +1,5 @@
+"""Routes of the storefront reads, relative to `/customer-segment/<tenant>/`."""
+
 from django.urls import path
 
 from . import storefront_views as views

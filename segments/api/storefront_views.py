@@ -16,14 +16,14 @@ from segments_project.api.views import TenantAPIView
 from segments_project.db_router import replica_reads_begin, replica_reads_end, wrote_recently
 from segments_project.tenancy import scopes
 
-from ..documents import segment_document
-from ..items.documents import ITEM_ASSIGNMENT_QUERY_FIELDS, item_assignment_document
-from ..items.selectors import item_assignments_in
+from ..documents.items import ITEM_ASSIGNMENT_QUERY_FIELDS, item_assignment_document
+from ..documents.segments import segment_document
 from ..models import Segment
+from ..selectors.items import item_assignments_in
 from ..selectors.storefront_match import match_products
-from ..storefront.cache import cached_answer, etag_matches
-from ..storefront.scope import StorefrontScope, scope_for
-from ..storefront.trees import segment_category_forest
+from ..selectors.storefront_scope import StorefrontScope, scope_for
+from ..selectors.storefront_trees import segment_category_forest
+from ..services.storefront_cache import cached_answer, etag_matches
 from . import storefront_schemas as schemas
 
 OWN_OR_READ = frozenset({scopes.SEGMENT_READ_OWN, scopes.SEGMENT_READ})

@@ -1,19 +1,18 @@
-from django.urls import path
+"""Routes of `/customer-segment/<tenant>/`: the storefront reads, segments, a segment's
+items and members. The directory's routes (`/customer/<tenant>/`) are in `directory_urls`.
 
-from . import views
+The storefront's fixed words (`segments/items`, `segments/match`) come before
+`segments/<segment_id>`, which would otherwise swallow them.
+"""
+
 from .item_urls import urlpatterns as item_urlpatterns
 from .member_urls import urlpatterns as member_urlpatterns
+from .segment_urls import urlpatterns as segment_urlpatterns
 from .storefront_urls import urlpatterns as storefront_urlpatterns
 
-# Ids in segment paths arrive unencoded from some clients, so they match anything but "/".
-# Fixed words (search, bulk, items...) come before the `<segment_id>` routes that would
-# otherwise swallow them.
 urlpatterns = [
-    path("segments", views.SegmentCollectionView.as_view(), name="segments"),
-    path("segments/search", views.SegmentSearchView.as_view(), name="segments-search"),
-    path("segments/bulk", views.SegmentBulkView.as_view(), name="segments-bulk"),
     *storefront_urlpatterns,
+    *segment_urlpatterns,
     *item_urlpatterns,
     *member_urlpatterns,
-    path("segments/<str:segment_id>", views.SegmentDetailView.as_view(), name="segment-detail"),
 ]

@@ -40,12 +40,12 @@ from segments_project.imports.chunks import (
 from segments_project.imports.formats import MIXINS, Field, Layout
 from segments_project.writes import Counts
 
-from ..items.documents import clean_item_type, item_assignment_write, unknown_item
-from ..items.selectors import catalog_item_pks
-from ..members.audit import member_document_id
-from ..members.directory import MemberDirectory
-from ..members.documents import MemberKey, bulk_member_write
+from ..documents.items import clean_item_type, item_assignment_write, unknown_item
+from ..documents.members import MemberKey, bulk_member_write
 from ..models import ItemType, Segment, SegmentCustomerAssignment, SegmentItemAssignment
+from ..selectors.items import catalog_item_pks
+from ..selectors.member_directory import MemberDirectory
+from ..services.member_audit import member_document_id
 
 
 class SegmentAssignmentImporter(Importer):

@@ -12,8 +12,8 @@ from segments_project.imports.chunks import Accepted
 from segments_project.imports.documents import DocumentImporter
 from segments_project.imports.formats import MIXINS, Field, FieldType, Layout
 
-from ..directory.documents import customer_values, legal_entity_ids_of, legal_entity_values
-from ..directory.services import customers_upsert_many, legal_entities_upsert_many
+from ..documents.directory import customer_values, legal_entity_ids_of, legal_entity_values
+from ..services.directory import customers_upsert_many, legal_entities_upsert_many
 
 
 class LegalEntityImporter(DocumentImporter):

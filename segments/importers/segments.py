@@ -8,8 +8,8 @@ from __future__ import annotations
 from segments_project.imports.documents import DocumentImporter
 from segments_project.imports.formats import MIXINS, Field, FieldType, Layout
 
-from ..documents import segment_values
-from ..services import segments_upsert_many
+from ..documents.segments import segment_values
+from ..services.segments import segments_upsert_many
 
 
 class SegmentImporter(DocumentImporter):

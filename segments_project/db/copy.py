@@ -6,7 +6,7 @@ Two ways, one result:
 - Any database: `bulk_create` for the new rows and `bulk_update` for the changed ones.
 - PostgreSQL: new rows are COPYed straight into the table, as PostgreSQL's own bulk load
   would: every writer of a segment's assignments holds the segment's lock while it reads
-  and writes them (`segments.members.services`, `segments.items.services`), so no row the
+  and writes them (`segments.services.members`, `segments.services.items`), so no row the
   read did not see appears before the commit. Should one appear all the same, the COPY
   (in a savepoint) is undone and the rows take the other way. Changed rows (and, in
   replace mode, which needs every written pk, all rows) are COPYed into a temporary

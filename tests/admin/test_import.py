@@ -12,7 +12,7 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from segments.admin_views import import_jobs
+from segments.admin.views import import_jobs
 from segments.models import SegmentCustomerAssignment, SegmentItemAssignment
 from segments_project.audit.models import AuditEvent
 

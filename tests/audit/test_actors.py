@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 
-from segments.services import segment_patch
+from segments.services.segments import segment_patch
 from segments_project.audit.actor import SYSTEM, current_actor
 from segments_project.audit.hooks import request_id_of
 from segments_project.audit.models import AuditEvent

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from segments.services import segment_upsert
+from segments.services.segments import segment_upsert
 from segments_project.audit.models import AuditEvent
 from segments_project.tenancy.models import Tenant
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from coupons.currencies import Money
+from coupons.documents.currencies import Money
 from coupons.documents.redemptions import RedemptionRequest
 from coupons.models import Redemption
 from coupons.services import CouponRefused, Redeemer, Refusal, coupon_redeem

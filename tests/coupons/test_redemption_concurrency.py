@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from coupons.currencies import Money
+from coupons.documents.currencies import Money
 from coupons.documents.redemptions import RedemptionRequest
 from coupons.models import Redemption
 from coupons.services import CouponRefused, Redeemer, Refusal, coupon_create, coupon_redeem

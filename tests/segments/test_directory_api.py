@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from django.db import connection, connections
 
-from segments.directory import services as directory_services
 from segments.models import Customer, CustomerLegalEntity, LegalEntity, SegmentCustomerAssignment
+from segments.services import directory as directory_services
 from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes

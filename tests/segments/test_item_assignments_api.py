@@ -10,8 +10,8 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Category, Product
-from segments.items import services as item_services
 from segments.models import Segment, SegmentItemAssignment
+from segments.services import items as item_services
 from segments_project.api.documents import format_datetime
 from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict

@@ -27,7 +27,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import RequestFactory
 
-from segments.services import segment_upsert
+from segments.services.segments import segment_upsert
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.models import ApiClient
 from segments_project.tenancy.scopes import ALL_SCOPES

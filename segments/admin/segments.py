@@ -1,0 +1,396 @@
+"""The segment admin merchandisers manage segments in: a list with member and item counts
+computed in the list query, filters by status, site and validity, actions (activate,
+deactivate, duplicate, CSV exports); the change page links to the segment's own pages
+(members, items, import, preview) in the `views` package, which stay fast for segments
+with 100,000 members.
+
+Every write goes through the services the API uses; the form checks input with the API's
+document functions (`forms`). The admin is tenant-scoped (`TenantScopedAdminMixin`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+
+from segments_project.admin import ServiceWriteAdmin, localized_display
+from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_scoping import (
+    TenantScopedAdminMixin,
+    require_tenant,
+    scoped,
+)
+
+from ..documents.segments import segment_document
+from ..models import (
+    ItemType,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentItemAssignment,
+    SegmentStatus,
+)
+from ..services import items as item_services
+from ..services import segments as services
+from .columns import admin_link, count_of
+from .forms import SegmentForm, segment_document_from_form
+from .views import assignments_csv_response, segment_urls
+from .views.pages import audit_trail_url
+
+# Item assignments a duplicate copies per service call.
+DUPLICATE_BATCH = 1000
+
+
+def _when(moment: Any) -> str:
+    return date_format(localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+
+
+class SiteFilter(admin.SimpleListFilter):
+    title = "site"
+    parameter_name = "site"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        sites = (
+            scoped(Segment.objects.all(), request)
+            .order_by("site_code")
+            .values_list("site_code", flat=True)
+            .distinct()
+        )
+        return [(site, site) for site in sites]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(site_code=self.value()) if self.value() else queryset
+
+
+class CurrentlyFilter(admin.SimpleListFilter):
+    """Where the segment stands now: live, not live, expired or scheduled."""
+
+    title = "validity now"
+    parameter_name = "currently"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("active", "Active now"),
+            ("not-active", "Not active now"),
+            ("scheduled", "Scheduled (starts later)"),
+            ("expired", "Expired"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        if self.value() == "active":
+            return queryset.active_at(now)
+        if self.value() == "not-active":
+            return queryset.exclude(pk__in=Segment.objects.active_at(now).values("pk"))
+        if self.value() == "scheduled":
+            return queryset.filter(valid_from__gt=now)
+        if self.value() == "expired":
+            return queryset.filter(valid_to__lt=now)
+        return queryset
+
+
+@admin.register(Segment)
+class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
+    form = SegmentForm
+    list_display = [
+        "public_id",
+        "segment_name",
+        "site",
+        "status_badge",
+        "validity",
+        "member_count",
+        "item_count",
+        "tenant_name",
+    ]
+    list_display_links = ["public_id", "segment_name"]
+    list_filter = ["status", SiteFilter, CurrentlyFilter]
+    search_fields = ["public_id", "name"]
+    search_help_text = "Search by id or by name in any language."
+    ordering = ["tenant_id", "public_id"]
+    list_per_page = 50
+    actions = ["activate", "deactivate", "duplicate", "export_members", "export_items"]
+    readonly_fields = ["assignments", "version", "created_at", "modified_at"]
+
+    def get_urls(self) -> list[Any]:
+        return [*segment_urls(self), *super().get_urls()]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Segment]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_count=count_of(SegmentCustomerAssignment, "segment"),
+                item_count=count_of(SegmentItemAssignment, "segment"),
+            )
+        )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None) -> list[Any]:
+        first = ["tenant", "public_id", "name", "description"]
+        if obj is not None:
+            first = [*first, "assignments", "base_version"]
+        sets: list[Any] = [
+            (None, {"fields": first}),
+            ("Where and when", {"fields": ["status", "site_code", ("valid_from", "valid_to")]}),
+            (
+                "Custom data",
+                {
+                    "classes": ["collapse"],
+                    "fields": ["mixins", "metadata_mixins"],
+                    "description": "Free JSON attributes API clients attach to the segment.",
+                },
+            ),
+        ]
+        if obj is not None:
+            sets.append(("Metadata", {"fields": ["version", "created_at", "modified_at"]}))
+        return sets
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list[str]:
+        fixed = ["tenant", "public_id"] if obj else []
+        return [*fixed, *self.readonly_fields]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Segment | None = None,
+    ) -> HttpResponse:
+        context["audit_url"] = audit_trail_url(request, obj) if obj is not None else None
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def autocomplete_label(self, segment: Segment) -> str:
+        name = localized_display(segment.name)
+        return f"{segment.public_id} — {name}" if name else segment.public_id
+
+    # -- columns --
+
+    @admin.display(description="name")
+    def segment_name(self, segment: Segment) -> str:
+        return localized_display(segment.name)
+
+    @admin.display(description="site", ordering="site_code")
+    def site(self, segment: Segment) -> str:
+        return segment.site_code
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, segment: Segment) -> str:
+        now = timezone.now()
+        if segment.status != SegmentStatus.ACTIVE:
+            return format_html('<span class="seg-badge seg-inactive">{}</span>', "Inactive")
+        if segment.valid_from and segment.valid_from > now:
+            return format_html('<span class="seg-badge seg-scheduled">{}</span>', "Scheduled")
+        if segment.valid_to and segment.valid_to < now:
+            return format_html('<span class="seg-badge seg-expired">{}</span>', "Expired")
+        return format_html('<span class="seg-badge seg-active">{}</span>', "Active")
+
+    @admin.display(description="validity", ordering="valid_from")
+    def validity(self, segment: Segment) -> str:
+        if not segment.valid_from and not segment.valid_to:
+            return "always"
+        if not segment.valid_to:
+            return f"from {_when(segment.valid_from)}"
+        if not segment.valid_from:
+            return f"until {_when(segment.valid_to)}"
+        return f"{_when(segment.valid_from)} to {_when(segment.valid_to)}"
+
+    @admin.display(description="members", ordering="member_count")
+    def member_count(self, segment: Segment) -> str:
+        url = reverse("admin:segments_segment_members", args=[segment.pk])
+        return format_html('<a href="{}">{}</a>', url, f"{segment.member_count:,}")
+
+    @admin.display(description="items", ordering="item_count")
+    def item_count(self, segment: Segment) -> str:
+        url = reverse("admin:segments_segment_items", args=[segment.pk])
+        return format_html('<a href="{}">{}</a>', url, f"{segment.item_count:,}")
+
+    @admin.display(description="assignments")
+    def assignments(self, segment: Segment) -> str:
+        links = [
+            (
+                reverse("admin:segments_segment_members", args=[segment.pk]),
+                f"{segment.member_count:,} members",
+            ),
+            (
+                reverse("admin:segments_segment_items", args=[segment.pk]),
+                f"{segment.item_count:,} items",
+            ),
+            (
+                reverse("admin:segments_segment_preview") + f"?segment={segment.pk}",
+                "Preview as a customer",
+            ),
+        ]
+        return format_html_join(" · ", '<a href="{}">{}</a>', links)
+
+    # -- writes --
+
+    def save_model(self, request: HttpRequest, obj: Segment, form: Any, change: bool) -> None:
+        require_tenant(request, obj.tenant_id)
+        values = dict(form.cleaned_data)
+        try:
+            if change:
+                values.pop("public_id", None)
+                saved, _ = services.segment_upsert(
+                    tenant=obj.tenant_id,
+                    segment_id=obj.public_id,
+                    document=segment_document_from_form(values, version=values.get("base_version")),
+                )
+            else:
+                saved = services.segment_create(
+                    tenant=obj.tenant_id, document=segment_document_from_form(values)
+                )
+        except ApplicationError as exc:
+            self.write_failed(request, exc)
+            return
+        obj.pk, obj.public_id, obj.version = saved.pk, saved.public_id, saved.version
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
+        # Listing 100,000 members on the confirmation page would never finish: count them.
+        segments = list(objs)
+        summary = {
+            "segments": len(segments),
+            "member assignments": SegmentCustomerAssignment.objects.filter(
+                segment__in=segments
+            ).count(),
+            "item assignments": SegmentItemAssignment.objects.filter(segment__in=segments).count(),
+        }
+        perms = set() if self.has_delete_permission(request) else {"segment"}
+        return [str(segment) for segment in segments], summary, perms, []
+
+    def delete_model(self, request: HttpRequest, obj: Segment) -> None:
+        require_tenant(request, obj.tenant_id)
+        services.segment_delete(tenant=obj.tenant_id, segment_id=obj.public_id, force=True)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Segment]) -> None:
+        for tenant, segment_id in queryset.values_list("tenant_id", "public_id"):
+            services.segment_delete(tenant=tenant, segment_id=segment_id, force=True)
+
+    # -- actions --
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str) -> None:
+        changed, failed = [], 0
+        for segment in queryset:
+            try:
+                saved = services.segment_patch(
+                    tenant=segment.tenant_id, segment_id=segment.public_id, patch={"status": status}
+                )
+            except ApplicationError as exc:
+                failed += 1
+                self.message_user(request, f"{segment.public_id}: {exc.message}", messages.ERROR)
+                continue
+            if saved.version != segment.version:
+                changed.append(segment.public_id)
+                self.log_change(request, saved, f"Set the status to {status}.")
+        unchanged = len(queryset) - len(changed) - failed
+        verb = "activated" if status == SegmentStatus.ACTIVE else "deactivated"
+        text = f"{len(changed)} segment(s) {verb}"
+        if unchanged:
+            text += f"; {unchanged} already were"
+        self.message_user(request, f"{text}.", messages.SUCCESS if changed else messages.INFO)
+
+    @admin.action(description="Activate the selected segments", permissions=["change"])
+    def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, SegmentStatus.ACTIVE)
+
+    @admin.action(description="Deactivate the selected segments", permissions=["change"])
+    def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, SegmentStatus.INACTIVE)
+
+    @admin.action(
+        description="Duplicate the selected segments with their items (copies are inactive)",
+        permissions=["add"],
+    )
+    def duplicate(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for segment in queryset:
+            try:
+                copy, items = self._duplicate(segment)
+            except ApplicationError as exc:
+                self.message_user(request, f"{segment.public_id}: {exc.message}", messages.ERROR)
+                continue
+            self.log_addition(
+                request, copy, f"Duplicated from {segment.public_id} with {items} item(s)."
+            )
+            self.message_user(
+                request,
+                format_html(
+                    "Created {} as a copy of {} with {} item(s).",
+                    admin_link(copy, copy.public_id),
+                    segment.public_id,
+                    items,
+                ),
+                messages.SUCCESS,
+            )
+
+    @staticmethod
+    def _free_copy_id(segment: Segment) -> str:
+        base = f"{segment.public_id[:120]}-copy"
+        taken = set(
+            Segment.objects.filter(
+                tenant_id=segment.tenant_id, public_id__startswith=base
+            ).values_list("public_id", flat=True)
+        )
+        candidate, number = base, 2
+        while candidate in taken:
+            candidate, number = f"{base}-{number}", number + 1
+        return candidate
+
+    @transaction.atomic
+    def _duplicate(self, segment: Segment) -> tuple[Segment, int]:
+        """An inactive copy of the segment (names marked "copy") with the same items."""
+        document = segment_document(segment)
+        document.pop("metadata", None)
+        document["metadata"] = {"mixins": segment.metadata_mixins}
+        document["id"] = self._free_copy_id(segment)
+        document["status"] = SegmentStatus.INACTIVE
+        document["name"] = {code: f"{text} (copy)" for code, text in segment.name.items()}
+        copy = services.segment_create(tenant=segment.tenant_id, document=document)
+        copied = 0
+        for item_type, relation in ((ItemType.PRODUCT, "product"), (ItemType.CATEGORY, "category")):
+            rows = (
+                SegmentItemAssignment.objects.filter(segment=segment, item_type=item_type)
+                .order_by("pk")
+                .values_list(f"{relation}__public_id", "mixins", "metadata_mixins")
+            )
+            batch: list[dict[str, Any]] = []
+            for item_id, mixins, schemas in rows.iterator(chunk_size=DUPLICATE_BATCH):
+                batch.append({"id": item_id, "mixins": mixins, "metadata": {"mixins": schemas}})
+                if len(batch) == DUPLICATE_BATCH:
+                    copied += self._copy_items(copy, item_type, batch)
+                    batch = []
+            if batch:
+                copied += self._copy_items(copy, item_type, batch)
+        return copy, copied
+
+    @staticmethod
+    def _copy_items(copy: Segment, item_type: str, documents: list[dict[str, Any]]) -> int:
+        outcomes = item_services.item_assignments_upsert_bulk(
+            tenant=copy.tenant_id,
+            segment_id=copy.public_id,
+            item_type=item_type,
+            documents=documents,
+        )
+        failed = [outcome for outcome in outcomes if outcome.error is not None]
+        if failed:
+            raise failed[0].error
+        return len(outcomes)
+
+    @admin.action(
+        description="Export the members of the selected segments (CSV)", permissions=["change"]
+    )
+    def export_members(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return assignments_csv_response("segment-customers", list(queryset))
+
+    @admin.action(
+        description="Export the items of the selected segments (CSV)", permissions=["change"]
+    )
+    def export_items(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
+        return assignments_csv_response("segment-items", list(queryset))

@@ -1,0 +1,118 @@
+"""The segment's members page: paged and searchable, with add, remove and CSV export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+
+from segments_project.admin import api_error_on_form
+from segments_project.errors import ApplicationError
+
+from ...selectors.members import customer_assignments
+from ...services import members as member_services
+from ..forms import MemberAddForm
+from .exports import assignments_csv_response
+from .pages import (
+    back_to_list,
+    chosen_rows,
+    page_context,
+    paged,
+    post_only,
+    posted,
+    segment_for,
+    segment_url,
+)
+
+_MEMBER_ERROR_FIELDS = {"customerId": "customer", "legalEntityId": "legal_entity"}
+
+
+def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    """The segment's members, paged and searchable, with an add form."""
+    segment = segment_for(model_admin, request, object_id, write=request.method == "POST")
+    site = model_admin.admin_site
+    form = MemberAddForm(posted(request), segment=segment, admin_site=site)
+    if request.method == "POST" and form.is_valid():
+        customer_id = form.customer.public_id
+        legal_entity_id = form.legal_entity.public_id if form.legal_entity else None
+        who = customer_id + (f" for {legal_entity_id}" if legal_entity_id else "")
+        try:
+            created = member_services.customer_assignment_upsert(
+                tenant=segment.tenant_id,
+                segment_id=segment.public_id,
+                customer_id=customer_id,
+                legal_entity_id=legal_entity_id,
+            )
+        except ApplicationError as exc:
+            api_error_on_form(form, exc, _MEMBER_ERROR_FIELDS)
+        else:
+            if created:
+                model_admin.log_change(request, segment, f"Added the member {who}.")
+                messages.success(request, f"{who} is now a member of {segment.public_id}.")
+            else:
+                messages.info(request, f"{who} already was a member of {segment.public_id}.")
+            return HttpResponseRedirect(request.get_full_path())
+    query = request.GET.get("q", "").strip()
+    rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
+    if query:
+        rows = rows.filter(
+            Q(customer__public_id__icontains=query)
+            | Q(customer__email__icontains=query)
+            | Q(customer__first_name__icontains=query)
+            | Q(customer__last_name__icontains=query)
+            | Q(legal_entity__public_id__icontains=query)
+            | Q(legal_entity__name__icontains=query)
+        )
+    page = paged(request, rows.order_by("-pk"))
+    context = page_context(
+        model_admin,
+        request,
+        segment,
+        f"Members of {segment.public_id}",
+        form=form,
+        media=model_admin.media + form.media,
+        page=page,
+        query=query,
+        total=page.paginator.count,
+        remove_url=segment_url("members_remove", segment),
+        export_url=segment_url("members_export", segment),
+    )
+    return TemplateResponse(request, "admin/segments/segment_members.html", context)
+
+
+@post_only
+def members_remove_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    """Removes the chosen member (`remove`) or the ticked ones (`selected`)."""
+    segment = segment_for(model_admin, request, object_id, write=True)
+    rows = customer_assignments(tenant=segment.tenant_id, segment=segment).filter(
+        pk__in=chosen_rows(request)
+    )
+    documents = []
+    for customer_id, legal_entity_id in rows.values_list(
+        "customer__public_id", "legal_entity__public_id"
+    ):
+        document = {"customerId": customer_id}
+        if legal_entity_id is not None:
+            document["legalEntityId"] = legal_entity_id
+        documents.append(document)
+    if documents:
+        member_services.customer_assignments_delete_bulk(
+            tenant=segment.tenant_id, segment_id=segment.public_id, documents=documents
+        )
+        names = ", ".join(
+            doc["customerId"] + (f" for {doc['legalEntityId']}" if "legalEntityId" in doc else "")
+            for doc in documents
+        )
+        model_admin.log_change(request, segment, f"Removed the members {names}.")
+        messages.success(request, f"Removed {len(documents)} member(s): {names}.")
+    else:
+        messages.warning(request, "No member was chosen.")
+    return back_to_list(request, segment_url("members", segment))
+
+
+def members_export_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
+    segment = segment_for(model_admin, request, object_id, write=False)
+    return assignments_csv_response("segment-customers", [segment])

@@ -1,0 +1,141 @@
+"""What the segment's own admin pages share: permission checks, paging, context, URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from segments_project.admin import localized_display
+
+from ...models import Segment
+
+PAGE_SIZE = 50
+
+
+def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Lets only POST through (405 otherwise) for views taking the model admin first."""
+
+    def checked(model_admin: Any, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(model_admin, request, *args, **kwargs)
+
+    return update_wrapper(checked, view)
+
+
+def posted(request: HttpRequest) -> Any:
+    """The POST data when the request is a POST (an empty form still binds), else None."""
+    return request.POST if request.method == "POST" else None
+
+
+def chosen_rows(request: HttpRequest) -> list[int]:
+    """The rows a remove form names: the row of the pressed button, else the ticked ones."""
+    if "remove" in request.POST:
+        wanted = [request.POST["remove"]]
+    else:
+        wanted = request.POST.getlist("selected")
+    return [int(value) for value in wanted if value.isdigit()]
+
+
+def segment_for(model_admin: Any, request: HttpRequest, object_id: str, *, write: bool) -> Segment:
+    """The segment (of a granted tenant), or 404; PermissionDenied without the permission."""
+    segment = model_admin.get_object(request, unquote(object_id))
+    if segment is None:
+        raise Http404("No such segment.")
+    allowed = (
+        model_admin.has_change_permission(request, segment)
+        if write
+        else model_admin.has_view_permission(request, segment)
+    )
+    if not allowed:
+        raise PermissionDenied
+    return segment
+
+
+def segment_url(name: str, segment: Segment, *args: Any) -> str:
+    return reverse(f"admin:segments_segment_{name}", args=[segment.pk, *args])
+
+
+def audit_trail_url(request: HttpRequest, segment: Segment) -> str | None:
+    """The audit trail's list narrowed to the segment, for a user who may read it; None
+    without the audit app or the permission."""
+    if not request.user.has_perm("audit.view_auditevent"):
+        return None
+    try:
+        url = reverse("admin:audit_auditevent_changelist")
+    except NoReverseMatch:
+        return None
+    return f"{url}?{urlencode({'segment_id': segment.public_id, 'tenant': segment.tenant_id})}"
+
+
+def page_context(
+    model_admin: Any, request: HttpRequest, segment: Segment | None, title: str, **extra: Any
+) -> dict[str, Any]:
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.model._meta,
+        "title": title,
+        "subtitle": None,
+        "original": segment,
+        "segment": segment,
+        "segment_name": localized_display(segment.name) if segment else "",
+        "has_view_permission": model_admin.has_view_permission(request, segment),
+        "has_change_permission": model_admin.has_change_permission(request, segment),
+        "is_popup": False,
+        "audit_url": audit_trail_url(request, segment) if segment else None,
+    }
+    context.update(extra)
+    return context
+
+
+def back_to_list(request: HttpRequest, default: str) -> HttpResponseRedirect:
+    """Back to the list the form was posted from (same page and search), if it is ours."""
+    target = request.POST.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return HttpResponseRedirect(target)
+    return HttpResponseRedirect(default)
+
+
+def paged(request: HttpRequest, rows: QuerySet) -> Any:
+    """The requested page of the rows, with `links` to the pages around it."""
+    paginator = Paginator(rows, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("p"))
+    page.links = [
+        {
+            "number": number,
+            "gap": number == paginator.ELLIPSIS,
+            "current": number == page.number,
+            "query": query_string(request, p=number),
+        }
+        for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    ]
+    return page
+
+
+def query_string(request: HttpRequest, **changes: Any) -> str:
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = params.urlencode()
+    return f"?{encoded}" if encoded else ""

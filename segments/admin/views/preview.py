@@ -1,0 +1,209 @@
+"""The storefront preview page: what a customer sees on a site at a moment."""
+
+from __future__ import annotations
+
+from functools import reduce
+from operator import or_
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.template.response import TemplateResponse
+from django.utils import translation
+
+from catalog.models import CategoryAssignment, Product
+from segments_project.admin import localized_display
+from segments_project.api.localization import ALL_LANGUAGES
+from segments_project.tenancy.admin_scoping import granted_tenant_names
+
+from ...hooks import PREVIEW_PANELS
+from ...models import Customer, ItemType, Segment, SegmentItemAssignment
+from ...selectors.members import customer_assignments
+from ...selectors.storefront_match import match_products
+from ...selectors.storefront_scope import StorefrontScope
+from ...selectors.storefront_trees import segment_category_forest
+from ..forms import PreviewForm
+from .pages import page_context
+
+PREVIEW_PRODUCTS = 100
+
+
+def _name(names: dict[str, str] | None, language: str | None) -> str:
+    """The text in the preview's language, else in the admin's (see `localized_display`)."""
+    names = names or {}
+    if language and names.get(language):
+        return names[language]
+    return localized_display(names)
+
+
+def _display_forest(nodes: list[dict[str, Any]], language: str | None) -> list[dict[str, Any]]:
+    """The storefront's category forest with one display name per node."""
+    shown = []
+    for node in nodes:
+        shown.append(
+            {
+                "id": node["id"],
+                "name": _name(node.get("name"), language) or node["id"],
+                "assigned": node.get("isSegmentAssigned", False),
+                "segment_ids": node.get("segmentIds", []),
+                "children": _display_forest(node.get("subcategories", []), language),
+            }
+        )
+    return shown
+
+
+def _visible_products(
+    scope: StorefrontScope, language: str | None
+) -> tuple[list[dict[str, Any]], int]:
+    """The products the scope's segments give (directly, or in an assigned category's
+    subtree), the first PREVIEW_PRODUCTS of them confirmed by the storefront's matcher."""
+    segments = scope.segments()
+    assigned = SegmentItemAssignment.objects.filter(tenant_id=scope.tenant, segment__in=segments)
+    direct = assigned.filter(item_type=ItemType.PRODUCT).values("product_id")
+    paths = set(
+        assigned.filter(item_type=ItemType.CATEGORY).values_list("category__path", flat=True)
+    )
+    condition = Q(pk__in=direct)
+    if paths:
+        placed = CategoryAssignment.objects.filter(
+            reduce(or_, (Q(category__path__startswith=path) for path in paths)),
+            tenant_id=scope.tenant,
+        ).values("product_id")
+        condition |= Q(pk__in=placed)
+    products = Product.objects.filter(condition, tenant_id=scope.tenant).order_by("public_id")
+    total = products.count()
+    page = list(products[:PREVIEW_PRODUCTS])
+    matches = match_products(
+        tenant=scope.tenant, product_ids=[product.public_id for product in page], segments=segments
+    )
+    return [
+        {
+            "product": product,
+            "name": _name(product.name, language),
+            "segment_ids": matches.get(product.public_id, []),
+        }
+        for product in page
+        if product.public_id in matches
+    ], total
+
+
+def _segment_named(model_admin: Any, request: HttpRequest, data: QueryDict) -> Segment | None:
+    """The segment the preview starts from (`?segment=<pk>`), if one is named; 404 when the
+    user's segment admin does not show it."""
+    if not data.get("segment"):
+        return None
+    segment = model_admin.get_queryset(request).filter(pk=data["segment"]).first()
+    if segment is None:
+        raise Http404("No such segment.")
+    return segment
+
+
+def _customer_named(model_admin: Any, request: HttpRequest, customer_pk: Any) -> Customer | None:
+    """The customer `?customer=<pk>` names, if the user's customer admin shows it."""
+    if not customer_pk or not str(customer_pk).isdigit():
+        return None
+    customers = model_admin.admin_site.get_model_admin(Customer).get_queryset(request)
+    return customers.filter(pk=customer_pk).first()
+
+
+def _sites_of(tenant: str | None) -> list[str]:
+    """The site codes of the tenant's segments, for the site choice; none without a tenant."""
+    if not tenant:
+        return []
+    return sorted(
+        set(Segment.objects.filter(tenant_id=tenant).values_list("site_code", flat=True).distinct())
+    )
+
+
+def _members_to_preview_as(segment: Segment) -> list[tuple[Any, str]]:
+    """A few of the segment's members, each with the query string that previews as them."""
+    members: list[tuple[Any, str]] = []
+    rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
+    for row in rows.order_by("pk")[:10]:
+        params = {"segment": segment.pk, "customer": row.customer_id}
+        if row.legal_entity_id:
+            params["legal_entity"] = row.legal_entity_id
+        members.append((row, "?" + urlencode(params)))
+    return members
+
+
+def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    """What a storefront shows a customer on a site at a moment: their segments, the
+    segment-filtered category tree, the products and the panels of the apps above
+    (`PREVIEW_PANELS`: the coupons), computed by the storefront's own code
+    (`segments.selectors.storefront_scope`, `active_member_segments`)."""
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    data = request.GET.copy()
+    from_segment = _segment_named(model_admin, request, data)
+    tenant = None
+    if from_segment is not None:
+        tenant = from_segment.tenant_id
+        data.setdefault("site", from_segment.site_code)
+    customer_pk = data.get("customer")
+    customer = _customer_named(model_admin, request, customer_pk)
+    if customer is not None:
+        tenant = tenant or customer.tenant_id
+    sites = _sites_of(tenant)
+    if not data.get("language"):
+        data["language"] = translation.get_language().split("-")[0]
+    bound = bool(customer_pk)
+    form = PreviewForm(
+        data if bound else None,
+        admin_site=model_admin.admin_site,
+        tenant=tenant,
+        tenants=granted_tenant_names(request),
+        sites=sites,
+        initial={"site": data.get("site", ""), "language": data["language"]},
+    )
+    result = _preview(form) if bound and form.is_valid() else None
+    # From a segment: a few of its members to preview as, one click each.
+    members = (
+        _members_to_preview_as(from_segment) if from_segment is not None and result is None else []
+    )
+    context = page_context(
+        model_admin,
+        request,
+        from_segment,
+        "Storefront preview",
+        form=form,
+        media=model_admin.media + form.media,
+        result=result,
+        from_segment=from_segment,
+        members=members,
+    )
+    return TemplateResponse(request, "admin/segments/preview.html", context)
+
+
+def _preview(form: PreviewForm) -> dict[str, Any]:
+    customer = form.cleaned_data["customer"]
+    legal_entity = form.cleaned_data.get("legal_entity")
+    language = (form.cleaned_data.get("language") or "").strip().lower() or None
+    scope = StorefrontScope(
+        tenant=customer.tenant_id,
+        customer_id=customer.public_id,
+        legal_entity_id=legal_entity.public_id if legal_entity else None,
+        site_code=form.cleaned_data.get("site") or None,
+        at=form.cleaned_data["at"],
+    )
+    segments = list(scope.segments().order_by("public_id"))
+    forest = segment_category_forest(scope, ALL_LANGUAGES)
+    products, product_total = _visible_products(scope, language)
+    panels = [panel(scope) for panel in PREVIEW_PANELS]
+    return {
+        "scope": scope,
+        "customer": customer,
+        "legal_entity": legal_entity,
+        "segments": [
+            {"segment": segment, "name": _name(segment.name, language)} for segment in segments
+        ],
+        "forest": _display_forest(forest, language),
+        "products": products,
+        "product_total": product_total,
+        "products_cut": product_total > len(products),
+        "panels": panels,
+        # Each panel's context also under its name, for whoever reads the result.
+        **{panel.name: panel.context for panel in panels},
+    }

@@ -1,1 +1,0 @@
-"""Products and categories given to a segment's members: the segment's item assignments."""

@@ -1,0 +1,127 @@
+"""Whose view a storefront read computes: the caller's customer, or a customer it names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connections, router
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from segments_project.tenancy.principal import Principal
+
+from ..models import Segment
+from ..querysets import SegmentQuerySet
+from .membership import (
+    SegmentRowsStatement,
+    active_member_segment_rows,
+    active_member_segments,
+)
+
+
+@dataclass(frozen=True)
+class StorefrontScope:
+    """A customer (acting for a legal entity or not) on a site at a moment.
+
+    `customer_id` None means every segment of the tenant (a `segment_read` caller that
+    names no customer).
+    """
+
+    tenant: str
+    customer_id: str | None
+    legal_entity_id: str | None
+    site_code: str | None
+    at: datetime
+    only_active: bool = True
+
+    def cache_key(self) -> str:
+        return "|".join(
+            [
+                self.customer_id or "*",
+                self.legal_entity_id or "-",
+                self.site_code or "*",
+                "active" if self.only_active else "all",
+            ]
+        )
+
+    def segments(self) -> SegmentQuerySet:
+        """The segments this view draws on (fail closed: unknown customers get none)."""
+        if self.customer_id is None:
+            segments = Segment.objects.for_tenant(self.tenant)
+            if self.only_active:
+                segments = segments.active_at(self.at)
+            if self.site_code is not None:
+                segments = segments.filter(site_code=self.site_code)
+            return segments
+        return active_member_segments(
+            tenant=self.tenant,
+            customer_id=self.customer_id,
+            legal_entity_id=self.legal_entity_id,
+            at=self.at,
+            site_code=self.site_code,
+        )
+
+    def segment_rows(self) -> SegmentQuerySet | SegmentRowsStatement:
+        """`segments()`, precompiled for a customer's view on PostgreSQL (see
+        `active_member_segment_rows`: building the queryset costs more than running it)."""
+        using = router.db_for_read(Segment)
+        if self.customer_id is None or connections[using].vendor != "postgresql":
+            return self.segments()
+        return active_member_segment_rows(
+            tenant=self.tenant,
+            customer_id=self.customer_id,
+            legal_entity_id=self.legal_entity_id,
+            at=self.at,
+            site_code=self.site_code,
+            using=using,
+        )
+
+    def next_boundary(self) -> datetime | None:
+        """The earliest moment after `at` when a validity window this view depends on opens
+        or closes; an answer computed now is wrong from then on."""
+        if self.customer_id is None:
+            candidates = Segment.objects.for_tenant(self.tenant)
+        else:
+            from .membership import segments_of_customer
+
+            candidates = segments_of_customer(
+                tenant=self.tenant,
+                customer_id=self.customer_id,
+                legal_entity_id=self.legal_entity_id,
+            )
+        bounds = candidates.filter(status="ACTIVE").aggregate(
+            opens=Min("valid_from", filter=Q(valid_from__gt=self.at)),
+            closes=Min("valid_to", filter=Q(valid_to__gte=self.at)),
+        )
+        found = [moment for moment in bounds.values() if moment is not None]
+        return min(found) if found else None
+
+
+def scope_for(
+    principal: Principal,
+    *,
+    tenant: str,
+    customer_id: str | None,
+    legal_entity_id: str | None,
+    site_code: str | None,
+    only_active: bool = True,
+) -> StorefrontScope:
+    """A customer token reads its own view (legal entity from the token unless one is
+    asked); tenant-wide readers read the named customer's, or every segment."""
+    if principal.is_customer:
+        return StorefrontScope(
+            tenant=tenant,
+            customer_id=principal.customer_id,
+            legal_entity_id=legal_entity_id or principal.legal_entity_id,
+            site_code=site_code,
+            at=timezone.now(),
+        )
+    return StorefrontScope(
+        tenant=tenant,
+        customer_id=customer_id,
+        legal_entity_id=legal_entity_id if customer_id else None,
+        site_code=site_code,
+        at=timezone.now(),
+        only_active=True if customer_id else only_active,
+    )
