@@ -1,4 +1,4 @@
-"""Writes of products. The API and the admin come through here."""
+"""Writes of products. The API, the admin and the imports come through here."""
 
 from __future__ import annotations
 

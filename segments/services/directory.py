@@ -1,4 +1,5 @@
-"""Writes of customers and legal entities. The API and the admin come through here.
+"""Writes of customers and legal entities. The API, the admin and the imports come
+through here.
 
 A customer's `legalEntityIds` are rows of the link table, written in the customer's
 transaction: the customer row is locked first (as for any versioned document), then the
