@@ -1,9 +1,9 @@
 """Sends storefront reads to the read replica, everything else to the primary.
 
-Storefront views mark their work as replica-safe (`replica_reads`); a caller that wrote
-within the last `READ_YOUR_WRITES_SECONDS` is kept on the primary, so it reads its own
-writes whatever the replica's lag. Without a `replica` database alias this router routes
-nothing.
+Storefront views mark their work as replica-safe (`replica_reads_begin` ...
+`replica_reads_end`); a caller that wrote within the last `READ_YOUR_WRITES_SECONDS` is
+kept on the primary, so it reads its own writes whatever the replica's lag. Without a
+`replica` database alias this router routes nothing.
 """
 
 from __future__ import annotations

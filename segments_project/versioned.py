@@ -3,13 +3,16 @@
 A resource describes itself once with a `DocumentKind`; create, upsert and patch then follow
 the same rules everywhere: row locks, `metadata.version` checks (409, nothing changed),
 writes of the changed fields only, and a version that grows only when something changed.
+`documents_upsert_many` applies the same rules to many documents at once, set-based (the
+imports): one locking read and one `INSERT ... ON CONFLICT` per call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -26,8 +29,9 @@ from segments_project.api.patch import apply_patch
 from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, diff, record
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.errors import AlreadyExists, NotFound, field_error
+from segments_project.errors import AlreadyExists, NotFound, VersionConflict, field_error
 from segments_project.tenancy.versions import content_changed
+from segments_project.writes import Upserted
 
 # (document, content_language=..., current=...) -> model field values, or a ValidationFailed.
 ValuesFunction = Callable[..., dict[str, Any]]
@@ -210,3 +214,129 @@ def document_patch(
     document = patched_document(kind, current, patch, content_language=content_language)
     values = kind.values(document, content_language=None, current=current)
     return kind_update_changed(kind, current, values)
+
+
+# --- many documents at once ---------------------------------------------------------------
+
+
+class DocumentRow(Protocol):
+    """A row of a set-based upsert: the document's public id, its model values (the kind's
+    `values` of the document) and the `metadata.version` it names, if any."""
+
+    key: Any
+    values: dict[str, Any]
+    version: int | None
+
+
+def locked_many(
+    kind: DocumentKind, tenant: str, public_ids: Sequence[str], fields: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored rows of those ids by public id (pk, version, created_at and `fields`),
+    locked (`FOR NO KEY UPDATE`, in pk order) until the transaction ends."""
+    rows = (
+        kind.model.objects.select_for_update(no_key=True)
+        .filter(tenant_id=tenant, public_id__in=public_ids)
+        .order_by("pk")
+        .values("pk", "public_id", "version", "created_at", *fields)
+    )
+    return {row["public_id"]: row for row in rows}
+
+
+def documents_upsert_many(
+    kind: DocumentKind,
+    *,
+    tenant: str,
+    rows: Sequence[DocumentRow],
+    now: datetime | None = None,
+    stored: dict[str, dict[str, Any]] | None = None,
+    also_changed: Callable[[DocumentRow, dict[str, Any]], bool] | None = None,
+    upserted: Upserted | None = None,
+) -> Upserted:
+    """Replaces or creates each row's document, as `document_upsert` does one: a stale
+    `metadata.version` refuses the row (409), an unchanged row keeps its version and
+    modification time, a changed one gets version + 1, and the kind's audit events are
+    recorded. New and changed rows are written in one `INSERT ... ON CONFLICT (tenant,
+    public_id) DO UPDATE`.
+
+    No key may appear twice in `rows`; all rows carry the same fields. `stored` (from
+    `locked_many`) when the caller had to lock the rows first; `also_changed` tells of
+    changes outside the row (a customer's links). Must run inside a transaction; the
+    caller marks the tenant's content changed (an import: once per chunk, as its last
+    statement).
+    """
+    upserted = Upserted() if upserted is None else upserted
+    if not rows:
+        return upserted
+    fields = list(rows[0].values)
+    if stored is None:
+        stored = locked_many(kind, tenant, [row.key for row in rows], fields)
+    objects, changes = _planned(
+        kind, tenant, rows, stored, now or timezone.now(), also_changed, upserted
+    )
+    if objects:
+        upserted.written = kind.model.objects.bulk_create(
+            objects,
+            update_conflicts=True,
+            unique_fields=["tenant", "public_id"],
+            update_fields=[*fields, "version", "modified_at"],
+        )
+        record(tenant, changes)
+    return upserted
+
+
+def _planned(
+    kind: DocumentKind,
+    tenant: str,
+    rows: Sequence[DocumentRow],
+    stored: dict[str, dict[str, Any]],
+    now: datetime,
+    also_changed: Callable[[DocumentRow, dict[str, Any]], bool] | None,
+    upserted: Upserted,
+) -> tuple[list[models.Model], list[Change]]:
+    """The objects to write (new and changed rows, with their next version) and their
+    audit events; counts every row or refuses it."""
+    counts = upserted.counts
+    objects, changes = [], []
+    for row in rows:
+        current = stored.get(row.key)
+        if current is None:
+            version, created_at = 1, now
+            counts.inserted += 1
+        else:
+            try:
+                check_version(
+                    current=current["version"], requested=row.version, resource_id=row.key
+                )
+            except VersionConflict as exc:
+                upserted.refused.append((row, exc))
+                continue
+            same = all(current[name] == value for name, value in row.values.items())
+            if same and not (also_changed and also_changed(row, current)):
+                counts.unchanged += 1
+                continue
+            version, created_at = current["version"] + 1, current["created_at"]
+            counts.updated += 1
+        if kind.audit_type is not None:
+            changes.append(_audit_change(kind, row, current))
+        objects.append(
+            kind.model(
+                tenant_id=tenant,
+                public_id=row.key,
+                version=version,
+                created_at=created_at,
+                modified_at=now,
+                **row.values,
+            )
+        )
+    return objects, changes
+
+
+def _audit_change(kind: DocumentKind, row: DocumentRow, current: dict[str, Any] | None) -> Change:
+    """The audit event of a planned row, as `insert` and `update_changed` record it: its
+    values when new, else what changed."""
+    assert kind.audit_type is not None
+    segment_id = kind.audit_segment_id(row.key)
+    if current is None:
+        return Change(kind.audit_type, row.key, AuditAction.CREATED, segment_id, row.values)
+    changes = diff({name: current[name] for name in row.values}, row.values)
+    return Change(kind.audit_type, row.key, AuditAction.UPDATED, segment_id, changes)

@@ -1,13 +1,16 @@
 """What every set-based write shares, whoever calls it (the API's bulk operations, the
-admin, the imports): the counts of what became of the rows, and the rule that rows naming
-the same key twice are written in input order.
+admin, the imports): the counts of what became of the rows, what a set-based upsert
+answers (`Upserted`), and the rule that rows naming the same key twice are written in
+input order.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from segments_project.errors import ApplicationError
 
 T = TypeVar("T")
 
@@ -28,6 +31,17 @@ class Counts:
     @property
     def wrote(self) -> bool:
         return bool(self.inserted or self.updated)
+
+
+@dataclass
+class Upserted(Generic[T]):
+    """What a set-based upsert of rows `T` did: how many it inserted, updated or left
+    unchanged, the rows it refused with the error the API would answer (in the order
+    found), and the stored rows it wrote (new and changed, with their pks)."""
+
+    counts: Counts = field(default_factory=Counts)
+    refused: list[tuple[T, ApplicationError]] = field(default_factory=list)
+    written: list[Any] = field(default_factory=list)
 
 
 def unique_batches(items: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[list[T]]:

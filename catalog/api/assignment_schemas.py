@@ -17,6 +17,8 @@ from segments_project.api.schema_components import (
     localized_field,
 )
 
+from .category_schemas import CategoryValiditySerializer
+
 CATEGORY_TAG = ["Category Assignment Resources"]
 REFERENCE_TAG = ["Assignment Resources"]
 
@@ -71,14 +73,9 @@ class CategoryAssignmentResponseSerializer(serializers.Serializer):
     metadata = CategoryAssignmentMetadataSerializer(required=False)
 
 
-class CategoryAssignmentValiditySerializer(serializers.Serializer):
-    from_ = serializers.DateTimeField(required=False)
-    to = serializers.DateTimeField(required=False)
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields
+class CategoryAssignmentValiditySerializer(CategoryValiditySerializer):
+    # The same shape; the vendor's schema names it apart (its own OpenAPI component).
+    pass
 
 
 class CategoryAssignmentCategorySerializer(serializers.Serializer):
@@ -113,40 +110,11 @@ ASSIGNMENT_ID = OpenApiParameter(
 REFERENCE_ID = OpenApiParameter(
     "reference_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="The product id."
 )
-SHOW_UNPUBLISHED = OpenApiParameter(
-    "showUnpublished",
-    OpenApiTypes.BOOL,
-    description="Also answer for unpublished categories and those under an unpublished one.",
-)
 ASSIGNMENT_TYPE = OpenApiParameter(
     "assignmentType", OpenApiTypes.STR, enum=["PRODUCT"], description="Only PRODUCT."
 )
-ASSIGNMENT_LIST_PARAMETERS = [
-    CATEGORY_ID,
-    ASSIGNMENT_TYPE,
-    OpenApiParameter(
-        "ref.id", OpenApiTypes.STR, description="Only these products (comma-separated ids)."
-    ),
-    SHOW_UNPUBLISHED,
-    OpenApiParameter(
-        "withSubcategories",
-        OpenApiTypes.BOOL,
-        description="Also the assignments of every descendant category.",
-    ),
-    OpenApiParameter(
-        "hideUnpublishedProducts", OpenApiTypes.BOOL, description="Leave out unpublished products."
-    ),
-    OpenApiParameter(
-        "segmentsIds",
-        OpenApiTypes.STR,
-        description=(
-            "Comma-separated segment ids: only assignments whose category is assigned to one "
-            "of them, itself or through an ancestor."
-        ),
-    ),
-    *LIST_PARAMETERS,
-    ACCEPT_LANGUAGE,
-]
+# The filters (ref.id, showUnpublished, ...) come from assignment_filters.
+ASSIGNMENT_LIST_PARAMETERS = [CATEGORY_ID, ASSIGNMENT_TYPE, *LIST_PARAMETERS, ACCEPT_LANGUAGE]
 BULK_RESPONSES = {
     207: CategoryAssignmentBulkEntrySerializer(many=True),
     **ERROR_RESPONSES,
@@ -246,17 +214,7 @@ def product_categories(view):
     view.get = extend_schema(
         tags=REFERENCE_TAG,
         summary="Retrieving a list of categories for which the reference id is assigned",
-        parameters=[
-            REFERENCE_ID,
-            SHOW_UNPUBLISHED,
-            OpenApiParameter(
-                "expandSupercategoriesIds",
-                OpenApiTypes.BOOL,
-                description="Add supercategoriesIds: the ids of every ancestor, root first.",
-            ),
-            *LIST_PARAMETERS,
-            ACCEPT_LANGUAGE,
-        ],
+        parameters=[REFERENCE_ID, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: CategoryAssignmentCategorySerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     view.delete = extend_schema(

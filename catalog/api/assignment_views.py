@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.bulk import bulk_elements
-from segments_project.api.documents import clean_id, invalid
 from segments_project.api.responses import outcomes_response
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
@@ -19,28 +18,17 @@ from ..documents.assignments import (
     assigned_category_document,
     assignment_document,
     clean_assignment_type,
-    product_id_filter,
 )
 from ..documents.categories import CATEGORY_QUERY_FIELDS
 from ..models import Category
 from ..selectors import assignments as assignment_selectors
 from ..selectors.categories import category_get
 from ..services import assignments as services
+from . import assignment_filters as filters
 from . import assignment_schemas as schemas
 
 READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_MANAGE})
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})
-MAX_SEGMENT_IDS = 200
-
-
-def segment_id_filter(raw: str | None) -> list[str] | None:
-    """`segmentsIds=a,b`: the segments whose categories the list is narrowed to."""
-    if raw is None:
-        return None
-    ids = [clean_id(part.strip(), "segmentsIds") for part in raw.split(",") if part.strip()]
-    if not ids or len(ids) > MAX_SEGMENT_IDS:
-        raise invalid("segmentsIds", f"segmentsIds names 1 to {MAX_SEGMENT_IDS} segments.")
-    return ids
 
 
 class AssignmentTypeMixin:
@@ -61,18 +49,20 @@ class CategoryAssignmentCollectionView(AssignmentTypeMixin, TenantAPIView):
         "POST": "POST-category-tree-assign-resource",
         "DELETE": "DELETE-category-tree-remove-all-category-assignments",
     }
+    filtersets = {"GET": filters.CategoryAssignmentFilterSet}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
         self.check_assignment_type()
         category = category_get(tenant=tenant, category_id=category_id)
+        params = self.query_filters()
         queryset = assignment_selectors.category_assignments(
             tenant=tenant,
             category=category,
-            with_subcategories=self.query_param_bool("withSubcategories"),
-            show_unpublished=self.query_param_bool("showUnpublished"),
-            hide_unpublished_products=self.query_param_bool("hideUnpublishedProducts"),
-            product_ids=product_id_filter(request.query_params.getlist("ref.id")),
-            segment_ids=segment_id_filter(request.query_params.get("segmentsIds")),
+            with_subcategories=params["withSubcategories"],
+            show_unpublished=params["showUnpublished"],
+            hide_unpublished_products=params["hideUnpublishedProducts"],
+            product_ids=params["ref.id"],
+            segment_ids=params["segmentsIds"],
         )
         languages = self.languages
         return self.list_response(
@@ -171,13 +161,14 @@ class ProductCategoriesView(TenantAPIView):
         "GET": "GET-category-tree-list-categories-by-reference-id",
         "DELETE": "DELETE-category-tree-remove-all-assignments",
     }
+    filtersets = {"GET": filters.ProductCategoriesFilterSet}
 
     def get(self, request: Request, tenant: str, reference_id: str) -> Response:
-        expand = self.query_param_bool("expandSupercategoriesIds")
+        expand = self.query_filters()["expandSupercategoriesIds"]
         queryset = assignment_selectors.categories_of_product(
             tenant=tenant,
             product_id=reference_id,
-            show_unpublished=self.query_param_bool("showUnpublished"),
+            show_unpublished=self.query_filters()["showUnpublished"],
         )
         ancestors: dict[int, list[str]] = {}  # the page's, fetched in one query
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
@@ -17,10 +17,10 @@ from segments_project.api.schema_components import (
     IdSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
-    PatchOperationSerializer,
     SearchSerializer,
     localized_field,
 )
+from segments_project.api.schema_operations import document_detail
 
 CATEGORIES = ["Category Resources"]
 TREES = ["Category Tree Resources"]
@@ -92,23 +92,16 @@ class CategoryTreeSerializer(CategoryNodeFields):
 
 
 CATEGORY_ID = OpenApiParameter("category_id", OpenApiTypes.STR, OpenApiParameter.PATH)
-SHOW_UNPUBLISHED = OpenApiParameter(
-    "showUnpublished",
-    OpenApiTypes.BOOL,
-    description="Include unpublished categories (needs category.category_read_unpublished).",
-)
-SHOW_ROOTS = OpenApiParameter("showRoots", OpenApiTypes.BOOL, description="Only root categories.")
 WITH_SUBCATEGORIES = OpenApiParameter(
     "withSubcategories", OpenApiTypes.BOOL, description="Also delete every subcategory."
 )
-UPDATED = {204: OpenApiResponse(description="Updated.")}
 
 
 def category_collection(view):
     view.get = extend_schema(
         tags=CATEGORIES,
         summary="Retrieving a list of categories",
-        parameters=[Q_PARAMETER, SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     view.post = extend_schema(
@@ -125,7 +118,7 @@ def category_search(view):
     view.post = extend_schema(
         tags=CATEGORIES,
         summary="Searching for categories",
-        parameters=[SHOW_ROOTS, SHOW_UNPUBLISHED, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE],
         request=SearchSerializer,
         responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
@@ -133,51 +126,26 @@ def category_search(view):
 
 
 def category_detail(view):
-    view.get = extend_schema(
+    return document_detail(
+        view,
         tags=CATEGORIES,
-        summary="Retrieving a category",
-        parameters=[CATEGORY_ID, OpenApiParameter("fields", OpenApiTypes.STR), ACCEPT_LANGUAGE],
-        responses={200: CategoryResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.put = extend_schema(
-        tags=CATEGORIES,
-        summary="Upserting a category",
-        description="A changed parentId moves the category with its whole subtree.",
-        parameters=[CATEGORY_ID, CONTENT_LANGUAGE],
-        request=CategoryWriteSerializer,
-        responses={201: IdSerializer, **UPDATED, **ERROR_RESPONSES, **CONFLICT, **TOO_LARGE},
-    )(view.put)
-    view.patch = extend_schema(
-        tags=CATEGORIES,
-        summary="Partially updating a category",
-        description="An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object.",
-        parameters=[CATEGORY_ID, CONTENT_LANGUAGE],
-        request=PatchOperationSerializer(many=True),
-        responses={**UPDATED, **ERROR_RESPONSES, **NOT_FOUND, **CONFLICT, **TOO_LARGE},
-    )(view.patch)
-    view.delete = extend_schema(
-        tags=CATEGORIES,
-        summary="Deleting a category",
-        parameters=[CATEGORY_ID, WITH_SUBCATEGORIES],
-        responses={
-            204: OpenApiResponse(description="Deleted (or did not exist)."),
-            **ERROR_RESPONSES,
-        },
-    )(view.delete)
-    return view
+        noun="category",
+        id_parameter=CATEGORY_ID,
+        response=CategoryResponseSerializer,
+        write=CategoryWriteSerializer,
+        read_parameters=[OpenApiParameter("fields", OpenApiTypes.STR), ACCEPT_LANGUAGE],
+        write_parameters=[CONTENT_LANGUAGE],
+        delete_parameters=[WITH_SUBCATEGORIES],
+        summaries={"patch": "Partially updating a category"},
+        descriptions={"put": "A changed parentId moves the category with its whole subtree."},
+    )
 
 
 def category_subcategories(view):
     view.get = extend_schema(
         tags=CATEGORIES,
         summary="Retrieving subcategories",
-        parameters=[
-            CATEGORY_ID,
-            OpenApiParameter("depth", OpenApiTypes.INT, description="Levels below the category."),
-            SHOW_UNPUBLISHED,
-            *LIST_PARAMETERS,
-            ACCEPT_LANGUAGE,
-        ],
+        parameters=[CATEGORY_ID, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: CategoryResponseSerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
     )(view.get)
     return view
@@ -197,13 +165,7 @@ def category_trees(view):
     view.get = extend_schema(
         tags=TREES,
         summary="Retrieving the category trees",
-        parameters=[
-            SHOW_UNPUBLISHED,
-            OpenApiParameter(
-                "categoryIds", OpenApiTypes.STR, description="Comma-separated roots of the trees."
-            ),
-            ACCEPT_LANGUAGE,
-        ],
+        parameters=[ACCEPT_LANGUAGE],
         responses={200: CategoryTreeSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     return view
@@ -213,7 +175,7 @@ def category_tree(view):
     view.get = extend_schema(
         tags=TREES,
         summary="Retrieving the category tree of a category",
-        parameters=[CATEGORY_ID, SHOW_UNPUBLISHED, ACCEPT_LANGUAGE],
+        parameters=[CATEGORY_ID, ACCEPT_LANGUAGE],
         responses={200: CategoryTreeSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )(view.get)
     return view

@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments_project.api.documents import clean_id, invalid
+from segments_project.api.documents import invalid
 from segments_project.api.responses import projected
 from segments_project.api.views import TenantAPIView
 from segments_project.errors import NotFound, PermissionDenied
@@ -19,12 +19,12 @@ from ..models import Category
 from ..selectors import categories as tree
 from ..selectors.categories import category_get
 from ..services import categories as services
+from . import category_filters as filters
 from . import category_schemas as schemas
 
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})
 READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_READ_UNPUBLISHED, scopes.CATEGORY_MANAGE})
 SEES_UNPUBLISHED = frozenset({scopes.CATEGORY_READ_UNPUBLISHED, scopes.CATEGORY_MANAGE})
-MAX_CATEGORY_IDS = 200
 
 
 def _render(category: Category, languages) -> dict[str, Any]:
@@ -35,7 +35,7 @@ def _render(category: Category, languages) -> dict[str, Any]:
 class CategoryView(TenantAPIView):
     def show_unpublished(self) -> bool:
         """`showUnpublished=true`, allowed only to tokens that may see unpublished categories."""
-        wanted = self.query_param_bool("showUnpublished")
+        wanted = self.query_filters()["showUnpublished"]
         if wanted and not self.principal.has_any_scope(SEES_UNPUBLISHED):
             raise PermissionDenied(
                 "Unpublished categories need the category.category_read_unpublished scope."
@@ -45,7 +45,7 @@ class CategoryView(TenantAPIView):
     def categories_list(self, q: str | None) -> Response:
         queryset = tree.categories_list(
             tenant=self.tenant,
-            show_roots=self.query_param_bool("showRoots"),
+            show_roots=self.query_filters()["showRoots"],
             show_unpublished=self.show_unpublished(),
         )
         return self.categories_response(queryset, q)
@@ -63,6 +63,7 @@ class CategoryView(TenantAPIView):
 @schemas.category_collection
 class CategoryCollectionView(CategoryView):
     required_scopes = {"GET": READ, "POST": MANAGE}
+    filtersets = {"GET": filters.CategoryListFilterSet}
     operation_ids = {
         "GET": "GET-category-tree-list-categories",
         "POST": "POST-category-tree-create-category",
@@ -82,6 +83,7 @@ class CategoryCollectionView(CategoryView):
 class CategorySearchView(CategoryView):
     required_scopes = {"POST": READ}
     operation_ids = {"POST": "POST-category-tree-search-categories"}
+    filtersets = {"POST": filters.CategoryListFilterSet}
 
     def post(self, request: Request, tenant: str) -> Response:
         body = request.data if request.data is not None else {}
@@ -139,15 +141,13 @@ class CategoryDetailView(CategoryView):
 class SubcategoriesView(CategoryView):
     required_scopes = {"GET": READ}
     operation_ids = {"GET": "GET-category-tree-list-subcategories"}
+    filtersets = {"GET": filters.SubcategoryFilterSet}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
         category = category_get(tenant=tenant, category_id=category_id)
-        depth = request.query_params.get("depth")
-        if depth is not None and (not depth.isdigit() or int(depth) < 1):
-            raise invalid("depth", "depth must be a whole number of at least 1.")
         queryset = tree.subcategories(
             category=category,
-            depth=int(depth) if depth else None,
+            depth=self.query_filters()["depth"],
             show_unpublished=self.show_unpublished(),
         )
         return self.categories_response(queryset)
@@ -168,14 +168,10 @@ class ParentsView(CategoryView):
 class CategoryTreesView(CategoryView):
     required_scopes = {"GET": READ}
     operation_ids = {"GET": "GET-category-tree-retrieve-category-tree"}
+    filtersets = {"GET": filters.CategoryTreesFilterSet}
 
     def get(self, request: Request, tenant: str) -> Response:
-        raw_ids = request.query_params.get("categoryIds")
-        root_ids = None
-        if raw_ids:
-            root_ids = [clean_id(part.strip(), "categoryIds") for part in raw_ids.split(",")]
-            if len(root_ids) > MAX_CATEGORY_IDS:
-                raise invalid("categoryIds", f"At most {MAX_CATEGORY_IDS} categoryIds.")
+        root_ids = self.query_filters()["categoryIds"]
         forest = tree.category_forest(
             tenant=tenant,
             languages=self.languages,
@@ -189,6 +185,7 @@ class CategoryTreesView(CategoryView):
 class CategoryTreeView(CategoryView):
     required_scopes = {"GET": READ}
     operation_ids = {"GET": "GET-category-tree-retrieve-category-tree-by-id"}
+    filtersets = {"GET": filters.CategoryReadFilterSet}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
         forest = tree.category_forest(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
@@ -12,15 +12,14 @@ from segments_project.api.schema_components import (
     CONTENT_LANGUAGE,
     ERROR_RESPONSES,
     LIST_PARAMETERS,
-    NOT_FOUND,
     Q_PARAMETER,
     BulkEntrySerializer,
     IdSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
-    PatchOperationSerializer,
     localized_field,
 )
+from segments_project.api.schema_operations import document_detail
 
 TAG = ["Products"]
 
@@ -54,7 +53,6 @@ class ProductResponseSerializer(serializers.Serializer):
 
 PRODUCT_ID = OpenApiParameter("product_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields.")
-UPDATED = OpenApiResponse(description="Updated.")
 
 
 def product_collection(view):
@@ -75,50 +73,17 @@ def product_collection(view):
 
 
 def product_detail(view):
-    view.get = extend_schema(
+    return document_detail(
+        view,
         tags=TAG,
-        summary="Retrieving a product",
-        parameters=[PRODUCT_ID, FIELDS, ACCEPT_LANGUAGE],
-        responses={200: ProductResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.put = extend_schema(
-        tags=TAG,
-        summary="Upserting a product",
-        parameters=[PRODUCT_ID, CONTENT_LANGUAGE],
-        request=ProductWriteSerializer,
-        responses={
-            201: IdSerializer,
-            204: UPDATED,
-            **ERROR_RESPONSES,
-            **CONFLICT,
-            **BODY_ERRORS,
-        },
-    )(view.put)
-    view.patch = extend_schema(
-        tags=TAG,
-        summary="Patching a product",
-        description="An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object.",
-        parameters=[PRODUCT_ID, CONTENT_LANGUAGE],
-        request=PatchOperationSerializer(many=True),
-        responses={
-            204: UPDATED,
-            **ERROR_RESPONSES,
-            **NOT_FOUND,
-            **CONFLICT,
-            **BODY_ERRORS,
-        },
-    )(view.patch)
-    view.delete = extend_schema(
-        tags=TAG,
-        summary="Deleting a product",
-        description="Also removes the product's category assignments.",
-        parameters=[PRODUCT_ID],
-        responses={
-            204: OpenApiResponse(description="Deleted (or did not exist)."),
-            **ERROR_RESPONSES,
-        },
-    )(view.delete)
-    return view
+        noun="product",
+        id_parameter=PRODUCT_ID,
+        response=ProductResponseSerializer,
+        write=ProductWriteSerializer,
+        read_parameters=[FIELDS, ACCEPT_LANGUAGE],
+        write_parameters=[CONTENT_LANGUAGE],
+        descriptions={"delete": "Also removes the product's category assignments."},
+    )
 
 
 def product_bulk(view):

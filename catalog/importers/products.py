@@ -1,5 +1,6 @@
 """The `products` import kind: product documents, upserted by id as a `PUT
-/products/{id}` would (see `segments_project.imports.documents`)."""
+/products/{id}` would, written by `products_upsert_many` (see
+`segments_project.imports.documents`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from segments_project.imports.documents import DocumentImporter
 from segments_project.imports.formats import MIXINS, Field, FieldType, Layout
 
 from ..documents.products import product_values
-from ..models import Product
+from ..services.products import products_upsert_many
 
 
 class ProductImporter(DocumentImporter):
@@ -22,5 +23,5 @@ class ProductImporter(DocumentImporter):
             *MIXINS,
         )
     )
-    model = Product
     values = staticmethod(product_values)
+    upsert_many = staticmethod(products_upsert_many)

@@ -1,4 +1,4 @@
-"""Writes of products in categories. The API, the admin and the imports all come through here.
+"""Writes of products in categories. The API and the admin come through here.
 
 Every request is validated and applied as sets: the referenced products are looked up in
 one query, the assignments already there in another, and new rows are inserted together.

@@ -1,13 +1,16 @@
-"""Writes of products. The API, the admin and the imports all come through here."""
+"""Writes of products. The API, the admin and the imports come through here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 
 from segments_project import versioned
 from segments_project.tenancy.versions import content_changed
+from segments_project.writes import Upserted
 
 from ..documents.products import DOCUMENT_FIELDS, product_document, product_values
 from ..hooks import ROWS_DELETING
@@ -52,6 +55,16 @@ def product_upsert(
         document=document,
         content_language=content_language,
     )
+
+
+@transaction.atomic
+def products_upsert_many(
+    *, tenant: str, rows: Sequence[versioned.DocumentRow], now: datetime | None = None
+) -> Upserted:
+    """Replaces or creates many products by id at once, set-based (the imports): the rules
+    of `product_upsert`, see `versioned.documents_upsert_many`. The caller marks the
+    tenant's content changed."""
+    return versioned.documents_upsert_many(PRODUCT, tenant=tenant, rows=rows, now=now)
 
 
 @transaction.atomic

@@ -213,7 +213,15 @@ PARTIAL = OpenApiParameter(
     description="Deprecated by the vendor in favour of PATCH. `true` merges the body into "
     "the coupon (RFC 7396); `false` (the default here, required by the vendor) replaces it.",
 )
-UPDATED = OpenApiResponse(description="Updated (no body, as the vendor answers).")
+# Unlike the other resources' 204 (schema_components.UPDATED), the vendor's coupon update
+# answers 200 without a body.
+UPDATE_RESPONSES = {
+    200: OpenApiResponse(description="Updated (no body, as the vendor answers)."),
+    **ERROR_RESPONSES,
+    **NOT_FOUND,
+    **CONFLICT,
+    **BODY_ERRORS,
+}
 PATCH_BODY = {
     "application/json": CouponWriteSerializer(partial=True),
     "application/merge-patch+json": CouponWriteSerializer(partial=True),
@@ -261,7 +269,7 @@ def coupon_detail(view):
         description="Not an upsert: a missing or deleted coupon is a 404.",
         parameters=[CODE, PARTIAL],
         request=CouponWriteSerializer,
-        responses={200: UPDATED, **ERROR_RESPONSES, **NOT_FOUND, **CONFLICT, **BODY_ERRORS},
+        responses=UPDATE_RESPONSES,
     )(view.put)
     view.patch = extend_schema(
         tags=MANAGEMENT,
@@ -270,7 +278,7 @@ def coupon_detail(view):
         "Patch array.",
         parameters=[CODE],
         request=PATCH_BODY,
-        responses={200: UPDATED, **ERROR_RESPONSES, **NOT_FOUND, **CONFLICT, **BODY_ERRORS},
+        responses=UPDATE_RESPONSES,
     )(view.patch)
     view.delete = extend_schema(
         tags=MANAGEMENT,

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
     BODY_ERRORS,
-    CONFLICT,
     ERROR_RESPONSES,
     LIST_PARAMETERS,
-    NOT_FOUND,
     Q_PARAMETER,
     BulkEntrySerializer,
-    IdSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
-    PatchOperationSerializer,
 )
+from segments_project.api.schema_operations import document_detail
 
 CUSTOMER_TAG = ["Customers"]
 LEGAL_ENTITY_TAG = ["Legal Entities"]
@@ -86,63 +83,7 @@ class LegalEntityResponseSerializer(serializers.Serializer):
 CUSTOMER_ID = OpenApiParameter("customer_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 LEGAL_ENTITY_ID = OpenApiParameter("legal_entity_id", OpenApiTypes.STR, OpenApiParameter.PATH)
 FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields.")
-UPDATED = OpenApiResponse(description="Updated.")
-DELETED = OpenApiResponse(description="Deleted (or did not exist).")
-PATCH_DESCRIPTION = "An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object."
 BULK_DESCRIPTION = "At most 200 elements, each with its id; one entry per element, from index 0."
-
-
-def _detail(
-    view,
-    *,
-    tag: list[str],
-    label: str,
-    parameter: OpenApiParameter,
-    write: type[serializers.Serializer],
-    response: type[serializers.Serializer],
-    delete_description: str,
-):
-    view.get = extend_schema(
-        tags=tag,
-        summary=f"Retrieving a {label}",
-        parameters=[parameter, FIELDS],
-        responses={200: response, **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.put = extend_schema(
-        tags=tag,
-        summary=f"Upserting a {label}",
-        parameters=[parameter],
-        request=write,
-        responses={
-            201: IdSerializer,
-            204: UPDATED,
-            **ERROR_RESPONSES,
-            **CONFLICT,
-            **BODY_ERRORS,
-        },
-    )(view.put)
-    view.patch = extend_schema(
-        tags=tag,
-        summary=f"Patching a {label}",
-        description=PATCH_DESCRIPTION,
-        parameters=[parameter],
-        request=PatchOperationSerializer(many=True),
-        responses={
-            204: UPDATED,
-            **ERROR_RESPONSES,
-            **NOT_FOUND,
-            **CONFLICT,
-            **BODY_ERRORS,
-        },
-    )(view.patch)
-    view.delete = extend_schema(
-        tags=tag,
-        summary=f"Deleting a {label}",
-        description=delete_description,
-        parameters=[parameter],
-        responses={204: DELETED, **ERROR_RESPONSES},
-    )(view.delete)
-    return view
 
 
 def customer_collection(view):
@@ -157,15 +98,18 @@ def customer_collection(view):
 
 
 def customer_detail(view):
-    return _detail(
+    return document_detail(
         view,
-        tag=CUSTOMER_TAG,
-        label="customer",
-        parameter=CUSTOMER_ID,
-        write=CustomerWriteSerializer,
+        tags=CUSTOMER_TAG,
+        noun="customer",
+        id_parameter=CUSTOMER_ID,
         response=CustomerResponseSerializer,
-        delete_description="Also removes the customer's segment memberships and revokes "
-        "every token that acts for the customer.",
+        write=CustomerWriteSerializer,
+        read_parameters=[FIELDS],
+        descriptions={
+            "delete": "Also removes the customer's segment memberships and revokes every "
+            "token that acts for the customer."
+        },
     )
 
 
@@ -191,15 +135,18 @@ def legal_entity_collection(view):
 
 
 def legal_entity_detail(view):
-    return _detail(
+    return document_detail(
         view,
-        tag=LEGAL_ENTITY_TAG,
-        label="legal entity",
-        parameter=LEGAL_ENTITY_ID,
-        write=LegalEntityWriteSerializer,
+        tags=LEGAL_ENTITY_TAG,
+        noun="legal entity",
+        id_parameter=LEGAL_ENTITY_ID,
         response=LegalEntityResponseSerializer,
-        delete_description="Also removes the customers' links to it and the B2B segment "
-        "memberships for it; the customers stay.",
+        write=LegalEntityWriteSerializer,
+        read_parameters=[FIELDS],
+        descriptions={
+            "delete": "Also removes the customers' links to it and the B2B segment "
+            "memberships for it; the customers stay."
+        },
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
@@ -11,17 +11,16 @@ from segments_project.api.schema_components import (
     CONTENT_LANGUAGE,
     ERROR_RESPONSES,
     LIST_PARAMETERS,
-    NOT_FOUND,
     Q_PARAMETER,
     TOO_LARGE,
     BulkEntrySerializer,
     IdSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
-    PatchOperationSerializer,
     SearchSerializer,
     localized_field,
 )
+from segments_project.api.schema_operations import document_detail
 
 TAG = ["Segments"]
 
@@ -63,14 +62,11 @@ class SegmentResponseSerializer(serializers.Serializer):
 
 
 SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.STR, OpenApiParameter.PATH)
-CUSTOMER_FILTERS = [
-    OpenApiParameter(
-        "customerId", OpenApiTypes.STR, description="Only this customer's segments (segment_read)."
-    ),
-    OpenApiParameter(
-        "legalEntityId", OpenApiTypes.STR, description="The legal entity the customer acts for."
-    ),
-]
+# The list's customerId and legalEntityId come from segment_filters; a single segment's
+# read documents legalEntityId too.
+LEGAL_ENTITY_ID = OpenApiParameter(
+    "legalEntityId", OpenApiTypes.STR, description="The legal entity the customer acts for."
+)
 FORCE_DELETE = OpenApiParameter(
     "forceDelete", OpenApiTypes.BOOL, description="Also delete the segment's assignments."
 )
@@ -81,7 +77,7 @@ def segment_collection(view):
     view.get = extend_schema(
         tags=TAG,
         summary="Retrieving all customer segments",
-        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS, ACCEPT_LANGUAGE],
         responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)
     view.post = extend_schema(
@@ -98,7 +94,7 @@ def segment_search(view):
     view.post = extend_schema(
         tags=TAG,
         summary="Searching with parameters for customer segments",
-        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE, *CUSTOMER_FILTERS],
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE],
         request=SearchSerializer,
         responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
@@ -106,54 +102,21 @@ def segment_search(view):
 
 
 def segment_detail(view):
-    view.get = extend_schema(
+    return document_detail(
+        view,
         tags=TAG,
-        summary="Retrieving a customer segment",
-        parameters=[
-            SEGMENT_ID,
+        noun="customer segment",
+        id_parameter=SEGMENT_ID,
+        response=SegmentResponseSerializer,
+        write=SegmentWriteSerializer,
+        read_parameters=[
             OpenApiParameter("fields", OpenApiTypes.STR),
             ACCEPT_LANGUAGE,
-            CUSTOMER_FILTERS[1],
+            LEGAL_ENTITY_ID,
         ],
-        responses={200: SegmentResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
-    )(view.get)
-    view.put = extend_schema(
-        tags=TAG,
-        summary="Upserting a customer segment",
-        parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
-        request=SegmentWriteSerializer,
-        responses={
-            201: IdSerializer,
-            204: OpenApiResponse(description="Updated."),
-            **ERROR_RESPONSES,
-            **CONFLICT,
-            **TOO_LARGE,
-        },
-    )(view.put)
-    view.patch = extend_schema(
-        tags=TAG,
-        summary="Patching a customer segment",
-        description="An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object.",
-        parameters=[SEGMENT_ID, CONTENT_LANGUAGE],
-        request=PatchOperationSerializer(many=True),
-        responses={
-            204: OpenApiResponse(description="Updated."),
-            **ERROR_RESPONSES,
-            **NOT_FOUND,
-            **CONFLICT,
-            **TOO_LARGE,
-        },
-    )(view.patch)
-    view.delete = extend_schema(
-        tags=TAG,
-        summary="Deleting a customer segment",
-        parameters=[SEGMENT_ID, FORCE_DELETE],
-        responses={
-            204: OpenApiResponse(description="Deleted (or did not exist)."),
-            **ERROR_RESPONSES,
-        },
-    )(view.delete)
-    return view
+        write_parameters=[CONTENT_LANGUAGE],
+        delete_parameters=[FORCE_DELETE],
+    )
 
 
 def segment_bulk(view):

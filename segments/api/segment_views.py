@@ -19,6 +19,7 @@ from ..models import Segment
 from ..selectors.membership import segments_of_customer
 from ..selectors.segments import segment_get, segments_visible_to
 from ..services import segments as services
+from . import segment_filters as filters
 from . import segment_schemas as schemas
 
 READ = frozenset({scopes.SEGMENT_READ, scopes.SEGMENT_READ_OWN})
@@ -30,12 +31,13 @@ class SegmentReadMixin:
 
     def segments_list(self: Any, request: Request, q: str | None) -> Response:
         queryset = segments_visible_to(tenant=self.tenant, principal=self.principal)
-        customer_id = request.query_params.get("customerId")
+        params = self.query_filters()
+        customer_id = params["customerId"]
         if customer_id and not self.principal.is_customer:
             queryset = segments_of_customer(
                 tenant=self.tenant,
                 customer_id=clean_id(customer_id, "customerId"),
-                legal_entity_id=request.query_params.get("legalEntityId") or None,
+                legal_entity_id=params["legalEntityId"],
             )
         languages = self.languages
         return self.list_response(
@@ -53,6 +55,7 @@ class SegmentCollectionView(SegmentReadMixin, TenantAPIView):
         "GET": "GET-customer-segment-retrieve-segments",
         "POST": "POST-customer-segment-create-segment",
     }
+    filtersets = {"GET": filters.SegmentListFilterSet}
 
     def get(self, request: Request, tenant: str) -> Response:
         return self.segments_list(request, request.query_params.get("q"))
@@ -68,6 +71,7 @@ class SegmentCollectionView(SegmentReadMixin, TenantAPIView):
 class SegmentSearchView(SegmentReadMixin, TenantAPIView):
     required_scopes = {"POST": READ}
     operation_ids = {"POST": "POST-customer-segment-search-segments"}
+    filtersets = {"POST": filters.SegmentListFilterSet}
 
     def post(self, request: Request, tenant: str) -> Response:
         return self.segments_list(request, self.search_query())

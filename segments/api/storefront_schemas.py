@@ -22,18 +22,8 @@ ITEMS = ["Items Assignments"]
 SEGMENTS = ["Segments"]
 
 NOT_MODIFIED = {304: OpenApiResponse(description="Unchanged since the ETag in If-None-Match.")}
+# siteCode, legalEntityId, customerId and onlyActive come from storefront_filters.
 VIEW_PARAMETERS = [
-    OpenApiParameter("siteCode", OpenApiTypes.STR, description="Only segments of this site."),
-    OpenApiParameter(
-        "legalEntityId",
-        OpenApiTypes.STR,
-        description="The legal entity the customer acts for (must be one of theirs).",
-    ),
-    OpenApiParameter(
-        "customerId",
-        OpenApiTypes.STR,
-        description="The customer whose view to compute (segment_read callers only).",
-    ),
     OpenApiParameter(
         "If-None-Match",
         OpenApiTypes.STR,
@@ -90,16 +80,7 @@ def segments_items(view):
             "of the site). A segment_read caller without customerId reads every segment's, "
             "with onlyActive honoured."
         ),
-        parameters=[
-            Q_PARAMETER,
-            *LIST_PARAMETERS,
-            *VIEW_PARAMETERS,
-            OpenApiParameter(
-                "onlyActive",
-                OpenApiTypes.BOOL,
-                description="Only active, valid segments (always true for customers).",
-            ),
-        ],
+        parameters=[Q_PARAMETER, *LIST_PARAMETERS, *VIEW_PARAMETERS],
         responses={
             200: ItemAssignmentResponseSerializer(many=True),
             **NOT_MODIFIED,
@@ -113,14 +94,7 @@ def segment_category_trees(view):
     view.get = extend_schema(
         tags=ITEMS,
         summary="Retrieving category trees for a customer's segments",
-        parameters=[
-            *VIEW_PARAMETERS,
-            OpenApiParameter(
-                "includeProductCategories",
-                OpenApiTypes.BOOL,
-                description="Also graft the categories of directly assigned products as labels.",
-            ),
-        ],
+        parameters=VIEW_PARAMETERS,
         responses={200: SegmentTreeNodeSerializer(many=True), **NOT_MODIFIED, **ERROR_RESPONSES},
     )(view.get)
     return view

@@ -24,6 +24,7 @@ from ..selectors.storefront_match import match_products
 from ..selectors.storefront_scope import StorefrontScope, scope_for
 from ..selectors.storefront_trees import segment_category_forest
 from ..services.storefront_cache import cached_answer, etag_matches
+from . import storefront_filters as filters
 from . import storefront_schemas as schemas
 
 OWN_OR_READ = frozenset({scopes.SEGMENT_READ_OWN, scopes.SEGMENT_READ})
@@ -53,24 +54,14 @@ class StorefrontView(TenantAPIView):
         return super().finalize_response(request, response, *args, **kwargs)
 
     def scope(self) -> StorefrontScope:
-        params = self.request.query_params
-        customer_id = params.get("customerId")
-        legal_entity_id = params.get("legalEntityId")
-        site_code = params.get("siteCode")
-        for name, value in (
-            ("customerId", customer_id),
-            ("legalEntityId", legal_entity_id),
-            ("siteCode", site_code),
-        ):
-            if value is not None:
-                clean_id(value, name)
+        params = self.query_filters()
         return scope_for(
             self.principal,
             tenant=self.tenant,
-            customer_id=customer_id,
-            legal_entity_id=legal_entity_id,
-            site_code=site_code,
-            only_active=self.query_param_bool("onlyActive"),
+            customer_id=params["customerId"],
+            legal_entity_id=params["legalEntityId"],
+            site_code=params["siteCode"],
+            only_active=params["onlyActive"],
         )
 
     def cached_response(
@@ -106,6 +97,7 @@ class StorefrontView(TenantAPIView):
 class SegmentsItemsView(StorefrontView):
     required_scopes = {"GET": OWN_OR_READ}
     operation_ids = {"GET": "GET-customer-segment-retrieve-segments-items"}
+    filtersets = {"GET": filters.StorefrontFilterSet}
 
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
         scope = self.scope()
@@ -127,11 +119,12 @@ class SegmentsItemsView(StorefrontView):
 class SegmentCategoryTreesView(StorefrontView):
     required_scopes = {"GET": OWN_OR_READ}
     operation_ids = {"GET": "GET-customer-segment-retrieve-category-trees"}
+    filtersets = {"GET": filters.StorefrontTreeFilterSet}
 
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
         scope = self.scope()
         languages = self.languages
-        graft = self.query_param_bool("includeProductCategories")
+        graft = self.query_filters()["includeProductCategories"]
 
         def compute() -> tuple[Any, dict]:
             forest = segment_category_forest(scope, languages, include_product_categories=graft)
@@ -144,6 +137,7 @@ class SegmentCategoryTreesView(StorefrontView):
 class MySegmentsView(StorefrontView):
     required_scopes = {"GET": OWN_OR_READ}
     operation_ids = {"GET": "GET-customer-segment-retrieve-my-segments"}
+    filtersets = {"GET": filters.StorefrontFilterSet}
 
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
         scope = self.scope()

@@ -1,15 +1,15 @@
 """The `segments` import kind: segment documents, upserted by id as a `PUT
-/segments/{id}` would (see `segments_project.imports.documents`), with one audit event
-per written segment as the API records it."""
+/segments/{id}` would, written by `segments_upsert_many` (see
+`segments_project.imports.documents`), with one audit event per written segment as the
+API records it."""
 
 from __future__ import annotations
 
-from segments_project.audit.models import DocumentType
 from segments_project.imports.documents import DocumentImporter
 from segments_project.imports.formats import MIXINS, Field, FieldType, Layout
 
 from ..documents.segments import segment_values
-from ..models import Segment
+from ..services.segments import segments_upsert_many
 
 
 class SegmentImporter(DocumentImporter):
@@ -27,6 +27,5 @@ class SegmentImporter(DocumentImporter):
             *MIXINS,
         )
     )
-    model = Segment
     values = staticmethod(segment_values)
-    audit_type = DocumentType.SEGMENT
+    upsert_many = staticmethod(segments_upsert_many)

@@ -1,4 +1,4 @@
-"""Writes of customers and legal entities. The API, the admin and the imports all come
+"""Writes of customers and legal entities. The API, the admin and the imports come
 through here.
 
 A customer's `legalEntityIds` are rows of the link table, written in the customer's
@@ -11,7 +11,8 @@ change of links alone counts as a change of the customer: it grows the version.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.db.models import Q
@@ -23,6 +24,7 @@ from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed, field_error
 from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.tenancy.versions import content_changed
+from segments_project.writes import Upserted
 
 from ..documents.directory import (
     CUSTOMER_DOCUMENT_FIELDS,
@@ -174,6 +176,93 @@ def customer_upsert(
     return _customer_update(current, values, legal_entities), False
 
 
+class CustomerRow(versioned.DocumentRow, Protocol):
+    """A row of `customers_upsert_many`: a customer's values and the public ids of the
+    legal entities it acts for."""
+
+    legal_entity_ids: Sequence[str]
+
+
+@transaction.atomic
+def customers_upsert_many(
+    *, tenant: str, rows: Sequence[CustomerRow], now: datetime | None = None
+) -> Upserted:
+    """Replaces or creates many customers by id at once with their links, set-based (the
+    imports), with the rules of `customer_upsert`: the customers are locked first, then
+    the named legal entities; a row naming an unknown legal entity is refused; the links
+    become the row's, and a change of links alone grows the version. See
+    `versioned.documents_upsert_many`; the caller marks the tenant's content changed."""
+    upserted: Upserted = Upserted()
+    if not rows:
+        return upserted
+    fields = list(rows[0].values)
+    stored = versioned.locked_many(CUSTOMER, tenant, [row.key for row in rows], fields)
+    legal_entities = legal_entities_locked(
+        tenant=tenant, legal_entity_ids={le for row in rows for le in row.legal_entity_ids}
+    )
+    links = _links_of_many(tenant, [row["pk"] for row in stored.values()])
+    wanted: dict[str, set[int]] = {}
+    valid = []
+    for row in rows:
+        unknown = [le for le in row.legal_entity_ids if le not in legal_entities]
+        if unknown:
+            error = legal_entity_not_found(customer_id=row.key, legal_entity_id=unknown[0])
+            upserted.refused.append((row, error))
+            continue
+        wanted[row.key] = {legal_entities[le] for le in row.legal_entity_ids}
+        valid.append(row)
+
+    def links_changed(row: versioned.DocumentRow, current: dict[str, Any]) -> bool:
+        return wanted[row.key] != set(links.get(current["pk"], {}))
+
+    versioned.documents_upsert_many(
+        CUSTOMER,
+        tenant=tenant,
+        rows=valid,
+        now=now,
+        stored=stored,
+        also_changed=links_changed,
+        upserted=upserted,
+    )
+    _links_sync_many(tenant, upserted.written, links, wanted)
+    return upserted
+
+
+def _links_of_many(tenant: str, customer_pks: list[int]) -> dict[int, dict[int, int]]:
+    """customer pk -> legal entity pk -> link pk, of the customers' stored links."""
+    links: dict[int, dict[int, int]] = {}
+    for pk, customer, legal_entity in (
+        CustomerLegalEntity.objects.filter(tenant_id=tenant, customer_id__in=customer_pks)
+        .order_by()
+        .values_list("pk", "customer_id", "legal_entity_id")
+    ):
+        links.setdefault(customer, {})[legal_entity] = pk
+    return links
+
+
+def _links_sync_many(
+    tenant: str,
+    customers: list[Customer],
+    links: dict[int, dict[int, int]],
+    wanted: dict[str, set[int]],
+) -> None:
+    """Makes the links of the written customers exactly the wanted ones (two statements)."""
+    removed, added = [], []
+    for customer in customers:
+        have = links.get(customer.pk, {})
+        want = wanted[customer.public_id]
+        removed += [link for legal_entity, link in have.items() if legal_entity not in want]
+        added += [
+            CustomerLegalEntity(
+                tenant_id=tenant, customer_id=customer.pk, legal_entity_id=legal_entity
+            )
+            for legal_entity in sorted(want - set(have))
+        ]
+    if removed:
+        CustomerLegalEntity.objects.filter(pk__in=removed).delete()
+    CustomerLegalEntity.objects.bulk_create(added)
+
+
 @transaction.atomic
 def customer_patch(*, tenant: str, customer_id: str, patch: Any) -> Customer:
     """Applies a JSON Patch or merge patch (`legalEntityIds` included); the result must be a
@@ -224,6 +313,16 @@ def legal_entity_upsert(
         document=document,
         content_language=None,
     )
+
+
+@transaction.atomic
+def legal_entities_upsert_many(
+    *, tenant: str, rows: Sequence[versioned.DocumentRow], now: datetime | None = None
+) -> Upserted:
+    """Replaces or creates many legal entities by id at once, set-based (the imports): the
+    rules of `legal_entity_upsert`, see `versioned.documents_upsert_many`. The caller
+    marks the tenant's content changed."""
+    return versioned.documents_upsert_many(LEGAL_ENTITY, tenant=tenant, rows=rows, now=now)
 
 
 @transaction.atomic

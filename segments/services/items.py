@@ -1,4 +1,4 @@
-"""Writes of a segment's item assignments. The API, the admin and the imports all come here.
+"""Writes of a segment's item assignments. The API and the admin come through here.
 
 Every write goes through one of the four functions below, which tell the storefront's
 cache of every change (`content_changed`) and record it in the audit trail. A write locks

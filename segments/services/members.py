@@ -1,4 +1,4 @@
-"""Writes of segment members. The API, the admin and the imports all come through here.
+"""Writes of segment members. The API and the admin come through here.
 
 Every write is one entry point below, so that whatever depends on membership (the
 storefront's cached answers, through `content_changed`) hears of every change, and the

@@ -1,7 +1,9 @@
-"""Writes of segments. The API, the admin and the imports all come through here."""
+"""Writes of segments. The API, the admin and the imports come through here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -11,6 +13,7 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
 from segments_project.errors import ValidationFailed
 from segments_project.tenancy.versions import content_changed
+from segments_project.writes import Upserted
 
 from ..documents.segments import DOCUMENT_FIELDS, segment_document, segment_values
 from ..models import Segment
@@ -56,6 +59,16 @@ def segment_upsert(
         document=document,
         content_language=content_language,
     )
+
+
+@transaction.atomic
+def segments_upsert_many(
+    *, tenant: str, rows: Sequence[versioned.DocumentRow], now: datetime | None = None
+) -> Upserted:
+    """Replaces or creates many segments by id at once, set-based (the imports): the rules
+    and audit events of `segment_upsert`, see `versioned.documents_upsert_many`. The
+    caller marks the tenant's content changed."""
+    return versioned.documents_upsert_many(SEGMENT, tenant=tenant, rows=rows, now=now)
 
 
 @transaction.atomic

@@ -8,6 +8,8 @@ from drf_spectacular.openapi import AutoSchema
 
 from segments_project.tenancy.scopes import DESCRIPTIONS
 
+from .filters import QueryFilterBackend, QueryFilterExtension  # noqa: F401 (registers it)
+
 
 class ScopedAutoSchema(AutoSchema):
     """Takes operationIds and security from the view's `operation_ids`/`required_scopes`."""
@@ -15,6 +17,12 @@ class ScopedAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         operation_ids = getattr(self.view, "operation_ids", {})
         return operation_ids.get(self.method.upper()) or super().get_operation_id()
+
+    def get_filter_backends(self) -> list[Any]:
+        # A filter set documents its method's parameters, list or tree or single answer.
+        if QueryFilterBackend.filterset_class_for(self.view, self.method) is None:
+            return []
+        return list(getattr(self.view, "filter_backends", []))
 
     def get_description(self) -> str:
         # Only a view's own docstring describes it, never the shared base class's.

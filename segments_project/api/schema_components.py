@@ -1,6 +1,7 @@
 """Serializers that describe the shared wire shapes in the OpenAPI schema.
 
-They document; validation of documents lives in the services.
+They only describe: incoming documents are validated by each app's `documents/`
+functions, which the services call.
 """
 
 from __future__ import annotations
@@ -92,6 +93,10 @@ BODY_ERRORS = {
     415: OpenApiResponse(ErrorSerializer, description="Unsupported Content-Type."),
 }
 TOO_LARGE = BODY_ERRORS
+# The 204s of a document's writes (coupons answer their updates differently: a 200).
+UPDATED = {204: OpenApiResponse(description="Updated.")}
+DELETED = {204: OpenApiResponse(description="Deleted (or did not exist).")}
+PATCH_DESCRIPTION = "An RFC 6902 JSON Patch array, or an RFC 7396 merge-patch object."
 
 FIELDS_PARAMETER = OpenApiParameter(
     "fields", OpenApiTypes.STR, description="Comma-separated fields to return."

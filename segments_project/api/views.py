@@ -19,6 +19,7 @@ from segments_project.tenancy.models import TENANT_NAME_PATTERN
 from segments_project.tenancy.principal import Principal
 
 from .documents import invalid
+from .filters import FilterValues, QueryFilterBackend, parse_bool
 from .localization import LanguagePreference, parse_accept_language, parse_content_language
 from .pagination import page_request, paginate, wants_total_count
 from .parsers import has_unstorable_text
@@ -31,12 +32,15 @@ _TENANT_RE = re.compile(TENANT_NAME_PATTERN)
 class TenantAPIView(APIView):
     """An API view under `/<service>/{tenant}/...`.
 
-    Subclasses declare `required_scopes` (HTTP method -> any-of scope set) and
-    `operation_ids` (HTTP method -> the vendor's operationId, used by the schema).
+    Subclasses declare `required_scopes` (HTTP method -> any-of scope set),
+    `operation_ids` (HTTP method -> the vendor's operationId, used by the schema) and
+    `filtersets` (HTTP method -> the FilterSet of its plain query parameters).
     """
 
     required_scopes: Mapping[str, frozenset[str]] = {}
     operation_ids: Mapping[str, str] = {}
+    filter_backends = (QueryFilterBackend,)
+    filtersets: Mapping[str, type] = {}
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         tenant = kwargs.get("tenant", "")
@@ -91,16 +95,14 @@ class TenantAPIView(APIView):
         return parse_content_language(self.request.headers.get("Content-Language"))
 
     def query_param_bool(self, name: str, default: bool = False) -> bool:
-        raw = self.request.query_params.get(name)
-        if raw is None or raw == "":
-            return default
-        lowered = raw.strip().lower()
-        if lowered in {"true", "1"}:
-            return True
-        if lowered in {"false", "0"}:
-            return False
-        message = f"{name} must be true or false."
-        raise ValidationFailed(message, details=[ErrorDetail(name, "invalid", message)])
+        """A boolean parameter of an operation without a filter set (a delete's option)."""
+        return parse_bool(self.request.query_params.get(name), name, default)
+
+    def query_filters(self) -> FilterValues:
+        """The request's parameters parsed by the method's filter set (`filtersets`)."""
+        if getattr(self, "_query_filters", None) is None:
+            self._query_filters = QueryFilterBackend().values(self.request, self)
+        return self._query_filters
 
     def search_query(self) -> str | None:
         """The `q` of a search endpoint's body (`{"q": "..."}`; no body is no filter)."""

@@ -11,7 +11,8 @@ the same message.
 - `formats`: the CSV / JSON Lines formats and each kind's `Layout` of columns.
 - `readers`, `writers`: reading (lazily) and writing those files (gzip, stdin/stdout).
 - `chunks`: the chunked, set-based loop every importer shares (`Importer`).
-- `documents`: the upsert of versioned documents by id that document kinds share.
+- `documents`: the import of versioned documents by id, written by the owning app's
+  set-based upsert service (`products_upsert_many`, ...).
 - `audit`: what the audit trail says of an assignment import.
 - `exporters`: streaming exports in the same formats, which import back unchanged.
 - `kinds`: the registries of importers and exporters by kind.

@@ -4,9 +4,10 @@ Every step is idempotent: a re-run finds what the last run made and changes noth
 `make run` can call it on every start. Generated secrets (the admin password, the demo
 client's secret) live in a git-ignored JSON file, so every run prints the same ones.
 
-The demo spans the whole project, so this one command reaches into the apps above
-tenancy (segments, and later catalog, customers and coupons) through their services.
-Each kind of data is one small step in `STEPS`; a new app adds its step there.
+The command sits in the top layer, so it may reach into every app, always through their
+services. Each kind of data is one small step in `STEPS`: the tenant, the admin user, the
+demo API client and a few segments (`segment_upsert`); demo data of another kind (products,
+customers, coupons) would be one more step there.
 """
 
 from __future__ import annotations
