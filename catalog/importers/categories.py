@@ -44,6 +44,7 @@ from segments_project.writes import Counts
 
 from ..documents.categories import category_values
 from ..models import Category
+from .category_places import ancestor_pks, placed_categories, places
 
 # Stored fields a row sets, besides the parent (and the path and depth that follow it).
 _FIELDS = (
@@ -70,11 +71,6 @@ class CategoryRow(Accepted):
     @property
     def parent(self) -> str | None:
         return self.values["parent_id"]
-
-
-def _ancestor_pks(path: str) -> list[int]:
-    """The pks of a path's ancestors, nearest first (the node itself excluded)."""
-    return [int(part) for part in path.strip("/").split("/")[:-1]][::-1]
 
 
 class CategoryImporter(Importer):
@@ -231,7 +227,7 @@ class CategoryImporter(Importer):
                     node = active[node].parent
                     continue
                 # A stored category that does not move: up its path to a moving ancestor.
-                ancestors = _ancestor_pks(stored[node]["path"])
+                ancestors = ancestor_pks(stored[node]["path"])
                 node = next((by_pk[pk] for pk in ancestors if pk in by_pk), None)
         return cyclic
 
@@ -317,9 +313,9 @@ class CategoryImporter(Importer):
         then moves the subtrees under the moved rows along."""
         moving = {row.key: row for row in placed}
         moved_pks = {pks[key]: key for key in moving if key in stored}
-        tree = _places(placed, moving, moved_pks, stored, pks)
+        tree = places(placed, moving, moved_pks, stored, pks)
         positions = self._next_positions(placed, stored, pks)
-        updated = _placed_categories(placed, stored, pks, tree, positions)
+        updated = placed_categories(placed, stored, pks, tree, positions)
         Category.objects.bulk_update(updated, ["parent", "path", "depth", "position"])
         self._move_subtrees(moved_pks, stored, tree)
 
@@ -355,70 +351,3 @@ class CategoryImporter(Importer):
             .values_list("parent_id", "highest")
         )
         return {parent: highest.get(parent, -1) + 1 for parent in parents}
-
-
-def _places(
-    placed: list[CategoryRow],
-    moving: dict[str, CategoryRow],
-    moved_pks: dict[int, str],
-    stored: dict[str, dict],
-    pks: dict[str, int],
-) -> dict[str, tuple[str, int]]:
-    """Category key -> the path and depth it has once the batch is written, for the placed
-    rows and the categories their new places were worked out from."""
-    tree: dict[str, tuple[str, int]] = {}
-
-    def located(key: str) -> tuple[str, int]:
-        """The path and depth the category has once this batch is written."""
-        if key in tree:
-            return tree[key]
-        if key in moving:
-            parent = moving[key].parent
-            if parent is None:
-                tree[key] = (f"/{pks[key]}/", 0)
-            else:
-                path, depth = located(parent)
-                tree[key] = (f"{path}{pks[key]}/", depth + 1)
-            return tree[key]
-        current = stored[key]
-        for pk in _ancestor_pks(current["path"]):
-            if pk in moved_pks:
-                anchor = stored[moved_pks[pk]]
-                path, depth = located(moved_pks[pk])
-                tree[key] = (
-                    path + current["path"][len(anchor["path"]) :],
-                    current["depth"] + depth - anchor["depth"],
-                )
-                return tree[key]
-        tree[key] = (current["path"], current["depth"])
-        return tree[key]
-
-    for row in placed:
-        located(row.key)
-    return tree
-
-
-def _placed_categories(
-    placed: list[CategoryRow],
-    stored: dict[str, dict],
-    pks: dict[str, int],
-    tree: dict[str, tuple[str, int]],
-    positions: dict[int | None, int],
-) -> list[Category]:
-    """The parent, path, depth and position of each placed row, as unsaved categories for
-    `bulk_update`; `positions` (the next free one per parent) moves on as rows take them."""
-    updated = []
-    for row in placed:
-        path, depth = tree[row.key]
-        parent_pk = pks[row.parent] if row.parent else None
-        position = row.values["position"]
-        if position is None:
-            # As the API: a moved category keeps its position, a new one goes last.
-            position = stored[row.key]["position"] if row.key in stored else positions[parent_pk]
-        positions[parent_pk] = max(positions[parent_pk], position + 1)
-        updated.append(
-            Category(
-                pk=pks[row.key], parent_id=parent_pk, path=path, depth=depth, position=position
-            )
-        )
-    return updated
