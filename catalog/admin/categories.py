@@ -16,7 +16,6 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
-from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
 from ..models import Category, CategoryAssignment
@@ -157,19 +156,18 @@ class CategoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Category, form: Any, change: bool) -> None:
-        require_tenant(request, obj.tenant_id)
-        values = form.cleaned_data
-        document = category_document_from_form(
-            values, version=values.get("base_version") if change else None
-        )
-        try:
-            saved, _ = category_services.category_upsert(
+        saved = self.upsert_from_form(
+            request,
+            obj,
+            form,
+            change,
+            document_from_form=category_document_from_form,
+            upsert=lambda document: category_services.category_upsert(
                 tenant=obj.tenant_id, category_id=obj.public_id, document=document
-            )
-        except ApplicationError as exc:
-            self.write_failed(request, exc)
-            return
-        obj.pk, obj.version, obj.path = saved.pk, saved.version, saved.path
+            ),
+        )
+        if saved is not None:
+            obj.pk, obj.version, obj.path = saved.pk, saved.version, saved.path
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         categories = list(objs)

@@ -14,7 +14,6 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
-from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
 from ..models import CategoryAssignment, Product
@@ -68,22 +67,23 @@ class ProductAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Product, form: Any, change: bool) -> None:
-        require_tenant(request, obj.tenant_id)
         values = form.cleaned_data
-        document = product_document_from_form(
-            values, version=values.get("base_version") if change else None
+
+        @transaction.atomic
+        def upsert(document: dict[str, Any]) -> tuple[Product, bool]:
+            """The product, then its categories (on a change), in one transaction."""
+            saved, created = product_services.product_upsert(
+                tenant=obj.tenant_id, product_id=obj.public_id, document=document
+            )
+            if change and "categories" in values:
+                self._place(saved, values["categories"])
+            return saved, created
+
+        saved = self.upsert_from_form(
+            request, obj, form, change, document_from_form=product_document_from_form, upsert=upsert
         )
-        try:
-            with transaction.atomic():
-                saved, _ = product_services.product_upsert(
-                    tenant=obj.tenant_id, product_id=obj.public_id, document=document
-                )
-                if change and "categories" in values:
-                    self._place(saved, values["categories"])
-        except ApplicationError as exc:
-            self.write_failed(request, exc)
-            return
-        obj.pk, obj.version = saved.pk, saved.version
+        if saved is not None:
+            obj.pk, obj.version = saved.pk, saved.version
 
     def _place(self, product: Product, categories: Any) -> None:
         """Puts the product in exactly these categories, through the assignment services."""

@@ -11,7 +11,7 @@ from segments_project.api.localization import (
     localize,
     localized_input,
 )
-from segments_project.api.query import FieldKind, FieldSpec
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Product
 
@@ -25,11 +25,7 @@ PRODUCT_QUERY_FIELDS: dict[str, FieldSpec] = {
     "code": FieldSpec("code", FieldKind.STRING),
     "name": FieldSpec("name", FieldKind.LOCALIZED),
     "published": FieldSpec("published", FieldKind.BOOLEAN),
-    "mixins": FieldSpec("mixins", FieldKind.JSON),
-    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
-    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
-    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
-    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+    **METADATA_QUERY_FIELDS,
 }
 
 

@@ -44,6 +44,7 @@ from segments_project.writes import Counts
 
 from ..documents.categories import category_values
 from ..models import Category
+from .category_places import ancestor_pks, placed_categories, places
 
 # Stored fields a row sets, besides the parent (and the path and depth that follow it).
 _FIELDS = (
@@ -70,11 +71,6 @@ class CategoryRow(Accepted):
     @property
     def parent(self) -> str | None:
         return self.values["parent_id"]
-
-
-def _ancestor_pks(path: str) -> list[int]:
-    """The pks of a path's ancestors, nearest first (the node itself excluded)."""
-    return [int(part) for part in path.strip("/").split("/")[:-1]][::-1]
 
 
 class CategoryImporter(Importer):
@@ -231,7 +227,7 @@ class CategoryImporter(Importer):
                     node = active[node].parent
                     continue
                 # A stored category that does not move: up its path to a moving ancestor.
-                ancestors = _ancestor_pks(stored[node]["path"])
+                ancestors = ancestor_pks(stored[node]["path"])
                 node = next((by_pk[pk] for pk in ancestors if pk in by_pk), None)
         return cyclic
 
@@ -317,51 +313,16 @@ class CategoryImporter(Importer):
         then moves the subtrees under the moved rows along."""
         moving = {row.key: row for row in placed}
         moved_pks = {pks[key]: key for key in moving if key in stored}
-        tree: dict[str, tuple[str, int]] = {}
-
-        def located(key: str) -> tuple[str, int]:
-            """The path and depth the category has once this batch is written."""
-            if key in tree:
-                return tree[key]
-            if key in moving:
-                parent = moving[key].parent
-                if parent is None:
-                    tree[key] = (f"/{pks[key]}/", 0)
-                else:
-                    path, depth = located(parent)
-                    tree[key] = (f"{path}{pks[key]}/", depth + 1)
-                return tree[key]
-            current = stored[key]
-            for pk in _ancestor_pks(current["path"]):
-                if pk in moved_pks:
-                    anchor = stored[moved_pks[pk]]
-                    path, depth = located(moved_pks[pk])
-                    tree[key] = (
-                        path + current["path"][len(anchor["path"]) :],
-                        current["depth"] + depth - anchor["depth"],
-                    )
-                    return tree[key]
-            tree[key] = (current["path"], current["depth"])
-            return tree[key]
-
+        tree = places(placed, moving, moved_pks, stored, pks)
         positions = self._next_positions(placed, stored, pks)
-        updated = []
-        for row in placed:
-            path, depth = located(row.key)
-            parent_pk = pks[row.parent] if row.parent else None
-            position = row.values["position"]
-            if position is None:
-                # As the API: a moved category keeps its position, a new one goes last.
-                position = (
-                    stored[row.key]["position"] if row.key in stored else positions[parent_pk]
-                )
-            positions[parent_pk] = max(positions[parent_pk], position + 1)
-            updated.append(
-                Category(
-                    pk=pks[row.key], parent_id=parent_pk, path=path, depth=depth, position=position
-                )
-            )
+        updated = placed_categories(placed, stored, pks, tree, positions)
         Category.objects.bulk_update(updated, ["parent", "path", "depth", "position"])
+        self._move_subtrees(moved_pks, stored, tree)
+
+    def _move_subtrees(
+        self, moved_pks: dict[int, str], stored: dict[str, dict], tree: dict[str, tuple[str, int]]
+    ) -> None:
+        """Rewrites the paths and depths below each moved category, one UPDATE each."""
         # Deepest first: a subtree moved inside a moved subtree is already in place.
         for key in sorted(moved_pks.values(), key=lambda key: -stored[key]["depth"]):
             old = stored[key]

@@ -238,13 +238,7 @@ def category_assignments_delete_all(*, tenant: str, category_id: str) -> int:
 @transaction.atomic
 def category_assignment_delete(*, tenant: str, category_id: str, assignment_id: str) -> bool:
     """Removes the assignment from the category; False if it was not there (idempotent)."""
-    category = _category_locked(tenant=tenant, category_id=category_id)
-    deleted, _ = CategoryAssignment.objects.filter(
-        tenant_id=tenant, category=category, public_id=assignment_id
-    ).delete()
-    if deleted:
-        content_changed(tenant=tenant)
-    return bool(deleted)
+    return _delete_in_category(tenant=tenant, category_id=category_id, public_id=assignment_id)
 
 
 @transaction.atomic
@@ -252,9 +246,17 @@ def category_assignment_delete_by_product(
     *, tenant: str, category_id: str, product_id: str
 ) -> bool:
     """Takes the product out of the category; False if it was not in it (idempotent)."""
+    return _delete_in_category(
+        tenant=tenant, category_id=category_id, product__public_id=product_id
+    )
+
+
+def _delete_in_category(*, tenant: str, category_id: str, **match: str) -> bool:
+    """Deletes the category's assignment that `match` names, under the category's lock;
+    whether there was one."""
     category = _category_locked(tenant=tenant, category_id=category_id)
     deleted, _ = CategoryAssignment.objects.filter(
-        tenant_id=tenant, category=category, product__public_id=product_id
+        tenant_id=tenant, category=category, **match
     ).delete()
     if deleted:
         content_changed(tenant=tenant)

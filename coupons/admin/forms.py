@@ -20,7 +20,8 @@ from segments_project.tenancy.admin_scoping import (
     form_tenant,
 )
 
-from ..documents.coupons import clean_code, coupon_values, stored_document
+from ..documents.coupon_writes import coupon_values
+from ..documents.coupons import clean_code, stored_document
 from ..models import Coupon
 
 COUPON_FORM_FIELDS = [

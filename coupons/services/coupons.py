@@ -15,10 +15,10 @@ from segments_project.audit.record import Change, record
 from segments_project.errors import AlreadyExists, NotFound
 from segments_project.tenancy.versions import content_changed
 
+from ..documents.coupon_writes import coupon_values
 from ..documents.coupons import (
     COUPON_READ_ONLY_PATHS,
     clean_code,
-    coupon_values,
     generate_code,
     stored_document,
 )

@@ -13,7 +13,6 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
-from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
 from ..models import (
@@ -25,7 +24,7 @@ from ..models import (
 )
 from ..services import directory as directory_services
 from .columns import admin_link, count_of
-from .forms import (
+from .directory_forms import (
     CustomerForm,
     LegalEntityForm,
     customer_document_from_form,
@@ -145,19 +144,18 @@ class CustomerAdmin(DirectoryAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        require_tenant(request, obj.tenant_id)
-        values = form.cleaned_data
-        document = customer_document_from_form(
-            values, version=values.get("base_version") if change else None
-        )
-        try:
-            saved, _ = directory_services.customer_upsert(
+        saved = self.upsert_from_form(
+            request,
+            obj,
+            form,
+            change,
+            document_from_form=customer_document_from_form,
+            upsert=lambda document: directory_services.customer_upsert(
                 tenant=obj.tenant_id, customer_id=obj.public_id, document=document
-            )
-        except ApplicationError as exc:
-            self.write_failed(request, exc)
-            return
-        obj.pk, obj.version = saved.pk, saved.version
+            ),
+        )
+        if saved is not None:
+            obj.pk, obj.version = saved.pk, saved.version
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         return None  # the legal entity links are written by customer_upsert
@@ -231,19 +229,18 @@ class LegalEntityAdmin(DirectoryAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: LegalEntity, form: Any, change: bool) -> None:
-        require_tenant(request, obj.tenant_id)
-        values = form.cleaned_data
-        document = legal_entity_document_from_form(
-            values, version=values.get("base_version") if change else None
-        )
-        try:
-            saved, _ = directory_services.legal_entity_upsert(
+        saved = self.upsert_from_form(
+            request,
+            obj,
+            form,
+            change,
+            document_from_form=legal_entity_document_from_form,
+            upsert=lambda document: directory_services.legal_entity_upsert(
                 tenant=obj.tenant_id, legal_entity_id=obj.public_id, document=document
-            )
-        except ApplicationError as exc:
-            self.write_failed(request, exc)
-            return
-        obj.pk, obj.version = saved.pk, saved.version
+            ),
+        )
+        if saved is not None:
+            obj.pk, obj.version = saved.pk, saved.version
 
     def delete_model(self, request: HttpRequest, obj: LegalEntity) -> None:
         require_tenant(request, obj.tenant_id)

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from segments_project.api.documents import clean_id, clean_mixins, invalid, render_metadata
-from segments_project.api.query import FieldKind, FieldSpec
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Customer, LegalEntity
 
@@ -23,14 +23,6 @@ CUSTOMER_DOCUMENT_FIELDS = frozenset(
 )
 LEGAL_ENTITY_DOCUMENT_FIELDS = frozenset({"id", "name", "mixins", "metadata"})
 
-_METADATA_QUERY_FIELDS: dict[str, FieldSpec] = {
-    "mixins": FieldSpec("mixins", FieldKind.JSON),
-    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
-    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
-    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
-    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
-}
-
 CUSTOMER_QUERY_FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec("public_id", FieldKind.STRING),
     "firstName": FieldSpec("first_name", FieldKind.STRING),
@@ -38,13 +30,13 @@ CUSTOMER_QUERY_FIELDS: dict[str, FieldSpec] = {
     "email": FieldSpec("email", FieldKind.STRING),
     # A join on the link table: `legalEntityIds:x` holds when one of the links is to x.
     "legalEntityIds": FieldSpec("legal_entities__public_id", FieldKind.STRING, sortable=False),
-    **_METADATA_QUERY_FIELDS,
+    **METADATA_QUERY_FIELDS,
 }
 
 LEGAL_ENTITY_QUERY_FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec("public_id", FieldKind.STRING),
     "name": FieldSpec("name", FieldKind.STRING),
-    **_METADATA_QUERY_FIELDS,
+    **METADATA_QUERY_FIELDS,
 }
 
 

@@ -14,7 +14,7 @@ from segments_project.api.documents import (
     requested_version,
 )
 from segments_project.api.localization import ALL_LANGUAGES, LanguagePreference, localize
-from segments_project.api.query import FieldKind, FieldSpec
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 from segments_project.errors import ApplicationError, ErrorDetail, ValidationFailed
 
 from ..models import ItemType, SegmentItemAssignment
@@ -31,11 +31,7 @@ ITEM_ASSIGNMENT_QUERY_FIELDS: dict[str, FieldSpec] = {
     "item.id": FieldSpec(ITEM_ID, FieldKind.STRING),
     "item.code": FieldSpec(ITEM_CODE, FieldKind.STRING),
     "item.name": FieldSpec(ITEM_NAME, FieldKind.LOCALIZED),
-    "mixins": FieldSpec("mixins", FieldKind.JSON),
-    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
-    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
-    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
-    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+    **METADATA_QUERY_FIELDS,
 }
 
 

@@ -14,7 +14,7 @@ from segments_project.api.documents import (
     render_metadata,
     requested_version,
 )
-from segments_project.api.query import FieldKind, FieldSpec
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 from segments_project.errors import ApplicationError
 
 from ..models import AssignmentType, SegmentCustomerAssignment
@@ -31,11 +31,7 @@ CUSTOMER_ASSIGNMENT_QUERY_FIELDS: dict[str, FieldSpec] = {
     "assignmentType": FieldSpec(
         "assignment_type", FieldKind.ENUM, choices=tuple(AssignmentType.values)
     ),
-    "mixins": FieldSpec("mixins", FieldKind.JSON),
-    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
-    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
-    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
-    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+    **METADATA_QUERY_FIELDS,
 }
 
 

@@ -18,7 +18,7 @@ from segments_project.api.localization import (
     localize,
     localized_input,
 )
-from segments_project.api.query import FieldKind, FieldSpec
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Segment, SegmentStatus
 
@@ -37,11 +37,7 @@ SEGMENT_QUERY_FIELDS: dict[str, FieldSpec] = {
     "description": FieldSpec("description", FieldKind.LOCALIZED),
     "validity.from": FieldSpec("valid_from", FieldKind.DATETIME),
     "validity.to": FieldSpec("valid_to", FieldKind.DATETIME),
-    "mixins": FieldSpec("mixins", FieldKind.JSON),
-    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
-    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
-    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
-    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+    **METADATA_QUERY_FIELDS,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -9,6 +10,7 @@ from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_scoping import require_tenant
 
 from .display import readable_form
 
@@ -26,6 +28,31 @@ class ServiceWriteAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         view_only = obj is not None and not self.has_change_permission(request, obj)
         return readable_form(form, self.form.declared_fields, view_only=view_only)
+
+    def upsert_from_form(
+        self,
+        request: HttpRequest,
+        obj: Any,
+        form: Any,
+        change: bool,
+        *,
+        document_from_form: Callable[..., dict[str, Any]],
+        upsert: Callable[[dict[str, Any]], tuple[Any, bool]],
+    ) -> Any | None:
+        """The `save_model` of a document written by id: the tenant checked, the form's
+        document (based on the version the form showed, on a change) given to `upsert`;
+        the saved object, or None once the service's error is reported (`write_failed`)."""
+        require_tenant(request, obj.tenant_id)
+        values = form.cleaned_data
+        document = document_from_form(
+            values, version=values.get("base_version") if change else None
+        )
+        try:
+            saved, _ = upsert(document)
+        except ApplicationError as exc:
+            self.write_failed(request, exc)
+            return None
+        return saved
 
     def write_failed(self, request: HttpRequest, error: ApplicationError) -> None:
         self.message_user(request, error.message, level=messages.ERROR)

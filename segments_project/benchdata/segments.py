@@ -101,14 +101,9 @@ SEGMENT_FIELDS = (
 )
 
 
-def _membership_counts(ctx: Context, rng: random.Random) -> list[int]:
-    """Segments per customer, adding up to exactly the scale's number of assignments."""
-    cap = min(LARGE_MEMBERSHIP[-1], ctx.scale.segments)
-    counts = [
-        min(cap, rng.choice(LARGE_MEMBERSHIP if rng.random() < LARGE_SHARE else SMALL_MEMBERSHIP))
-        for _ in range(ctx.scale.customers)
-    ]
-    target = min(ctx.scale.customer_assignments, cap * ctx.scale.customers)
+def _adjusted(counts: list[int], target: int, cap: int, rng: random.Random) -> list[int]:
+    """`counts` nudged by one at random places, never above `cap` or below 1, until they add
+    up to `target`."""
     missing = target - sum(counts)
     while missing:
         index = rng.randrange(len(counts))
@@ -119,6 +114,17 @@ def _membership_counts(ctx: Context, rng: random.Random) -> list[int]:
             counts[index] -= 1
             missing += 1
     return counts
+
+
+def _membership_counts(ctx: Context, rng: random.Random) -> list[int]:
+    """Segments per customer, adding up to exactly the scale's number of assignments."""
+    cap = min(LARGE_MEMBERSHIP[-1], ctx.scale.segments)
+    counts = [
+        min(cap, rng.choice(LARGE_MEMBERSHIP if rng.random() < LARGE_SHARE else SMALL_MEMBERSHIP))
+        for _ in range(ctx.scale.customers)
+    ]
+    target = min(ctx.scale.customer_assignments, cap * ctx.scale.customers)
+    return _adjusted(counts, target, cap, rng)
 
 
 def _cumulative(ctx: Context, rng: random.Random, site_factor: dict[str, float]) -> list[float]:
@@ -182,16 +188,7 @@ def _item_counts(ctx: Context, rng: random.Random) -> list[int]:
     total_weight = sum(weights)
     target = ctx.scale.item_assignments
     counts = [min(cap, max(1, round(target * weight / total_weight))) for weight in weights]
-    missing = target - sum(counts)
-    while missing:
-        index = rng.randrange(len(counts))
-        if missing > 0 and counts[index] < cap:
-            counts[index] += 1
-            missing -= 1
-        elif missing < 0 and counts[index] > 1:
-            counts[index] -= 1
-            missing += 1
-    return counts
+    return _adjusted(counts, target, cap, rng)
 
 
 def _items(ctx: Context) -> Iterator[tuple[Any, ...]]:

@@ -8,7 +8,8 @@ validated by the same document functions the API uses (`product_values`,
 `segment_values`, `member_key`, ...), so a row the API would refuse is refused here with
 the same message.
 
-- `formats`: CSV / JSON Lines readers and writers (gzip, stdin/stdout), read lazily.
+- `formats`: the CSV / JSON Lines formats and each kind's `Layout` of columns.
+- `readers`, `writers`: reading (lazily) and writing those files (gzip, stdin/stdout).
 - `chunks`: the chunked, set-based loop every importer shares (`Importer`).
 - `documents`: the import of versioned documents by id, written by the owning app's
   set-based upsert service (`products_upsert_many`, ...).

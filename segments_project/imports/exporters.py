@@ -20,9 +20,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from .formats import Format, Layout, Sink
+from .formats import Format, Layout
 from .kinds import IMPORTERS
 from .progress import Progress
+from .writers import Sink
 
 
 def write_shape(document: dict[str, Any]) -> dict[str, Any]:

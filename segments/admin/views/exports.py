@@ -8,8 +8,9 @@ from collections.abc import Iterator
 
 from django.http import StreamingHttpResponse
 
-from segments_project.imports.formats import Format, Sink
+from segments_project.imports.formats import Format
 from segments_project.imports.kinds import EXPORTERS
+from segments_project.imports.writers import Sink
 
 from ...models import Segment
 

@@ -28,9 +28,9 @@ from segments_project.imports.formats import (
     RowProblem,
     SourceRow,
     detect_format,
-    open_source,
 )
 from segments_project.imports.kinds import IMPORTERS
+from segments_project.imports.readers import open_source
 from segments_project.imports.report import Rejection, RejectionLog, Summary
 
 from ...models import Segment

@@ -3,10 +3,11 @@ remove and CSV export."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -14,7 +15,7 @@ from segments_project.admin import api_error_on_form, localized_display
 from segments_project.errors import ApplicationError
 
 from ...documents.items import ITEM_CODE, ITEM_ID, ITEM_NAME
-from ...models import ItemType
+from ...models import ItemType, Segment
 from ...selectors.items import item_assignments_of
 from ...services import items as item_services
 from ..forms import ItemAddForm
@@ -37,43 +38,14 @@ def items_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpRe
     segment = segment_for(model_admin, request, object_id, write=request.method == "POST")
     form = ItemAddForm(posted(request), segment=segment, admin_site=model_admin.admin_site)
     if request.method == "POST" and form.is_valid():
-        item_type, item = form.item
-        label = f"{item_type.lower()} {item.public_id}"
-        try:
-            created = item_services.item_assignment_upsert(
-                tenant=segment.tenant_id,
-                segment_id=segment.public_id,
-                item_type=item_type,
-                item_id=item.public_id,
-                document=None,
-            )
-        except ApplicationError as exc:
-            field = "product" if item_type == ItemType.PRODUCT else "category"
-            api_error_on_form(form, exc, {"id": field, "itemId": field})
-        else:
-            if created:
-                model_admin.log_change(request, segment, f"Added the {label}.")
-                messages.success(request, f"The {label} is now in {segment.public_id}.")
-            else:
-                messages.info(request, f"The {label} already was in {segment.public_id}.")
-            return HttpResponseRedirect(request.get_full_path())
+        added = _add_item(model_admin, request, segment, form)
+        if added is not None:
+            return added
     query = request.GET.get("q", "").strip()
     item_type = request.GET.get("type", "").upper()
-    rows = item_assignments_of(segment=segment)
-    if item_type in ItemType.values:
-        rows = rows.filter(item_type=item_type)
-    if query:
-        rows = rows.filter(
-            Q(**{f"{ITEM_ID}__icontains": query})
-            | Q(**{f"{ITEM_CODE}__icontains": query})
-            | Q(product__name__icontains=query)
-            | Q(category__name__icontains=query)
-        )
+    rows = _matching_items(segment, query, item_type)
     page = paged(request, rows.order_by("item_type", "-pk"))
-    for row in page.object_list:
-        item = row.product if row.item_type == ItemType.PRODUCT else row.category
-        row.item = item
-        row.item_name = localized_display(getattr(row, ITEM_NAME, None) or item.name)
+    _name_items(page.object_list)
     context = page_context(
         model_admin,
         request,
@@ -85,18 +57,73 @@ def items_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpRe
         query=query,
         item_type=item_type,
         total=page.paginator.count,
-        type_links=[
-            {
-                "label": label,
-                "query": query_string(request, type=value, p=None),
-                "current": item_type == value,
-            }
-            for value, label in (("", "All"), ("PRODUCT", "Products"), ("CATEGORY", "Categories"))
-        ],
+        type_links=_type_links(request, item_type),
         remove_url=segment_url("items_remove", segment),
         export_url=segment_url("items_export", segment),
     )
     return TemplateResponse(request, "admin/segments/segment_items.html", context)
+
+
+def _add_item(
+    model_admin: Any, request: HttpRequest, segment: Segment, form: ItemAddForm
+) -> HttpResponse | None:
+    """Adds the form's item through the service: a redirect back to the page, or None with
+    the service's error on the form."""
+    item_type, item = form.item
+    label = f"{item_type.lower()} {item.public_id}"
+    try:
+        created = item_services.item_assignment_upsert(
+            tenant=segment.tenant_id,
+            segment_id=segment.public_id,
+            item_type=item_type,
+            item_id=item.public_id,
+            document=None,
+        )
+    except ApplicationError as exc:
+        field = "product" if item_type == ItemType.PRODUCT else "category"
+        api_error_on_form(form, exc, {"id": field, "itemId": field})
+        return None
+    if created:
+        model_admin.log_change(request, segment, f"Added the {label}.")
+        messages.success(request, f"The {label} is now in {segment.public_id}.")
+    else:
+        messages.info(request, f"The {label} already was in {segment.public_id}.")
+    return HttpResponseRedirect(request.get_full_path())
+
+
+def _matching_items(segment: Segment, query: str, item_type: str) -> QuerySet:
+    """The segment's items of the chosen type (any when it is not one) matching `query`."""
+    rows = item_assignments_of(segment=segment)
+    if item_type in ItemType.values:
+        rows = rows.filter(item_type=item_type)
+    if query:
+        rows = rows.filter(
+            Q(**{f"{ITEM_ID}__icontains": query})
+            | Q(**{f"{ITEM_CODE}__icontains": query})
+            | Q(product__name__icontains=query)
+            | Q(category__name__icontains=query)
+        )
+    return rows
+
+
+def _name_items(rows: Iterable[Any]) -> None:
+    """Gives each row of the page its item and the item's name to show."""
+    for row in rows:
+        item = row.product if row.item_type == ItemType.PRODUCT else row.category
+        row.item = item
+        row.item_name = localized_display(getattr(row, ITEM_NAME, None) or item.name)
+
+
+def _type_links(request: HttpRequest, item_type: str) -> list[dict[str, Any]]:
+    """The filter links by item type, the chosen one marked."""
+    return [
+        {
+            "label": label,
+            "query": query_string(request, type=value, p=None),
+            "current": item_type == value,
+        }
+        for value, label in (("", "All"), ("PRODUCT", "Products"), ("CATEGORY", "Categories"))
+    ]
 
 
 @post_only

@@ -34,6 +34,17 @@ class FieldSpec:
     sortable: bool = True
 
 
+# The members every versioned document carries: its mixins and their schemas, the version
+# and the timestamps. A resource's fields end with them (`**METADATA_QUERY_FIELDS`).
+METADATA_QUERY_FIELDS: dict[str, FieldSpec] = {
+    "mixins": FieldSpec("mixins", FieldKind.JSON),
+    "metadata.mixins": FieldSpec("metadata_mixins", FieldKind.JSON),
+    "metadata.version": FieldSpec("version", FieldKind.INTEGER),
+    "metadata.createdAt": FieldSpec("created_at", FieldKind.DATETIME),
+    "metadata.modifiedAt": FieldSpec("modified_at", FieldKind.DATETIME),
+}
+
+
 @dataclass(frozen=True)
 class ResolvedField:
     """An API field name resolved against the whitelist; `keys` is the JSON key path."""

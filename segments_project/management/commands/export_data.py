@@ -14,15 +14,10 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE
-from segments_project.imports.formats import (
-    STDIO,
-    Format,
-    FormatError,
-    detect_format,
-    open_sink,
-)
+from segments_project.imports.formats import STDIO, Format, FormatError, detect_format
 from segments_project.imports.kinds import EXPORTERS
 from segments_project.imports.progress import Progress, Unstyled
+from segments_project.imports.writers import open_sink
 from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
 

@@ -15,9 +15,10 @@ from django.core.management.base import CommandError
 from django.db import DatabaseError
 
 from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE
-from segments_project.imports.formats import Format, FormatError, detect_format, open_source
+from segments_project.imports.formats import Format, FormatError, detect_format
 from segments_project.imports.kinds import IMPORTERS
 from segments_project.imports.progress import Progress
+from segments_project.imports.readers import open_source
 from segments_project.imports.report import RejectionLog, Summary
 from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
