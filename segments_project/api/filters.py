@@ -125,17 +125,35 @@ class QueryFilterSet(django_filters.FilterSet):
         filters = super().get_filters()
         return {getattr(f, "param", None) or name: f for name, f in filters.items()}
 
+    @classmethod
+    def parameter_fields(cls) -> dict[str, forms.Field]:
+        """The form field of each parameter, built once per filter set.
+
+        Parsing goes through these directly, not through a FilterSet instance and its
+        form: those deep-copy every filter and field and build a form class per request
+        (about 0.5 ms, a fifth of a warm storefront read). The fields are stateless.
+        """
+        fields = cls.__dict__.get("_parameter_fields")
+        if fields is None:
+            fields = {name: flt.field for name, flt in cls.base_filters.items()}
+            cls._parameter_fields = fields
+        return fields
+
 
 class FilterValues:
     """The parsed parameters of a request. Every value is parsed at once; an invalid one
     raises its 400 when the view reads it, so the order of errors stays the order of reads
     (a path's 404 read first still comes first)."""
 
-    def __init__(self, filterset: QueryFilterSet) -> None:
-        form = filterset.form
-        form.is_valid()
-        self._values: Mapping[str, Any] = form.cleaned_data
-        self._errors = {name: errors.data[0] for name, errors in form.errors.items()}
+    def __init__(self, filterset_class: type[QueryFilterSet], data: Mapping[str, Any]) -> None:
+        self._values: dict[str, Any] = {}
+        self._errors: dict[str, forms.ValidationError] = {}
+        for name, field in filterset_class.parameter_fields().items():
+            raw = field.widget.value_from_datadict(data, {}, name)
+            try:
+                self._values[name] = field.clean(raw)
+            except forms.ValidationError as error:
+                self._errors[name] = error.error_list[0]
 
     def __getitem__(self, name: str) -> Any:
         error = self._errors.get(name)
@@ -162,7 +180,7 @@ class QueryFilterBackend(DjangoFilterBackend):
         filterset_class = self.get_filterset_class(view)
         if filterset_class is None:
             raise LookupError(f"{type(view).__name__} has no filter set for {request.method}.")
-        return FilterValues(filterset_class(data=request.query_params, request=request))
+        return FilterValues(filterset_class, request.query_params)
 
 
 class QueryFilterExtension(DjangoFilterExtension):

@@ -31,7 +31,7 @@ class ExampleFilterSet(QueryFilterSet):
 
 
 def _values(query: str) -> FilterValues:
-    return FilterValues(ExampleFilterSet(data=QueryDict(query)))
+    return FilterValues(ExampleFilterSet, QueryDict(query))
 
 
 @pytest.mark.parametrize(
