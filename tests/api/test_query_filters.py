@@ -75,3 +75,21 @@ def test_an_invalid_value_raises_when_it_is_read_not_before():
 def test_an_empty_id_is_a_400_not_an_absent_one():
     with pytest.raises(ValidationFailed, match="first must be"):
         _values("first=")["first"]
+
+
+def test_the_parameter_fields_are_built_once_per_filter_set():
+    # A FilterSet and its form per request cost half a millisecond of a warm storefront read;
+    # parsing uses fields built once, each filter set (subclasses included) its own.
+    class Narrower(ExampleFilterSet):
+        class Meta(ExampleFilterSet.Meta):
+            pass
+
+    first = ExampleFilterSet.parameter_fields()
+
+    _values("first=a")
+    _values("first=b&flag=true")
+
+    assert ExampleFilterSet.parameter_fields() is first
+    assert all(ExampleFilterSet.parameter_fields()[name] is first[name] for name in first)
+    assert Narrower.parameter_fields() is not first
+    assert list(Narrower.parameter_fields()) == list(first)
