@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .scopes import ANY_TENANT_TOKEN
+
 
 @dataclass(frozen=True)
 class Principal:
@@ -25,7 +27,7 @@ class Principal:
         return self.customer_id is not None
 
     def has_any_scope(self, scopes: frozenset[str]) -> bool:
-        return bool(self.scopes & scopes)
+        return bool(self.scopes & scopes) or ANY_TENANT_TOKEN in scopes
 
     def __str__(self) -> str:
         if self.customer_id:

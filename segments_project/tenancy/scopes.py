@@ -14,6 +14,7 @@ CATEGORY_READ = "category.category_read"
 CATEGORY_READ_UNPUBLISHED = "category.category_read_unpublished"
 PRODUCT_MANAGE = "product.product_manage"
 PRODUCT_READ = "product.product_read"
+PRODUCT_READ_UNPUBLISHED = "product.product_read_unpublished"
 CUSTOMER_MANAGE = "customer.customer_manage"
 CUSTOMER_READ = "customer.customer_read"
 # Lets a storefront's client ask for tokens that act for one logged-in customer.
@@ -32,12 +33,18 @@ DESCRIPTIONS: dict[str, str] = {
     CATEGORY_READ_UNPUBLISHED: "Read unpublished categories too.",
     PRODUCT_MANAGE: "Create, change and delete products.",
     PRODUCT_READ: "Read products.",
+    PRODUCT_READ_UNPUBLISHED: "Read unpublished products too.",
     CUSTOMER_MANAGE: "Create, change and delete customers and legal entities.",
     CUSTOMER_READ: "Read customers and legal entities.",
     CUSTOMER_TOKEN_ISSUE: "Obtain short-lived tokens that act for one customer.",
 }
 
 ALL_SCOPES: frozenset[str] = frozenset(DESCRIPTIONS)
+
+# Not a scope any token carries: an operation whose scopes include it is open to every valid
+# token of the path's tenant (client, customer or anonymous), as the vendor's published
+# catalog reads are.
+ANY_TENANT_TOKEN = "(any token of the tenant)"
 
 # The only scopes a customer-bound token ever carries.
 CUSTOMER_SCOPES: frozenset[str] = frozenset({SEGMENT_READ_OWN, COUPON_REDEEM})
