@@ -27,6 +27,8 @@ class Checkpoint(StrEnum):
     CATEGORY_ASSIGNMENTS_INSERTING = "catalog.assignments.before_insert"
     # A versioned document write checked the requested version against the locked row.
     DOCUMENT_VERSION_CHECKED = "documents.version_checked"
+    # A set-based document write planned its rows against the locked read, before writing.
+    DOCUMENTS_PLANNED = "documents.planned"
     # A segment item write checked a requested version against a stored row.
     ITEM_VERSION_CHECKED = "segments.items.version_checked"
     # A customer write is about to sync the customer's legal entity links.

@@ -4,7 +4,8 @@ A resource describes itself once with a `DocumentKind`; create, upsert and patch
 the same rules everywhere: row locks, `metadata.version` checks (409, nothing changed),
 writes of the changed fields only, and a version that grows only when something changed.
 `documents_upsert_many` applies the same rules to many documents at once, set-based (the
-imports): one locking read and one `INSERT ... ON CONFLICT` per call.
+imports): one locking read and an `INSERT ... ON CONFLICT` for the new and one for the
+changed rows per call.
 """
 
 from __future__ import annotations
@@ -12,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models.constants import OnConflict
+from django.db.models.sql import InsertQuery
 from django.utils import timezone
 
 from segments_project.api.documents import (
@@ -228,6 +231,9 @@ class DocumentRow(Protocol):
     version: int | None
 
 
+RowT = TypeVar("RowT", bound=DocumentRow)
+
+
 def locked_many(
     kind: DocumentKind, tenant: str, public_ids: Sequence[str], fields: Sequence[str]
 ) -> dict[str, dict[str, Any]]:
@@ -255,8 +261,12 @@ def documents_upsert_many(
     """Replaces or creates each row's document, as `document_upsert` does one: a stale
     `metadata.version` refuses the row (409), an unchanged row keeps its version and
     modification time, a changed one gets version + 1, and the kind's audit events are
-    recorded. New and changed rows are written in one `INSERT ... ON CONFLICT (tenant,
-    public_id) DO UPDATE`.
+    recorded. New rows are written in one `INSERT ... ON CONFLICT DO NOTHING`, changed
+    (locked) ones in one `INSERT ... ON CONFLICT DO UPDATE`.
+
+    A new row whose id another writer created after the locking read is not written: it
+    lands in `upserted.raced`, uncounted, for the caller to write again as the update it
+    now is (`until_settled`); overwriting it would lose that writer's document silently.
 
     No key may appear twice in `rows`; all rows carry the same fields. `stored` (from
     `locked_many`) when the caller had to lock the rows first; `also_changed` tells of
@@ -273,14 +283,76 @@ def documents_upsert_many(
     objects, changes = _planned(
         kind, tenant, rows, stored, now or timezone.now(), also_changed, upserted
     )
-    if objects:
-        upserted.written = kind.model.objects.bulk_create(
-            objects,
+    reached(Checkpoint.DOCUMENTS_PLANNED)
+    new = [obj for obj in objects if obj.public_id not in stored]
+    raced = {obj.public_id for obj in new} - _inserted_new(kind.model, new)
+    upserted.written += [obj for obj in new if obj.public_id not in raced]
+    changed = [obj for obj in objects if obj.public_id in stored]
+    if changed:
+        upserted.written += kind.model.objects.bulk_create(
+            changed,
             update_conflicts=True,
             unique_fields=["tenant", "public_id"],
             update_fields=[*fields, "version", "modified_at"],
         )
-        record(tenant, changes)
+    if raced:
+        upserted.counts.inserted -= len(raced)
+        upserted.raced += [row for row in rows if row.key in raced]
+        changes = [change for change in changes if change.document_id not in raced]
+    record(tenant, changes)
+    return upserted
+
+
+def documents_upsert_settled(
+    kind: DocumentKind, *, tenant: str, rows: Sequence[DocumentRow], now: datetime | None = None
+) -> Upserted:
+    """`documents_upsert_many` until no row is left raced by another writer's create."""
+
+    def write(batch: Sequence[DocumentRow], upserted: Upserted) -> None:
+        documents_upsert_many(kind, tenant=tenant, rows=batch, now=now, upserted=upserted)
+
+    return until_settled(rows, write)
+
+
+def _inserted_new(model: type[models.Model], objects: list[models.Model]) -> set[str]:
+    """Inserts the new rows (`INSERT ... ON CONFLICT DO NOTHING RETURNING`), setting the
+    pks of those written; the public ids of those written. A row another writer created
+    since the locking read is skipped (PostgreSQL waits for that writer to commit first)."""
+    if not objects:
+        return set()
+    meta = model._meta
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    fields = [field for field in meta.concrete_fields if field is not meta.auto_field]
+    returning = [meta.pk, meta.get_field("public_id")]
+    by_key = {obj.public_id: obj for obj in objects}
+    batch_size = max(connection.ops.bulk_batch_size(fields, objects), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), batch_size):
+            query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
+            query.insert_values(fields, objects[start : start + batch_size])
+            compiler = query.get_compiler(connection=connection)
+            compiler.returning_fields = returning
+            for statement, params in compiler.as_sql():
+                cursor.execute(statement, params)
+                for pk, public_id in cursor.fetchall():
+                    obj = by_key[public_id]
+                    obj.pk = pk
+                    obj._state.adding, obj._state.db = False, alias
+    return {obj.public_id for obj in objects if obj.pk is not None}
+
+
+def until_settled(
+    rows: Sequence[RowT], write: Callable[[Sequence[RowT], Upserted], object]
+) -> Upserted:
+    """Runs a set-based write (`write(rows, upserted)`) and again for the rows it found
+    raced by another writer's create (`upserted.raced`), until none is left: on the next
+    pass they are stored, locked and written as updates."""
+    upserted: Upserted = Upserted()
+    pending: Sequence[RowT] = rows
+    while pending:
+        write(pending, upserted)
+        pending, upserted.raced = upserted.raced, []
     return upserted
 
 

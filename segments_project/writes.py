@@ -37,11 +37,13 @@ class Counts:
 class Upserted(Generic[T]):
     """What a set-based upsert of rows `T` did: how many it inserted, updated or left
     unchanged, the rows it refused with the error the API would answer (in the order
-    found), and the stored rows it wrote (new and changed, with their pks)."""
+    found), the stored rows it wrote (new and changed, with their pks), and the new rows
+    it could not insert because another writer created them meanwhile (to write again)."""
 
     counts: Counts = field(default_factory=Counts)
     refused: list[tuple[T, ApplicationError]] = field(default_factory=list)
     written: list[Any] = field(default_factory=list)
+    raced: list[T] = field(default_factory=list)
 
 
 def unique_batches(items: Iterable[T], key: Callable[[T], Hashable]) -> Iterator[list[T]]:

@@ -64,7 +64,7 @@ def products_upsert_many(
     """Replaces or creates many products by id at once, set-based (the imports): the rules
     of `product_upsert`, see `versioned.documents_upsert_many`. The caller marks the
     tenant's content changed."""
-    return versioned.documents_upsert_many(PRODUCT, tenant=tenant, rows=rows, now=now)
+    return versioned.documents_upsert_settled(PRODUCT, tenant=tenant, rows=rows, now=now)
 
 
 @transaction.atomic

@@ -192,9 +192,16 @@ def customers_upsert_many(
     the named legal entities; a row naming an unknown legal entity is refused; the links
     become the row's, and a change of links alone grows the version. See
     `versioned.documents_upsert_many`; the caller marks the tenant's content changed."""
-    upserted: Upserted = Upserted()
-    if not rows:
-        return upserted
+    return versioned.until_settled(
+        rows, lambda batch, upserted: _customers_write(tenant, batch, now, upserted)
+    )
+
+
+def _customers_write(
+    tenant: str, rows: Sequence[CustomerRow], now: datetime | None, upserted: Upserted
+) -> None:
+    """One pass of `customers_upsert_many` (rows another writer created meanwhile are left
+    in `upserted.raced`)."""
     fields = list(rows[0].values)
     stored = versioned.locked_many(CUSTOMER, tenant, [row.key for row in rows], fields)
     legal_entities = legal_entities_locked(
@@ -215,6 +222,7 @@ def customers_upsert_many(
     def links_changed(row: versioned.DocumentRow, current: dict[str, Any]) -> bool:
         return wanted[row.key] != set(links.get(current["pk"], {}))
 
+    written_before = len(upserted.written)
     versioned.documents_upsert_many(
         CUSTOMER,
         tenant=tenant,
@@ -224,8 +232,7 @@ def customers_upsert_many(
         also_changed=links_changed,
         upserted=upserted,
     )
-    _links_sync_many(tenant, upserted.written, links, wanted)
-    return upserted
+    _links_sync_many(tenant, upserted.written[written_before:], links, wanted)
 
 
 def _links_of_many(tenant: str, customer_pks: list[int]) -> dict[int, dict[int, int]]:
@@ -322,7 +329,7 @@ def legal_entities_upsert_many(
     """Replaces or creates many legal entities by id at once, set-based (the imports): the
     rules of `legal_entity_upsert`, see `versioned.documents_upsert_many`. The caller
     marks the tenant's content changed."""
-    return versioned.documents_upsert_many(LEGAL_ENTITY, tenant=tenant, rows=rows, now=now)
+    return versioned.documents_upsert_settled(LEGAL_ENTITY, tenant=tenant, rows=rows, now=now)
 
 
 @transaction.atomic

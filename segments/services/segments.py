@@ -68,7 +68,7 @@ def segments_upsert_many(
     """Replaces or creates many segments by id at once, set-based (the imports): the rules
     and audit events of `segment_upsert`, see `versioned.documents_upsert_many`. The
     caller marks the tenant's content changed."""
-    return versioned.documents_upsert_many(SEGMENT, tenant=tenant, rows=rows, now=now)
+    return versioned.documents_upsert_settled(SEGMENT, tenant=tenant, rows=rows, now=now)
 
 
 @transaction.atomic

@@ -71,7 +71,7 @@ def test_a_stale_version_refuses_that_row_only():
     assert upserted.counts.inserted == 1
 
 
-def test_one_locking_read_and_one_upsert_whatever_the_number_of_rows():
+def test_one_locking_read_one_insert_and_one_upsert_whatever_the_number_of_rows():
     for number in range(5):
         make_product(TENANT, f"p{number}", name="Old")
     rows = [_row(f"p{number}", "New") for number in range(10)]
@@ -84,7 +84,8 @@ def test_one_locking_read_and_one_upsert_whatever_the_number_of_rows():
         for query in queries.captured_queries
         if "SAVEPOINT" not in query["sql"]
     ]
-    assert statements == ["SELECT", "INSERT"]
+    # The new rows (ON CONFLICT DO NOTHING), then the changed ones (ON CONFLICT DO UPDATE).
+    assert statements == ["SELECT", "INSERT", "INSERT"]
     locking_read = queries.captured_queries[1]["sql"]
     # SQLite has no row locks (a writer holds the whole database), so no FOR clause.
     assert ("FOR NO KEY UPDATE" in locking_read) == connection.features.has_select_for_update
