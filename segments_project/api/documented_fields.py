@@ -79,9 +79,7 @@ def is_documented(schema: dict[str, Any], path: tuple[str, ...]) -> bool:
         return is_documented(extra, path[1:])
     if extra is True:
         return True
-    # A free-form object (`type: object` and nothing more) may hold anything.
-    return (
-        schema.get("type") == "object"
-        and not properties
-        and not any(key in schema for key in _COMPOSITES)
-    )
+    # A free-form object (`type: object` and nothing more) or an untyped value (`{}`, a
+    # mixin's value) may hold anything.
+    composite = any(key in schema for key in _COMPOSITES)
+    return not properties and not composite and schema.get("type") in (None, "object")

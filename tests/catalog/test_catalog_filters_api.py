@@ -143,7 +143,7 @@ def test_segments_ids_are_a_comma_separated_list(forest, manager):
     url = f"{CATEGORIES}/tools/assignments?segmentsIds="
     assert _assigned(manager.get(f"{url}gold,silver")) == []  # no segment holds tools
     assert _error(manager.get(url + ",".join(["s"] * 201)))[0].startswith("segmentsIds names")
-    assert _error(manager.get(f"{url}a,b%23c"))[1][0]["field"] == "segmentsIds"
+    assert _error(manager.get(f"{url}a,b%23c"))[1][0].startswith("segmentsIds: ")
 
 
 def test_product_categories_parameters(forest, manager):
