@@ -12,14 +12,18 @@ from http import HTTPStatus
 
 @dataclass(frozen=True)
 class ErrorDetail:
-    """One field problem, rendered into the `details` list of an error body."""
+    """One problem, rendered into the `details` list of an error body.
+
+    `field` is empty when the problem concerns no field (a missing scope); the body then
+    leaves it out, as the vendor's specs allow.
+    """
 
     field: str
     type: str
     message: str
 
     def as_dict(self) -> dict[str, str]:
-        return asdict(self)
+        return {name: value for name, value in asdict(self).items() if name != "field" or value}
 
 
 class ApplicationError(Exception):

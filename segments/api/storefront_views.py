@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from segments_project.api.documents import clean_id, invalid
-from segments_project.api.projection import parse_fields, project
+from segments_project.api.projection import project, requested_fields
 from segments_project.api.views import TenantAPIView
 from segments_project.db_router import replica_reads_begin, replica_reads_end, wrote_recently
 from segments_project.tenancy import scopes
@@ -143,7 +143,7 @@ class MySegmentsView(StorefrontView):
         scope = self.scope()
         languages = self.languages
         # `fields` is one of the query parameters the cache key is made of.
-        projection = parse_fields(request.query_params.get("fields"))
+        projection = requested_fields(request)
 
         def compute() -> tuple[Any, dict]:
             segments = scope.segments().order_by("public_id")

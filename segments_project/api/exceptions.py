@@ -1,11 +1,16 @@
-"""One exception handler: every API error becomes the vendor's error JSON."""
+"""One exception handler: every API error becomes the vendor's error JSON.
+
+Converters turn an exception into an `ApiError` (status, message, details); the body is
+then shaped for the request path's API family (`error_shapes.error_body`), so every
+converter and Django's own error handlers answer each family in its own shape.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 from collections.abc import Callable
-from http import HTTPStatus
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -19,6 +24,8 @@ from rest_framework.response import Response
 from segments_project.admin_errors import admin_error_page, is_admin_request
 from segments_project.errors import ApplicationError, ErrorDetail
 
+from .error_shapes import error_body
+
 logger = logging.getLogger("segments_project.api")
 
 ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
@@ -26,6 +33,8 @@ ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
 # How long a client should wait before retrying while the database is unreachable.
 DATABASE_RETRY_AFTER_SECONDS = 5
 DATABASE_UNAVAILABLE_MESSAGE = "The service is temporarily unavailable."
+NOT_FOUND_MESSAGE = "The resource has not been found."
+FORBIDDEN_MESSAGE = "The access to the requested resource has been forbidden by the server."
 
 UNAUTHORIZED_BODY = {
     "fault": {
@@ -33,21 +42,6 @@ UNAUTHORIZED_BODY = {
         "detail": {"errorcode": "oauth.v2.InvalidAccessToken"},
     }
 }
-
-
-def error_body(
-    status: int,
-    message: str,
-    *,
-    resource_id: str | None = None,
-    details: list[ErrorDetail] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"code": status, "status": HTTPStatus(status).phrase, "message": message}
-    if resource_id is not None:
-        body["resourceId"] = resource_id
-    if details:
-        body["details"] = [detail.as_dict() for detail in details]
-    return body
 
 
 def _drf_details(detail: Any, prefix: str = "") -> list[ErrorDetail]:
@@ -68,103 +62,115 @@ def _drf_details(detail: Any, prefix: str = "") -> list[ErrorDetail]:
     return [ErrorDetail(field=prefix or "body", type=str(code), message=str(detail))]
 
 
+@dataclass
+class ApiError:
+    """What a converter makes of an exception, before it is shaped for the API family."""
+
+    status: int
+    message: str
+    resource_id: str | None = None
+    details: list[ErrorDetail] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Maps domain, Django and DRF exceptions to responses; logs and hides the unexpected."""
-    for exception_types, convert in _CONVERTERS:
-        if isinstance(exc, exception_types):
-            return convert(exc)
-    return _unexpected_error(exc)
-
-
-def _application_error(exc: ApplicationError) -> Response:
-    """A domain error: its own status, message, resource id and details."""
-    return Response(
-        error_body(exc.status_code, exc.message, resource_id=exc.resource_id, details=exc.details),
-        status=exc.status_code,
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        return _unauthorized()
+    request = context.get("request")
+    error = next(
+        (convert(exc) for types, convert in _CONVERTERS if isinstance(exc, types)), None
+    ) or _unexpected_error(exc)
+    body = error_body(
+        error.status,
+        error.message,
+        path=getattr(request, "path", None),
+        resource_id=error.resource_id,
+        details=error.details,
     )
+    response = Response(body, status=error.status, headers=error.headers)
+    return retry_later(response) if error.status == 503 else response
 
 
-def _unauthorized(exc: drf.APIException) -> Response:
+def _unauthorized() -> Response:
     """Missing or bad credentials: the vendor's OAuth fault body and a Bearer challenge."""
     response = Response(UNAUTHORIZED_BODY, status=401)
     response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
 
 
-def _not_found(exc: Exception) -> Response:
+def _application_error(exc: ApplicationError) -> ApiError:
+    """A domain error: its own status, message, resource id and details."""
+    return ApiError(exc.status_code, exc.message, exc.resource_id, list(exc.details))
+
+
+def _not_found(exc: Exception) -> ApiError:
     """A 404 that says nothing about why (missing, or another tenant's)."""
-    return Response(error_body(404, "The resource has not been found."), status=404)
+    return ApiError(404, NOT_FOUND_MESSAGE)
 
 
-def _forbidden(exc: Exception) -> Response:
+def _forbidden(exc: Exception) -> ApiError:
     """A 403 with the vendor's wording."""
-    message = "The access to the requested resource has been forbidden by the server."
-    return Response(error_body(403, message), status=403)
+    return ApiError(403, FORBIDDEN_MESSAGE)
 
 
-def _django_validation_error(exc: DjangoValidationError) -> Response:
+def _django_validation_error(exc: DjangoValidationError) -> ApiError:
     """A 400 from `full_clean()`: every message, with one detail per field message."""
     details = (
         [
-            ErrorDetail(field=field, type="invalid", message=str(message))
-            for field, messages in exc.message_dict.items()
+            ErrorDetail(field=name, type="invalid", message=str(message))
+            for name, messages in exc.message_dict.items()
             for message in messages
         ]
         if hasattr(exc, "error_dict")
         else []
     )
-    return Response(error_body(400, "; ".join(exc.messages), details=details), status=400)
+    return ApiError(400, "; ".join(exc.messages), details=details)
 
 
-def _too_large(exc: RequestDataTooBig) -> Response:
+def _too_large(exc: RequestDataTooBig) -> ApiError:
     """A 413 for a body over Django's upload limit."""
-    return Response(error_body(413, "The request body is too large."), status=413)
+    return ApiError(413, "The request body is too large.")
 
 
-def _parse_error(exc: drf.ParseError) -> Response:
+def _parse_error(exc: drf.ParseError) -> ApiError:
     """A 400 for a body the parser could not read, naming the parser's complaint."""
-    return Response(error_body(400, f"Malformed request body: {exc.detail}"), status=400)
+    return ApiError(400, f"Malformed request body: {exc.detail}")
 
 
-def _drf_validation_error(exc: drf.ValidationError) -> Response:
+def _drf_validation_error(exc: drf.ValidationError) -> ApiError:
     """A 400 for a serializer's errors, flattened into `details`."""
-    details = _drf_details(exc.detail)
-    return Response(
-        error_body(400, "Validation problem with request body.", details=details), status=400
-    )
+    return ApiError(400, "Validation problem with request body.", details=_drf_details(exc.detail))
 
 
-def _throttled(exc: drf.Throttled) -> Response:
+def _throttled(exc: drf.Throttled) -> ApiError:
     """A 429, with `Retry-After` in whole seconds (rounded up) when the wait is known."""
-    response = Response(error_body(429, "Too many requests."), status=429)
-    if exc.wait is not None:
-        response["Retry-After"] = str(int(exc.wait) + 1)
-    return response
+    headers = {} if exc.wait is None else {"Retry-After": str(int(exc.wait) + 1)}
+    return ApiError(429, "Too many requests.", headers=headers)
 
 
-def _api_exception(exc: drf.APIException) -> Response:
+def _api_exception(exc: drf.APIException) -> ApiError:
     """Any other DRF error: its own status and detail."""
-    return Response(error_body(exc.status_code, str(exc.detail)), status=exc.status_code)
+    return ApiError(exc.status_code, str(exc.detail))
 
 
-def _unexpected_error(exc: Exception) -> Response:
-    """Logs the error with its traceback; answers 503 with `Retry-After` for a database
-    outage and a 500 that shows nothing of the error otherwise."""
+def _unexpected_error(exc: Exception) -> ApiError:
+    """Logs the error with its traceback; a 503 for a database outage (answered with
+    `retry_later`) and a 500 that shows nothing of the error otherwise."""
     if is_database_unavailable(exc):
         logger.exception("Database unavailable")
-        return retry_later(Response(error_body(503, DATABASE_UNAVAILABLE_MESSAGE), status=503))
+        return ApiError(503, DATABASE_UNAVAILABLE_MESSAGE)
     if isinstance(exc, DatabaseError):
         logger.exception("Database error")
     else:
         logger.exception("Unhandled API error")
-    return Response(error_body(500, "An unexpected error occurred."), status=500)
+    return ApiError(500, "An unexpected error occurred.")
 
 
 # The first entry whose classes match converts the exception, so every specific DRF error
 # comes before `drf.APIException`, the base class of them all.
-_CONVERTERS: tuple[tuple[tuple[type[Exception], ...], Callable[[Any], Response]], ...] = (
+_CONVERTERS: tuple[tuple[tuple[type[Exception], ...], Callable[[Any], ApiError]], ...] = (
     ((ApplicationError,), _application_error),
-    ((drf.NotAuthenticated, drf.AuthenticationFailed), _unauthorized),
     ((Http404, drf.NotFound), _not_found),
     ((DjangoPermissionDenied, drf.PermissionDenied), _forbidden),
     ((DjangoValidationError,), _django_validation_error),
@@ -201,13 +207,14 @@ def retry_later(response: ResponseT) -> ResponseT:
 
 
 def json_error_response(request: HttpRequest, status: int, message: str) -> JsonResponse:
-    return JsonResponse(error_body(status, message), status=status)
+    """An error outside DRF views, in the shape of the request path's API family."""
+    return JsonResponse(error_body(status, message, path=request.path), status=status)
 
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if is_admin_request(request):
         return admin_error_page(request, 404)
-    return json_error_response(request, 404, "The resource has not been found.")
+    return json_error_response(request, 404, NOT_FOUND_MESSAGE)
 
 
 def handler500(request: HttpRequest) -> JsonResponse:

@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+
 from segments_project.errors import ErrorDetail, ValidationFailed
 
+from .documented_fields import is_documented, response_schema
+
 MAX_FIELDS_LENGTH = 1000
+
+
+def requested_fields(request: HttpRequest) -> list[tuple[str, ...]] | None:
+    """The request's `fields`, each name checked against the operation's documented answer:
+    a name the answer never has is a 400 that names it (`documented_fields`)."""
+    paths = parse_fields(request.GET.get("fields"))
+    schema = response_schema(request) if paths else None
+    if schema is None:
+        return paths
+    unknown = [".".join(path) for path in paths if not is_documented(schema, path)]
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown fields: {', '.join(unknown)}.",
+            details=[
+                ErrorDetail("fields", "invalid", f"unknown field: {name}") for name in unknown
+            ],
+        )
+    return paths
 
 
 def parse_fields(raw: str | None) -> list[tuple[str, ...]] | None:

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .bulk import ElementFn, bulk_elements, run_bulk
-from .projection import parse_fields, project
+from .projection import project, requested_fields
 
 
 class BulkOutcome(Protocol):
@@ -18,7 +18,7 @@ class BulkOutcome(Protocol):
 
 def projected(request: Request, document: dict[str, Any]) -> Response:
     """The document reduced to the request's `fields` parameter (all of it without one)."""
-    return Response(project(document, parse_fields(request.query_params.get("fields"))))
+    return Response(project(document, requested_fields(request)))
 
 
 def bulk_response(data: Any, apply: ElementFn) -> Response:

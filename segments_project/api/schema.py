@@ -5,10 +5,26 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from rest_framework import serializers
 
 from segments_project.tenancy.scopes import DESCRIPTIONS
 
+from .error_shapes import ErrorFamily, family_for_path
 from .filters import QueryFilterBackend, QueryFilterExtension  # noqa: F401 (registers it)
+from .schema_components import (
+    CategoryErrorSerializer,
+    CouponErrorSerializer,
+    ErrorSerializer,
+    ProductErrorSerializer,
+)
+
+# The error component of each API family (`error_shapes` builds the bodies).
+FAMILY_ERRORS: dict[ErrorFamily, type[serializers.Serializer]] = {
+    ErrorFamily.CUSTOMER_SEGMENT: ErrorSerializer,
+    ErrorFamily.COUPON: CouponErrorSerializer,
+    ErrorFamily.CATEGORY: CategoryErrorSerializer,
+    ErrorFamily.PRODUCT: ProductErrorSerializer,
+}
 
 
 class ScopedAutoSchema(AutoSchema):
@@ -17,6 +33,20 @@ class ScopedAutoSchema(AutoSchema):
     def get_operation_id(self) -> str:
         operation_ids = getattr(self.view, "operation_ids", {})
         return operation_ids.get(self.method.upper()) or super().get_operation_id()
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        # Operations declare the customer-segment error; each family answers its own.
+        operation = super().get_operation(*args, **kwargs)
+        family = family_for_path(self.path)
+        if operation is None or family is ErrorFamily.CUSTOMER_SEGMENT:
+            return operation
+        declared = self.resolve_serializer(ErrorSerializer(), "response").ref
+        answered = self.resolve_serializer(FAMILY_ERRORS[family](), "response").ref
+        for response in operation.get("responses", {}).values():
+            for media in response.get("content", {}).values():
+                if media.get("schema") == declared:
+                    media["schema"] = answered
+        return operation
 
     def get_filter_backends(self) -> list[Any]:
         # A filter set documents its method's parameters, list or tree or single answer.

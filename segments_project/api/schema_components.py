@@ -11,16 +11,60 @@ from rest_framework import serializers
 
 
 class ErrorDetailSerializer(serializers.Serializer):
-    field = serializers.CharField()
+    # Absent when the problem concerns no field (a missing scope).
+    field = serializers.CharField(required=False)
     type = serializers.CharField()
     message = serializers.CharField()
 
 
 class ErrorSerializer(serializers.Serializer):
+    """The customer-segment error (also customer paths): the operations declare this one,
+    and `ScopedAutoSchema` swaps in the family's own (`FAMILY_ERRORS`) by path."""
+
     code = serializers.IntegerField()
     status = serializers.CharField()
     message = serializers.CharField()
     resourceId = serializers.CharField(required=False)
+    details = ErrorDetailSerializer(many=True, required=False)
+
+
+_ERROR_TYPE = r"^[a-z]+[a-z_]*[a-z]+$"
+
+
+class CouponErrorDetailSerializer(serializers.Serializer):
+    field = serializers.CharField(required=False)
+    # A refusal of validation or redemption names its reason in upper case
+    # (`NOT_A_SEGMENT_MEMBER`, docs/compatibility.md); other details are lower case.
+    type = serializers.CharField()
+    message = serializers.CharField()
+
+
+class CouponErrorSerializer(serializers.Serializer):
+    """The Coupon API's error: the integer status and a lowercase error type."""
+
+    status = serializers.IntegerField(min_value=100, max_value=599)
+    type = serializers.RegexField(_ERROR_TYPE)
+    message = serializers.CharField()
+    details = CouponErrorDetailSerializer(many=True, required=False)
+
+
+class CategoryErrorSerializer(serializers.Serializer):
+    """The Category Tree API's `ErrorResponse`: `details` always present, a list of strings."""
+
+    code = serializers.IntegerField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    resourceId = serializers.CharField(required=False)
+    details = serializers.ListField(child=serializers.CharField())
+
+
+class ProductErrorSerializer(serializers.Serializer):
+    """The Product API's error: `productId` names the product a 404 is about."""
+
+    code = serializers.IntegerField()
+    status = serializers.CharField()
+    message = serializers.CharField()
+    productId = serializers.CharField(required=False)
     details = ErrorDetailSerializer(many=True, required=False)
 
 

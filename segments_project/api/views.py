@@ -23,7 +23,7 @@ from .filters import FilterValues, QueryFilterBackend, parse_bool
 from .localization import LanguagePreference, parse_accept_language, parse_content_language
 from .pagination import page_request, paginate, wants_total_count
 from .parsers import has_unstorable_text
-from .projection import parse_fields, project
+from .projection import project, requested_fields
 from .query import FieldSpec, compile_query, compile_sort
 
 _TENANT_RE = re.compile(TENANT_NAME_PATTERN)
@@ -135,7 +135,7 @@ class TenantAPIView(APIView):
         queryset = queryset.filter(compile_query(q, fields))
         ordering = [*compile_sort(params.get("sort"), fields), F(tie_breaker).asc()]
         page = page_request(params, **({"default_size": default_size} if default_size else {}))
-        projection = parse_fields(params.get("fields"))
+        projection = requested_fields(self.request)
         rows = paginate(queryset.order_by(*ordering), page)
         if prepare is not None:
             prepare(rows)

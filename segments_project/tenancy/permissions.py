@@ -8,9 +8,10 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from segments_project.errors import PermissionDenied
+from segments_project.errors import ErrorDetail, PermissionDenied
 
 from .principal import Principal
+from .scopes import ANY_TENANT_TOKEN
 
 
 class HasOperationScopes(BasePermission):
@@ -31,8 +32,25 @@ class HasOperationScopes(BasePermission):
             return True  # the view answers 405 for a method it does not have
         scopes = getattr(view, "required_scopes", {}).get(request.method)
         if not scopes or not principal.has_any_scope(scopes):
-            raise PermissionDenied(
-                "The access to the requested resource has been forbidden by the server: "
-                f"it needs one of the scopes {', '.join(sorted(scopes or ()))}."
-            )
+            raise missing_scope(scopes or frozenset())
         return True
+
+
+def missing_scope(scopes: frozenset[str]) -> PermissionDenied:
+    """The 403 of a token without any of the operation's scopes.
+
+    Emporix clients look for a `details` entry `missing scope: <scope>`; there is one per
+    scope that would have sufficed (any one of them does). The marker that opens an
+    operation to every token of the tenant is no scope and is never named.
+    """
+    named = sorted(scopes - {ANY_TENANT_TOKEN})
+    message = "The access to the requested resource has been forbidden by the server"
+    if named:
+        message += f": it needs one of the scopes {', '.join(named)}"
+    return PermissionDenied(
+        message + ".",
+        details=[
+            ErrorDetail(field="", type="missing_scope", message=f"missing scope: {scope}")
+            for scope in named
+        ],
+    )

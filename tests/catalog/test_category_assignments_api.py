@@ -12,6 +12,7 @@ from segments_project.checkpoints import Checkpoint
 from segments_project.tenancy import scopes
 
 from ..conftest import TENANT, Caller
+from ..errors import error_details
 from .factories import make_assignment, make_category, make_product
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +94,7 @@ def test_assigning_an_unknown_product_is_a_400_naming_it(manager, shelf):
     body = response.json()
     assert "ghost" in body["message"]
     assert body["resourceId"] == "ghost"
-    assert body["details"][0]["field"] == "ref.id"
+    assert error_details(body)[0]["field"] == "ref.id"
     assert not CategoryAssignment.objects.exists()
 
 
@@ -116,7 +117,7 @@ def test_a_malformed_reference_is_a_400_naming_the_field(manager, shelf, body, f
 
     assert response.status_code == 400
     assert response.json()["code"] == 400
-    assert response.json()["details"][0]["field"] == field
+    assert error_details(response.json())[0]["field"] == field
     assert not CategoryAssignment.objects.exists()
 
 

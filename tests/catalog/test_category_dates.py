@@ -10,6 +10,7 @@ import pytest
 from catalog.models import Category
 
 from ..conftest import TENANT
+from ..errors import error_details
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +25,7 @@ def _category(**extra):
 
 def _assert_400_on(response, field: str) -> None:
     assert response.status_code == 400, response.content
-    assert response.json()["details"][0]["field"] == field
+    assert error_details(response.json())[0]["field"] == field
 
 
 @pytest.mark.parametrize("when", IMPOSSIBLE)

@@ -99,7 +99,7 @@ def test_creating_an_existing_id_is_a_409_and_changes_nothing(manager):
     body = response.json()
     assert body["code"] == 409
     assert body["status"] == "Conflict"
-    assert body["resourceId"] == "chair-1"
+    assert body["productId"] == "chair-1"
     assert Product.objects.get().name == CHAIR["name"]
 
 
@@ -254,7 +254,7 @@ def test_get_of_an_unknown_id_is_a_404_naming_it(manager):
     body = response.json()
     assert body["code"] == 404
     assert body["status"] == "Not Found"
-    assert body["resourceId"] == "missing"
+    assert body["productId"] == "missing"
 
 
 def test_get_with_fields_projects_the_answer(manager):
@@ -317,7 +317,7 @@ def test_put_with_a_stale_version_is_a_409_and_changes_nothing(manager):
     response = manager.put(url, {**CHAIR, "code": "other", "metadata": {"version": 1}})
 
     assert response.status_code == 409
-    assert response.json()["resourceId"] == product_id
+    assert response.json()["productId"] == product_id
     stored = manager.get(url).json()
     assert stored["code"] == "CH-001"
     assert stored["metadata"]["version"] == 2
@@ -515,7 +515,7 @@ def test_patch_of_an_unknown_product_is_a_404(manager):
     response = manager.patch(f"{PRODUCTS}/missing", {"published": True})
 
     assert response.status_code == 404
-    assert response.json()["resourceId"] == "missing"
+    assert response.json()["productId"] == "missing"
     assert not Product.objects.exists()
 
 

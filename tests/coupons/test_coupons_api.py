@@ -165,7 +165,8 @@ def test_a_taken_code_is_a_409_whatever_its_case(manager):
     response = manager.post(COUPONS, {**ABSOLUTE, "code": "tenoff", "name": "Other"})
 
     assert response.status_code == 409
-    assert response.json()["resourceId"] == "TENOFF"
+    assert response.json()["type"] == "conflict_resource"
+    assert "TENOFF" in response.json()["message"]
     assert Coupon.objects.get().name == "Ten off"
 
 
@@ -180,7 +181,8 @@ def test_an_unknown_coupon_is_a_404(manager):
     response = manager.get(f"{COUPONS}/NOPE")
 
     assert response.status_code == 404
-    assert response.json()["resourceId"] == "NOPE"
+    assert response.json()["type"] == "element_resource_non_existing"
+    assert "NOPE" in response.json()["message"]
 
 
 def test_restricted_coupons_keep_their_restrictions(manager, catalog):
@@ -363,8 +365,7 @@ def test_invalid_coupons_are_refused_naming_the_field(manager, catalog, changes,
 
     assert response.status_code == 400, response.json()
     error = response.json()
-    assert error["code"] == 400
-    assert error["status"] == "Bad Request"
+    assert (error["status"], error["type"]) == (400, "validation_violation")
     assert error["details"][0]["field"] == field
     assert not Coupon.objects.exists()
 
@@ -417,7 +418,7 @@ def test_malformed_json_is_a_400_in_the_error_format(manager):
     response = manager.post(COUPONS, "{not json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == 400
+    assert response.json()["status"] == 400
 
 
 # --- lists ----------------------------------------------------------------------------------

@@ -62,8 +62,8 @@ def test_another_tenants_token_gets_403_and_changes_nothing(stored, outsider, me
     response = outsider.request(method, path.format(redemption=stored["redemption"]), body)
 
     assert response.status_code == 403
-    assert response.json()["code"] == 403
-    assert response.json()["status"] == "Forbidden"
+    assert response.json()["status"] == 403
+    assert response.json()["type"] == "insufficient_permissions"
     assert _snapshot() == stored["before"]
 
 

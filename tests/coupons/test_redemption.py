@@ -86,7 +86,7 @@ def _reasons(response) -> list[str]:
 
 def _refused(response, reason: str, status: int = 400) -> None:
     assert response.status_code == status, response.json()
-    assert response.json()["code"] == status
+    assert response.json()["status"] == status
     assert _reasons(response) == [reason]
     assert response.json()["details"][0]["message"]
 

@@ -13,6 +13,7 @@ import pytest
 from segments_project.tenancy import scopes
 
 from ..conftest import MANAGER_SCOPES, TENANT, Caller
+from ..errors import error_status
 from ..segments.factories import make_customer
 from .operations import REQUESTS, request_for
 from .routes import (
@@ -75,7 +76,7 @@ def test_another_tenants_token_gets_403_and_changes_nothing(world, outsider, ope
     response = _send(outsider, operation, world)
 
     assert response.status_code == 403, response.content
-    assert response.json()["code"] == 403
+    assert error_status(response.json()) == 403
     assert snapshot() == before
 
 
@@ -87,7 +88,7 @@ def test_a_token_with_every_scope_but_the_operations_gets_403(world, issue_token
     response = _send(caller, operation, world)
 
     assert response.status_code == 403, response.content
-    assert response.json()["code"] == 403
+    assert error_status(response.json()) == 403
     assert snapshot() == before
 
 
