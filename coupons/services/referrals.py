@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from segments.selectors.directory import customer_get
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, ApplicationError
 
 from ..documents.coupon_writes import coupon_values
@@ -58,6 +59,7 @@ def referral_coupon_issue(*, tenant: str, customer_number: str) -> tuple[Coupon,
     existing = referral_coupon_of(tenant=tenant, customer_number=customer_number)
     if existing is not None:
         return existing, False
+    reached(Checkpoint.REFERRAL_COUPON_MISSING, customer_number=customer_number)
     customer = customer_get(tenant=tenant, customer_id=customer_number)
     settings = ReferralSettings.objects.filter(tenant_id=tenant).first()
     if settings is None:
