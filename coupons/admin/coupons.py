@@ -104,7 +104,11 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         return sets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Coupon | None = None) -> list[str]:
-        return ["tenant", "public_id", *self.readonly_fields] if obj else [*self.readonly_fields]
+        if obj is None:
+            return [*self.readonly_fields]
+        # A referral coupon stays its customer's (the service refuses a new issuedTo).
+        owner = ["issued_to"] if obj.referral_coupon else []
+        return ["tenant", "public_id", *owner, *self.readonly_fields]
 
     @admin.display(description="status", ordering="status")
     def coupon_status(self, coupon: Coupon) -> str:

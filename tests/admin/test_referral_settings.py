@@ -136,3 +136,18 @@ def test_deleting_the_settings_stops_new_referral_coupons(staff):
     assert not ReferralSettings.objects.exists()
     with pytest.raises(ReferralNotConfigured):
         referral_coupon_issue(tenant=TENANT, customer_number="ada")
+
+
+def test_a_referral_coupons_owner_is_read_only_in_the_coupon_admin(merchandiser):
+    make_customer(TENANT, "ada")
+    referral_settings_save(
+        tenant=TENANT, values={"discount_amount": Decimal(5), "discount_currency": "EUR"}
+    )
+    coupon, _ = referral_coupon_issue(tenant=TENANT, customer_number="ada")
+
+    page = merchandiser.get(reverse("admin:coupons_coupon_change", args=[coupon.pk]))
+
+    form = page.context["adminform"].form
+    assert page.status_code == 200
+    assert "issued_to" not in form.fields
+    assert "referral_coupon" not in form.fields
