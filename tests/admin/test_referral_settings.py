@@ -37,6 +37,13 @@ def staff(make_staff, login) -> Client:
     return login(user)
 
 
+def _configured() -> None:
+    """Acme issues 5 EUR referral coupons."""
+    referral_settings_save(
+        tenant=TENANT, values={"discount_amount": Decimal(5), "discount_currency": "EUR"}
+    )
+
+
 def _form(**changes: Any) -> dict[str, Any]:
     form = {
         "tenant": TENANT,
@@ -67,9 +74,7 @@ def test_staff_add_their_tenants_settings_and_coupons_follow_them(staff):
 
 
 def test_a_change_is_saved_through_the_service(staff):
-    referral_settings_save(
-        tenant=TENANT, values={"discount_amount": Decimal(5), "discount_currency": "EUR"}
-    )
+    _configured()
 
     response = staff.post(_change(TENANT), _form(discount_amount="12.50"))
 
@@ -124,9 +129,7 @@ def test_staff_neither_see_nor_change_another_tenants_settings(staff):
 
 def test_deleting_the_settings_stops_new_referral_coupons(staff):
     make_customer(TENANT, "ada")
-    referral_settings_save(
-        tenant=TENANT, values={"discount_amount": Decimal(5), "discount_currency": "EUR"}
-    )
+    _configured()
 
     response = staff.post(
         reverse("admin:coupons_referralsettings_delete", args=[TENANT]), {"post": "yes"}
@@ -140,9 +143,7 @@ def test_deleting_the_settings_stops_new_referral_coupons(staff):
 
 def test_a_referral_coupons_owner_is_read_only_in_the_coupon_admin(merchandiser):
     make_customer(TENANT, "ada")
-    referral_settings_save(
-        tenant=TENANT, values={"discount_amount": Decimal(5), "discount_currency": "EUR"}
-    )
+    _configured()
     coupon, _ = referral_coupon_issue(tenant=TENANT, customer_number="ada")
 
     page = merchandiser.get(reverse("admin:coupons_coupon_change", args=[coupon.pk]))
