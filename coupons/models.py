@@ -159,7 +159,11 @@ class ReferralSettings(models.Model):
         "and {lastName}.",
     )
     description = models.TextField(blank=True)
-    allow_anonymous = models.BooleanField(default=False)
+    allow_anonymous = models.BooleanField(
+        default=False,
+        help_text="An anonymous redemption names nobody, so the owner could redeem its own "
+        "coupon that way.",
+    )
     max_redemptions = models.IntegerField(default=UNLIMITED, help_text="-1 means unlimited.")
     max_redemptions_per_customer = models.IntegerField(
         default=1, help_text="-1 means unlimited (required when anonymous users may redeem)."

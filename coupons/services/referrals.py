@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from segments.selectors.directory import customer_get
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.errors import AlreadyExists, ApplicationError
+from segments_project.errors import AlreadyExists, ApplicationError, NotFound
+from segments_project.tenancy.models import Tenant
 
 from ..documents.coupon_writes import coupon_values
 from ..documents.coupons import generate_code
@@ -97,10 +98,14 @@ def referral_settings_save(*, tenant: str, values: dict[str, Any]) -> ReferralSe
     unknown = set(values) - set(SETTINGS_FIELDS)
     if unknown:
         raise ValueError(f"Not referral settings: {', '.join(sorted(unknown))}")
+    # The tenant's row lock serializes the writers of its settings, also the first two (NO
+    # KEY: the tenant's other writes, which only reference the row, go on).
+    if Tenant.objects.select_for_update(no_key=True).filter(name=tenant).first() is None:
+        raise NotFound(f"The tenant {tenant} does not exist.", resource_id=tenant)
     now = timezone.now()
-    settings = ReferralSettings.objects.select_for_update().filter(
-        tenant_id=tenant
-    ).first() or ReferralSettings(tenant_id=tenant, created_at=now)
+    settings = ReferralSettings.objects.filter(tenant_id=tenant).first() or ReferralSettings(
+        tenant_id=tenant, created_at=now
+    )
     for field, value in values.items():
         setattr(settings, field, value)
     check_referral_settings(settings, at=now)

@@ -1,5 +1,5 @@
-"""Concurrent requests for one customer's referral coupon make one coupon (PostgreSQL, real
-connections).
+"""Concurrent requests for one customer's referral coupon make one coupon, and concurrent
+first saves of a tenant's referral settings one row (PostgreSQL, real connections).
 
 Every request is held after finding that the customer has no coupon yet, so all of them go
 on to insert one: the partial unique constraint lets the first in, and the others answer
@@ -13,9 +13,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from coupons.models import Coupon
+from coupons.models import Coupon, ReferralSettings
 from coupons.services import referral_coupon_issue, referral_settings_save
 from segments_project.checkpoints import Checkpoint
+from segments_project.tenancy.services import tenant_get_or_create
 
 from ..concurrency import run_concurrently
 from ..conftest import TENANT, Caller
@@ -68,3 +69,18 @@ def test_two_concurrent_posts_answer_the_same_coupon(referrals, slow_lookup, man
     codes = {response.json()["code"] for response in responses}
     assert len(codes) == 1
     assert Coupon.objects.filter(referral_coupon=True).count() == 1
+
+
+def test_concurrent_first_saves_of_a_tenants_settings_leave_one_row(db):
+    tenant_get_or_create(name=TENANT)
+
+    outcomes = run_concurrently(
+        lambda index: referral_settings_save(
+            tenant=TENANT,
+            values={"discount_amount": Decimal(index + 1), "discount_currency": "EUR"},
+        ),
+        REQUESTS,
+    )
+
+    assert all(isinstance(outcome, ReferralSettings) for outcome in outcomes), outcomes
+    assert ReferralSettings.objects.count() == 1
