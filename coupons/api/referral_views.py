@@ -17,6 +17,7 @@ from segments_project.tenancy import scopes
 
 from .. import services
 from ..documents.referrals import referral_document
+from ..models import Coupon
 from ..selectors import coupons as coupon_selectors
 from ..selectors.referrals import referral_coupon_get
 from . import referral_schemas as schemas
@@ -46,7 +47,7 @@ class ReferralCouponView(TenantAPIView):
                 f"{', '.join(sorted(seller_scopes))}; a customer token may ask for its own."
             )
 
-    def _answer(self, coupon) -> Response:
+    def _answer(self, coupon: Coupon) -> Response:
         seller = not self.principal.is_customer
         counts = coupon_selectors.legal_entity_counts([coupon]).get(coupon.pk) if seller else None
         return Response(referral_document(coupon, seller=seller, legal_entity_counts=counts))
