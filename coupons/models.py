@@ -68,6 +68,9 @@ class Coupon(TenantOwnedDocument):
     min_order_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     min_order_currency = models.CharField(max_length=3, blank=True)
     issued_to = models.CharField(max_length=128, blank=True)
+    # Issued by the referral endpoint to `issued_to`, who may not redeem it (see
+    # `services.referrals`); read-only in the API.
+    referral_coupon = models.BooleanField(default=False)
     deleted = models.BooleanField(default=False, help_text="Soft-deleted: kept, hidden, unusable.")
 
     objects = CouponQuerySet.as_manager()
@@ -76,6 +79,17 @@ class Coupon(TenantOwnedDocument):
         ordering = ["tenant_id", "public_id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "public_id"], name="coupon_unique_code"),
+            # One live referral coupon per customer: concurrent issuers of the same customer
+            # meet here (services.referrals.referral_coupon_issue).
+            models.UniqueConstraint(
+                fields=["tenant", "issued_to"],
+                condition=Q(referral_coupon=True, deleted=False),
+                name="coupon_one_referral_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(referral_coupon=False) | ~Q(issued_to=""),
+                name="coupon_referral_issued_to_someone",
+            ),
             models.CheckConstraint(
                 condition=Q(
                     discount_type=DiscountType.PERCENT,
@@ -118,6 +132,60 @@ class Coupon(TenantOwnedDocument):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.public_id}"
+
+
+class ReferralSettings(models.Model):
+    """How a tenant's referral coupons are made: one row per tenant, edited in the admin
+    (through `services.referrals.referral_settings_save`).
+
+    Without a row the tenant issues no referral coupons (the API answers 409): the
+    discount is the merchandiser's decision, never a default.
+    """
+
+    tenant = models.OneToOneField(
+        "tenancy.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    discount_amount = models.DecimalField(
+        max_digits=14, decimal_places=2, help_text="The absolute discount of every coupon."
+    )
+    discount_currency = models.CharField(max_length=3, help_text="ISO 4217, e.g. EUR.")
+    code_prefix = models.CharField(
+        max_length=32, blank=True, default="REF-", help_text="Put before a random code."
+    )
+    name_template = models.CharField(
+        max_length=255,
+        default="Referral coupon of {customerName}",
+        help_text="The coupon's name; may use {customerNumber}, {customerName}, {firstName} "
+        "and {lastName}.",
+    )
+    description = models.TextField(blank=True)
+    allow_anonymous = models.BooleanField(
+        default=False,
+        help_text="An anonymous redemption names nobody, so the owner could redeem its own "
+        "coupon that way.",
+    )
+    max_redemptions = models.IntegerField(default=UNLIMITED, help_text="-1 means unlimited.")
+    max_redemptions_per_customer = models.IntegerField(
+        default=1, help_text="-1 means unlimited (required when anonymous users may redeem)."
+    )
+    validity_days = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Days a new coupon stays valid; empty: no end."
+    )
+    created_at = models.DateTimeField()
+    modified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["tenant_id"]
+        verbose_name = "referral settings"
+        verbose_name_plural = "referral settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(discount_amount__gt=0), name="referral_settings_discount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Referral settings of {self.tenant_id}"
 
 
 class Redemption(models.Model):

@@ -40,6 +40,8 @@ class Checkpoint(StrEnum):
     MEMBERS_STORED_READ = "segments.members.stored_read"
     # A redemption counted the coupon's redemptions against its limits.
     COUPON_LIMITS_COUNTED = "coupons.redemptions.limits_counted"
+    # A referral coupon issue found that the customer has none yet, before it inserts one.
+    REFERRAL_COUPON_MISSING = "coupons.referrals.missing"
 
 
 Listener = Callable[..., None]

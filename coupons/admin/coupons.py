@@ -42,11 +42,11 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         "tenant_name",
     ]
     list_display_links = ["public_id", "name"]
-    list_filter = ["deleted", "discount_type", "segment_restricted"]
+    list_filter = ["deleted", "discount_type", "segment_restricted", "referral_coupon"]
     search_fields = ["public_id", "name"]
     ordering = ["tenant_id", "public_id"]
     list_per_page = 50
-    readonly_fields = ["deleted", "version"]
+    readonly_fields = ["referral_coupon", "deleted", "version"]
     inlines = [RedemptionInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Coupon]:
@@ -100,11 +100,15 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
             ("Custom data", {"classes": ["collapse"], "fields": ["mixins", "metadata_mixins"]}),
         ]
         if obj is not None:
-            sets.append(("Metadata", {"fields": ["deleted", "version"]}))
+            sets.append(("Metadata", {"fields": ["referral_coupon", "deleted", "version"]}))
         return sets
 
     def get_readonly_fields(self, request: HttpRequest, obj: Coupon | None = None) -> list[str]:
-        return ["tenant", "public_id", *self.readonly_fields] if obj else [*self.readonly_fields]
+        if obj is None:
+            return [*self.readonly_fields]
+        # A referral coupon stays its customer's (the service refuses a new issuedTo).
+        owner = ["issued_to"] if obj.referral_coupon else []
+        return ["tenant", "public_id", *owner, *self.readonly_fields]
 
     @admin.display(description="status", ordering="status")
     def coupon_status(self, coupon: Coupon) -> str:

@@ -56,6 +56,7 @@ COUPON_QUERY_FIELDS: dict[str, FieldSpec] = {
     "restrictions.minOrderValue.amount": FieldSpec("min_order_amount", FieldKind.NUMBER),
     "restrictions.minOrderValue.currency": FieldSpec("min_order_currency", FieldKind.STRING),
     "issuedTo": FieldSpec("issued_to", FieldKind.STRING),
+    "referralCoupon": FieldSpec("referral_coupon", FieldKind.BOOLEAN),
     "status": FieldSpec("status", FieldKind.ENUM, choices=tuple(CouponStatus.values)),
     "redemptionCount": FieldSpec("redemption_count", FieldKind.INTEGER),
     "deleted": FieldSpec("deleted", FieldKind.BOOLEAN),
@@ -168,7 +169,7 @@ def coupon_document(
                 for legal_entity, count in sorted((legal_entity_counts or {}).items())
             ],
             "deleted": coupon.deleted,
-            "referralCoupon": False,
+            "referralCoupon": coupon.referral_coupon,
         }
     )
     if not seller:

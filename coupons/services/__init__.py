@@ -1,7 +1,14 @@
-"""Writes of coupons and redemptions: the API and the admin both come through here."""
+"""Writes of coupons, redemptions, referral coupons and referral settings: the API and the
+admin both come through here."""
 
 from .coupons import coupon_create, coupon_delete, coupon_patch, coupon_update
 from .redemptions import Redeemer, Verdict, coupon_redeem, coupon_validate, redemption_delete
+from .referrals import (
+    ReferralNotConfigured,
+    referral_coupon_issue,
+    referral_settings_delete,
+    referral_settings_save,
+)
 from .refusals import LIMITS, CouponRefused, Problem, Refusal
 
 __all__ = [
@@ -9,6 +16,7 @@ __all__ = [
     "CouponRefused",
     "Problem",
     "Redeemer",
+    "ReferralNotConfigured",
     "Refusal",
     "Verdict",
     "coupon_create",
@@ -18,4 +26,7 @@ __all__ = [
     "coupon_update",
     "coupon_validate",
     "redemption_delete",
+    "referral_coupon_issue",
+    "referral_settings_delete",
+    "referral_settings_save",
 ]

@@ -39,7 +39,9 @@ def _locked(tenant: str, code: str) -> Coupon:
     return coupon
 
 
-def _insert(tenant: str, code: str, values: dict[str, Any]) -> Coupon:
+def insert_coupon(tenant: str, code: str, values: dict[str, Any]) -> Coupon:
+    """Inserts a coupon of valid values (in a savepoint); AlreadyExists when a unique
+    constraint refuses it (the code, or a second referral coupon of one customer)."""
     now = timezone.now()
     coupon = Coupon(
         tenant_id=tenant, public_id=code, version=1, created_at=now, modified_at=now, **values
@@ -62,14 +64,23 @@ def coupon_create(*, tenant: str, document: dict[str, Any]) -> Coupon:
     """
     values = coupon_values(document, tenant=tenant)
     if document.get("code") is not None:
-        return _insert(tenant, clean_code(document["code"]), values)
+        return insert_coupon(tenant, clean_code(document["code"]), values)
     for attempt in range(GENERATION_ATTEMPTS):
         try:
-            return _insert(tenant, generate_code(), values)
+            return insert_coupon(tenant, generate_code(), values)
         except AlreadyExists:
             if attempt == GENERATION_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _keep_referral_owner(current: Coupon, document: dict[str, Any], values: dict[str, Any]) -> None:
+    """A referral coupon stays its customer's: an absent issuedTo keeps it, another is a 400
+    (the one-per-customer rule and the owner's refusal hang on it)."""
+    if document.get("issuedTo") is None:
+        values["issued_to"] = current.issued_to
+    elif values["issued_to"] != current.issued_to:
+        raise invalid("issuedTo", "The issuedTo of a referral coupon cannot be changed.")
 
 
 def _replace(current: Coupon, document: Any) -> Coupon:
@@ -84,6 +95,8 @@ def _replace(current: Coupon, document: Any) -> Coupon:
         resource_id=current.public_id,
     )
     values = coupon_values(document, tenant=current.tenant_id)
+    if current.referral_coupon:
+        _keep_referral_owner(current, document, values)
     return versioned.update_changed(current, values, audit_type=DocumentType.COUPON)
 
 

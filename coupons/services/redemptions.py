@@ -171,6 +171,20 @@ def _customer_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
     return []
 
 
+def _referral_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
+    """A referral coupon is for the customers its owner refers, never for the owner."""
+    if coupon.referral_coupon and redeemer.customer_id == coupon.issued_to:
+        return [
+            Problem(
+                Refusal.OWN_REFERRAL_COUPON,
+                "customerNumber",
+                f"It is the referral coupon of the customer {redeemer.customer_id}, who "
+                "cannot redeem it.",
+            )
+        ]
+    return []
+
+
 def _segment_problems(
     coupon: Coupon, redeemer: Redeemer, site_code: str | None, at: datetime
 ) -> tuple[SegmentQuerySet | None, list[Problem]]:
@@ -218,8 +232,9 @@ def _verdict(
     (a deleted coupon only that).
 
     The order: deleted; the redeemer itself (a 400 of its own); validity in time; who may
-    redeem; segment membership; currency and minimum order value; the redemption limits;
-    then, only when all of these pass, the cart lines and the discount sent along.
+    redeem (anonymous callers, validFor, not the owner of a referral coupon); segment
+    membership; currency and minimum order value; the redemption limits; then, only when
+    all of these pass, the cart lines and the discount sent along.
     """
     code = coupon.public_id
     if coupon.deleted:
@@ -228,6 +243,7 @@ def _verdict(
     _check_redeemer(coupon.tenant_id, redeemer)
     problems = _time_problems(coupon, at)
     problems += _customer_problems(coupon, redeemer)
+    problems += _referral_problems(coupon, redeemer)
     segments, segment_problems = _segment_problems(coupon, redeemer, request.site_code, at)
     problems += segment_problems
     problems += _money_problems(coupon, request)

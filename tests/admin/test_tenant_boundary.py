@@ -33,7 +33,7 @@ from oauth2_provider.models import (
 )
 
 from coupons.models import Redemption
-from coupons.services import coupon_create
+from coupons.services import coupon_create, referral_settings_save
 from segments_project.audit.actor import ActorKind
 from segments_project.audit.models import AuditAction, AuditEvent, DocumentType
 from segments_project.tenancy import scopes
@@ -69,6 +69,11 @@ def _redemption() -> Model:
     )  # fmt: skip
 
 
+def _referral_settings() -> Model:
+    values = {"discount_amount": Decimal(5), "discount_currency": "EUR", "code_prefix": "ZZ9REF-"}
+    return referral_settings_save(tenant=OTHER_TENANT, values=values)
+
+
 def _audit_event() -> Model:
     return AuditEvent.objects.create(
         tenant_id=OTHER_TENANT, actor_kind=ActorKind.SYSTEM, action=AuditAction.CREATED,
@@ -96,6 +101,7 @@ FOREIGN_ROWS: dict[str, tuple[Callable[[], Model], str]] = {
     "catalog.category": (lambda: make_category(OTHER_TENANT, "zz9cat"), "zz9cat"),
     "coupons.coupon": (_coupon, "ZZ9CPN"),
     "coupons.redemption": (_redemption, "zz9red"),
+    "coupons.referralsettings": (_referral_settings, "ZZ9REF-"),
     "audit.auditevent": (_audit_event, "zz9doc"),
 }
 

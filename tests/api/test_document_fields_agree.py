@@ -284,7 +284,6 @@ TYPES = [
                 ("legalEntityRedemptions",),
                 "counted from the redemptions per page, not a column",
             ),
-            **absent((Q,), ("referralCoupon",), "always false: no referral coupons here"),
         },
     ),
     DocumentType(

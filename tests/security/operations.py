@@ -124,6 +124,8 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", f"{COUP}/<str:code>/redemptions"): ("", _REDEMPTION),
     ("GET", f"{COUP}/<str:code>/redemptions/<str:redemption_id>"): ("", None),
     ("DELETE", f"{COUP}/<str:code>/redemptions/<str:redemption_id>"): ("", None),
+    ("GET", "coupon/<str:tenant>/referral-coupons/<str:customer_id>"): ("", None),
+    ("POST", "coupon/<str:tenant>/referral-coupons/<str:customer_id>"): ("", None),
 }
 
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from coupons.services import referral_settings_save
 from segments_project.api.views import TenantAPIView
 
 from ..catalog.factories import make_assignment, make_category, make_product
@@ -107,6 +109,9 @@ def seed_everything(manager: Caller) -> dict[str, str]:
         "discountAbsolute": {"amount": 10, "currency": "EUR"},
         "maxRedemptions": 100,
     }
+    referral_settings_save(
+        tenant=TENANT, values={"discount_amount": Decimal(5), "discount_currency": "EUR"}
+    )
     created = manager.post(f"/coupon/{TENANT}/coupons", coupon)
     assert created.status_code == 201, created.content
     redeemed = manager.post(
