@@ -6,9 +6,15 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 
-from segments_project.tenancy.scopes import DESCRIPTIONS
+from segments_project.tenancy.scopes import ANY_TENANT_TOKEN, DESCRIPTIONS
 
 from .filters import QueryFilterBackend, QueryFilterExtension  # noqa: F401 (registers it)
+
+# Appended to the description of an operation open to every token (`ANY_TENANT_TOKEN`).
+OPEN_TO_ANY_TOKEN = (
+    "No particular scope is needed: any valid token of the tenant (client, customer or "
+    "anonymous) may call it."
+)
 
 
 class ScopedAutoSchema(AutoSchema):
@@ -24,16 +30,31 @@ class ScopedAutoSchema(AutoSchema):
             return []
         return list(getattr(self.view, "filter_backends", []))
 
+    def _scopes(self) -> frozenset[str] | None:
+        return getattr(self.view, "required_scopes", {}).get(self.method.upper())
+
     def get_description(self) -> str:
         # Only a view's own docstring describes it, never the shared base class's.
         if not vars(type(self.view)).get("__doc__"):
             return ""
         return super().get_description()
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None and ANY_TENANT_TOKEN in (self._scopes() or ()):
+            described = operation.get("description")
+            operation["description"] = (
+                f"{described}\n\n{OPEN_TO_ANY_TOKEN}" if described else OPEN_TO_ANY_TOKEN
+            )
+        return operation
+
     def get_auth(self) -> list[dict[str, list[str]]]:
-        scopes = getattr(self.view, "required_scopes", {}).get(self.method.upper())
+        scopes = self._scopes()
         if scopes is None:
             return []
+        if ANY_TENANT_TOKEN in scopes:
+            # A bearer token is needed, no scope: the vendor's own way to say so.
+            return [{"OAuth2": []}]
         # Each scope alone suffices: one security requirement per scope.
         return [{"OAuth2": [scope]} for scope in sorted(scopes)]
 
