@@ -46,9 +46,7 @@ def test_another_tenants_token_gets_403_and_changes_nothing(stored, outsider, me
     assert list(Product.objects.values()) == stored
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES]
-)
+@pytest.mark.parametrize(("method", "path", "body"), WRITES, ids=[f"{m} {p}" for m, p, _ in WRITES])
 def test_a_token_without_product_scopes_gets_403_for_writes_and_changes_nothing(
     stored, issue_token, method, path, body
 ):
@@ -93,7 +91,7 @@ def test_the_other_tenants_own_products_do_not_mix_with_ours(stored, outsider, m
         ("GET", BASE, None),
         ("POST", BASE, VALID),
         ("POST", f"{BASE}/search", {"q": "code:CH"}),
-    ("GET", f"{BASE}/chair", None),
+        ("GET", f"{BASE}/chair", None),
         ("DELETE", f"{BASE}/chair", None),
         ("PUT", f"{BASE}/bulk", [VALID]),
     ],

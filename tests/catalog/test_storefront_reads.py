@@ -121,9 +121,10 @@ def test_unpublished_data_is_absent_from_every_list(catalog, customer):
     assert [a["ref"]["id"] for a in assignments] == ["shown"]
     assert _ids(customer.get(f"/category/{TENANT}/assignments/references/shown")) == ["drills"]
     assert customer.get(f"/category/{TENANT}/assignments/references/draft").json() == []
-    assert customer.post(f"{TREES}/search", {"categoryIds": ["hoses", "tools"]}).json()[0][
-        "id"
-    ] == "tools"
+    assert (
+        customer.post(f"{TREES}/search", {"categoryIds": ["hoses", "tools"]}).json()[0]["id"]
+        == "tools"
+    )
     assert len(customer.post(f"{TREES}/search", {"categoryIds": ["hoses"]}).json()) == 0
 
 
