@@ -44,7 +44,7 @@ def category_assignments(
         assignments = assignments.filter(category=category)
     if not show_unpublished:
         assignments = assignments.filter(
-            ~Category.objects.for_tenant(tenant).hiding("category__path")
+            ~Category.objects.hidden_by_unpublished(tenant, "category__path")
         )
     if hide_unpublished_products:
         assignments = assignments.filter(product__published=True)
@@ -84,7 +84,7 @@ def categories_of_product(
         .select_related("parent")
     )
     if not show_unpublished:
-        categories = categories.visible(show_unpublished=False)
+        categories = categories.visible(tenant=tenant, show_unpublished=False)
     return categories
 
 

@@ -21,7 +21,7 @@ def category_get(*, tenant: str, category_id: str, show_unpublished: bool) -> Ca
     Without `show_unpublished`, a category that is unpublished or lies under an unpublished
     one counts as missing (`CategoryQuerySet.visible`).
     """
-    queryset = Category.objects.for_tenant(tenant).visible(show_unpublished=show_unpublished)
+    queryset = Category.objects.visible(tenant=tenant, show_unpublished=show_unpublished)
     category = queryset.filter(public_id=category_id).first()
     if category is None:
         raise NotFound(
@@ -32,11 +32,9 @@ def category_get(*, tenant: str, category_id: str, show_unpublished: bool) -> Ca
 
 def categories_list(*, tenant: str, show_roots: bool, show_unpublished: bool) -> QuerySet:
     """The categories the reader sees (`show_roots`: only roots), each with its parent."""
-    queryset = (
-        Category.objects.for_tenant(tenant)
-        .visible(show_unpublished=show_unpublished)
-        .select_related("parent")
-    )
+    queryset = Category.objects.visible(
+        tenant=tenant, show_unpublished=show_unpublished
+    ).select_related("parent")
     if show_roots:
         queryset = queryset.filter(parent__isnull=True)
     return queryset
@@ -48,7 +46,7 @@ def subcategories(*, category: Category, depth: int | None, show_unpublished: bo
     queryset = (
         Category.objects.for_tenant(category.tenant_id)
         .descendants_of(category.path)
-        .visible(show_unpublished=show_unpublished)
+        .visible(tenant=category.tenant_id, show_unpublished=show_unpublished)
         .select_related("parent")
     )
     if depth is not None:
@@ -88,7 +86,7 @@ def category_forest(
     queryset = Category.objects.for_tenant(tenant)
     if root_ids is not None:
         roots = list(
-            queryset.visible(show_unpublished=show_unpublished)
+            queryset.visible(tenant=tenant, show_unpublished=show_unpublished)
             .filter(public_id__in=root_ids)
             .values_list("path", flat=True)
         )

@@ -186,3 +186,18 @@ def test_the_schema_asks_for_a_token_but_no_scope_on_open_reads(client):
     assert "No particular scope is needed" in product_get["description"]
     assert product_put["security"] == [{"OAuth2": [scopes.PRODUCT_MANAGE]}]
     assert scopes.ANY_TENANT_TOKEN not in response.content.decode()
+
+
+def test_hiding_unpublished_categories_costs_no_query_per_row(
+    catalog, customer, django_assert_num_queries
+):
+    garden = make_category(TENANT, "more-garden", published=False)
+    for index in range(30):
+        make_category(TENANT, f"shown-{index}")
+        make_category(TENANT, f"hidden-{index}", parent=garden)
+
+    # the token, the page (the unpublished categories' ids are a subquery of it)
+    with django_assert_num_queries(2):
+        response = customer.get(f"{CATEGORIES}?pageSize=100")
+
+    assert len(response.json()) == 32
