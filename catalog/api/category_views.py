@@ -40,15 +40,19 @@ class CategoryView(CatalogView):
             show_unpublished=self.sees_unpublished_categories,
         )
 
-    def tree_of(self, root_id: str) -> Response:
-        """The tree starting at the category, or 404 (missing, or hidden without
-        `showUnpublished`)."""
-        forest = tree.category_forest(
+    def forest(self, root_ids: list[str] | None) -> list[dict[str, Any]]:
+        """The trees (at `root_ids`, or of the whole forest), honouring `showUnpublished`."""
+        return tree.category_forest(
             tenant=self.tenant,
             languages=self.languages,
             show_unpublished=self.show_unpublished(),
-            root_ids=[root_id],
+            root_ids=root_ids,
         )
+
+    def tree_of(self, root_id: str) -> Response:
+        """The tree starting at the category, or 404 (missing, or hidden without
+        `showUnpublished`)."""
+        forest = self.forest([root_id])
         if not forest:
             raise NotFound(
                 f"Category tree for category with id {root_id} not found.", resource_id=root_id
@@ -180,14 +184,7 @@ class CategoryTreesView(CategoryView):
     filtersets = {"GET": filters.CategoryTreesFilterSet}
 
     def get(self, request: Request, tenant: str) -> Response:
-        root_ids = self.query_filters()["categoryIds"]
-        forest = tree.category_forest(
-            tenant=tenant,
-            languages=self.languages,
-            show_unpublished=self.show_unpublished(),
-            root_ids=root_ids,
-        )
-        return Response(forest)
+        return Response(self.forest(self.query_filters()["categoryIds"]))
 
 
 @schemas.category_tree_search
@@ -199,14 +196,7 @@ class CategoryTreeSearchView(CategoryView):
     filtersets = {"POST": filters.CategoryReadFilterSet}
 
     def post(self, request: Request, tenant: str) -> Response:
-        root_ids = filters.search_category_ids(request.data)
-        forest = tree.category_forest(
-            tenant=tenant,
-            languages=self.languages,
-            show_unpublished=self.show_unpublished(),
-            root_ids=root_ids,
-        )
-        return Response(forest)
+        return Response(self.forest(filters.search_category_ids(request.data)))
 
 
 @schemas.category_tree
@@ -238,8 +228,8 @@ class CategoryTreeRebuildView(CategoryView):
 
 @schemas.category_tree_deprecated
 class DeprecatedCategoryTreeView(CategoryView):
-    """The published categories as one tree, in the vendor's deprecated shape. Deprecated
-    as by the vendor: use `GET category-trees`."""
+    """The published categories as one tree, in the vendor's deprecated shape (deprecated
+    there too: use `GET category-trees`)."""
 
     required_scopes = {"GET": READ}
     operation_ids = {"GET": "GET-category-tree-retrieve-category-tree-deprecated"}
