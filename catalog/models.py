@@ -7,7 +7,7 @@ from django.db.models import Q
 
 from segments_project.models import TenantOwnedDocument
 
-from .querysets import CategoryQuerySet
+from .querysets import CategoryQuerySet, ProductQuerySet
 
 
 class Product(TenantOwnedDocument):
@@ -16,6 +16,8 @@ class Product(TenantOwnedDocument):
     code = models.CharField(max_length=128, blank=True)
     name = models.JSONField(default=dict, help_text="Language code to name.")
     published = models.BooleanField(default=True)
+
+    objects = ProductQuerySet.as_manager()
 
     class Meta:
         ordering = ["tenant_id", "public_id"]

@@ -26,8 +26,9 @@ from ..selectors.categories import category_get
 from ..services import assignments as services
 from . import assignment_filters as filters
 from . import assignment_schemas as schemas
+from .reading import CATEGORY_READ as READ
+from .reading import CatalogView
 
-READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_MANAGE})
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})
 
 
@@ -40,7 +41,7 @@ class AssignmentTypeMixin:
 
 
 @schemas.assignment_collection
-class CategoryAssignmentCollectionView(AssignmentTypeMixin, TenantAPIView):
+class CategoryAssignmentCollectionView(AssignmentTypeMixin, CatalogView):
     """The products of a category: list them, assign one, or remove them all."""
 
     required_scopes = {"GET": READ, "POST": MANAGE, "DELETE": MANAGE}
@@ -53,14 +54,21 @@ class CategoryAssignmentCollectionView(AssignmentTypeMixin, TenantAPIView):
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
         self.check_assignment_type()
-        category = category_get(tenant=tenant, category_id=category_id)
+        category = category_get(
+            tenant=tenant,
+            category_id=category_id,
+            show_unpublished=self.sees_unpublished_categories,
+        )
         params = self.query_filters()
         queryset = assignment_selectors.category_assignments(
             tenant=tenant,
             category=category,
             with_subcategories=params["withSubcategories"],
-            show_unpublished=params["showUnpublished"],
-            hide_unpublished_products=params["hideUnpublishedProducts"],
+            show_unpublished=self.show_unpublished(),
+            # Products the caller may not see are not named through their categories either.
+            hide_unpublished_products=(
+                params["hideUnpublishedProducts"] or not self.sees_unpublished_products
+            ),
             product_ids=params["ref.id"],
             segment_ids=params["segmentsIds"],
         )
@@ -153,7 +161,7 @@ class CategoryAssignmentDetailView(TenantAPIView):
 
 
 @schemas.product_categories
-class ProductCategoriesView(TenantAPIView):
+class ProductCategoriesView(CatalogView):
     """The categories a product is in, across the tenant's forest."""
 
     required_scopes = {"GET": READ, "DELETE": MANAGE}
@@ -168,7 +176,8 @@ class ProductCategoriesView(TenantAPIView):
         queryset = assignment_selectors.categories_of_product(
             tenant=tenant,
             product_id=reference_id,
-            show_unpublished=self.query_filters()["showUnpublished"],
+            show_unpublished=self.show_unpublished(),
+            show_unpublished_product=self.sees_unpublished_products,
         )
         ancestors: dict[int, list[str]] = {}  # the page's, fetched in one query
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from segments_project.api.documents import clean_id, invalid
 from segments_project.api.filters import (
     BooleanParameter,
@@ -30,6 +32,18 @@ def parse_category_ids(raw: str, name: str) -> list[str] | None:
     if len(root_ids) > MAX_CATEGORY_IDS:
         raise invalid(name, f"At most {MAX_CATEGORY_IDS} {name}.")
     return root_ids
+
+
+def search_category_ids(body: Any) -> list[str]:
+    """The `categoryIds` of a tree search body: required, a list of 0 to 200 ids."""
+    if not isinstance(body, dict):
+        raise invalid("body", "The search body must be an object with categoryIds.")
+    ids = body.get("categoryIds")
+    if ids is None:
+        raise invalid("categoryIds", "categoryIds must not be null.", type="required")
+    if not isinstance(ids, list) or len(ids) > MAX_CATEGORY_IDS:
+        raise invalid("categoryIds", f"categoryIds must be a list of at most {MAX_CATEGORY_IDS}.")
+    return [clean_id(category_id, "categoryIds") for category_id in ids]
 
 
 class CategoryReadFilterSet(QueryFilterSet):

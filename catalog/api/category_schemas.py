@@ -91,7 +91,37 @@ class CategoryTreeSerializer(CategoryNodeFields):
     )
 
 
+class CategoryTreeSearchSerializer(serializers.Serializer):
+    categoryIds = serializers.ListField(
+        child=serializers.CharField(),
+        max_length=200,
+        help_text="The categories the trees start at (at most 200).",
+    )
+
+
+class DeprecatedCategoryTreeSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    parentId = serializers.CharField(required=False)
+    code = serializers.CharField(required=False)
+    name = serializers.CharField(help_text="The name in the best matching language.")
+    description = serializers.CharField(
+        required=False, help_text="The description in the best matching language."
+    )
+    ecn = serializers.ListField(child=serializers.CharField(), required=False)
+    position = serializers.IntegerField()
+    published = serializers.BooleanField()
+    subcategories = serializers.ListField(
+        child=serializers.DictField(), help_text="Nested nodes of the same shape."
+    )
+
+
 CATEGORY_ID = OpenApiParameter("category_id", OpenApiTypes.STR, OpenApiParameter.PATH)
+ROOT_CATEGORY_ID = OpenApiParameter(
+    "root_category_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The id of a root category.",
+)
 WITH_SUBCATEGORIES = OpenApiParameter(
     "withSubcategories", OpenApiTypes.BOOL, description="Also delete every subcategory."
 )
@@ -177,5 +207,38 @@ def category_tree(view):
         summary="Retrieving the category tree of a category",
         parameters=[CATEGORY_ID, ACCEPT_LANGUAGE],
         responses={200: CategoryTreeSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    return view
+
+
+def category_tree_search(view):
+    view.post = extend_schema(
+        tags=TREES,
+        summary="Searching for category trees",
+        parameters=[ACCEPT_LANGUAGE],
+        request=CategoryTreeSearchSerializer,
+        responses={200: CategoryTreeSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
+    )(view.post)
+    return view
+
+
+def category_tree_rebuild(view):
+    view.post = extend_schema(
+        tags=TREES,
+        summary="Rebuilding a category tree",
+        parameters=[ROOT_CATEGORY_ID, ACCEPT_LANGUAGE],
+        request=None,
+        responses={200: CategoryTreeSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.post)
+    return view
+
+
+def category_tree_deprecated(view):
+    view.get = extend_schema(
+        tags=TREES,
+        summary="Retrieving a category tree (deprecated)",
+        deprecated=True,
+        parameters=[ACCEPT_LANGUAGE],
+        responses={200: DeprecatedCategoryTreeSerializer, **ERROR_RESPONSES, **NOT_FOUND},
     )(view.get)
     return view

@@ -5,10 +5,27 @@ from django.urls import path
 from . import category_views as views
 from .assignment_urls import urlpatterns as assignment_urlpatterns
 
+# The fixed segments (`search`, `categoryTree`) come before the routes that take an id in
+# their place, which would otherwise take them for one.
 urlpatterns = [
     path("categories", views.CategoryCollectionView.as_view(), name="categories"),
     path("categories/search", views.CategorySearchView.as_view(), name="categories-search"),
+    path(
+        "categories/categoryTree",
+        views.DeprecatedCategoryTreeView.as_view(),
+        name="categories-category-tree",
+    ),
     path("category-trees", views.CategoryTreesView.as_view(), name="category-trees"),
+    path(
+        "category-trees/search",
+        views.CategoryTreeSearchView.as_view(),
+        name="category-trees-search",
+    ),
+    path(
+        "category-trees/<str:root_category_id>/rebuild",
+        views.CategoryTreeRebuildView.as_view(),
+        name="category-tree-rebuild",
+    ),
     path(
         "category-trees/<str:category_id>",
         views.CategoryTreeView.as_view(),

@@ -8,10 +8,9 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from segments_project.api.documents import invalid
+from segments_project.api.documents import clean_id, invalid
 from segments_project.api.responses import projected
-from segments_project.api.views import TenantAPIView
-from segments_project.errors import NotFound, PermissionDenied
+from segments_project.errors import NotFound
 from segments_project.tenancy import scopes
 
 from ..documents.categories import CATEGORY_QUERY_FIELDS, category_document
@@ -21,10 +20,10 @@ from ..selectors.categories import category_get
 from ..services import categories as services
 from . import category_filters as filters
 from . import category_schemas as schemas
+from .reading import CATEGORY_READ as READ
+from .reading import CatalogView
 
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})
-READ = frozenset({scopes.CATEGORY_READ, scopes.CATEGORY_READ_UNPUBLISHED, scopes.CATEGORY_MANAGE})
-SEES_UNPUBLISHED = frozenset({scopes.CATEGORY_READ_UNPUBLISHED, scopes.CATEGORY_MANAGE})
 
 
 def _render(category: Category, languages) -> dict[str, Any]:
@@ -32,15 +31,33 @@ def _render(category: Category, languages) -> dict[str, Any]:
     return category_document(category, languages, parent_public_id=parent_id)
 
 
-class CategoryView(TenantAPIView):
-    def show_unpublished(self) -> bool:
-        """`showUnpublished=true`, allowed only to tokens that may see unpublished categories."""
-        wanted = self.query_filters()["showUnpublished"]
-        if wanted and not self.principal.has_any_scope(SEES_UNPUBLISHED):
-            raise PermissionDenied(
-                "Unpublished categories need the category.category_read_unpublished scope."
+class CategoryView(CatalogView):
+    def visible_category(self, category_id: str) -> Category:
+        """The category of the path, or 404 when it is hidden from the caller."""
+        return category_get(
+            tenant=self.tenant,
+            category_id=category_id,
+            show_unpublished=self.sees_unpublished_categories,
+        )
+
+    def forest(self, root_ids: list[str] | None) -> list[dict[str, Any]]:
+        """The trees (at `root_ids`, or of the whole forest), honouring `showUnpublished`."""
+        return tree.category_forest(
+            tenant=self.tenant,
+            languages=self.languages,
+            show_unpublished=self.show_unpublished(),
+            root_ids=root_ids,
+        )
+
+    def tree_of(self, root_id: str) -> Response:
+        """The tree starting at the category, or 404 (missing, or hidden without
+        `showUnpublished`)."""
+        forest = self.forest([root_id])
+        if not forest:
+            raise NotFound(
+                f"Category tree for category with id {root_id} not found.", resource_id=root_id
             )
-        return wanted
+        return Response(forest[0])
 
     def categories_list(self, q: str | None) -> Response:
         queryset = tree.categories_list(
@@ -103,11 +120,7 @@ class CategoryDetailView(CategoryView):
     }
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        category = category_get(
-            tenant=tenant,
-            category_id=category_id,
-            show_unpublished=self.principal.has_any_scope(SEES_UNPUBLISHED),
-        )
+        category = self.visible_category(category_id)
         return projected(request, _render(category, self.languages))
 
     def put(self, request: Request, tenant: str, category_id: str) -> Response:
@@ -144,7 +157,7 @@ class SubcategoriesView(CategoryView):
     filtersets = {"GET": filters.SubcategoryFilterSet}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        category = category_get(tenant=tenant, category_id=category_id)
+        category = self.visible_category(category_id)
         queryset = tree.subcategories(
             category=category,
             depth=self.query_filters()["depth"],
@@ -159,7 +172,7 @@ class ParentsView(CategoryView):
     operation_ids = {"GET": "GET-category-tree-retrieve-category-parents"}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        category = category_get(tenant=tenant, category_id=category_id)
+        category = self.visible_category(category_id)
         languages = self.languages
         return Response([_render(parent, languages) for parent in tree.parents(category=category)])
 
@@ -171,14 +184,19 @@ class CategoryTreesView(CategoryView):
     filtersets = {"GET": filters.CategoryTreesFilterSet}
 
     def get(self, request: Request, tenant: str) -> Response:
-        root_ids = self.query_filters()["categoryIds"]
-        forest = tree.category_forest(
-            tenant=tenant,
-            languages=self.languages,
-            show_unpublished=self.show_unpublished(),
-            root_ids=root_ids,
-        )
-        return Response(forest)
+        return Response(self.forest(self.query_filters()["categoryIds"]))
+
+
+@schemas.category_tree_search
+class CategoryTreeSearchView(CategoryView):
+    """The trees starting at the body's `categoryIds`, as `GET category-trees?categoryIds=`."""
+
+    required_scopes = {"POST": READ}
+    operation_ids = {"POST": "POST-category-tree-search-category-trees"}
+    filtersets = {"POST": filters.CategoryReadFilterSet}
+
+    def post(self, request: Request, tenant: str) -> Response:
+        return Response(self.forest(filters.search_category_ids(request.data)))
 
 
 @schemas.category_tree
@@ -188,14 +206,33 @@ class CategoryTreeView(CategoryView):
     filtersets = {"GET": filters.CategoryReadFilterSet}
 
     def get(self, request: Request, tenant: str, category_id: str) -> Response:
-        forest = tree.category_forest(
-            tenant=tenant,
-            languages=self.languages,
-            show_unpublished=self.show_unpublished(),
-            root_ids=[category_id],
-        )
-        if not forest:
-            raise NotFound(
-                f"The category with id {category_id} has not been found.", resource_id=category_id
-            )
-        return Response(forest[0])
+        return self.tree_of(category_id)
+
+
+@schemas.category_tree_rebuild
+class CategoryTreeRebuildView(CategoryView):
+    """Verifies the stored paths, depths and sibling positions of a root's tree against
+    its parent links, repairs what disagrees, and answers the tree as
+    `GET category-trees/{id}` does."""
+
+    required_scopes = {"POST": MANAGE}
+    operation_ids = {"POST": "POST-category-tree-rebuild-category-tree"}
+    filtersets = {"POST": filters.CategoryReadFilterSet}
+
+    def post(self, request: Request, tenant: str, root_category_id: str) -> Response:
+        clean_id(root_category_id, "rootCategoryId")
+        self.show_unpublished()  # a 403 for the parameter comes before any write
+        services.category_tree_rebuild(tenant=tenant, root_category_id=root_category_id)
+        return self.tree_of(root_category_id)
+
+
+@schemas.category_tree_deprecated
+class DeprecatedCategoryTreeView(CategoryView):
+    """The published categories as one tree, in the vendor's deprecated shape (deprecated
+    there too: use `GET category-trees`)."""
+
+    required_scopes = {"GET": READ}
+    operation_ids = {"GET": "GET-category-tree-retrieve-category-tree-deprecated"}
+
+    def get(self, request: Request, tenant: str) -> Response:
+        return Response(tree.deprecated_category_tree(tenant=tenant, languages=self.languages))

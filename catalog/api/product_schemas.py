@@ -13,10 +13,12 @@ from segments_project.api.schema_components import (
     ERROR_RESPONSES,
     LIST_PARAMETERS,
     Q_PARAMETER,
+    TOO_LARGE,
     BulkEntrySerializer,
     IdSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
+    SearchSerializer,
     localized_field,
 )
 from segments_project.api.schema_operations import document_detail
@@ -68,6 +70,25 @@ def product_collection(view):
         parameters=[CONTENT_LANGUAGE],
         request=ProductCreateSerializer,
         responses={201: IdSerializer, **ERROR_RESPONSES, **CONFLICT, **BODY_ERRORS},
+    )(view.post)
+    return view
+
+
+def product_search(view):
+    view.post = extend_schema(
+        tags=TAG,
+        summary="Searching for products",
+        description=(
+            "The body's `q` filters like the `q` parameter of the product list; paging, "
+            "sorting and `fields` are query parameters, the answer is the list's."
+        ),
+        parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE],
+        request=SearchSerializer,
+        responses={
+            200: ProductResponseSerializer(many=True),
+            **ERROR_RESPONSES,
+            **TOO_LARGE,
+        },
     )(view.post)
     return view
 

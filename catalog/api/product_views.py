@@ -17,13 +17,26 @@ from ..models import Product
 from ..selectors.products import product_get, products_of_tenant
 from ..services import products as services
 from . import product_schemas as schemas
+from .reading import PRODUCT_READ as READ
+from .reading import CatalogView
 
-READ = frozenset({scopes.PRODUCT_READ, scopes.PRODUCT_MANAGE})
 MANAGE = frozenset({scopes.PRODUCT_MANAGE})
 
 
+class ProductView(CatalogView):
+    def products_list(self, q: str | None) -> Response:
+        """The products the caller sees, filtered by `q`, sorted, paged and projected."""
+        languages = self.languages
+        return self.list_response(
+            products_of_tenant(tenant=self.tenant, show_unpublished=self.sees_unpublished_products),
+            render=lambda product: product_document(product, languages),
+            fields=PRODUCT_QUERY_FIELDS,
+            q=q,
+        )
+
+
 @schemas.product_collection
-class ProductCollectionView(TenantAPIView):
+class ProductCollectionView(ProductView):
     required_scopes = {"GET": READ, "POST": MANAGE}
     operation_ids = {
         "GET": "GET-product-list-products",
@@ -31,13 +44,7 @@ class ProductCollectionView(TenantAPIView):
     }
 
     def get(self, request: Request, tenant: str) -> Response:
-        languages = self.languages
-        return self.list_response(
-            products_of_tenant(tenant=tenant),
-            render=lambda product: product_document(product, languages),
-            fields=PRODUCT_QUERY_FIELDS,
-            q=request.query_params.get("q"),
-        )
+        return self.products_list(request.query_params.get("q"))
 
     def post(self, request: Request, tenant: str) -> Response:
         product = services.product_create(
@@ -46,8 +53,20 @@ class ProductCollectionView(TenantAPIView):
         return self.created(product.public_id)
 
 
+@schemas.product_search
+class ProductSearchView(ProductView):
+    """Lists products like GET /products, with `q` in the body (`{"q": "..."}`);
+    paging, sorting and `fields` are query parameters."""
+
+    required_scopes = {"POST": READ}
+    operation_ids = {"POST": "POST-product-search-products"}
+
+    def post(self, request: Request, tenant: str) -> Response:
+        return self.products_list(self.search_query())
+
+
 @schemas.product_detail
-class ProductDetailView(TenantAPIView):
+class ProductDetailView(ProductView):
     required_scopes = {"GET": READ, "PUT": MANAGE, "PATCH": MANAGE, "DELETE": MANAGE}
     operation_ids = {
         "GET": "GET-product-retrieve-product",
@@ -57,7 +76,11 @@ class ProductDetailView(TenantAPIView):
     }
 
     def get(self, request: Request, tenant: str, product_id: str) -> Response:
-        product = product_get(tenant=tenant, product_id=product_id)
+        product = product_get(
+            tenant=tenant,
+            product_id=product_id,
+            show_unpublished=self.sees_unpublished_products,
+        )
         return projected(request, product_document(product, self.languages))
 
     def put(self, request: Request, tenant: str, product_id: str) -> Response:

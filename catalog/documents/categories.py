@@ -231,3 +231,19 @@ def category_document(
     document["media"] = []
     document["metadata"] = render_metadata(category)
     return document
+
+
+def deprecated_tree_node(node: dict[str, Any]) -> dict[str, Any]:
+    """A node of `category_forest` in the vendor's deprecated tree shape: `name` and
+    `description` as plain texts in the best language, no validity, nested the same way."""
+    deprecated: dict[str, Any] = {"id": node["id"], "name": node["name"]}
+    for member in ("code", "parentId", "ecn"):
+        if member in node:
+            deprecated[member] = node[member]
+    description = next(iter(node.get("localizedDescription", {}).values()), None)
+    if description is not None:
+        deprecated["description"] = description
+    deprecated["position"] = node["position"]
+    deprecated["published"] = node["published"]
+    deprecated["subcategories"] = [deprecated_tree_node(child) for child in node["subcategories"]]
+    return deprecated

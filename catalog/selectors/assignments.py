@@ -9,17 +9,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import StartsWith
 
 from ..hooks import SEGMENT_CATEGORIES
-from ..models import Category, CategoryAssignment
-
-
-def _hidden_by_unpublished(*, tenant: str, path: str) -> Exists:
-    """True for rows whose category (at `path`, an outer reference) is unpublished or lies
-    under an unpublished ancestor: some unpublished category's path is a prefix of it."""
-    return Exists(
-        Category.objects.for_tenant(tenant)
-        .filter(published=False)
-        .filter(StartsWith(OuterRef(path), F("path")))
-    )
+from ..models import Category, CategoryAssignment, Product
 
 
 def category_assignments(
@@ -54,7 +44,7 @@ def category_assignments(
         assignments = assignments.filter(category=category)
     if not show_unpublished:
         assignments = assignments.filter(
-            ~_hidden_by_unpublished(tenant=tenant, path="category__path")
+            ~Category.objects.hidden_by_unpublished(tenant, "category__path")
         )
     if hide_unpublished_products:
         assignments = assignments.filter(product__published=True)
@@ -71,24 +61,30 @@ def category_assignments(
 
 
 def categories_of_product(
-    *, tenant: str, product_id: str, show_unpublished: bool = False
+    *,
+    tenant: str,
+    product_id: str,
+    show_unpublished: bool = False,
+    show_unpublished_product: bool = True,
 ) -> QuerySet[Category]:
     """The categories the product is assigned to, each with its parent joined.
 
     Without `show_unpublished`, categories that are unpublished or lie under an
-    unpublished ancestor are left out. An unknown product is simply in no category.
+    unpublished ancestor are left out. An unknown product is simply in no category, and
+    so, without `show_unpublished_product`, is an unpublished one.
     """
+    products = Product.objects.for_tenant(tenant).visible(show_unpublished=show_unpublished_product)
     categories = (
         Category.objects.for_tenant(tenant)
         .filter(
             pk__in=CategoryAssignment.objects.filter(
-                tenant_id=tenant, product__tenant_id=tenant, product__public_id=product_id
+                tenant_id=tenant, product__in=products.filter(public_id=product_id)
             ).values("category_id")
         )
         .select_related("parent")
     )
     if not show_unpublished:
-        categories = categories.filter(~_hidden_by_unpublished(tenant=tenant, path="path"))
+        categories = categories.visible(tenant=tenant, show_unpublished=False)
     return categories
 
 

@@ -11,18 +11,17 @@ from django.db.models import Q, QuerySet
 from segments_project.api.localization import LanguagePreference, localize
 from segments_project.errors import NotFound
 
-from ..documents.categories import category_node
+from ..documents.categories import category_node, deprecated_tree_node
 from ..models import Category
 
 
-def category_get(*, tenant: str, category_id: str, show_unpublished: bool = True) -> Category:
+def category_get(*, tenant: str, category_id: str, show_unpublished: bool) -> Category:
     """The category, or NotFound whether it is missing, of another tenant or hidden.
 
-    With `show_unpublished=False` an unpublished category counts as missing.
+    Without `show_unpublished`, a category that is unpublished or lies under an unpublished
+    one counts as missing (`CategoryQuerySet.visible`).
     """
-    queryset = Category.objects.for_tenant(tenant)
-    if not show_unpublished:
-        queryset = queryset.published()
+    queryset = Category.objects.visible(tenant=tenant, show_unpublished=show_unpublished)
     category = queryset.filter(public_id=category_id).first()
     if category is None:
         raise NotFound(
@@ -32,25 +31,26 @@ def category_get(*, tenant: str, category_id: str, show_unpublished: bool = True
 
 
 def categories_list(*, tenant: str, show_roots: bool, show_unpublished: bool) -> QuerySet:
-    queryset = Category.objects.for_tenant(tenant).select_related("parent")
+    """The categories the reader sees (`show_roots`: only roots), each with its parent."""
+    queryset = Category.objects.visible(
+        tenant=tenant, show_unpublished=show_unpublished
+    ).select_related("parent")
     if show_roots:
         queryset = queryset.filter(parent__isnull=True)
-    if not show_unpublished:
-        queryset = queryset.published()
     return queryset
 
 
 def subcategories(*, category: Category, depth: int | None, show_unpublished: bool) -> QuerySet:
-    """Descendants of the category, down to `depth` levels below it (all when None)."""
+    """Descendants of the category, down to `depth` levels below it (all when None), that
+    the reader sees."""
     queryset = (
         Category.objects.for_tenant(category.tenant_id)
         .descendants_of(category.path)
+        .visible(tenant=category.tenant_id, show_unpublished=show_unpublished)
         .select_related("parent")
     )
     if depth is not None:
         queryset = queryset.filter(depth__lte=category.depth + depth)
-    if not show_unpublished:
-        queryset = queryset.published()
     return queryset
 
 
@@ -80,11 +80,16 @@ def category_forest(
     """Nested trees (`subcategories` in position order) in one query over the tenant's forest.
 
     With `root_ids`, the trees start at those categories. Unpublished categories, and so
-    everything below them, are left out unless `show_unpublished`.
+    everything below them, are left out unless `show_unpublished` (a root under an
+    unpublished category too).
     """
     queryset = Category.objects.for_tenant(tenant)
     if root_ids is not None:
-        roots = list(queryset.filter(public_id__in=root_ids).values_list("path", flat=True))
+        roots = list(
+            queryset.visible(tenant=tenant, show_unpublished=show_unpublished)
+            .filter(public_id__in=root_ids)
+            .values_list("path", flat=True)
+        )
         if not roots:
             return []
         queryset = queryset.filter(reduce(or_, (Q(path__startswith=path) for path in roots)))
@@ -105,3 +110,15 @@ def category_forest(
         nodes[category.pk] = node
         (parent_node["subcategories"] if parent_node is not None else forest).append(node)
     return forest
+
+
+def deprecated_category_tree(*, tenant: str, languages: LanguagePreference) -> dict[str, Any]:
+    """The vendor's deprecated single tree (`GET categories/categoryTree`): published
+    categories only, from the first root in position order; NotFound when there is none.
+
+    That API knew one root per tenant; a forest of several roots answers its first tree.
+    """
+    forest = category_forest(tenant=tenant, languages=languages, show_unpublished=False)
+    if not forest:
+        raise NotFound("The tenant has no published category tree.", resource_id="categoryTree")
+    return deprecated_tree_node(forest[0])

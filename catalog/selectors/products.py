@@ -9,9 +9,15 @@ from segments_project.errors import NotFound
 from ..models import Product
 
 
-def product_get(*, tenant: str, product_id: str) -> Product:
-    """The product, or NotFound whether it is missing or belongs to another tenant."""
-    product = Product.objects.filter(tenant_id=tenant, public_id=product_id).first()
+def product_get(*, tenant: str, product_id: str, show_unpublished: bool) -> Product:
+    """The product, or NotFound whether it is missing, of another tenant or, without
+    `show_unpublished`, unpublished: the answers cannot be told apart."""
+    product = (
+        Product.objects.for_tenant(tenant)
+        .visible(show_unpublished=show_unpublished)
+        .filter(public_id=product_id)
+        .first()
+    )
     if product is None:
         raise NotFound(
             f"The product with id {product_id} has not been found.", resource_id=product_id
@@ -19,6 +25,7 @@ def product_get(*, tenant: str, product_id: str) -> Product:
     return product
 
 
-def products_of_tenant(*, tenant: str) -> QuerySet[Product]:
-    """Every product of the tenant, ready to filter, sort and render (no joins needed)."""
-    return Product.objects.filter(tenant_id=tenant)
+def products_of_tenant(*, tenant: str, show_unpublished: bool) -> QuerySet[Product]:
+    """The tenant's products the reader sees, ready to filter, sort and render (no joins
+    needed); unpublished ones only with `show_unpublished`."""
+    return Product.objects.for_tenant(tenant).visible(show_unpublished=show_unpublished)

@@ -232,3 +232,86 @@ def category_delete(*, tenant: str, category_id: str, with_subcategories: bool =
     subtree.delete()
     content_changed(tenant=tenant)
     return True
+
+
+def _rebuilt_levels(tenant: str, root: Category) -> list[Category]:
+    """The root's tree with paths, depths and sibling positions recomputed from the parent
+    links, which are the truth the paths are derived from; rows come back level by level
+    (one query per level), the wrong ones changed in memory and marked `_repaired`."""
+    nodes = [root]
+    frontier = [root]
+    while frontier:
+        by_pk = {node.pk: node for node in frontier}
+        children = (
+            Category.objects.filter(tenant_id=tenant, parent_id__in=list(by_pk))
+            .order_by("parent_id", "position", "public_id")
+            .only(
+                "pk",
+                "parent_id",
+                "public_id",
+                "path",
+                "depth",
+                "position",
+                "version",
+                "modified_at",
+            )
+        )
+        previous: dict[int, int] = {}
+        frontier = []
+        for child in children:
+            parent = by_pk[child.parent_id]
+            expected = {
+                "path": f"{parent.path}{child.pk}/",
+                "depth": parent.depth + 1,
+                # Siblings keep their order and gaps; only a repeated position moves up.
+                "position": max(child.position, previous.get(child.parent_id, -1) + 1),
+            }
+            previous[child.parent_id] = expected["position"]
+            child._repaired = [f for f, value in expected.items() if getattr(child, f) != value]
+            for field in child._repaired:
+                setattr(child, field, expected[field])
+            frontier.append(child)
+        nodes.extend(frontier)
+    return nodes
+
+
+@transaction.atomic
+def category_tree_rebuild(*, tenant: str, root_category_id: str) -> int:
+    """Verifies the stored materialized paths, depths and sibling positions of the tree of
+    a root category, and repairs the rows that disagree with the parent links.
+
+    Positions are repaired only where siblings share one: the later sibling (by position,
+    then id) moves up, so the order and any gaps stay. A repaired position is a change of
+    the category (its version grows); a path or depth is not part of its document.
+    Returns the number of repaired categories; NotFound unless the id names a root.
+    """
+    _lock_forest(tenant)
+    root = (
+        Category.objects.select_for_update(of=("self",))
+        .filter(tenant_id=tenant, public_id=root_category_id, parent__isnull=True)
+        .first()
+    )
+    if root is None:
+        raise NotFound(
+            f"Category tree for category with id {root_category_id} not found.",
+            resource_id=root_category_id,
+        )
+    root._repaired = [
+        field
+        for field, value in (("path", f"/{root.pk}/"), ("depth", 0))
+        if getattr(root, field) != value
+    ]
+    root.path, root.depth = f"/{root.pk}/", 0
+    repaired = [node for node in _rebuilt_levels(tenant, root) if node._repaired]
+    if not repaired:
+        return 0
+    now = timezone.now()
+    for node in repaired:
+        if "position" in node._repaired:
+            node.version += 1
+            node.modified_at = now
+    Category.objects.bulk_update(
+        repaired, ["path", "depth", "position", "version", "modified_at"], batch_size=500
+    )
+    content_changed(tenant=tenant)
+    return len(repaired)

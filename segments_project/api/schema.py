@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from segments_project.tenancy.scopes import DESCRIPTIONS
+from segments_project.tenancy.scopes import ANY_TENANT_TOKEN, DESCRIPTIONS
 
 from .error_shapes import ErrorFamily, family_for_path
 from .filters import QueryFilterBackend, QueryFilterExtension  # noqa: F401 (registers it)
@@ -26,6 +26,12 @@ FAMILY_ERRORS: dict[ErrorFamily, type[serializers.Serializer]] = {
     ErrorFamily.PRODUCT: ProductErrorSerializer,
 }
 
+# Appended to the description of an operation open to every token (`ANY_TENANT_TOKEN`).
+OPEN_TO_ANY_TOKEN = (
+    "No particular scope is needed: any valid token of the tenant (client, customer or "
+    "anonymous) may call it."
+)
+
 
 class ScopedAutoSchema(AutoSchema):
     """Takes operationIds and security from the view's `operation_ids`/`required_scopes`."""
@@ -34,25 +40,14 @@ class ScopedAutoSchema(AutoSchema):
         operation_ids = getattr(self.view, "operation_ids", {})
         return operation_ids.get(self.method.upper()) or super().get_operation_id()
 
-    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
-        # Operations declare the customer-segment error; each family answers its own.
-        operation = super().get_operation(*args, **kwargs)
-        family = family_for_path(self.path)
-        if operation is None or family is ErrorFamily.CUSTOMER_SEGMENT:
-            return operation
-        declared = self.resolve_serializer(ErrorSerializer(), "response").ref
-        answered = self.resolve_serializer(FAMILY_ERRORS[family](), "response").ref
-        for response in operation.get("responses", {}).values():
-            for media in response.get("content", {}).values():
-                if media.get("schema") == declared:
-                    media["schema"] = answered
-        return operation
-
     def get_filter_backends(self) -> list[Any]:
         # A filter set documents its method's parameters, list or tree or single answer.
         if QueryFilterBackend.filterset_class_for(self.view, self.method) is None:
             return []
         return list(getattr(self.view, "filter_backends", []))
+
+    def _scopes(self) -> frozenset[str] | None:
+        return getattr(self.view, "required_scopes", {}).get(self.method.upper())
 
     def get_description(self) -> str:
         # Only a view's own docstring describes it, never the shared base class's.
@@ -60,10 +55,37 @@ class ScopedAutoSchema(AutoSchema):
             return ""
         return super().get_description()
 
+    def get_operation(self, *args: Any, **kwargs: Any) -> dict[str, Any] | None:
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None:
+            return None
+        if ANY_TENANT_TOKEN in (self._scopes() or ()):
+            described = operation.get("description")
+            operation["description"] = (
+                f"{described}\n\n{OPEN_TO_ANY_TOKEN}" if described else OPEN_TO_ANY_TOKEN
+            )
+        self._answer_family_errors(operation)
+        return operation
+
+    def _answer_family_errors(self, operation: dict[str, Any]) -> None:
+        """Operations declare the customer-segment error; each family answers its own."""
+        family = family_for_path(self.path)
+        if family is ErrorFamily.CUSTOMER_SEGMENT:
+            return
+        declared = self.resolve_serializer(ErrorSerializer(), "response").ref
+        answered = self.resolve_serializer(FAMILY_ERRORS[family](), "response").ref
+        for response in operation.get("responses", {}).values():
+            for media in response.get("content", {}).values():
+                if media.get("schema") == declared:
+                    media["schema"] = answered
+
     def get_auth(self) -> list[dict[str, list[str]]]:
-        scopes = getattr(self.view, "required_scopes", {}).get(self.method.upper())
+        scopes = self._scopes()
         if scopes is None:
             return []
+        if ANY_TENANT_TOKEN in scopes:
+            # A bearer token is needed, no scope: the vendor's own way to say so.
+            return [{"OAuth2": []}]
         # Each scope alone suffices: one security requirement per scope.
         return [{"OAuth2": [scope]} for scope in sorted(scopes)]
 

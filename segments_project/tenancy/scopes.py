@@ -29,10 +29,12 @@ DESCRIPTIONS: dict[str, str] = {
     COUPON_REDEEM: "Validate and redeem coupons as the token's own customer.",
     COUPON_REDEEM_ON_BEHALF: "Validate and redeem coupons for a named customer.",
     CATEGORY_MANAGE: "Create, change and delete categories and their assignments.",
-    CATEGORY_READ: "Read categories, trees and assignments.",
+    CATEGORY_READ: "Read categories, trees and assignments (any token of the tenant may read "
+    "published ones: kept for older clients).",
     CATEGORY_READ_UNPUBLISHED: "Read unpublished categories too.",
     PRODUCT_MANAGE: "Create, change and delete products.",
-    PRODUCT_READ: "Read products.",
+    PRODUCT_READ: "Read products (any token of the tenant may read published ones: kept for "
+    "older clients).",
     PRODUCT_READ_UNPUBLISHED: "Read unpublished products too.",
     CUSTOMER_MANAGE: "Create, change and delete customers and legal entities.",
     CUSTOMER_READ: "Read customers and legal entities.",

@@ -26,6 +26,9 @@ OPERATIONS = [
     ("GET", f"{BASE}/categories/drills/parents", None),
     ("GET", f"{BASE}/category-trees", None),
     ("GET", f"{BASE}/category-trees/tools", None),
+    ("POST", f"{BASE}/category-trees/search", {"categoryIds": ["tools"]}),
+    ("POST", f"{BASE}/category-trees/tools/rebuild", None),
+    ("GET", f"{BASE}/categories/categoryTree", None),
 ]
 
 
@@ -65,6 +68,11 @@ def test_the_same_ids_in_another_tenant_are_other_categories(tree, outsider, met
         assert response.json() in ([], {}) or "tools" not in str(response.json())
 
 
-def test_a_token_without_category_scopes_gets_403(tree, reader):
-    assert reader.get(f"{BASE}/categories").status_code == 403
-    assert reader.get(f"{BASE}/category-trees").status_code == 403
+def test_a_token_without_category_scopes_reads_published_categories_but_writes_nothing(
+    tree, reader
+):
+    assert reader.get(f"{BASE}/categories").status_code == 200
+    assert reader.get(f"{BASE}/category-trees").status_code == 200
+    assert reader.post(f"{BASE}/categories", VALID).status_code == 403
+    assert reader.post(f"{BASE}/category-trees/tools/rebuild").status_code == 403
+    assert reader.delete(f"{BASE}/categories/drills").status_code == 403

@@ -519,8 +519,11 @@ def test_a_category_reader_may_list_but_not_assign(issue_token, shelf):
     assert _pairs() == {("c1", "p1")}
 
 
-def test_a_segment_reader_may_not_list(reader, shelf):
-    assert reader.get(_assignments("c1")).status_code == 403
+def test_any_token_of_the_tenant_may_list_but_not_assign(reader, shelf):
+    make_assignment(shelf["category"], shelf["products"][0])
+
+    assert _product_ids(reader.get(_assignments("c1"))) == ["p1"]
+    assert reader.post(_assignments("c1"), _ref("p2")).status_code == 403
 
 
 # --- cascades ------------------------------------------------------------------------------------

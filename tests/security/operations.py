@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .routes import CUSTOMER, FREE_PRODUCT, PRODUCT, SEGMENT, Operation
+from .routes import CATEGORY, CUSTOMER, FREE_PRODUCT, PRODUCT, SEGMENT, Operation
 
 SEG = "customer-segment/<str:tenant>"
 SEG_ID = f"{SEG}/segments/<str:segment_id>"
@@ -75,6 +75,9 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", f"{CAT}/categories/search"): ("", {"q": "published:true"}),
     ("GET", f"{CAT}/category-trees"): ("", None),
     ("GET", f"{CAT}/category-trees/<str:category_id>"): ("", None),
+    ("POST", f"{CAT}/category-trees/search"): ("", {"categoryIds": [CATEGORY]}),
+    ("POST", f"{CAT}/category-trees/<str:root_category_id>/rebuild"): ("", None),
+    ("GET", f"{CAT}/categories/categoryTree"): ("", None),
     ("GET", f"{CAT_ID}/subcategories"): ("", None),
     ("GET", f"{CAT_ID}/parents"): ("", None),
     ("GET", f"{CAT_ID}/assignments"): ("", None),
@@ -94,6 +97,7 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", f"{PROD}/products"): ("", None),
     ("POST", f"{PROD}/products"): ("", {**_PRODUCT, "id": "prod-new"}),
     ("PUT", f"{PROD}/products/bulk"): ("", [_PRODUCT]),
+    ("POST", f"{PROD}/products/search"): ("", {"q": f"id:{PRODUCT}"}),
     ("GET", f"{PROD}/products/<str:product_id>"): ("", None),
     ("PUT", f"{PROD}/products/<str:product_id>"): ("", _PRODUCT),
     ("PATCH", f"{PROD}/products/<str:product_id>"): (

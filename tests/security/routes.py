@@ -132,6 +132,7 @@ def seed_everything(manager: Caller) -> dict[str, str]:
         "customer_id": CUSTOMER,
         "legal_entity_id": LEGAL_ENTITY,
         "category_id": CATEGORY,
+        "root_category_id": CATEGORY,
         "assignment_id": assignment.public_id,
         "reference_id": PRODUCT,
         "product_id": PRODUCT,
