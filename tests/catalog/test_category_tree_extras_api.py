@@ -9,6 +9,7 @@ from catalog.models import Category
 from catalog.services.categories import category_tree_rebuild
 from segments_project.errors import NotFound
 from segments_project.tenancy.models import Tenant
+from tests.errors import error_details
 
 from ..conftest import TENANT
 from .factories import make_category
@@ -76,7 +77,7 @@ def test_a_bad_tree_search_is_a_400_naming_the_field(forest, manager, body, fiel
     response = manager.post(f"{TREES}/search", body)
 
     assert response.status_code == 400
-    assert response.json()["details"][0]["field"] == field
+    assert error_details(response.json())[0]["field"] == field
 
 
 def test_tree_search_is_not_taken_for_a_category_id(forest, manager):
