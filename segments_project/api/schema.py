@@ -6,7 +6,7 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 
-from segments_project.tenancy.scopes import DESCRIPTIONS
+from segments_project.tenancy.scopes import ANONYMOUS_VISITOR, DESCRIPTIONS
 
 from .filters import QueryFilterBackend, QueryFilterExtension  # noqa: F401 (registers it)
 
@@ -34,8 +34,14 @@ class ScopedAutoSchema(AutoSchema):
         scopes = getattr(self.view, "required_scopes", {}).get(self.method.upper())
         if scopes is None:
             return []
-        # Each scope alone suffices: one security requirement per scope.
-        return [{"OAuth2": [scope]} for scope in sorted(scopes)]
+        # Each scope alone suffices: one security requirement per scope. The visitor is no
+        # scope of the catalogue: an anonymous storefront token, a scheme of its own.
+        found: list[dict[str, list[str]]] = [
+            {"OAuth2": [scope]} for scope in sorted(scopes) if scope != ANONYMOUS_VISITOR
+        ]
+        if ANONYMOUS_VISITOR in scopes:
+            found.append({"AnonymousToken": []})
+        return found
 
 
 def add_scope_catalogue(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
@@ -44,4 +50,10 @@ def add_scope_catalogue(result: dict[str, Any], generator: Any, **kwargs: Any) -
     flow = schemes.setdefault("OAuth2", {"type": "oauth2", "flows": {}})
     flow.setdefault("flows", {}).setdefault("clientCredentials", {"tokenUrl": "/oauth/token"})
     flow["flows"]["clientCredentials"]["scopes"] = dict(sorted(DESCRIPTIONS.items()))
+    schemes["AnonymousToken"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An anonymous storefront visitor's token, from "
+        "GET /customerlogin/auth/anonymous/login.",
+    }
     return result

@@ -68,8 +68,11 @@ class ClientRateThrottle(BaseThrottle):
         principal = getattr(request, "user", None)
         if not isinstance(principal, Principal):
             return None
+        return self.holder_key(budget_holder(principal))
+
+    def holder_key(self, holder: str) -> str:
         # Hashed: customer ids may hold characters a cache key should not.
-        digest = hashlib.blake2b(budget_holder(principal).encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(holder.encode(), digest_size=16).hexdigest()
         return f"throttle:{self.scope}:{digest}"
 
     def allow_request(self, request: Any, view: Any) -> bool:
@@ -103,3 +106,26 @@ def _count_request(key: str, *, timeout: int) -> int:
     if cache.add(key, 1, timeout):
         return 1
     return cache.incr(key)  # another worker created it between the incr and the add
+
+
+class AnonymousIssuePerAddressThrottle(ClientRateThrottle):
+    """Anonymous token issuance (login and refresh) per source address: the
+    "anonymous_address" rate (env `ANONYMOUS_TOKEN_RATE_PER_ADDRESS`). The address is DRF's
+    `get_ident`, which trusts `NUM_PROXIES` proxies' X-Forwarded-For entries and no more."""
+
+    scope = "anonymous_address"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return self.holder_key(self.get_ident(request) or "")
+
+
+class AnonymousIssuePerClientThrottle(ClientRateThrottle):
+    """Anonymous token issuance per storefront client, as the request names it (tenant and
+    `client_id`, known or not): the "anonymous_client" rate (env
+    `ANONYMOUS_TOKEN_RATE_PER_CLIENT`)."""
+
+    scope = "anonymous_client"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        params = request.query_params
+        return self.holder_key(f"{params.get('tenant', '')}\x1f{params.get('client_id', '')}")

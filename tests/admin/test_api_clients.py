@@ -144,7 +144,7 @@ def test_a_client_is_added_through_the_service(make_staff, login):
     ("form", "field", "message"),
     [
         ({"client_secret": "short"}, "client_secret", "at least 16 characters"),
-        ({"client_secret": ""}, "client_secret", "This field is required."),
+        ({"client_secret": ""}, "client_secret", "not a storefront client needs a secret"),
         ({"client_id": "shop-frontend"}, "client_id", "is taken"),
         ({"client_id": "two words"}, "client_id", "without spaces"),
         ({"tenant": OTHER_TENANT}, "tenant", "Select a valid choice"),
