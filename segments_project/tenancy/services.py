@@ -70,6 +70,7 @@ def api_client_check(
                 "rights only."
             )
             raise ValidationFailed(message, details=[ErrorDetail("scopes", "invalid", message)])
+        client_secret = None  # an empty one is its only acceptable value
     if client_id is not None and not CLIENT_ID_PATTERN.match(client_id):
         message = "A client id is 1 to 100 characters without spaces, colons or control characters."
         raise ValidationFailed(message, details=[ErrorDetail("client_id", "invalid", message)])
