@@ -74,7 +74,7 @@ def _token_response(issued: AnonymousToken) -> Response:
     return Response(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
-class AnonymousTokenSerializer(serializers.Serializer):
+class AnonymousTokenResponseSerializer(serializers.Serializer):
     access_token = serializers.CharField()
     token_type = serializers.CharField(help_text="Always Bearer.")
     expires_in = serializers.IntegerField(help_text="Seconds the access token lives.")
@@ -104,7 +104,7 @@ _SESSION_CONTEXT = [
     for name in ("currency", "siteCode", "language", "targetLocation")
 ]
 _RESPONSES = {
-    200: AnonymousTokenSerializer,
+    200: AnonymousTokenResponseSerializer,
     400: OpenApiResponse(ErrorSerializer, description="A parameter is missing or not valid."),
     401: OpenApiResponse(
         UnauthorizedSerializer,
@@ -164,7 +164,7 @@ class AnonymousLoginView(AnonymousTokenView):
     summary="Refreshing an anonymous token",
     description="New access and refresh tokens for the same session: the refresh token is "
     "single-use, and the session's previous access token stops working. The deprecated "
-    "`anonymous_token` parameter is not supported (docs/compatibility.md).",
+    "`anonymous_token` parameter is not supported (docs/security.md).",
     parameters=[
         _TENANT_PARAMETER,
         _CLIENT_PARAMETER,

@@ -29,12 +29,18 @@ def parse_rate(rate: str) -> tuple[int, int]:
         raise ImproperlyConfigured(f"Invalid API rate limit {rate!r}: use e.g. 6000/min.") from exc
 
 
-def budget_holder(principal: Principal) -> str:
+def budget_holder(principal: Principal, address: str = "") -> str:
     """Whose budget a request spends: the client's, or for a customer token the customer's
-    own, so that one storefront's customers do not share a single client budget."""
+    own, so that one storefront's customers do not share a single client budget.
+
+    An anonymous visitor's token spends the budget of its source `address` at its client:
+    visitors elsewhere keep theirs, and minting more visitor tokens from one address (which
+    anyone can, with the public client id) buys no more requests."""
     holder = f"{principal.tenant}\x1f{principal.client_id}"
     if principal.customer_id is not None:
         holder += f"\x1fcustomer\x1f{principal.customer_id}"
+    elif principal.is_visitor:
+        holder += f"\x1fvisitor\x1f{address}"
     return holder
 
 
@@ -68,7 +74,8 @@ class ClientRateThrottle(BaseThrottle):
         principal = getattr(request, "user", None)
         if not isinstance(principal, Principal):
             return None
-        return self.holder_key(budget_holder(principal))
+        address = self.get_ident(request) if principal.is_visitor else ""
+        return self.holder_key(budget_holder(principal, address or ""))
 
     def holder_key(self, holder: str) -> str:
         # Hashed: customer ids may hold characters a cache key should not.

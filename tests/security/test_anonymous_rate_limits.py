@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 
 from segments_project.api.throttling import ClientRateThrottle
+from segments_project.api.views import TenantAPIView
 from segments_project.tenancy.models import AnonymousSession
 
 from ..conftest import TENANT
@@ -17,6 +18,7 @@ pytestmark = pytest.mark.django_db
 MINUTE_START = 1_800_000_000 - 1_800_000_000 % 60
 NOW = MINUTE_START + 10.0
 QUERY = {"tenant": TENANT, "client_id": STOREFRONT_CLIENT}
+ITEMS = f"/customer-segment/{TENANT}/segments/items"
 
 
 @pytest.fixture
@@ -136,3 +138,44 @@ def test_the_rates_are_settings_with_defaults(settings):
     assert rates["anonymous_address"] == "30/min"
     assert rates["anonymous_client"] == "1200/min"
     assert settings.REST_FRAMEWORK["NUM_PROXIES"] == 0
+
+
+@pytest.fixture
+def api_limit(settings, monkeypatch):
+    """The API's per-caller throttle on at 2 requests a minute (as in
+    test_abuse_rate_limits.py), issuance limits out of the way."""
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            "client": "2/min",
+            "anonymous_address": "100/min",
+            "anonymous_client": "100/min",
+        },
+    }
+    monkeypatch.setattr(TenantAPIView, "throttle_classes", [ClientRateThrottle])
+    monkeypatch.setattr(ClientRateThrottle, "timer", lambda self: NOW)
+    make_storefront_client()
+
+
+def _token(address: str) -> str:
+    return Client(REMOTE_ADDR=address).get(LOGIN, QUERY).json()["access_token"]
+
+
+def _items(token: str, address: str) -> int:
+    response = Client(REMOTE_ADDR=address).get(ITEMS, HTTP_AUTHORIZATION=f"Bearer {token}")
+    return response.status_code
+
+
+def test_visitors_spend_the_budget_of_their_address_not_of_the_whole_storefront(api_limit):
+    here, there = _token("192.0.2.1"), _token("192.0.2.2")
+
+    assert [_items(here, "192.0.2.1") for _ in range(3)] == [200, 200, 429]
+    assert _items(there, "192.0.2.2") == 200
+
+
+def test_more_visitor_tokens_from_one_address_buy_no_more_requests(api_limit):
+    first, second = _token("192.0.2.1"), _token("192.0.2.1")
+
+    statuses = [_items(first, "192.0.2.1"), _items(first, "192.0.2.1"), _items(second, "192.0.2.1")]
+
+    assert statuses == [200, 200, 429]
