@@ -77,3 +77,12 @@ def test_a_visitors_answer_has_an_etag_and_revalidates(shop):
     again = caller.get(ITEMS, headers={"If-None-Match": first["ETag"]})
 
     assert again.status_code == 304
+
+
+def test_a_visitors_items_cost_the_token_lookup_only(shop, django_assert_num_queries):
+    caller = visitor()
+
+    with django_assert_num_queries(1):
+        response = caller.get(ITEMS, check_schema=False)
+
+    assert response.json() == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import uuid
 from datetime import timedelta
 
@@ -361,3 +362,18 @@ def test_expired_sessions_are_purged_with_their_tokens(client, storefront):
         uuid.UUID(kept["sessionId"])
     ]
     assert get_access_token_model().objects.count() == 1
+
+
+def test_no_logger_records_the_tokens(client, storefront, caplog):
+    """The refresh token travels in the query string (the vendor's GET): the service's request
+    log records the path only."""
+    caplog.set_level(logging.DEBUG)
+    first = login(client).json()
+    second = refresh(client, first["refresh_token"]).json()
+    Caller(second["access_token"]).get(ITEMS)
+
+    text = "\n".join(record.getMessage() + repr(record.__dict__) for record in caplog.records)
+    assert caplog.records
+    for raw in (first["access_token"], first["refresh_token"], second["access_token"],
+                second["refresh_token"]):  # fmt: skip
+        assert raw not in text
