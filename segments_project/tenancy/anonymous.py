@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from oauth2_provider.models import get_access_token_model, set_token_value
+from oauth2_provider.models import AbstractAccessToken, get_access_token_model, set_token_value
 
 from segments_project.errors import ApplicationError
 
@@ -76,7 +76,10 @@ def _storefront_client(*, tenant: str, client_id: str) -> ApiClient:
     return client
 
 
-def _new_access_token(client: ApiClient, tenant: str, now: datetime, lifetime: int):
+def _new_access_token(
+    client: ApiClient, tenant: str, now: datetime, lifetime: int
+) -> tuple[AbstractAccessToken, str]:
+    """A stored access token of the client and its raw value (which is not stored)."""
     raw = secrets.token_urlsafe(32)
     token = get_access_token_model()(
         application=client.application,
