@@ -52,6 +52,12 @@ class AnonymousToken:
     refresh_expires_in: int
 
 
+_NOT_A_STOREFRONT_CLIENT = (
+    "The client_id is not a storefront client of tenant {tenant}: anonymous tokens are issued "
+    "only to clients marked as storefront clients."
+)
+
+
 def _checksum(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
@@ -60,19 +66,26 @@ def _lifetimes() -> tuple[int, int]:
     return settings.ANONYMOUS_TOKEN_EXPIRE_SECONDS, settings.ANONYMOUS_REFRESH_EXPIRE_SECONDS
 
 
-def _storefront_client(*, tenant: str, client_id: str) -> ApiClient:
-    """The tenant's storefront client with this id; one refusal for a missing client, one
-    of another tenant and a confidential one, so the answer says nothing about which."""
+def _storefront_client_locked(
+    *, tenant: str, client_id: str, refusal: type[Exception]
+) -> ApiClient:
+    """The tenant's storefront client with this id, locked (FOR NO KEY UPDATE) until the
+    transaction ends; `refusal` for a missing client, one of another tenant and a
+    confidential one alike, so the answer says nothing about which.
+
+    The lock is the one `services.api_client_update` and `api_client_delete` take (FOR
+    UPDATE, which waits for it): an unmarking or a deletion either commits first (and the
+    client is no storefront client here) or waits until this token is stored (and revokes
+    it). Logins and refreshes of one client take turns, for the few milliseconds of their
+    inserts; their rate is capped per client anyway."""
     client = (
-        ApiClient.objects.select_related("application")
+        ApiClient.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("application")
         .filter(tenant_id=tenant, application__client_id=client_id, storefront=True)
         .first()
     )
     if client is None:
-        raise AnonymousTokenRefused(
-            f"The client_id is not a storefront client of tenant {tenant}: anonymous tokens "
-            "are issued only to clients marked as storefront clients."
-        )
+        raise refusal(_NOT_A_STOREFRONT_CLIENT.format(tenant=tenant))
     return client
 
 
@@ -97,7 +110,9 @@ def _new_access_token(
 def anonymous_login(*, tenant: str, client_id: str) -> AnonymousToken:
     """A new anonymous session of the tenant's storefront client, with its access and
     refresh tokens; AnonymousTokenRefused unless `client_id` is such a client."""
-    client = _storefront_client(tenant=tenant, client_id=client_id)
+    client = _storefront_client_locked(
+        tenant=tenant, client_id=client_id, refusal=AnonymousTokenRefused
+    )
     lifetime, refresh_lifetime = _lifetimes()
     now = timezone.now()
     access, raw_access = _new_access_token(client, tenant, now, lifetime)
@@ -126,18 +141,20 @@ def anonymous_refresh(*, tenant: str, client_id: str, refresh_token: str) -> Ano
     refresh token is unknown, used already, expired, of another tenant or client, or its
     client is no longer a storefront client.
 
-    The session row is locked: of two refreshes with one token, the second finds it rotated.
+    The client, then the session row are locked (the order of a client's deletion): of two
+    refreshes with one token, the second finds it rotated.
     """
+    client = _storefront_client_locked(
+        tenant=tenant, client_id=client_id, refusal=InvalidRefreshToken
+    )
     now = timezone.now()
     session = (
-        AnonymousSession.objects.select_for_update(of=("self",))
-        .select_related("api_client__application")
+        AnonymousSession.objects.select_for_update()
         .filter(
             refresh_token_checksum=_checksum(refresh_token),
             refresh_expires__gt=now,
             tenant_id=tenant,
-            api_client__application__client_id=client_id,
-            api_client__storefront=True,
+            api_client=client,
         )
         .first()
     )
@@ -148,7 +165,7 @@ def anonymous_refresh(*, tenant: str, client_id: str, refresh_token: str) -> Ano
         )
     lifetime, refresh_lifetime = _lifetimes()
     previous = session.access_token_id
-    access, raw_access = _new_access_token(session.api_client, tenant, now, lifetime)
+    access, raw_access = _new_access_token(client, tenant, now, lifetime)
     raw_refresh = secrets.token_urlsafe(32)
     session.access_token = access
     session.refresh_token_checksum = _checksum(raw_refresh)
