@@ -4,11 +4,22 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from catalog.api.urls import category_urlpatterns, product_urlpatterns
 from segments_project.api import exceptions
+from segments_project.api.anonymous_views import AnonymousLoginView, AnonymousRefreshView
 from segments_project.api.fallback import unknown_api_path
 from segments_project.tenancy.views import TenantTokenView
 
 urlpatterns = [
     path("oauth/token", TenantTokenView.as_view(), name="oauth-token"),
+    path(
+        "customerlogin/auth/anonymous/login",
+        AnonymousLoginView.as_view(),
+        name="anonymous-login",
+    ),
+    path(
+        "customerlogin/auth/anonymous/refresh",
+        AnonymousRefreshView.as_view(),
+        name="anonymous-refresh",
+    ),
     path("customer-segment/<str:tenant>/", include("segments.api.urls")),
     path("category/<str:tenant>/", include(category_urlpatterns)),
     path("product/<str:tenant>/", include(product_urlpatterns)),
@@ -18,7 +29,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
-    re_path(r"^(?:customer-segment|coupon|category|product|customer)/", unknown_api_path),
+    re_path(
+        r"^(?:customer-segment|coupon|category|product|customer|customerlogin)/", unknown_api_path
+    ),
 ]
 
 handler400 = exceptions.handler400

@@ -2,9 +2,10 @@
 every table of the service's own apps carries the tenant, and every uniqueness includes it.
 
 The tenant registry, the third-party tables (Django's auth and sessions, the OAuth2
-toolkit's applications and tokens) and the two tables bound one to one to OAuth rows (an
-API client to its application, a customer token's binding to its token) stay reference
-tables: OAuth client ids and tokens are unique across tenants by nature.
+toolkit's applications and tokens) and the tables bound one to one to OAuth rows (an API
+client to its application, a customer token's binding to its token, an anonymous session to
+its access token and refresh token) stay reference tables: OAuth client ids and tokens are
+unique across tenants by nature.
 """
 
 from __future__ import annotations
@@ -14,7 +15,12 @@ from django.apps import apps
 from django.db import models
 
 SHARDED_APPS = ("segments", "catalog", "coupons", "audit", "tenancy")
-REFERENCE_MODELS = {"tenancy.tenant", "tenancy.apiclient", "tenancy.customertokenbinding"}
+REFERENCE_MODELS = {
+    "tenancy.tenant",
+    "tenancy.apiclient",
+    "tenancy.customertokenbinding",
+    "tenancy.anonymoussession",
+}
 
 
 def _sharded_models() -> list[type[models.Model]]:

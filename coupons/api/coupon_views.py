@@ -36,6 +36,9 @@ SELLER = frozenset({scopes.COUPON_MANAGE, scopes.COUPON_READ})
 ON_BEHALF = frozenset({scopes.COUPON_REDEEM_ON_BEHALF})
 # The vendor lists only coupon_redeem_on_behalf; customer tokens carry coupon_redeem.
 REDEEM = frozenset({scopes.COUPON_REDEEM, scopes.COUPON_REDEEM_ON_BEHALF})
+# Validation is also open to anonymous storefront visitors, for coupons that allow anonymous
+# use (`allowAnonymous`; the other coupons refuse an anonymous redeemer).
+REDEEM_OR_VISITOR = REDEEM | scopes.VISITOR_SCOPES
 
 
 def coupon_code(code: str) -> str:
@@ -61,7 +64,15 @@ def named_customer(request: Request, principal: Principal) -> str | None:
 def redeemer_of(principal: Principal, body: RedemptionRequest) -> Redeemer:
     """A customer token redeems for its own customer (and its legal entity, unless the body
     names another one it acts for); other tokens for the `customerNumber` they name, which
-    needs coupon_redeem_on_behalf, or anonymously."""
+    needs coupon_redeem_on_behalf, or anonymously; an anonymous visitor's token only
+    anonymously."""
+    if principal.is_visitor:
+        if body.customer_number is not None or body.legal_entity_id is not None:
+            raise PermissionDenied(
+                "An anonymous token validates coupons anonymously: it cannot name a "
+                "customerNumber or legalEntityId."
+            )
+        return Redeemer()
     if principal.is_customer:
         if body.customer_number not in (None, principal.customer_id):
             raise PermissionDenied("A customer token redeems coupons for its own customer only.")
@@ -181,7 +192,7 @@ class CouponDetailView(TenantAPIView):
 
 @schemas.coupon_validation
 class CouponValidationView(TenantAPIView):
-    required_scopes = {"POST": REDEEM}
+    required_scopes = {"POST": REDEEM_OR_VISITOR}
     operation_ids = {"POST": "POST-coupon-validate-coupon"}
 
     def post(self, request: Request, tenant: str, code: str) -> Response:

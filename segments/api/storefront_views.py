@@ -28,6 +28,9 @@ from . import storefront_filters as filters
 from . import storefront_schemas as schemas
 
 OWN_OR_READ = frozenset({scopes.SEGMENT_READ_OWN, scopes.SEGMENT_READ})
+# The items and trees a storefront shows before login: an anonymous visitor's view, of no
+# member (`scope_for`).
+OWN_READ_OR_VISITOR = OWN_OR_READ | scopes.VISITOR_SCOPES
 MAX_MATCH_ITEMS = 1000
 MAX_MATCH_SEGMENTS = 1000
 
@@ -95,7 +98,7 @@ class StorefrontView(TenantAPIView):
 
 @schemas.segments_items
 class SegmentsItemsView(StorefrontView):
-    required_scopes = {"GET": OWN_OR_READ}
+    required_scopes = {"GET": OWN_READ_OR_VISITOR}
     operation_ids = {"GET": "GET-customer-segment-retrieve-segments-items"}
     filtersets = {"GET": filters.StorefrontFilterSet}
 
@@ -117,7 +120,7 @@ class SegmentsItemsView(StorefrontView):
 
 @schemas.segment_category_trees
 class SegmentCategoryTreesView(StorefrontView):
-    required_scopes = {"GET": OWN_OR_READ}
+    required_scopes = {"GET": OWN_READ_OR_VISITOR}
     operation_ids = {"GET": "GET-customer-segment-retrieve-category-trees"}
     filtersets = {"GET": filters.StorefrontTreeFilterSet}
 

@@ -9,6 +9,7 @@ from django.db import connections, router
 from django.db.models import Min, Q
 from django.utils import timezone
 
+from segments_project.errors import PermissionDenied
 from segments_project.tenancy.principal import Principal
 
 from ..models import Segment
@@ -25,7 +26,8 @@ class StorefrontScope:
     """A customer (acting for a legal entity or not) on a site at a moment.
 
     `customer_id` None means every segment of the tenant (a `segment_read` caller that
-    names no customer).
+    names no customer), unless `visitor`: an anonymous storefront visitor, who is a member
+    of no segment (segments have no "open to everyone" kind), so draws on none.
     """
 
     tenant: str
@@ -34,11 +36,12 @@ class StorefrontScope:
     site_code: str | None
     at: datetime
     only_active: bool = True
+    visitor: bool = False
 
     def cache_key(self) -> str:
         return "|".join(
             [
-                self.customer_id or "*",
+                "(visitor)" if self.visitor else self.customer_id or "*",
                 self.legal_entity_id or "-",
                 self.site_code or "*",
                 "active" if self.only_active else "all",
@@ -46,7 +49,10 @@ class StorefrontScope:
         )
 
     def segments(self) -> SegmentQuerySet:
-        """The segments this view draws on (fail closed: unknown customers get none)."""
+        """The segments this view draws on (fail closed: unknown customers and visitors get
+        none)."""
+        if self.visitor:
+            return Segment.objects.none()
         if self.customer_id is None:
             segments = Segment.objects.for_tenant(self.tenant)
             if self.only_active:
@@ -66,7 +72,7 @@ class StorefrontScope:
         """`segments()`, precompiled for a customer's view on PostgreSQL (see
         `active_member_segment_rows`: building the queryset costs more than running it)."""
         using = router.db_for_read(Segment)
-        if self.customer_id is None or connections[using].vendor != "postgresql":
+        if self.visitor or self.customer_id is None or connections[using].vendor != "postgresql":
             return self.segments()
         return active_member_segment_rows(
             tenant=self.tenant,
@@ -80,6 +86,8 @@ class StorefrontScope:
     def next_boundary(self) -> datetime | None:
         """The earliest moment after `at` when a validity window this view depends on opens
         or closes; an answer computed now is wrong from then on."""
+        if self.visitor:
+            return None  # no segment, so no window
         if self.customer_id is None:
             candidates = Segment.objects.for_tenant(self.tenant)
         else:
@@ -108,7 +116,23 @@ def scope_for(
     only_active: bool = True,
 ) -> StorefrontScope:
     """A customer token reads its own view (legal entity from the token unless one is
-    asked); tenant-wide readers read the named customer's, or every segment."""
+    asked); an anonymous visitor's token the view of nobody (PermissionDenied if it names a
+    customer or legal entity); tenant-wide readers read the named customer's, or every
+    segment."""
+    if principal.is_visitor:
+        if customer_id is not None or legal_entity_id is not None:
+            raise PermissionDenied(
+                "An anonymous token reads the storefront as a visitor: it cannot name a "
+                "customerId or legalEntityId."
+            )
+        return StorefrontScope(
+            tenant=tenant,
+            customer_id=None,
+            legal_entity_id=None,
+            site_code=site_code,
+            at=timezone.now(),
+            visitor=True,
+        )
     if principal.is_customer:
         return StorefrontScope(
             tenant=tenant,

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
 
-from segments_project.tenancy.scopes import ANY_TENANT_TOKEN, DESCRIPTIONS
+from segments_project.tenancy.scopes import ANONYMOUS_VISITOR, ANY_TENANT_TOKEN, DESCRIPTIONS
 
 from .error_shapes import ErrorFamily, family_for_path
 from .filters import QueryFilterBackend, QueryFilterExtension  # noqa: F401 (registers it)
@@ -84,10 +84,17 @@ class ScopedAutoSchema(AutoSchema):
         if scopes is None:
             return []
         if ANY_TENANT_TOKEN in scopes:
-            # A bearer token is needed, no scope: the vendor's own way to say so.
-            return [{"OAuth2": []}]
-        # Each scope alone suffices: one security requirement per scope.
-        return [{"OAuth2": [scope]} for scope in sorted(scopes)]
+            # A bearer token is needed, no scope: the vendor's own way to say so. An
+            # anonymous storefront token is one of the tenant's tokens too.
+            return [{"OAuth2": []}, {"AnonymousToken": []}]
+        # Each scope alone suffices: one security requirement per scope. The visitor is no
+        # scope of the catalogue: an anonymous storefront token, a scheme of its own.
+        found: list[dict[str, list[str]]] = [
+            {"OAuth2": [scope]} for scope in sorted(scopes) if scope != ANONYMOUS_VISITOR
+        ]
+        if ANONYMOUS_VISITOR in scopes:
+            found.append({"AnonymousToken": []})
+        return found
 
 
 def add_scope_catalogue(result: dict[str, Any], generator: Any, **kwargs: Any) -> dict[str, Any]:
@@ -96,4 +103,10 @@ def add_scope_catalogue(result: dict[str, Any], generator: Any, **kwargs: Any) -
     flow = schemes.setdefault("OAuth2", {"type": "oauth2", "flows": {}})
     flow.setdefault("flows", {}).setdefault("clientCredentials", {"tokenUrl": "/oauth/token"})
     flow["flows"]["clientCredentials"]["scopes"] = dict(sorted(DESCRIPTIONS.items()))
+    schemes["AnonymousToken"] = {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An anonymous storefront visitor's token, from "
+        "GET /customerlogin/auth/anonymous/login.",
+    }
     return result

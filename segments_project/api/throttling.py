@@ -29,12 +29,18 @@ def parse_rate(rate: str) -> tuple[int, int]:
         raise ImproperlyConfigured(f"Invalid API rate limit {rate!r}: use e.g. 6000/min.") from exc
 
 
-def budget_holder(principal: Principal) -> str:
+def budget_holder(principal: Principal, address: str = "") -> str:
     """Whose budget a request spends: the client's, or for a customer token the customer's
-    own, so that one storefront's customers do not share a single client budget."""
+    own, so that one storefront's customers do not share a single client budget.
+
+    An anonymous visitor's token spends the budget of its source `address` at its client:
+    visitors elsewhere keep theirs, and minting more visitor tokens from one address (which
+    anyone can, with the public client id) buys no more requests."""
     holder = f"{principal.tenant}\x1f{principal.client_id}"
     if principal.customer_id is not None:
         holder += f"\x1fcustomer\x1f{principal.customer_id}"
+    elif principal.is_visitor:
+        holder += f"\x1fvisitor\x1f{address}"
     return holder
 
 
@@ -68,8 +74,12 @@ class ClientRateThrottle(BaseThrottle):
         principal = getattr(request, "user", None)
         if not isinstance(principal, Principal):
             return None
+        address = self.get_ident(request) if principal.is_visitor else ""
+        return self.holder_key(budget_holder(principal, address or ""))
+
+    def holder_key(self, holder: str) -> str:
         # Hashed: customer ids may hold characters a cache key should not.
-        digest = hashlib.blake2b(budget_holder(principal).encode(), digest_size=16).hexdigest()
+        digest = hashlib.blake2b(holder.encode(), digest_size=16).hexdigest()
         return f"throttle:{self.scope}:{digest}"
 
     def allow_request(self, request: Any, view: Any) -> bool:
@@ -103,3 +113,26 @@ def _count_request(key: str, *, timeout: int) -> int:
     if cache.add(key, 1, timeout):
         return 1
     return cache.incr(key)  # another worker created it between the incr and the add
+
+
+class AnonymousIssuePerAddressThrottle(ClientRateThrottle):
+    """Anonymous token issuance (login and refresh) per source address: the
+    "anonymous_address" rate (env `ANONYMOUS_TOKEN_RATE_PER_ADDRESS`). The address is DRF's
+    `get_ident`, which trusts `NUM_PROXIES` proxies' X-Forwarded-For entries and no more."""
+
+    scope = "anonymous_address"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        return self.holder_key(self.get_ident(request) or "")
+
+
+class AnonymousIssuePerClientThrottle(ClientRateThrottle):
+    """Anonymous token issuance per storefront client, as the request names it (tenant and
+    `client_id`, known or not): the "anonymous_client" rate (env
+    `ANONYMOUS_TOKEN_RATE_PER_CLIENT`)."""
+
+    scope = "anonymous_client"
+
+    def get_cache_key(self, request: Any, view: Any) -> str | None:
+        params = request.query_params
+        return self.holder_key(f"{params.get('tenant', '')}\x1f{params.get('client_id', '')}")

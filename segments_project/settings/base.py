@@ -171,7 +171,17 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     # Per client and tenant; all of a client's tokens (its customer tokens too) share it.
     "DEFAULT_THROTTLE_CLASSES": ["segments_project.api.throttling.ClientRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"client": env.str("API_RATE_LIMIT", default="6000/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "client": env.str("API_RATE_LIMIT", default="6000/min"),
+        # Anonymous token issuance (login and refresh), per storefront client and per source
+        # address (docs/security.md, "Anonymous tokens").
+        "anonymous_client": env.str("ANONYMOUS_TOKEN_RATE_PER_CLIENT", default="1200/min"),
+        "anonymous_address": env.str("ANONYMOUS_TOKEN_RATE_PER_ADDRESS", default="30/min"),
+    },
+    # How many proxies in front of the service append to X-Forwarded-For: the source address
+    # of the per-address limit is the one the outermost trusted proxy saw. 0 (the default)
+    # ignores the header, which a caller could forge, and takes the connection's address.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 
 SPECTACULAR_SETTINGS = {
@@ -225,6 +235,10 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 CUSTOMER_TOKEN_EXPIRE_SECONDS = env.int("CUSTOMER_TOKEN_EXPIRE_SECONDS", default=900)
+# Anonymous storefront tokens: the vendor's access token lives an hour, its refresh token a
+# day (each refresh starts a new day).
+ANONYMOUS_TOKEN_EXPIRE_SECONDS = env.int("ANONYMOUS_TOKEN_EXPIRE_SECONDS", default=3600)
+ANONYMOUS_REFRESH_EXPIRE_SECONDS = env.int("ANONYMOUS_REFRESH_EXPIRE_SECONDS", default=86400)
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

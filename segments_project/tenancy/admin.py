@@ -104,9 +104,11 @@ class ApiClientForm(forms.ModelForm):
     )
     client_secret = forms.CharField(
         label="Secret",
+        required=False,
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=f"At least {services.MIN_SECRET_LENGTH} characters; stored hashed, never shown.",
+        help_text=f"At least {services.MIN_SECRET_LENGTH} characters; stored hashed, never shown. "
+        "Leave empty for a storefront client.",
     )
     allowed_scopes = forms.MultipleChoiceField(
         label="Allowed scopes",
@@ -117,7 +119,14 @@ class ApiClientForm(forms.ModelForm):
 
     class Meta:
         model = ApiClient
-        fields = ["tenant", "allowed_scopes"]
+        fields = ["tenant", "storefront", "allowed_scopes"]
+        labels = {"storefront": "Storefront (public) client"}
+        help_texts = {
+            "storefront": "Its id is published in storefront code: it yields only anonymous "
+            "visitor tokens (GET /customerlogin/auth/anonymous/login), never client tokens, "
+            "and has no secret and no scopes. Marking a client revokes all its tokens; "
+            "unmarking it ends its visitors' sessions and needs a new secret."
+        }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -136,7 +145,7 @@ class ApiClientForm(forms.ModelForm):
             secret.required = False
             secret.help_text = (
                 "Leave empty to keep the current secret. A new secret revokes every token of "
-                "the client at once."
+                "the client at once. Required when unmarking a storefront client."
             )
             self.fields["allowed_scopes"].help_text = (
                 "The scopes this client may be granted in its tokens. Removing one revokes "
@@ -148,12 +157,24 @@ class ApiClientForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        storefront = bool(cleaned.get("storefront"))
+        granted = scopes.parse_scopes(cleaned.get("allowed_scopes") or "")
+        secret = cleaned.get("client_secret") or None
+        # A new client needs a secret unless it is a storefront client; so does a storefront
+        # client that is unmarked (the service says so as well).
+        needs_secret = not storefront and (not self.instance.pk or self.instance.storefront)
+        if needs_secret and secret is None:
+            self.add_error(
+                "client_secret", "A client that is not a storefront client needs a secret."
+            )
         try:
             services.api_client_check(
                 client_id=cleaned.get("client_id"),
-                client_secret=cleaned.get("client_secret") or None,
-                scopes=scopes.parse_scopes(cleaned.get("allowed_scopes") or "")
-                - scopes.parse_scopes(self.instance.allowed_scopes),
+                client_secret=secret,
+                scopes=granted
+                if storefront
+                else granted - scopes.parse_scopes(self.instance.allowed_scopes),
+                storefront=storefront,
             )
         except ApplicationError as exc:
             field = {"scopes": "allowed_scopes"}.get(exc.details[0].field, exc.details[0].field)
@@ -170,16 +191,17 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     new secret or narrowed scopes invalidate)."""
 
     form = ApiClientForm
-    list_display = ["client_id", "tenant_name", "allowed_scopes", "modified_at"]
+    list_display = ["client_id", "tenant_name", "storefront", "allowed_scopes", "modified_at"]
+    list_filter = ["storefront"]
     list_select_related = ["application"]
     search_fields = ["application__client_id", "tenant__name"]
 
     def get_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
         if obj is None:
-            return ["tenant", "client_id", "client_secret", "allowed_scopes"]
+            return ["tenant", "client_id", "storefront", "client_secret", "allowed_scopes"]
         # The secret is write-only: a user who may not change it has nothing to see there.
         secret = ["client_secret"] if self.has_change_permission(request, obj) else []
-        return ["tenant", "client_id", *secret, "allowed_scopes", "modified_at"]
+        return ["tenant", "client_id", "storefront", *secret, "allowed_scopes", "modified_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
         return ["tenant", "client_id", "modified_at"] if obj else []
@@ -200,12 +222,14 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
         secret = form.cleaned_data.get("client_secret") or None
         granted = scopes.parse_scopes(form.cleaned_data["allowed_scopes"])
+        storefront = bool(form.cleaned_data.get("storefront"))
         if change:
             saved = services.api_client_update(
                 tenant=obj.tenant_id,
                 client_id=obj.application.client_id,
                 client_secret=secret,
                 scopes=granted,
+                storefront=storefront,
             )
         else:
             saved = services.api_client_create(
@@ -213,6 +237,7 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 client_id=form.cleaned_data["client_id"],
                 client_secret=secret or "",
                 scopes=granted,
+                storefront=storefront,
             )
         obj.pk, obj.application, obj.modified_at = saved.pk, saved.application, saved.modified_at
 

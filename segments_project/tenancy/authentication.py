@@ -13,11 +13,11 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from .principal import Principal
-from .scopes import parse_scopes
+from .scopes import VISITOR_SCOPES, parse_scopes
 
 # What a Principal is built from. The joins are outer: a token without an application,
-# an application without an API client (revoked) or a token without a customer binding
-# still comes back, with NULLs, and is judged in Python as before.
+# an application without an API client (revoked), a token without a customer binding or
+# without an anonymous session still comes back, with NULLs, and is judged in Python.
 _PRINCIPAL_COLUMNS = (
     "pk",
     "scope",
@@ -26,6 +26,9 @@ _PRINCIPAL_COLUMNS = (
     "application__api_client__tenant__content_version",
     "customer_binding__customer_id",
     "customer_binding__legal_entity_id",
+    "application__api_client__storefront",
+    "anonymous_session__session_id",
+    "anonymous_session__tenant_id",
 )
 _CHECKSUM_PLACEHOLDER = "checksum-placeholder"
 _EXPIRY_PLACEHOLDER = datetime(2000, 1, 1, tzinfo=UTC)
@@ -66,9 +69,35 @@ def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
         row = cursor.fetchone()
     if row is None:
         return None
-    token_pk, scope, client_id, tenant, content_version, customer_id, legal_entity_id = row
+    (
+        token_pk,
+        scope,
+        client_id,
+        tenant,
+        content_version,
+        customer_id,
+        legal_entity_id,
+        storefront,
+        session_id,
+        session_tenant,
+    ) = row
     if client_id is None or tenant is None:
         return None
+    if session_id is not None:
+        # An anonymous visitor's token: only from a storefront client, of the session's own
+        # tenant, and with the visitor's scopes whatever the token row says.
+        if not storefront or session_tenant != tenant or customer_id is not None:
+            return None
+        principal = Principal(
+            tenant=tenant,
+            client_id=client_id,
+            scopes=VISITOR_SCOPES,
+            content_version=content_version,
+            session_id=str(session_id),
+        )
+        return principal, token_pk
+    if storefront:
+        return None  # a storefront client yields anonymous tokens only (fail closed)
     principal = Principal(
         tenant=tenant,
         client_id=client_id,

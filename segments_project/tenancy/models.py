@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -42,6 +44,13 @@ class ApiClient(models.Model):
     allowed_scopes = models.TextField(
         blank=True, help_text="Space-separated scopes this client may be granted."
     )
+    # A public client: its id is published in storefront code, it has no usable secret and
+    # it only ever yields anonymous visitor tokens (docs/security.md, "Anonymous tokens").
+    storefront = models.BooleanField(
+        default=False,
+        help_text="A public storefront client: yields only anonymous visitor tokens, "
+        "never client tokens, and has no secret or scopes.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     modified_at = models.DateTimeField(auto_now=True)
 
@@ -75,6 +84,39 @@ class CustomerTokenBinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant_id}/{self.customer_id}"
+
+
+class AnonymousSession(models.Model):
+    """One storefront visitor's anonymous session: its tenant and storefront client, the
+    access token it currently holds and the refresh token that continues it.
+
+    Only SHA-256 checksums of the refresh token are stored, as django-oauth-toolkit stores
+    access tokens. A refresh replaces both tokens and keeps `session_id`; the access token
+    is django-oauth-toolkit's, so the bearer lookup finds it like any other.
+    """
+
+    session_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    api_client = models.ForeignKey(
+        ApiClient, on_delete=models.CASCADE, related_name="anonymous_sessions"
+    )
+    access_token = models.OneToOneField(
+        oauth2_settings.ACCESS_TOKEN_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="anonymous_session",
+    )
+    refresh_token_checksum = models.CharField(max_length=64, unique=True)
+    refresh_expires = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    refreshed_at = models.DateTimeField(null=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["refresh_expires"], name="anonymous_session_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}/{self.session_id}"
 
 
 class TenantMembership(models.Model):

@@ -55,6 +55,14 @@ class KnownScopes(BaseScopes):
 class TenantOAuth2Validator(OAuth2Validator):
     """Grants only a client's allowed scopes, and binds customer tokens to their customer."""
 
+    def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
+        """django-oauth-toolkit's check of the client's credentials, and never a storefront
+        client: its id is public and it yields anonymous tokens only (`anonymous.py`)."""
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        api_client = _api_client(request.client)
+        return api_client is not None and not api_client.storefront
+
     def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs) -> bool:
         customer = _customer_request(request)
         if customer is not None:
@@ -106,7 +114,7 @@ class TenantOAuth2Validator(OAuth2Validator):
 
     def _check_client_unchanged(self, request: Any, token: dict[str, Any]) -> None:
         """Refuses the token if the client's secret or scopes changed since the request was
-        checked.
+        checked, or it became a storefront client.
 
         Runs in the transaction that stores the token, holding the client's row lock that
         `services.api_client_update` takes: a change either committed before (and is seen
@@ -115,10 +123,10 @@ class TenantOAuth2Validator(OAuth2Validator):
         current = (
             ApiClient.objects.select_for_update(of=("self",))
             .filter(application_id=request.client.pk)
-            .values_list("allowed_scopes", "application__client_secret")
+            .values_list("allowed_scopes", "application__client_secret", "storefront")
             .first()
         )
-        if current is None or current[1] != request.client.client_secret:
+        if current is None or current[1] != request.client.client_secret or current[2]:
             raise InvalidClientError(request=request)
         grantable = grantable_scopes(
             parse_scopes(current[0]), for_customer=_customer_request(request) is not None

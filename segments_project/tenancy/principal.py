@@ -1,4 +1,5 @@
-"""Who is calling: the tenant, client and (for customer tokens) customer of a bearer token."""
+"""Who is calling: the tenant, client and (for customer tokens) customer of a bearer token,
+or an anonymous storefront visitor."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ class Principal:
     legal_entity_id: str | None = None
     # The tenant's content version when the request was authenticated (see Tenant).
     content_version: int = 0
+    # The anonymous session of a storefront visitor's token (its scopes are then exactly
+    # `VISITOR_SCOPES`); None for client and customer tokens.
+    session_id: str | None = None
 
     is_authenticated = True
     is_anonymous = False
@@ -26,10 +30,17 @@ class Principal:
     def is_customer(self) -> bool:
         return self.customer_id is not None
 
+    @property
+    def is_visitor(self) -> bool:
+        """An anonymous storefront visitor: no customer, no memberships, no writes."""
+        return self.session_id is not None
+
     def has_any_scope(self, scopes: frozenset[str]) -> bool:
         return bool(self.scopes & scopes) or ANY_TENANT_TOKEN in scopes
 
     def __str__(self) -> str:
+        if self.session_id:
+            return f"{self.tenant}/{self.client_id} for anonymous session {self.session_id}"
         if self.customer_id:
             return f"{self.tenant}/{self.client_id} for customer {self.customer_id}"
         return f"{self.tenant}/{self.client_id}"

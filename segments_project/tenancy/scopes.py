@@ -48,6 +48,13 @@ ALL_SCOPES: frozenset[str] = frozenset(DESCRIPTIONS)
 # catalog reads are.
 ANY_TENANT_TOKEN = "(any token of the tenant)"
 
+# Not a scope any client can be granted (it is not in DESCRIPTIONS, and holds spaces, so no
+# stored scope string can name it): the one scope of an anonymous storefront visitor's
+# token. Operations open to visitors name it in their `required_scopes`; every other
+# operation, not naming it, refuses such a token (fails closed).
+ANONYMOUS_VISITOR = "(anonymous storefront visitor)"
+VISITOR_SCOPES: frozenset[str] = frozenset({ANONYMOUS_VISITOR})
+
 # The only scopes a customer-bound token ever carries.
 CUSTOMER_SCOPES: frozenset[str] = frozenset({SEGMENT_READ_OWN, COUPON_REDEEM})
 

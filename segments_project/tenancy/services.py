@@ -11,11 +11,17 @@ everywhere:
 The token endpoint takes the same row lock before it stores a token and re-checks both
 (`oauth.TenantOAuth2Validator`), so a token requested while the client changes cannot slip
 past the revocation.
+
+A storefront (public) client has no usable secret and no scopes: it yields only anonymous
+visitor tokens (`anonymous.py`), never client tokens. Marking a client as a storefront
+client revokes every token it had; unmarking it ends every anonymous session and needs a
+new secret, since the client becomes confidential again.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +29,7 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 
 from segments_project.errors import AlreadyExists, ErrorDetail, NotFound, ValidationFailed
 
+from .anonymous import anonymous_sessions_revoke
 from .models import ApiClient, CustomerTokenBinding, Tenant, tenant_name_validator
 from .scopes import ALL_SCOPES, grantable_scopes, parse_scopes
 
@@ -47,8 +54,23 @@ def api_client_check(
     client_id: str | None = None,
     client_secret: str | None = None,
     scopes: frozenset[str] | None = None,
+    storefront: bool = False,
 ) -> None:
-    """ValidationFailed, naming the field, unless the given values are acceptable."""
+    """ValidationFailed, naming the field, unless the given values are acceptable (for a
+    storefront client: no secret and no scopes at all)."""
+    if storefront:
+        if client_secret:
+            message = "A storefront client has no secret: its id is public."
+            raise ValidationFailed(
+                message, details=[ErrorDetail("client_secret", "invalid", message)]
+            )
+        if scopes:
+            message = (
+                "A storefront client holds no scopes: its anonymous tokens carry the visitor's "
+                "rights only."
+            )
+            raise ValidationFailed(message, details=[ErrorDetail("scopes", "invalid", message)])
+        client_secret = None  # an empty one is its only acceptable value
     if client_id is not None and not CLIENT_ID_PATTERN.match(client_id):
         message = "A client id is 1 to 100 characters without spaces, colons or control characters."
         raise ValidationFailed(message, details=[ErrorDetail("client_id", "invalid", message)])
@@ -61,27 +83,45 @@ def api_client_check(
         raise ValidationFailed(message, details=[ErrorDetail("scopes", "invalid", message)])
 
 
+def _unusable_secret() -> str:
+    """A storefront client's stored secret: random, hashed, never shown to anyone, so no
+    secret works for it (the token endpoint refuses storefront clients anyway)."""
+    return secrets.token_urlsafe(48)
+
+
 @transaction.atomic
 def api_client_create(
-    *, tenant: str, client_id: str, client_secret: str, scopes: frozenset[str]
+    *,
+    tenant: str,
+    client_id: str,
+    client_secret: str = "",
+    scopes: frozenset[str] = frozenset(),
+    storefront: bool = False,
 ) -> ApiClient:
     """Creates the client (and its tenant); AlreadyExists when the client id is taken, by
-    any tenant (client ids are global)."""
-    api_client_check(client_id=client_id, client_secret=client_secret, scopes=scopes)
+    any tenant (client ids are global). A storefront client takes no secret and no scopes."""
+    api_client_check(
+        client_id=client_id, client_secret=client_secret, scopes=scopes, storefront=storefront
+    )
     tenant_obj = tenant_get_or_create(name=tenant)
     application_model = get_application_model()
     if application_model.objects.filter(client_id=client_id).exists():
         raise AlreadyExists(f"The client id {client_id} is taken.")
     application = application_model.objects.create(
         client_id=client_id,
-        client_secret=client_secret,
+        client_secret=_unusable_secret() if storefront else client_secret,
         hash_client_secret=True,
-        client_type=application_model.CLIENT_CONFIDENTIAL,
+        client_type=application_model.CLIENT_PUBLIC
+        if storefront
+        else application_model.CLIENT_CONFIDENTIAL,
         authorization_grant_type=application_model.GRANT_CLIENT_CREDENTIALS,
         name=f"{tenant}:{client_id}",
     )
     return ApiClient.objects.create(
-        tenant=tenant_obj, application=application, allowed_scopes=" ".join(sorted(scopes))
+        tenant=tenant_obj,
+        application=application,
+        allowed_scopes=" ".join(sorted(scopes)),
+        storefront=storefront,
     )
 
 
@@ -106,11 +146,18 @@ def api_client_update(
     client_id: str,
     client_secret: str | None = None,
     scopes: frozenset[str] | None = None,
+    storefront: bool | None = None,
 ) -> ApiClient:
-    """Sets a new secret and/or scopes (None leaves one as it is), revoking the tokens
-    they invalidate (module docstring). A scope no longer known may be kept, not added."""
-    api_client_check(client_secret=client_secret)
+    """Sets a new secret, scopes and/or the storefront mark (None leaves one as it is),
+    revoking the tokens they invalidate (module docstring). A scope no longer known may be
+    kept, not added."""
     client = api_client_get_for_update(tenant=tenant, client_id=client_id)
+    if storefront is not None and storefront != client.storefront:
+        return _storefront_mark_change(client, storefront, client_secret, scopes)
+    if client.storefront:
+        api_client_check(client_secret=client_secret, scopes=scopes, storefront=True)
+        return client
+    api_client_check(client_secret=client_secret)
     if scopes is not None:
         api_client_check(scopes=scopes - client.scopes)
     application = client.application
@@ -125,6 +172,39 @@ def api_client_update(
         client.save(update_fields=["allowed_scopes", "modified_at"])
         if narrowed:
             _revoke_tokens_beyond(client)
+    return client
+
+
+def _storefront_mark_change(
+    client: ApiClient, storefront: bool, client_secret: str | None, scopes: frozenset[str] | None
+) -> ApiClient:
+    """Marks the (locked) client as a storefront client, revoking every token it had and
+    dropping its secret and scopes; or unmarks it, ending its anonymous sessions and setting
+    the new secret it then needs."""
+    application = client.application
+    if storefront:
+        api_client_check(client_secret=client_secret, scopes=scopes, storefront=True)
+        application.client_secret = _unusable_secret()
+        application.client_type = application.CLIENT_PUBLIC
+        client.allowed_scopes = ""
+    else:
+        if not client_secret:
+            message = "A client that stops being a storefront client needs a secret."
+            raise ValidationFailed(
+                message, details=[ErrorDetail("client_secret", "required", message)]
+            )
+        api_client_check(client_secret=client_secret, scopes=scopes)
+        application.client_secret = client_secret
+        application.client_type = application.CLIENT_CONFIDENTIAL
+        client.allowed_scopes = " ".join(sorted(scopes or ()))
+        anonymous_sessions_revoke(api_client=client)
+    application.hash_client_secret = True
+    application.save(
+        update_fields=["client_secret", "hash_client_secret", "client_type", "updated"]
+    )
+    application.accesstoken_set.all().delete()
+    client.storefront = storefront
+    client.save(update_fields=["storefront", "allowed_scopes", "modified_at"])
     return client
 
 
@@ -148,22 +228,35 @@ def _revoke_tokens_beyond(client: ApiClient) -> None:
 
 
 def api_client_upsert(
-    *, tenant: str, client_id: str, client_secret: str, scopes: frozenset[str]
+    *,
+    tenant: str,
+    client_id: str,
+    client_secret: str = "",
+    scopes: frozenset[str] = frozenset(),
+    storefront: bool = False,
 ) -> tuple[ApiClient, bool]:
-    """Creates the client (and its tenant), or sets the secret and scopes of the tenant's
-    existing one (`api_client_update`: its tokens are revoked). Returns the client and
-    whether it was created."""
+    """Creates the client (and its tenant), or sets the secret, scopes and storefront mark
+    of the tenant's existing one (`api_client_update`: its tokens are revoked). Returns the
+    client and whether it was created."""
     with transaction.atomic():
         exists = get_application_model().objects.filter(client_id=client_id).exists()
         if not exists:
             return api_client_create(
-                tenant=tenant, client_id=client_id, client_secret=client_secret, scopes=scopes
+                tenant=tenant,
+                client_id=client_id,
+                client_secret=client_secret,
+                scopes=scopes,
+                storefront=storefront,
             ), True
         owner = ApiClient.objects.filter(application__client_id=client_id).first()
         if owner is None or owner.tenant_id != tenant:
             raise AlreadyExists(f"The client id {client_id} is taken.")
         return api_client_update(
-            tenant=tenant, client_id=client_id, client_secret=client_secret, scopes=scopes
+            tenant=tenant,
+            client_id=client_id,
+            client_secret=client_secret or None,
+            scopes=scopes,
+            storefront=storefront,
         ), False
 
 

@@ -144,7 +144,7 @@ def test_a_client_is_added_through_the_service(make_staff, login):
     ("form", "field", "message"),
     [
         ({"client_secret": "short"}, "client_secret", "at least 16 characters"),
-        ({"client_secret": ""}, "client_secret", "This field is required."),
+        ({"client_secret": ""}, "client_secret", "not a storefront client needs a secret"),
         ({"client_id": "shop-frontend"}, "client_id", "is taken"),
         ({"client_id": "two words"}, "client_id", "without spaces"),
         ({"tenant": OTHER_TENANT}, "tenant", "Select a valid choice"),
@@ -199,3 +199,57 @@ def test_a_viewer_reads_the_client_without_a_secret_row(make_staff, login, clien
     assert "shop-frontend" in html
     assert "field-client_secret" not in html
     assert 'name="_save"' not in html
+
+
+def test_a_storefront_client_is_added_without_a_secret_and_yields_visitor_tokens(
+    superuser_client, client_row
+):
+    response = superuser_client.post(
+        reverse("admin:tenancy_apiclient_add"),
+        {"tenant": TENANT, "client_id": "web-shop", "storefront": "on", "client_secret": ""},
+    )
+
+    assert response.status_code == 302, response.content
+    added = ApiClient.objects.get(application__client_id="web-shop")
+    assert (added.storefront, added.allowed_scopes) == (True, "")
+    assert _token(Client(), "web-shop").status_code == 401
+    login = Client().get(
+        "/customerlogin/auth/anonymous/login", {"tenant": TENANT, "client_id": "web-shop"}
+    )
+    assert login.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("form", "field", "message"),
+    [
+        ({"allowed_scopes": [scopes.SEGMENT_READ]}, "allowed_scopes", "holds no scopes"),
+        ({"client_secret": SECRET}, "client_secret", "has no secret"),
+    ],
+    ids=["scopes", "secret"],
+)
+def test_a_storefront_client_with_a_secret_or_scopes_is_refused(
+    superuser_client, client_row, form, field, message
+):
+    values = {"tenant": TENANT, "client_id": "web-shop", "storefront": "on", **form}
+
+    response = superuser_client.post(reverse("admin:tenancy_apiclient_add"), values)
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors[field])
+    assert not ApiClient.objects.filter(storefront=True).exists()
+
+
+def test_unmarking_a_storefront_client_needs_a_new_secret(superuser_client):
+    row, _ = api_client_upsert(tenant=TENANT, client_id="web-shop", storefront=True)
+
+    refused = superuser_client.post(_url(row), {"client_secret": "", "allowed_scopes": []})
+    unmarked = superuser_client.post(
+        _url(row), {"client_secret": SECRET, "allowed_scopes": [scopes.SEGMENT_READ]}
+    )
+
+    assert refused.status_code == 200
+    assert "needs a secret" in " ".join(refused.context["adminform"].form.errors["client_secret"])
+    assert unmarked.status_code == 302
+    row.refresh_from_db()
+    assert (row.storefront, row.allowed_scopes) == (False, scopes.SEGMENT_READ)
+    assert _token(Client(), "web-shop").status_code == 200

@@ -3,6 +3,7 @@ invalidates (issue 14, items 2 and 3), also when a token request races the chang
 
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -242,3 +243,28 @@ def test_the_command_writes_through_the_same_service(client):
     with pytest.raises(CommandError, match="is taken"):
         call_command("create_api_client", "--tenant", OTHER_TENANT, "--client-id", "shop",
                      "--client-secret", NEW_SECRET, "--scopes", scopes.SEGMENT_READ)  # fmt: skip
+
+
+def test_the_command_creates_and_unmarks_a_storefront_client(client):
+    out = StringIO()
+
+    call_command("create_api_client", "--tenant", TENANT, "--client-id", "web-shop",
+                 "--storefront", stdout=out)  # fmt: skip
+
+    assert "storefront client acme/web-shop" in out.getvalue()
+    assert ApiClient.objects.get(application__client_id="web-shop").storefront
+    login = client.get(
+        "/customerlogin/auth/anonymous/login", {"tenant": TENANT, "client_id": "web-shop"}
+    )
+    assert login.status_code == 200
+    with pytest.raises(CommandError, match="--client-secret is required"):
+        call_command("create_api_client", "--tenant", TENANT, "--client-id", "web-shop")
+    with pytest.raises(CommandError, match="no scopes"):
+        call_command("create_api_client", "--tenant", TENANT, "--client-id", "web-shop",
+                     "--storefront", "--scopes", scopes.SEGMENT_READ)  # fmt: skip
+
+    call_command("create_api_client", "--tenant", TENANT, "--client-id", "web-shop",
+                 "--client-secret", NEW_SECRET, "--scopes", scopes.SEGMENT_READ)  # fmt: skip
+
+    assert not ApiClient.objects.get(application__client_id="web-shop").storefront
+    assert _token(client, secret=NEW_SECRET, client_id="web-shop").status_code == 200
