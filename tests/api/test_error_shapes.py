@@ -373,6 +373,7 @@ FAMILY_COMPONENTS = {
     "/product/": "ProductError",
     "/customer-segment/": "Error",
     "/customer/": "Error",
+    "/customerlogin/": "Error",
 }
 
 

@@ -182,7 +182,7 @@ def test_the_schema_asks_for_a_token_but_no_scope_on_open_reads(client):
 
     product_get = paths["/product/{tenant}/products/{product_id}"]["get"]
     product_put = paths["/product/{tenant}/products/{product_id}"]["put"]
-    assert product_get["security"] == [{"OAuth2": []}]
+    assert product_get["security"] == [{"OAuth2": []}, {"AnonymousToken": []}]
     assert "No particular scope is needed" in product_get["description"]
     assert product_put["security"] == [{"OAuth2": [scopes.PRODUCT_MANAGE]}]
     assert scopes.ANY_TENANT_TOKEN not in response.content.decode()
