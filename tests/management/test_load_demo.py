@@ -53,8 +53,10 @@ def test_running_twice_loads_everything_once_and_keeps_the_password(tmp_path):
     segments = Segment.objects.filter(tenant_id="demo").order_by("public_id")
     assert [segment.public_id for segment in segments] == DEMO_SEGMENT_IDS
     assert {segment.version for segment in segments} == {1}, "a re-run changed the segments"
-    client = ApiClient.objects.get(tenant_id="demo")
+    client = ApiClient.objects.get(tenant_id="demo", storefront=False)
     assert client.application.client_id == "demo-client"
+    storefront = ApiClient.objects.get(tenant_id="demo", storefront=True)
+    assert storefront.application.client_id == "demo-storefront"
     assert client.scopes == ALL_SCOPES
     password = _password(first)
     assert _password(second) == password
@@ -131,3 +133,17 @@ def test_the_credentials_file_defaults_to_the_setting(tmp_path, settings):
     assert stored["client_id"] == "demo-client"
     assert len(stored["client_secret"]) >= 16
     assert (tmp_path / "from-settings.json").stat().st_mode & 0o077 == 0
+
+
+def test_the_printed_anonymous_login_gives_a_visitor_token(tmp_path):
+    output = _load_demo(tmp_path / "credentials.json")
+    match = re.search(
+        r"curl '(http://127.0.0.1:8000)(/customerlogin/auth/anonymous/login\S*)'", output
+    )
+    assert match, output
+
+    login = APIClient().get(match.group(2))
+
+    assert login.status_code == 200, login.content
+    visitor = login.json()["access_token"]
+    assert _segments(visitor).status_code == 403

@@ -38,6 +38,8 @@ from segments_project.tenancy.views import TenantTokenView
 DEMO_TENANT = "demo"
 ADMIN_USERNAME = "admin"
 DEMO_CLIENT_ID = "demo-client"
+# A public storefront client: no secret, it yields anonymous visitor tokens only.
+DEMO_STOREFRONT_CLIENT_ID = "demo-storefront"
 
 # Fixed dates, so that a re-run does not see a change and bump the segment versions.
 DEMO_SEGMENTS: list[dict[str, Any]] = [
@@ -142,7 +144,24 @@ def load_segments(ctx: DemoContext) -> str:
     return f"segments {', '.join(d['id'] for d in DEMO_SEGMENTS)}: {len(created)} created"
 
 
-STEPS: list[DemoStep] = [load_tenant, load_admin, load_api_client, load_segments]
+def load_storefront_client(ctx: DemoContext) -> str:
+    """The demo storefront client, for anonymous tokens; left alone when it is one already."""
+    current = ApiClient.objects.filter(application__client_id=DEMO_STOREFRONT_CLIENT_ID).first()
+    if current is not None and current.tenant_id == ctx.tenant and current.storefront:
+        return f"storefront client {DEMO_STOREFRONT_CLIENT_ID}: up to date"
+    _, created = api_client_upsert(
+        tenant=ctx.tenant, client_id=DEMO_STOREFRONT_CLIENT_ID, storefront=True
+    )
+    return f"storefront client {DEMO_STOREFRONT_CLIENT_ID}: {'created' if created else 'reset'}"
+
+
+STEPS: list[DemoStep] = [
+    load_tenant,
+    load_admin,
+    load_api_client,
+    load_storefront_client,
+    load_segments,
+]
 
 
 def read_credentials(path: Path) -> dict[str, str]:
@@ -240,6 +259,11 @@ class Command(BaseCommand):
         write(
             f'  curl -H "Authorization: Bearer {access_token}" '
             f"{base_url}/customer-segment/{ctx.tenant}/segments"
+        )
+        write("An anonymous storefront token (no secret: a visitor reads published data only):")
+        write(
+            f"  curl '{base_url}/customerlogin/auth/anonymous/login"
+            f"?tenant={ctx.tenant}&client_id={DEMO_STOREFRONT_CLIENT_ID}'"
         )
         write("A new token:")
         write(
