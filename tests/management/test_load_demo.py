@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
+from coupons.models import ReferralSettings
 from segments.models import Segment
 from segments_project.tenancy.models import ApiClient, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
@@ -62,6 +63,8 @@ def test_running_twice_loads_everything_once_and_keeps_the_password(tmp_path):
     assert _password(second) == password
     assert len(password) >= 16
     assert json.loads(credentials_file.read_text())["admin_password"] == password
+    settings = ReferralSettings.objects.get(tenant_id="demo")
+    assert (settings.discount_amount, settings.discount_currency) == (10, "EUR")
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff
     assert admin.check_password(password)

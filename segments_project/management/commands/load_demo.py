@@ -17,6 +17,7 @@ import os
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test import RequestFactory
 
+from coupons.models import ReferralSettings
+from coupons.services.referrals import referral_settings_save
 from segments.services.segments import segment_upsert
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.models import ApiClient
@@ -155,12 +158,25 @@ def load_storefront_client(ctx: DemoContext) -> str:
     return f"storefront client {DEMO_STOREFRONT_CLIENT_ID}: {'created' if created else 'reset'}"
 
 
+def load_referral_settings(ctx: DemoContext) -> str:
+    """Referral coupons of 10 EUR off, so that `POST /coupon/demo/referral-coupons/{id}`
+    answers; left alone once they exist (a merchandiser may have changed them)."""
+    if ReferralSettings.objects.filter(tenant_id=ctx.tenant).exists():
+        return "referral settings: kept"
+    referral_settings_save(
+        tenant=ctx.tenant,
+        values={"discount_amount": Decimal("10.00"), "discount_currency": "EUR"},
+    )
+    return "referral settings: 10 EUR off, one redemption per customer"
+
+
 STEPS: list[DemoStep] = [
     load_tenant,
     load_admin,
     load_api_client,
     load_storefront_client,
     load_segments,
+    load_referral_settings,
 ]
 
 
