@@ -68,6 +68,21 @@ class Customer(TenantOwnedDocument):
     first_name = models.CharField(max_length=255, blank=True)
     last_name = models.CharField(max_length=255, blank=True)
     email = models.EmailField(max_length=320, blank=True)
+    # The members of Emporix's tenant-managed customer that segments select on (the API's
+    # names in parentheses); empty text means unset. See segments/documents/directory.py.
+    contact_phone = models.CharField(max_length=64, blank=True)  # contactPhone
+    company = models.CharField(max_length=255, blank=True)
+    company_registration_id = models.CharField(  # b2b.companyRegistrationId
+        "company registration id", max_length=255, blank=True
+    )
+    preferred_site = models.CharField(max_length=64, blank=True)  # preferredSite
+    preferred_language = models.CharField(max_length=16, blank=True)  # preferredLanguage
+    preferred_currency = models.CharField(max_length=3, blank=True)  # preferredCurrency
+    active = models.BooleanField(default=True)
+    on_hold = models.BooleanField("on hold", default=False)  # onHold
+    # A JSON array of address objects as the API renders them. PostgreSQL has a GIN index
+    # (jsonb_path_ops) on it for `addresses.<member>:<value>` conditions (migration 0005).
+    addresses = models.JSONField(default=list, blank=True)
     legal_entities = models.ManyToManyField(
         LegalEntity, through="CustomerLegalEntity", related_name="customers", blank=True
     )

@@ -20,7 +20,71 @@ CUSTOMER_TAG = ["Customers"]
 LEGAL_ENTITY_TAG = ["Legal Entities"]
 
 
-class CustomerWriteSerializer(serializers.Serializer):
+class CustomerB2BSerializer(serializers.Serializer):
+    companyRegistrationId = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+
+
+class CustomerAddressSerializer(serializers.Serializer):
+    """An address of the customer; `q` finds customers by any address
+    (`addresses.country:DE`, `addresses.tags:billing`)."""
+
+    id = serializers.CharField(max_length=255, required=False)
+    contactName = serializers.CharField(max_length=255, required=False)
+    companyName = serializers.CharField(max_length=255, required=False)
+    street = serializers.CharField(max_length=255, required=False)
+    streetNumber = serializers.CharField(max_length=255, required=False)
+    streetAppendix = serializers.CharField(max_length=255, required=False)
+    extraLine1 = serializers.CharField(max_length=255, required=False)
+    extraLine2 = serializers.CharField(max_length=255, required=False)
+    extraLine3 = serializers.CharField(max_length=255, required=False)
+    extraLine4 = serializers.CharField(max_length=255, required=False)
+    zipCode = serializers.CharField(max_length=255, required=False)
+    city = serializers.CharField(max_length=255, required=False)
+    state = serializers.CharField(max_length=255, required=False)
+    contactPhone = serializers.CharField(max_length=64, required=False)
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$", required=False, help_text="ISO 3166-1 alpha-2 code, e.g. DE."
+    )
+    isDefault = serializers.BooleanField(
+        required=False, help_text="At most one address is the default. Absent means false."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=128), required=False)
+    mixins = serializers.DictField(required=False)
+
+
+class CustomerProfileSerializer(serializers.Serializer):
+    """The members of Emporix's customer that segments select on."""
+
+    contactPhone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    company = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+    preferredSite = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    preferredLanguage = serializers.RegexField(
+        r"^([a-z]{2,3}(_[A-Z]{2})?)?$",
+        required=False,
+        allow_null=True,
+        help_text="A language code like en or en_US; empty when unset.",
+    )
+    preferredCurrency = serializers.RegexField(
+        r"^([A-Z]{3})?$",
+        required=False,
+        allow_null=True,
+        help_text="An ISO 4217 currency code, e.g. EUR; empty when unset.",
+    )
+    active = serializers.BooleanField(required=False, help_text="Absent means true.")
+    onHold = serializers.BooleanField(required=False, help_text="Absent means false.")
+    b2b = CustomerB2BSerializer(required=False, allow_null=True)
+    addresses = CustomerAddressSerializer(many=True, required=False, allow_null=True)
+
+
+class CustomerWriteSerializer(CustomerProfileSerializer):
     firstName = serializers.CharField(
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
@@ -46,8 +110,9 @@ class CustomerBulkElementSerializer(CustomerWriteSerializer):
 
 
 # Every member is optional: the `fields` parameter may project any of them away. Without
-# `fields`, every member but `mixins` (absent when empty) is present.
-class CustomerResponseSerializer(serializers.Serializer):
+# `fields`, every member but `mixins` (absent when empty) and `b2b` (absent without a
+# company registration id) is present.
+class CustomerResponseSerializer(CustomerProfileSerializer):
     """A customer; with `fields`, only the named members (dotted paths) are present."""
 
     id = serializers.CharField(required=False)
@@ -90,7 +155,9 @@ def customer_collection(view):
     view.get = extend_schema(
         tags=CUSTOMER_TAG,
         summary="Retrieving all customers",
-        description="`legalEntityIds:x` in `q` matches the customers linked to x.",
+        description="`legalEntityIds:x` in `q` matches the customers linked to x; "
+        "`addresses.<member>:...` (e.g. `addresses.country:DE`) the customers with any "
+        "address that matches.",
         parameters=[Q_PARAMETER, *LIST_PARAMETERS],
         responses={200: CustomerResponseSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)

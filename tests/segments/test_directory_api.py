@@ -37,6 +37,17 @@ ALICE = {
     "mixins": {"loyalty": {"tier": "gold"}},
     "metadata": {"mixins": {"loyalty": "https://example.com/schemas/loyalty.json"}},
 }
+# The profile members of a customer document that sets none of them.
+NO_PROFILE = {
+    "contactPhone": "",
+    "company": "",
+    "preferredSite": "",
+    "preferredLanguage": "",
+    "preferredCurrency": "",
+    "active": True,
+    "onHold": False,
+    "addresses": [],
+}
 ACME = {
     "name": "Acme Corp",
     "mixins": {"vat": {"id": "DE123"}},
@@ -95,6 +106,7 @@ def test_put_creates_a_customer_with_201_and_stores_the_document(manager, compan
         "firstName": "Alice",
         "lastName": "Archer",
         "email": "alice@example.com",
+        **NO_PROFILE,
         "legalEntityIds": ["acme-corp", "beta-corp"],
         "mixins": {"loyalty": {"tier": "gold"}},
     }
@@ -576,6 +588,7 @@ def test_list_answers_a_plain_array_in_a_stable_order(people):
         "firstName": "Ben",
         "lastName": "Xu",
         "email": "ben@shop.test",
+        **NO_PROFILE,
         "legalEntityIds": ["acme-corp", "beta-corp"],
         "mixins": {"age": 45},
         "metadata": second["metadata"],
