@@ -65,8 +65,8 @@ def customer_values(
     """The model field values a customer document asks for, or a 400 naming the first problem.
 
     Absent optional members are empty (see `profile_values` for the members taken from
-    Emporix's customer: contact, company, preferences, state, addresses). `legalEntityIds` are not a model field: see
-    `legal_entity_ids_of`. (`content_language` and `current` complete the signature that
+    Emporix's customer: contact, company, preferences, state, addresses).
+    `legalEntityIds` are not a model field: see `legal_entity_ids_of`. (`content_language` and `current` complete the signature that
     `DocumentKind.values` has; a customer has no localized member.)
     """
     if not isinstance(document, dict):

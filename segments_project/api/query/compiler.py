@@ -46,8 +46,8 @@ from django.db.models.lookups import Regex as RegexLookup
 
 from . import parser as nodes
 from .expressions import (
-    BinaryCollate,
     ArrayElement,
+    BinaryCollate,
     JsonArrayAny,
     JsonNumber,
     JsonText,
