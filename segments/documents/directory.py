@@ -66,8 +66,9 @@ def customer_values(
 
     Absent optional members are empty (see `profile_values` for the members taken from
     Emporix's customer: contact, company, preferences, state, addresses).
-    `legalEntityIds` are not a model field: see `legal_entity_ids_of`. (`content_language` and `current` complete the signature that
-    `DocumentKind.values` has; a customer has no localized member.)
+    `legalEntityIds` are not a model field: see `legal_entity_ids_of`. (`content_language`
+    and `current` complete the signature that `DocumentKind.values` has; a customer has no
+    localized member.)
     """
     if not isinstance(document, dict):
         raise invalid("body", "A customer must be a JSON object.")
