@@ -175,6 +175,12 @@ def _addresses(value: Any) -> list[dict[str, Any]]:
     return addresses
 
 
+def address_in_order(address: dict[str, Any]) -> dict[str, Any]:
+    """The address with its members in the order `ADDRESS_MEMBERS` names them (PostgreSQL's
+    jsonb keeps its own order), so that both databases render it alike."""
+    return {member: address[member] for member in ADDRESS_MEMBERS if member in address}
+
+
 def profile_values(document: dict[str, Any]) -> dict[str, Any]:
     """The model values of the profile members of a customer document, or a 400 naming
     the member at fault. Absent or null members are empty text, `active` true, `onHold`
@@ -210,5 +216,5 @@ def profile_members(customer: Customer) -> dict[str, Any]:
     }
     if customer.company_registration_id:
         members["b2b"] = {"companyRegistrationId": customer.company_registration_id}
-    members["addresses"] = customer.addresses
+    members["addresses"] = [address_in_order(address) for address in customer.addresses]
     return members
