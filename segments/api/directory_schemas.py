@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
@@ -20,6 +25,19 @@ CUSTOMER_TAG = ["Customers"]
 LEGAL_ENTITY_TAG = ["Legal Entities"]
 
 
+# The codes' patterns admit the empty text (unset). (`allow_blank` would add a `maxLength: 0`
+# alternative that the empty text matches as well, which `oneOf` refuses; the serializers
+# describe, they do not validate: `customer_values` does.)
+@extend_schema_field({"type": "string", "pattern": r"^([a-z]{2,3}(_[A-Z]{2})?)?$"})
+class LanguageCodeField(serializers.Field):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([A-Z]{3})?$"})
+class CurrencyCodeField(serializers.Field):
+    pass
+
+
 class CustomerB2BSerializer(serializers.Serializer):
     companyRegistrationId = serializers.CharField(
         max_length=255, required=False, allow_blank=True, allow_null=True
@@ -30,20 +48,20 @@ class CustomerAddressSerializer(serializers.Serializer):
     """An address of the customer; `q` finds customers by any address
     (`addresses.country:DE`, `addresses.tags:billing`)."""
 
-    id = serializers.CharField(max_length=255, required=False)
-    contactName = serializers.CharField(max_length=255, required=False)
-    companyName = serializers.CharField(max_length=255, required=False)
-    street = serializers.CharField(max_length=255, required=False)
-    streetNumber = serializers.CharField(max_length=255, required=False)
-    streetAppendix = serializers.CharField(max_length=255, required=False)
-    extraLine1 = serializers.CharField(max_length=255, required=False)
-    extraLine2 = serializers.CharField(max_length=255, required=False)
-    extraLine3 = serializers.CharField(max_length=255, required=False)
-    extraLine4 = serializers.CharField(max_length=255, required=False)
-    zipCode = serializers.CharField(max_length=255, required=False)
-    city = serializers.CharField(max_length=255, required=False)
-    state = serializers.CharField(max_length=255, required=False)
-    contactPhone = serializers.CharField(max_length=64, required=False)
+    id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    contactName = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    companyName = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    street = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    streetNumber = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    streetAppendix = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine1 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine3 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine4 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    zipCode = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    state = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    contactPhone = serializers.CharField(max_length=64, required=False, allow_blank=True)
     country = serializers.RegexField(
         r"^[A-Z]{2}$", required=False, help_text="ISO 3166-1 alpha-2 code, e.g. DE."
     )
@@ -54,9 +72,9 @@ class CustomerAddressSerializer(serializers.Serializer):
     mixins = serializers.DictField(required=False)
 
 
+# The members of Emporix's customer that segments select on (no docstring: it would
+# become the description of the components that inherit it).
 class CustomerProfileSerializer(serializers.Serializer):
-    """The members of Emporix's customer that segments select on."""
-
     contactPhone = serializers.CharField(
         max_length=64, required=False, allow_blank=True, allow_null=True
     )
@@ -66,14 +84,12 @@ class CustomerProfileSerializer(serializers.Serializer):
     preferredSite = serializers.CharField(
         max_length=64, required=False, allow_blank=True, allow_null=True
     )
-    preferredLanguage = serializers.RegexField(
-        r"^([a-z]{2,3}(_[A-Z]{2})?)?$",
+    preferredLanguage = LanguageCodeField(
         required=False,
         allow_null=True,
         help_text="A language code like en or en_US; empty when unset.",
     )
-    preferredCurrency = serializers.RegexField(
-        r"^([A-Z]{3})?$",
+    preferredCurrency = CurrencyCodeField(
         required=False,
         allow_null=True,
         help_text="An ISO 4217 currency code, e.g. EUR; empty when unset.",
