@@ -130,3 +130,18 @@ def test_addresses_cannot_be_sorted_by():
     with pytest.raises(ValidationFailed) as caught:
         compile_sort("addresses.country", CUSTOMER_QUERY_FIELDS)
     assert "cannot sort by" in caught.value.details[0].message
+
+
+def test_an_unknown_field_lists_the_members_of_the_addresses():
+    with pytest.raises(ValidationFailed) as caught:
+        compile_query("nope:1", CUSTOMER_QUERY_FIELDS)
+    message = caught.value.details[0].message
+    assert "addresses.country, addresses.isDefault, addresses.tags" in message
+    assert "addresses.<key>" not in message and "mixins.<key>" in message
+
+
+def test_a_range_is_met_by_one_address(customers):
+    """c3 has a zip code 1010 (text) and one 5 (a number): no one address is both."""
+    assert matching('addresses.zipCode:(>="1" AND <"2")') == ["c1", "c3"]
+    assert matching('addresses.zipCode:(>="1" AND <"2") addresses.zipCode:<6') == ["c3"]
+    assert matching('addresses.zipCode:(>="1" AND <6)') == []
