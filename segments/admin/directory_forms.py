@@ -21,7 +21,7 @@ from segments_project.tenancy.admin_scoping import (
     form_tenant,
 )
 
-from ..documents.customer_profile import address_in_order
+from ..documents.customer_profile import PROFILE_MODEL_FIELDS, address_in_order
 from ..documents.directory import customer_values, legal_entity_values
 from ..models import Customer, LegalEntity
 
@@ -142,15 +142,7 @@ class CustomerForm(DocumentAdminForm):
             "first_name",
             "last_name",
             "email",
-            "contact_phone",
-            "company",
-            "company_registration_id",
-            "preferred_site",
-            "preferred_language",
-            "preferred_currency",
-            "active",
-            "on_hold",
-            "addresses",
+            *PROFILE_MODEL_FIELDS,
             "mixins",
             "metadata_mixins",
         ]

@@ -29,6 +29,18 @@ LANGUAGE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
 CURRENCY = re.compile(r"[A-Z]{3}")
 COUNTRY = re.compile(r"[A-Z]{2}")
 
+# The model fields of the profile, in the order forms and the dataset generator name them.
+PROFILE_MODEL_FIELDS = (
+    "contact_phone",
+    "company",
+    "company_registration_id",
+    "preferred_site",
+    "preferred_language",
+    "preferred_currency",
+    "active",
+    "on_hold",
+    "addresses",
+)
 PROFILE_DOCUMENT_FIELDS = frozenset(
     {
         "contactPhone",
@@ -83,8 +95,8 @@ PROFILE_QUERY_FIELDS: dict[str, FieldSpec] = {
 }
 
 
-def _text(value: Any, member: str, max_length: int = MAX_TEXT_LENGTH) -> str:
-    """Text of at most `max_length` characters; null is empty."""
+def optional_text(value: Any, member: str, max_length: int = MAX_TEXT_LENGTH) -> str:
+    """Text of at most `max_length` characters; null (or absent) is empty."""
     if value is None:
         return ""
     if not isinstance(value, str):
@@ -96,7 +108,7 @@ def _text(value: Any, member: str, max_length: int = MAX_TEXT_LENGTH) -> str:
 
 def _code(value: Any, member: str, pattern: re.Pattern[str], example: str) -> str:
     """An empty string or text in the format `pattern` describes."""
-    text = _text(value, member, 16)
+    text = optional_text(value, member, 16)
     if text and not pattern.fullmatch(text):
         raise invalid(member, f"{member} {text!r} is not valid: expected a code like {example}.")
     return text
@@ -116,7 +128,7 @@ def _b2b(value: Any) -> str:
     for member in b2b:
         if member != "companyRegistrationId":
             raise invalid(f"b2b.{member}", f"Unknown b2b field: {member}.")
-    return _text(b2b.get("companyRegistrationId"), "b2b.companyRegistrationId")
+    return optional_text(b2b.get("companyRegistrationId"), "b2b.companyRegistrationId")
 
 
 def _tags(value: Any, member: str) -> list[str]:
@@ -147,7 +159,7 @@ def _address(value: Any, index: int) -> dict[str, Any]:
     for member in ADDRESS_TEXT_MEMBERS:
         if value.get(member) is not None:
             length = MAX_PHONE_LENGTH if member == "contactPhone" else MAX_TEXT_LENGTH
-            address[member] = _text(value[member], f"{where}.{member}", length)
+            address[member] = optional_text(value[member], f"{where}.{member}", length)
     if value.get("country") is not None:
         address["country"] = _code(value["country"], f"{where}.country", COUNTRY, "DE")
     address["isDefault"] = _flag(value.get("isDefault"), f"{where}.isDefault", False)
@@ -186,10 +198,14 @@ def profile_values(document: dict[str, Any]) -> dict[str, Any]:
     the member at fault. Absent or null members are empty text, `active` true, `onHold`
     false and no addresses."""
     return {
-        "contact_phone": _text(document.get("contactPhone"), "contactPhone", MAX_PHONE_LENGTH),
-        "company": _text(document.get("company"), "company"),
+        "contact_phone": optional_text(
+            document.get("contactPhone"), "contactPhone", MAX_PHONE_LENGTH
+        ),
+        "company": optional_text(document.get("company"), "company"),
         "company_registration_id": _b2b(document.get("b2b")),
-        "preferred_site": _text(document.get("preferredSite"), "preferredSite", MAX_SITE_LENGTH),
+        "preferred_site": optional_text(
+            document.get("preferredSite"), "preferredSite", MAX_SITE_LENGTH
+        ),
         "preferred_language": _code(
             document.get("preferredLanguage"), "preferredLanguage", LANGUAGE, "en or en_US"
         ),

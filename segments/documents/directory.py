@@ -15,6 +15,7 @@ from ..models import Customer, LegalEntity
 from .customer_profile import (
     PROFILE_DOCUMENT_FIELDS,
     PROFILE_QUERY_FIELDS,
+    optional_text,
     profile_members,
     profile_values,
 )
@@ -48,17 +49,6 @@ LEGAL_ENTITY_QUERY_FIELDS: dict[str, FieldSpec] = {
 }
 
 
-def _optional_text(document: dict[str, Any], member: str, max_length: int) -> str:
-    value = document.get(member)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise invalid(member, f"{member} must be a string.")
-    if len(value) > max_length:
-        raise invalid(member, f"{member} is longer than {max_length} characters.")
-    return value
-
-
 def customer_values(
     document: Any, *, content_language: str | None = None, current: Customer | None = None
 ) -> dict[str, Any]:
@@ -72,9 +62,9 @@ def customer_values(
     """
     if not isinstance(document, dict):
         raise invalid("body", "A customer must be a JSON object.")
-    first_name = _optional_text(document, "firstName", MAX_NAME_LENGTH)
-    last_name = _optional_text(document, "lastName", MAX_NAME_LENGTH)
-    email = _optional_text(document, "email", MAX_EMAIL_LENGTH)
+    first_name = optional_text(document.get("firstName"), "firstName", MAX_NAME_LENGTH)
+    last_name = optional_text(document.get("lastName"), "lastName", MAX_NAME_LENGTH)
+    email = optional_text(document.get("email"), "email", MAX_EMAIL_LENGTH)
     if email:
         try:
             validate_email(email)

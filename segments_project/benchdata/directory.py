@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from segments.documents.customer_profile import PROFILE_MODEL_FIELDS
 from segments.models import Customer, CustomerLegalEntity, LegalEntity
 
 from .context import EMPTY_JSON, Context
@@ -77,19 +78,8 @@ _ASCII = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 _DOCUMENT = ("mixins", "metadata_mixins", "version", "created_at", "modified_at")
 
-# The customer profile (segments/documents/customer_profile.py): weighted like a German
-# shop with neighbours. Every value passes `customer_values`.
-_PROFILE = (
-    "contact_phone",
-    "company",
-    "company_registration_id",
-    "preferred_site",
-    "preferred_language",
-    "preferred_currency",
-    "active",
-    "on_hold",
-    "addresses",
-)
+# The customer profile (PROFILE_MODEL_FIELDS of segments/documents/customer_profile.py):
+# weighted like a German shop with neighbours. Every value passes `customer_values`.
 LANGUAGES = (("de_DE", 50), ("en_US", 15), ("de", 10), ("en_GB", 8), ("fr_FR", 7), ("it_IT", 5))
 LANGUAGES += (("nl_NL", 5),)
 CITIES = {
@@ -163,7 +153,7 @@ def _address(rng: Any, index: int, default: bool) -> dict[str, Any]:
 
 
 def _profile(rng: Any, b2b: bool) -> tuple[Any, ...]:
-    """A customer's profile values in `_PROFILE` order: 0 to 3 addresses (the first the
+    """A customer's profile values in `PROFILE_MODEL_FIELDS` order: 0 to 3 addresses (the first the
     default), the currency of the first address's country, a company for B2B customers."""
     count = rng.choices((0, 1, 2, 3), weights=(8, 62, 25, 5))[0]
     addresses = [_address(rng, index, index == 0) for index in range(count)]
@@ -219,7 +209,7 @@ def generate_directory(ctx: Context, step) -> None:
         )
     with step("customers") as done:
         names = ("id", "tenant_id", "public_id", "first_name", "last_name", "email")
-        fields = (*names, *_PROFILE, *_DOCUMENT)
+        fields = (*names, *PROFILE_MODEL_FIELDS, *_DOCUMENT)
         done(TableWriter(Customer, fields).write(_customers(ctx)))
     with step("customer legal entity links") as done:
         fields = ("tenant_id", "customer_id", "legal_entity_id")

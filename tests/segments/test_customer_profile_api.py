@@ -15,6 +15,7 @@ from segments_project.tenancy.models import Tenant
 
 from ..conftest import OTHER_TENANT, TENANT, Caller
 from ..imports import run_export, run_import, write_csv, write_jsonl
+from .factories import NO_PROFILE
 
 pytestmark = pytest.mark.django_db
 
@@ -42,16 +43,6 @@ PROFILE = {
     "active": True,
     "onHold": False,
     "addresses": [BERLIN, VIENNA],
-}
-NO_PROFILE = {
-    "contactPhone": "",
-    "company": "",
-    "preferredSite": "",
-    "preferredLanguage": "",
-    "preferredCurrency": "",
-    "active": True,
-    "onHold": False,
-    "addresses": [],
 }
 
 

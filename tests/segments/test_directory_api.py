@@ -20,7 +20,13 @@ from segments_project.tenancy.services import api_client_upsert, tenant_get_or_c
 
 from ..concurrency import run_concurrently
 from ..conftest import SECRET, TENANT, Caller
-from .factories import assign_customer, make_customer, make_legal_entity, make_segment
+from .factories import (
+    NO_PROFILE,
+    assign_customer,
+    make_customer,
+    make_legal_entity,
+    make_segment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,17 +42,6 @@ ALICE = {
     "legalEntityIds": ["beta-corp", "acme-corp"],
     "mixins": {"loyalty": {"tier": "gold"}},
     "metadata": {"mixins": {"loyalty": "https://example.com/schemas/loyalty.json"}},
-}
-# The profile members of a customer document that sets none of them.
-NO_PROFILE = {
-    "contactPhone": "",
-    "company": "",
-    "preferredSite": "",
-    "preferredLanguage": "",
-    "preferredCurrency": "",
-    "active": True,
-    "onHold": False,
-    "addresses": [],
 }
 ACME = {
     "name": "Acme Corp",
