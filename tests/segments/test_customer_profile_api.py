@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
 
 from segments.models import Customer
 from segments_project.tenancy.models import Tenant
@@ -210,6 +211,19 @@ def test_a_csv_row_with_a_bad_profile_cell_is_rejected_with_the_apis_message(man
     ok = Customer.objects.get(public_id="ok")
     assert (ok.active, ok.preferred_language) == (False, "fr_FR")
     assert ok.addresses == [{"city": "Lyon", "country": "FR", "isDefault": False}]
+
+
+def test_a_row_inserted_by_sql_without_the_profile_has_the_defaults(manager):
+    """The database has the defaults too (the benchmarks insert customers by SQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Customer._meta.db_table} (tenant_id, public_id, mixins, "
+            "metadata_mixins, version, created_at, modified_at, first_name, last_name, email) "
+            "VALUES (%s, 'raw', '{}', '{}', 1, %s, %s, '', '', '')",
+            [TENANT, "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z"],
+        )
+
+    assert _profile(_get(manager, "raw")) == NO_PROFILE
 
 
 # --- validation --------------------------------------------------------------------------------
