@@ -398,3 +398,17 @@ def test_a_bad_profile_is_refused_with_the_apis_message(merchandiser, shop, valu
     errors = response.context["adminform"].form.errors
     assert message in " ".join(errors.get(field, [])), errors
     assert not Customer.objects.filter(public_id="fred").exists()
+
+
+def test_the_customer_list_filters_by_active_and_on_hold(merchandiser, shop):
+    Customer.objects.filter(public_id="alice").update(active=False, company="Alice Ltd")
+    changelist = reverse("admin:segments_customer_changelist")
+
+    inactive = merchandiser.get(f"{changelist}?active__exact=0")
+    on_hold = merchandiser.get(f"{changelist}?on_hold__exact=1")
+    found = merchandiser.get(f"{changelist}?q=Alice+Ltd")
+
+    assert _ids(inactive) == ["alice"]
+    assert _ids(on_hold) == []
+    assert _ids(found) == ["alice"]
+    assert '<td class="field-company">Alice Ltd</td>' in inactive.content.decode()
