@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from segments_project.api.documents import clean_object, invalid
+from segments_project.api.documents import MAX_MIXINS_BYTES, clean_object, invalid
 from segments_project.api.query import FieldKind, FieldSpec
 
 from ..models import Customer
@@ -160,12 +160,15 @@ def _address(value: Any, index: int) -> dict[str, Any]:
         if value.get(member) is not None:
             length = MAX_PHONE_LENGTH if member == "contactPhone" else MAX_TEXT_LENGTH
             address[member] = optional_text(value[member], f"{where}.{member}", length)
-    if value.get("country") is not None:
-        address["country"] = _code(value["country"], f"{where}.country", COUNTRY, "DE")
+    country = _code(value.get("country"), f"{where}.country", COUNTRY, "DE")
+    if country:  # "" is no country, as null is
+        address["country"] = country
     address["isDefault"] = _flag(value.get("isDefault"), f"{where}.isDefault", False)
     if value.get("tags") is not None:
         address["tags"] = _tags(value["tags"], f"{where}.tags")
     mixins = clean_object(value.get("mixins"), f"{where}.mixins")
+    if len(repr(mixins)) > MAX_MIXINS_BYTES:
+        raise invalid(f"{where}.mixins", f"mixins are larger than {MAX_MIXINS_BYTES} bytes.")
     if mixins:
         address["mixins"] = mixins
     return address

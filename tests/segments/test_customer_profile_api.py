@@ -83,6 +83,13 @@ def test_a_customer_without_a_profile_has_the_defaults_and_no_b2b(manager):
     assert _profile(_get(manager, "bob")) == NO_PROFILE
 
 
+def test_null_and_empty_members_of_an_address_are_left_out(manager):
+    address = {"city": None, "country": "", "tags": None, "mixins": {}, "street": ""}
+    _put(manager, "bob", {"addresses": [address]})
+
+    assert _get(manager, "bob")["addresses"] == [{"street": "", "isDefault": False}]
+
+
 def test_put_replaces_the_profile_and_the_same_profile_keeps_the_version(manager):
     _put(manager, "ada", PROFILE)
     _put(manager, "ada", PROFILE, expected=(204,))
@@ -260,6 +267,7 @@ def test_a_row_inserted_by_sql_without_the_profile_has_the_defaults(manager):
         ("addresses", [{"tags": ["ok", ""]}], "addresses[0].tags"),
         ("addresses", [{"tags": ["t"] * 51}], "addresses[0].tags"),
         ("addresses", [{"mixins": []}], "addresses[0].mixins"),
+        ("addresses", [{"mixins": {"x": "y" * 70_000}}], "addresses[0].mixins"),
         ("addresses", [{"planet": "Earth"}], "addresses[0].planet"),
         ("addresses", [{"isDefault": True}, {"isDefault": True}], "addresses"),
         ("addresses", [{"id": "a"}, {"id": "a"}], "addresses"),
