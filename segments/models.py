@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import JSONField, Q, Value
 
 from segments_project.models import TenantOwnedDocument
 
@@ -68,6 +68,23 @@ class Customer(TenantOwnedDocument):
     first_name = models.CharField(max_length=255, blank=True)
     last_name = models.CharField(max_length=255, blank=True)
     email = models.EmailField(max_length=320, blank=True)
+    # The members of Emporix's tenant-managed customer that segments select on (the API
+    # names them in camelCase; `company_registration_id` is `b2b.companyRegistrationId`);
+    # empty text means unset. See segments/documents/customer_profile.py. The database has
+    # the defaults too, for writers that insert rows by SQL (the benchmarks').
+    contact_phone = models.CharField(max_length=64, blank=True, default="", db_default="")
+    company = models.CharField(max_length=255, blank=True, default="", db_default="")
+    company_registration_id = models.CharField(  # b2b.companyRegistrationId
+        "company registration id", max_length=255, blank=True, default="", db_default=""
+    )
+    preferred_site = models.CharField(max_length=64, blank=True, default="", db_default="")
+    preferred_language = models.CharField(max_length=16, blank=True, default="", db_default="")
+    preferred_currency = models.CharField(max_length=3, blank=True, default="", db_default="")
+    active = models.BooleanField(default=True, db_default=True)
+    on_hold = models.BooleanField("on hold", default=False, db_default=False)  # onHold
+    # A JSON array of address objects as the API renders them. PostgreSQL has a GIN index
+    # (jsonb_path_ops) on it for `addresses.<member>:<value>` conditions (migration 0005).
+    addresses = models.JSONField(default=list, blank=True, db_default=Value([], JSONField()))
     legal_entities = models.ManyToManyField(
         LegalEntity, through="CustomerLegalEntity", related_name="customers", blank=True
     )

@@ -84,12 +84,14 @@ class CustomerAdmin(DirectoryAdmin):
         "public_id",
         "full_name",
         "email",
+        "company",
         "legal_entity_list",
         "segment_count",
         "tenant_name",
     ]
     list_display_links = ["public_id", "full_name"]
-    search_fields = ["public_id", "email", "first_name", "last_name"]
+    list_filter = ["active", "on_hold"]
+    search_fields = ["public_id", "email", "first_name", "last_name", "company"]
     readonly_fields = ["segments", "version", "created_at", "modified_at"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Customer]:
@@ -103,6 +105,19 @@ class CustomerAdmin(DirectoryAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Customer | None = None) -> list[Any]:
         first = ["tenant", "public_id", "first_name", "last_name", "email", "legal_entities"]
         sets: list[Any] = [(None, {"fields": first if obj is None else [*first, "base_version"]})]
+        sets.append(
+            (
+                "Profile",
+                {
+                    "fields": [
+                        ("active", "on_hold"),
+                        ("contact_phone", "company", "company_registration_id"),
+                        ("preferred_site", "preferred_language", "preferred_currency"),
+                        "addresses",
+                    ]
+                },
+            )
+        )
         if obj is not None:
             sets.append(("Segments", {"fields": ["segments"]}))
         sets.append(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
 from segments_project.api.schema_components import (
@@ -20,7 +25,82 @@ CUSTOMER_TAG = ["Customers"]
 LEGAL_ENTITY_TAG = ["Legal Entities"]
 
 
-class CustomerWriteSerializer(serializers.Serializer):
+# The codes' patterns admit the empty text (unset). (`allow_blank` would add a `maxLength: 0`
+# alternative that the empty text matches as well, which `oneOf` refuses; the serializers
+# describe, they do not validate: `customer_values` does.)
+@extend_schema_field({"type": "string", "pattern": r"^([a-z]{2,3}(_[A-Z]{2})?)?$"})
+class LanguageCodeField(serializers.Field):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([A-Z]{3})?$"})
+class CurrencyCodeField(serializers.Field):
+    pass
+
+
+class CustomerB2BSerializer(serializers.Serializer):
+    companyRegistrationId = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+
+
+class CustomerAddressSerializer(serializers.Serializer):
+    """An address of the customer; `q` finds customers by any address
+    (`addresses.country:DE`, `addresses.tags:billing`)."""
+
+    id = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    contactName = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    companyName = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    street = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    streetNumber = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    streetAppendix = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine1 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine2 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine3 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    extraLine4 = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    zipCode = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    city = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    state = serializers.CharField(max_length=255, required=False, allow_blank=True)
+    contactPhone = serializers.CharField(max_length=64, required=False, allow_blank=True)
+    country = serializers.RegexField(
+        r"^[A-Z]{2}$", required=False, help_text="ISO 3166-1 alpha-2 code, e.g. DE."
+    )
+    isDefault = serializers.BooleanField(
+        required=False, help_text="At most one address is the default. Absent means false."
+    )
+    tags = serializers.ListField(child=serializers.CharField(max_length=128), required=False)
+    mixins = serializers.DictField(required=False)
+
+
+# The members of Emporix's customer that segments select on (no docstring: it would
+# become the description of the components that inherit it).
+class CustomerProfileSerializer(serializers.Serializer):
+    contactPhone = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    company = serializers.CharField(
+        max_length=255, required=False, allow_blank=True, allow_null=True
+    )
+    preferredSite = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, allow_null=True
+    )
+    preferredLanguage = LanguageCodeField(
+        required=False,
+        allow_null=True,
+        help_text="A language code like en or en_US; empty when unset.",
+    )
+    preferredCurrency = CurrencyCodeField(
+        required=False,
+        allow_null=True,
+        help_text="An ISO 4217 currency code, e.g. EUR; empty when unset.",
+    )
+    active = serializers.BooleanField(required=False, help_text="Absent means true.")
+    onHold = serializers.BooleanField(required=False, help_text="Absent means false.")
+    b2b = CustomerB2BSerializer(required=False, allow_null=True)
+    addresses = CustomerAddressSerializer(many=True, required=False, allow_null=True)
+
+
+class CustomerWriteSerializer(CustomerProfileSerializer):
     firstName = serializers.CharField(
         max_length=255, required=False, allow_blank=True, allow_null=True
     )
@@ -46,8 +126,9 @@ class CustomerBulkElementSerializer(CustomerWriteSerializer):
 
 
 # Every member is optional: the `fields` parameter may project any of them away. Without
-# `fields`, every member but `mixins` (absent when empty) is present.
-class CustomerResponseSerializer(serializers.Serializer):
+# `fields`, every member but `mixins` (absent when empty) and `b2b` (absent without a
+# company registration id) is present.
+class CustomerResponseSerializer(CustomerProfileSerializer):
     """A customer; with `fields`, only the named members (dotted paths) are present."""
 
     id = serializers.CharField(required=False)
@@ -90,7 +171,9 @@ def customer_collection(view):
     view.get = extend_schema(
         tags=CUSTOMER_TAG,
         summary="Retrieving all customers",
-        description="`legalEntityIds:x` in `q` matches the customers linked to x.",
+        description="`legalEntityIds:x` in `q` matches the customers linked to x; "
+        "`addresses.<member>:...` (e.g. `addresses.country:DE`) the customers with any "
+        "address that matches.",
         parameters=[Q_PARAMETER, *LIST_PARAMETERS],
         responses={200: CustomerResponseSerializer(many=True), **ERROR_RESPONSES},
     )(view.get)

@@ -12,6 +12,13 @@ from segments_project.api.documents import clean_id, clean_mixins, invalid, rend
 from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Customer, LegalEntity
+from .customer_profile import (
+    PROFILE_DOCUMENT_FIELDS,
+    PROFILE_QUERY_FIELDS,
+    optional_text,
+    profile_members,
+    profile_values,
+)
 
 MAX_NAME_LENGTH = 255
 MAX_EMAIL_LENGTH = 320
@@ -20,6 +27,7 @@ MAX_LEGAL_ENTITIES = 1000
 # Members a document may carry; PATCH may only touch these.
 CUSTOMER_DOCUMENT_FIELDS = frozenset(
     {"id", "firstName", "lastName", "email", "legalEntityIds", "mixins", "metadata"}
+    | PROFILE_DOCUMENT_FIELDS
 )
 LEGAL_ENTITY_DOCUMENT_FIELDS = frozenset({"id", "name", "mixins", "metadata"})
 
@@ -28,6 +36,7 @@ CUSTOMER_QUERY_FIELDS: dict[str, FieldSpec] = {
     "firstName": FieldSpec("first_name", FieldKind.STRING),
     "lastName": FieldSpec("last_name", FieldKind.STRING),
     "email": FieldSpec("email", FieldKind.STRING),
+    **PROFILE_QUERY_FIELDS,
     # A join on the link table: `legalEntityIds:x` holds when one of the links is to x.
     "legalEntityIds": FieldSpec("legal_entities__public_id", FieldKind.STRING, sortable=False),
     **METADATA_QUERY_FIELDS,
@@ -40,41 +49,34 @@ LEGAL_ENTITY_QUERY_FIELDS: dict[str, FieldSpec] = {
 }
 
 
-def _optional_text(document: dict[str, Any], member: str, max_length: int) -> str:
-    value = document.get(member)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise invalid(member, f"{member} must be a string.")
-    if len(value) > max_length:
-        raise invalid(member, f"{member} is longer than {max_length} characters.")
-    return value
-
-
 def customer_values(
     document: Any, *, content_language: str | None = None, current: Customer | None = None
 ) -> dict[str, Any]:
     """The model field values a customer document asks for, or a 400 naming the first problem.
 
-    Absent optional members are empty. `legalEntityIds` are not a model field: see
-    `legal_entity_ids_of`. (`content_language` and `current` complete the signature that
-    `DocumentKind.values` has; a customer has no localized member.)
+    Absent optional members are empty (see `profile_values` for the members taken from
+    Emporix's customer: contact, company, preferences, state, addresses).
+    `legalEntityIds` are not a model field: see `legal_entity_ids_of`. (`content_language`
+    and `current` complete the signature that `DocumentKind.values` has; a customer has no
+    localized member.)
     """
     if not isinstance(document, dict):
         raise invalid("body", "A customer must be a JSON object.")
-    first_name = _optional_text(document, "firstName", MAX_NAME_LENGTH)
-    last_name = _optional_text(document, "lastName", MAX_NAME_LENGTH)
-    email = _optional_text(document, "email", MAX_EMAIL_LENGTH)
+    first_name = optional_text(document.get("firstName"), "firstName", MAX_NAME_LENGTH)
+    last_name = optional_text(document.get("lastName"), "lastName", MAX_NAME_LENGTH)
+    email = optional_text(document.get("email"), "email", MAX_EMAIL_LENGTH)
     if email:
         try:
             validate_email(email)
         except ValidationError as exc:
             raise invalid("email", f"email {email!r} is not a valid email address.") from exc
+    profile = profile_values(document)
     mixins, metadata_mixins = clean_mixins(document)
     return {
         "first_name": first_name,
         "last_name": last_name,
         "email": email,
+        **profile,
         "mixins": mixins,
         "metadata_mixins": metadata_mixins,
     }
@@ -108,6 +110,7 @@ def customer_document(customer: Customer) -> dict[str, Any]:
         "firstName": customer.first_name,
         "lastName": customer.last_name,
         "email": customer.email,
+        **profile_members(customer),
         "legalEntityIds": sorted(entity.public_id for entity in customer.legal_entities.all()),
     }
     if customer.mixins:

@@ -32,7 +32,8 @@ class CustomerRow(Accepted):
 
 
 class CustomerImporter(DocumentImporter):
-    """Customers with their `legalEntityIds` (a JSON array column in CSV). As on the API,
+    """Customers with their `legalEntityIds` and `addresses` (JSON array columns in CSV,
+    as `mixins` is a JSON object column; JSON Lines carries them as they are). As on the API,
     the links are replaced by the row's, and a change of links alone is a change of the
     customer (version + 1). The legal entities must exist: import them first."""
 
@@ -44,6 +45,15 @@ class CustomerImporter(DocumentImporter):
             Field("firstName"),
             Field("lastName"),
             Field("email"),
+            Field("contactPhone"),
+            Field("company"),
+            Field("b2b.companyRegistrationId"),
+            Field("preferredSite"),
+            Field("preferredLanguage"),
+            Field("preferredCurrency"),
+            Field("active", FieldType.BOOL),
+            Field("onHold", FieldType.BOOL),
+            Field("addresses", FieldType.JSON),
             Field("legalEntityIds", FieldType.JSON),
             *MIXINS,
         )

@@ -3,6 +3,7 @@ their errors shown on the field the API names."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
@@ -15,8 +16,10 @@ from .widgets import PrettyJSONField
 
 def api_error_on_form(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
     """Shows an API error on the form field its first detail names, by the longest dotted
-    prefix `fields` knows (else on the form)."""
-    parts = (error.details[0].field if error.details else "").split(".")
+    prefix `fields` knows, list indexes left out (`addresses[0].country` is `addresses`),
+    else on the form."""
+    named = error.details[0].field if error.details else ""
+    parts = re.sub(r"\[\d+\]", "", named).split(".")
     prefixes = (".".join(parts[:length]) for length in range(len(parts), 0, -1))
     target = next((fields[prefix] for prefix in prefixes if prefix in fields), None)
     form.add_error(target if target in form.fields else None, error.message)

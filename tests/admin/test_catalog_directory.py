@@ -3,6 +3,8 @@ directory (customers and legal entities with their segments) and the coupon list
 
 from __future__ import annotations
 
+import re
+from html import unescape
 from typing import Any
 
 import pytest
@@ -329,3 +331,84 @@ def test_the_coupon_list_shows_status_and_redemptions(merchandiser, shop):
 
     row = response.context["cl"].result_list[0]
     assert (row.public_id, row.status, row.redemption_count) == ("GOLD10", "VALID", 0)
+
+
+def _customer_form(**values: Any) -> dict[str, Any]:
+    return {"tenant": TENANT, "mixins": "", "metadata_mixins": "", **values}
+
+
+def test_the_customer_profile_is_edited_through_the_service(merchandiser, shop):
+    addresses = (
+        '[{"country": "DE", "city": "Berlin", "zipCode": "10115", "tags": ["billing"]},\n'
+        ' {"country": "AT", "city": "Wien", "isDefault": true}]'
+    )
+    response = merchandiser.post(
+        reverse("admin:segments_customer_add"),
+        _customer_form(
+            public_id="erin",
+            contact_phone="+49 30 1234",
+            company="Erin AG",
+            company_registration_id="HRB 7",
+            preferred_site="main",
+            preferred_language="de_DE",
+            preferred_currency="EUR",
+            on_hold="on",
+            addresses=addresses,
+        ),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    erin = Customer.objects.get(tenant_id=TENANT, public_id="erin")
+    assert (erin.active, erin.on_hold, erin.company_registration_id) == (False, True, "HRB 7")
+    assert (erin.preferred_language, erin.preferred_currency) == ("de_DE", "EUR")
+    assert erin.addresses == [
+        {"zipCode": "10115", "city": "Berlin", "country": "DE", "isDefault": False,
+         "tags": ["billing"]},
+        {"city": "Wien", "country": "AT", "isDefault": True},
+    ]  # fmt: skip
+    html = merchandiser.get(
+        reverse("admin:segments_customer_change", args=[erin.pk])
+    ).content.decode()
+    # One address per line, readable and editable as it is shown.
+    shown = re.search(r'<textarea name="addresses"[^>]*>(.*?)</textarea>', html, re.S)
+    assert shown is not None
+    assert unescape(shown.group(1)).strip() == (
+        '[\n  {"zipCode": "10115", "city": "Berlin", "country": "DE", "isDefault": false, '
+        '"tags": ["billing"]},\n  {"city": "Wien", "country": "AT", "isDefault": true}\n]'
+    )
+    assert "HRB 7" in html and "de_DE" in html
+
+
+@pytest.mark.parametrize(
+    ("values", "field", "message"),
+    [
+        ({"preferred_language": "german"}, "preferred_language", "preferredLanguage 'german'"),
+        ({"preferred_currency": "eur"}, "preferred_currency", "expected a code like EUR"),
+        ({"addresses": '[{"country": "Germany"}]'}, "addresses", "addresses[0].country"),
+        ({"addresses": '{"country": "DE"}'}, "addresses", "Give a JSON array of addresses"),
+        ({"addresses": '[{"isDefault": true}, {"isDefault": true}]'}, "addresses", "At most one"),
+    ],
+)
+def test_a_bad_profile_is_refused_with_the_apis_message(merchandiser, shop, values, field, message):
+    response = merchandiser.post(
+        reverse("admin:segments_customer_add"), _customer_form(public_id="fred", **values)
+    )
+
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert message in " ".join(errors.get(field, [])), errors
+    assert not Customer.objects.filter(public_id="fred").exists()
+
+
+def test_the_customer_list_filters_by_active_and_on_hold(merchandiser, shop):
+    Customer.objects.filter(public_id="alice").update(active=False, company="Alice Ltd")
+    changelist = reverse("admin:segments_customer_changelist")
+
+    inactive = merchandiser.get(f"{changelist}?active__exact=0")
+    on_hold = merchandiser.get(f"{changelist}?on_hold__exact=1")
+    found = merchandiser.get(f"{changelist}?q=Alice+Ltd")
+
+    assert _ids(inactive) == ["alice"]
+    assert _ids(on_hold) == []
+    assert _ids(found) == ["alice"]
+    assert '<td class="field-company">Alice Ltd</td>' in inactive.content.decode()

@@ -117,6 +117,10 @@ def render_legal_entity(caller: Caller) -> dict[str, Any]:
 def render_customer(caller: Caller) -> dict[str, Any]:
     render_legal_entity(caller)
     body = {"firstName": "Ada", "lastName": "L", "email": "ada@x.test"}
+    body |= {"contactPhone": "+49 30 1234", "company": "Acme", "preferredSite": "main"}
+    body |= {"preferredLanguage": "de_DE", "preferredCurrency": "EUR", "active": True}
+    body |= {"onHold": False, "b2b": {"companyRegistrationId": "HRB 1"}}
+    body |= {"addresses": [{"country": "DE", "city": "Berlin", "tags": ["billing"]}]}
     body |= {"legalEntityIds": ["acme"], **MIXINS}
     return _put(caller, f"/customer/{TENANT}/customers/c1", body)
 

@@ -10,6 +10,11 @@ from django.db.models import Count
 
 from catalog.models import Category, CategoryAssignment, Product
 from coupons.models import Coupon
+from segments.documents.directory import (
+    CUSTOMER_QUERY_FIELDS,
+    customer_document,
+    customer_values,
+)
 from segments.models import (
     Customer,
     CustomerLegalEntity,
@@ -18,6 +23,7 @@ from segments.models import (
     SegmentCustomerAssignment,
     SegmentItemAssignment,
 )
+from segments_project.api.query import compile_query
 from segments_project.benchdata.scales import scale_for
 from segments_project.tenancy.models import ApiClient, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
@@ -49,6 +55,12 @@ def snapshot() -> dict[str, list]:
     """Everything generated, by public ids (surrogate keys differ from run to run)."""
     return {
         "customers": sorted(Customer.objects.filter(tenant=TENANT).values_list("public_id")),
+        "profiles": sorted(
+            Customer.objects.filter(tenant=TENANT).values_list(
+                "public_id", "preferred_language", "preferred_currency", "active", "addresses"
+            ),
+            key=repr,
+        ),
         "segments": sorted(
             Segment.objects.filter(tenant=TENANT).values_list(
                 "public_id", "status", "site_code", "valid_from", "valid_to"
@@ -228,3 +240,25 @@ def test_hidden_factor_scales_every_count(db):
     assert SegmentCustomerAssignment.objects.filter(tenant=TENANT).count() == (
         tiny.customer_assignments
     )
+
+
+def test_customers_have_profiles_the_api_accepts_and_q_finds(generated):
+    customers = Customer.objects.filter(tenant=TENANT).prefetch_related("legal_entities")
+    for customer in customers:
+        document = customer_document(customer)
+        values = customer_values(document)
+        assert values["addresses"] == document["addresses"]
+        assert values["preferred_language"] == customer.preferred_language
+
+    def count(q: str) -> int:
+        return customers.filter(compile_query(q, CUSTOMER_QUERY_FIELDS)).count()
+
+    total = customers.count()
+    assert 0 < count("addresses.country:DE") < total
+    assert 0 < count("addresses.isDefault:true") < total
+    assert 0 < count("preferredLanguage:(de,de_DE)") < total
+    assert 0 < count("active:false") < count("active:true")
+    # B2B customers (those with legal entities) have a company and a registration id.
+    b2b = customers.filter(legal_entities__isnull=False).distinct()
+    assert b2b and all(customer.company_registration_id for customer in b2b)
+    assert count("b2b.companyRegistrationId:~.") == count("preferredSite:b2b") == len(b2b)

@@ -22,7 +22,21 @@ SOURCE: dict[str, list[dict]] = {
     "customers": [
         {"id": "c1", "firstName": "Ann", "email": "ann@example.com", "legalEntityIds": ["le1"]},
         {"id": "c2", "lastName": "Bo", "legalEntityIds": ["le2", "le1"]},
-        {"id": "c3"},
+        {
+            "id": "c3",
+            "contactPhone": "+49 30 1234",
+            "company": 'Gamma, "the" company',
+            "b2b": {"companyRegistrationId": "HRB 42"},
+            "preferredSite": "main",
+            "preferredLanguage": "de_DE",
+            "preferredCurrency": "EUR",
+            "active": False,
+            "onHold": True,
+            "addresses": [
+                {"city": "Köln", "country": "DE", "zipCode": "50667", "tags": ["billing"]},
+                {"id": "a2", "city": "Wien", "country": "AT", "isDefault": True},
+            ],
+        },
     ],
     "categories": [
         {"id": "shoes", "parentId": "all", "localizedName": {"en": "Shoes", "de": "Schuhe"}},
@@ -123,6 +137,24 @@ def test_exported_documents_are_the_documents_a_write_sends(tmp_path):
     }
     assert list(exported.splitlines()[0:1]) == [json.dumps(documents["all"], separators=(",", ":"))]
     customers = run_export("customers", "-", format="csv").splitlines()
-    assert customers[0] == "id,firstName,lastName,email,legalEntityIds,mixins,metadata.mixins"
-    assert customers[2] == 'c2,,Bo,,"[""le1"",""le2""]",,'
+    assert customers[0] == (
+        "id,firstName,lastName,email,contactPhone,company,b2b.companyRegistrationId,"
+        "preferredSite,preferredLanguage,preferredCurrency,active,onHold,addresses,"
+        "legalEntityIds,mixins,metadata.mixins"
+    )
+    assert customers[2] == 'c2,,Bo,,,,,,,,true,false,,"[""le1"",""le2""]",,'
+    assert customers[3] == (
+        'c3,,,,+49 30 1234,"Gamma, ""the"" company",HRB 42,main,de_DE,EUR,false,true,'
+        '"[{""city"":""Köln"",""country"":""DE"",""isDefault"":false,""tags"":[""billing""],'
+        '""zipCode"":""50667""},{""city"":""Wien"",""country"":""AT"",""id"":""a2"",'
+        '""isDefault"":true}]",,,'
+    )
+    exported = run_export("customers", "-", format="jsonl")
+    documents = {d["id"]: d for d in map(json.loads, exported.splitlines())}
+    assert documents["c3"]["addresses"][1] == {
+        "id": "a2",
+        "city": "Wien",
+        "country": "AT",
+        "isDefault": True,
+    }
     assert Customer.objects.filter(tenant_id=TENANT).count() == 3

@@ -31,6 +31,20 @@ def make_legal_entity(tenant: str, legal_entity_id: str, *, name: str = "") -> L
     )
 
 
+# The profile members of a customer document that sets none of them, as the API renders
+# them.
+NO_PROFILE = {
+    "contactPhone": "",
+    "company": "",
+    "preferredSite": "",
+    "preferredLanguage": "",
+    "preferredCurrency": "",
+    "active": True,
+    "onHold": False,
+    "addresses": [],
+}
+
+
 def make_customer(
     tenant: str, customer_id: str, *, legal_entities: tuple[LegalEntity, ...] = ()
 ) -> Customer:

@@ -20,7 +20,13 @@ from segments_project.tenancy.services import api_client_upsert, tenant_get_or_c
 
 from ..concurrency import run_concurrently
 from ..conftest import SECRET, TENANT, Caller
-from .factories import assign_customer, make_customer, make_legal_entity, make_segment
+from .factories import (
+    NO_PROFILE,
+    assign_customer,
+    make_customer,
+    make_legal_entity,
+    make_segment,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -95,6 +101,7 @@ def test_put_creates_a_customer_with_201_and_stores_the_document(manager, compan
         "firstName": "Alice",
         "lastName": "Archer",
         "email": "alice@example.com",
+        **NO_PROFILE,
         "legalEntityIds": ["acme-corp", "beta-corp"],
         "mixins": {"loyalty": {"tier": "gold"}},
     }
@@ -576,6 +583,7 @@ def test_list_answers_a_plain_array_in_a_stable_order(people):
         "firstName": "Ben",
         "lastName": "Xu",
         "email": "ben@shop.test",
+        **NO_PROFILE,
         "legalEntityIds": ["acme-corp", "beta-corp"],
         "mixins": {"age": 45},
         "metadata": second["metadata"],

@@ -12,6 +12,13 @@ Semantics per field kind:
   are numeric for a bare number, else between strings. Regexes only match strings.
 - `null` holds when the column is NULL, the key is absent or holds JSON null; `exists`
   when the key is present (even holding null); `missing` when it is absent.
+- OBJECTS (`addresses.country`): the condition holds when it holds for the member of any
+  one object of the array, the member compared as a JSON member is (so a range or
+  `(a,b)` is met by one object). A member that is itself an array (`addresses.tags`)
+  matches when any element does; `null`, `exists` and `missing` are about the member of
+  some object. No object (an empty array), no match. On PostgreSQL an exact value or
+  `(a,b)` becomes jsonb containment (`addresses @> '[{"country":"DE"}]'`), which a GIN
+  index serves; elsewhere, and for other conditions, an EXISTS over the elements.
 
 Nothing here raises anything but ValidationFailed, whatever the text; and the compiled
 filters cannot fail in PostgreSQL or SQLite (no casts of unchecked text, checked regexes).
@@ -39,7 +46,9 @@ from django.db.models.lookups import Regex as RegexLookup
 
 from . import parser as nodes
 from .expressions import (
+    ArrayElement,
     BinaryCollate,
+    JsonArrayAny,
     JsonNumber,
     JsonText,
     JsonType,
@@ -69,8 +78,17 @@ _COMPARABLE = {
     FieldKind.DATETIME,
     FieldKind.LOCALIZED,
     FieldKind.JSON,
+    FieldKind.OBJECTS,
 }
-_REGEX_KINDS = {FieldKind.STRING, FieldKind.ENUM, FieldKind.LOCALIZED, FieldKind.JSON}
+_REGEX_KINDS = {
+    FieldKind.STRING,
+    FieldKind.ENUM,
+    FieldKind.LOCALIZED,
+    FieldKind.JSON,
+    FieldKind.OBJECTS,
+}
+#: Kinds whose values are compared as JSON of any type (see the module docstring).
+_UNTYPED = {FieldKind.JSON, FieldKind.OBJECTS}
 
 
 def compile_query(text: str | None, fields: Mapping[str, FieldSpec]) -> Q:
@@ -93,6 +111,8 @@ def compile_query(text: str | None, fields: Mapping[str, FieldSpec]) -> Q:
 def _condition(condition: nodes.Condition, fields: Mapping[str, FieldSpec]) -> Q:
     field = resolve_field(condition.field, fields, condition.pos)
     _check_applicable(field, condition)
+    if field.spec.kind is FieldKind.OBJECTS:
+        return _any_object(field, condition.expr)
     if field.spec.kind in KEYED_KINDS:
         return _keyed(field, condition.expr)
     return _plain(field, condition.expr)
@@ -134,8 +154,52 @@ def _plain(field: ResolvedField, expr: nodes.Expr) -> Q:
     raise AssertionError(f"unhandled expression {expr!r}")  # pragma: no cover
 
 
-def _keyed(field: ResolvedField, expr: nodes.Expr) -> Q:
-    column, keys = field.spec.path, field.keys
+def _any_object(field: ResolvedField, expr: nodes.Expr) -> Q:
+    """`expr` on the member `field.keys[0]` of any object of the array column."""
+    (member,) = field.keys
+    element = ArrayElement(0)
+    on_element = isinstance(expr, nodes.IsNull | nodes.Exists | nodes.Missing)
+    if member in field.spec.list_members and not on_element:
+        item = ArrayElement(1)
+        condition = Q(JsonArrayAny(element, (member,), _keyed(field, expr, item, ()), depth=1))
+        contains = [{member: [value]} for value in _json_values(field, expr)]
+    else:
+        condition = _keyed(field, expr, element, (member,))
+        contains = [{member: value} for value in _json_values(field, expr)]
+    return Q(JsonArrayAny(field.spec.path, (), condition, depth=0, contains=contains or None))
+
+
+def _json_values(field: ResolvedField, expr: nodes.Expr) -> list[object]:
+    """The JSON values an exact or any-of condition matches (as `_json_any_of` does), for a
+    containment test; empty for other conditions."""
+    match expr:
+        case nodes.Exact(value):
+            values = [value]
+        case nodes.AnyOf(values):
+            pass
+        case _:
+            return []
+    matches: list[object] = []
+    for value in values:
+        matches.append(value.text)
+        number = _json_number(field, value)
+        if number is not None:
+            matches.append(int(number) if number == number.to_integral_value() else float(number))
+        boolean = json_boolean(value.text)
+        if boolean is not None and not value.quoted:
+            matches.append(boolean == "true")
+    return _unique(matches)
+
+
+def _keyed(
+    field: ResolvedField,
+    expr: nodes.Expr,
+    column: str | Expression | None = None,
+    keys: tuple[str, ...] | None = None,
+) -> Q:
+    """`expr` on the JSON value at `keys` in `column` (by default the field's own)."""
+    column = field.spec.path if column is None else column
+    keys = field.keys if keys is None else keys
     match expr:
         case nodes.IsNull():
             json_type = JsonType(column, keys)
@@ -145,9 +209,9 @@ def _keyed(field: ResolvedField, expr: nodes.Expr) -> Q:
         case nodes.Missing():
             return Q(IsNull(JsonType(column, keys), True))
         case nodes.Exact(value):
-            return _json_any_of(field, [value])
+            return _json_any_of(field, [value], column, keys)
         case nodes.AnyOf(values):
-            return _json_any_of(field, values)
+            return _json_any_of(field, values, column, keys)
         case nodes.Compare(op, value):
             number = _json_number(field, value)
             if number is not None:
@@ -155,19 +219,23 @@ def _keyed(field: ResolvedField, expr: nodes.Expr) -> Q:
             text = BinaryCollate(JsonText(column, keys))
             return Q(_COMPARISONS[op](text, SqlValue(value.text)))
         case nodes.Range(bounds):
-            return Q(*(_keyed(field, bound) for bound in bounds))
+            return Q(*(_keyed(field, bound, column, keys) for bound in bounds))
         case nodes.Regex(pattern, pos):
             pattern_sql = VendorPattern(check_pattern(pattern, pos))
             return Q(RegexLookup(JsonText(column, keys), pattern_sql))
     raise AssertionError(f"unhandled expression {expr!r}")  # pragma: no cover
 
 
-def _json_any_of(field: ResolvedField, values: Iterable[nodes.Value]) -> Q:
+def _json_any_of(
+    field: ResolvedField,
+    values: Iterable[nodes.Value],
+    column: str | Expression,
+    keys: tuple[str, ...],
+) -> Q:
     """Match any of `values`, each as a string and, when bare, as a number or boolean.
 
     Groups the values into one IN per JSON type, so long lists stay shallow SQL.
     """
-    column, keys = field.spec.path, field.keys
     texts: list[str] = []
     numbers: list[NumericLiteral] = []
     booleans: list[str] = []
@@ -177,7 +245,7 @@ def _json_any_of(field: ResolvedField, values: Iterable[nodes.Value]) -> Q:
         if number is not None:
             numbers.append(NumericLiteral(number))
         boolean = json_boolean(value.text)
-        if boolean is not None and not value.quoted and field.spec.kind is FieldKind.JSON:
+        if boolean is not None and not value.quoted and field.spec.kind in _UNTYPED:
             booleans.append(boolean)
     matches = Q(In(JsonText(column, keys), _unique(texts)))
     if numbers:
@@ -188,7 +256,7 @@ def _json_any_of(field: ResolvedField, values: Iterable[nodes.Value]) -> Q:
 
 
 def _json_number(field: ResolvedField, value: nodes.Value) -> Decimal | None:
-    if value.quoted or field.spec.kind is not FieldKind.JSON:
+    if value.quoted or field.spec.kind not in _UNTYPED:
         return None
     return json_number(value.text)
 

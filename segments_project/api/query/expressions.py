@@ -13,7 +13,16 @@ import json
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import CharField, Expression, F, FloatField, TextField
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Expression,
+    F,
+    FloatField,
+    JSONField,
+    Q,
+    TextField,
+)
 
 from .regex import PortablePattern
 
@@ -162,3 +171,94 @@ class VendorPattern(Expression):
 
     def as_sql(self, compiler: Any, connection: Any) -> Compiled:
         return "%s", (self.pattern.for_vendor(connection.vendor),)
+
+
+class ArrayElement(Expression):
+    """The element of the array `JsonArrayAny` of nesting `depth` is looking at, as JSON.
+
+    On PostgreSQL the jsonb `value` of `jsonb_array_elements`. SQLite's `json_each` gives
+    strings and numbers as SQL values and booleans as 1/0, so the element is spelled as
+    JSON text again, for the JSON functions (`JsonText`, ...) to read it like a document.
+    """
+
+    output_field = JSONField()
+
+    def __init__(self, depth: int) -> None:
+        super().__init__()
+        self.alias = f"q_element{depth}"
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> Compiled:
+        return f"{self.alias}.value", ()
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> Compiled:
+        element = self.alias
+        sql = (
+            f"(CASE {element}.type WHEN 'object' THEN {element}.value "
+            f"WHEN 'array' THEN {element}.value WHEN 'true' THEN 'true' "
+            f"WHEN 'false' THEN 'false' WHEN 'null' THEN 'null' "
+            f"ELSE JSON_QUOTE({element}.value) END)"
+        )
+        return sql, ()
+
+    def as_sql(self, compiler: Any, connection: Any) -> Compiled:
+        raise NotImplementedError("ArrayElement supports PostgreSQL and SQLite only")
+
+
+class JsonArrayAny(_JsonKey):
+    """True when some element of the JSON array at `keys` in `column` satisfies `condition`.
+
+    `condition` is written over `ArrayElement(depth)`; a nested `JsonArrayAny` takes the
+    next depth. False when the key is absent or holds no array. On PostgreSQL, `contains`
+    (JSON values, e.g. `{"country": "DE"}`) may replace the condition by tests that some
+    element contains one of them (`column @> '[{"country": "DE"}]'`, ORed), which a GIN
+    index serves: the caller guarantees they hold exactly when the condition does (and
+    only passes them with empty `keys`).
+    """
+
+    output_field = BooleanField()
+
+    def __init__(
+        self,
+        column: str | Expression,
+        keys: tuple[str, ...],
+        condition: Q,
+        *,
+        depth: int,
+        contains: list[Any] | None = None,
+    ) -> None:
+        super().__init__(column, keys)
+        self.condition: Any = condition
+        self.depth = depth
+        self.contains = contains
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column, self.condition]
+
+    def set_source_expressions(self, exprs: list[Any]) -> None:
+        self.column, self.condition = exprs
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> Compiled:
+        column, params = self._column(compiler)
+        if self.contains and not self.keys:
+            tests = " OR ".join(f"{column} @> %s::jsonb" for _ in self.contains)
+            values = tuple(json.dumps([value], separators=(",", ":")) for value in self.contains)
+            return f"({tests})", tuple(p for value in values for p in (*params, value))
+        condition, condition_params = compiler.compile(self.condition)
+        alias = ArrayElement(self.depth).alias
+        array = f"({column} #> %s)"
+        sql = (
+            f"EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof({array}) = "
+            f"'array' THEN {array} ELSE '[]'::jsonb END) AS {alias}(value) WHERE {condition})"
+        )
+        return sql, (*params, list(self.keys), *params, list(self.keys), *condition_params)
+
+    def as_sqlite(self, compiler: Any, connection: Any) -> Compiled:
+        column, params = self._column(compiler)
+        condition, condition_params = compiler.compile(self.condition)
+        alias = ArrayElement(self.depth).alias
+        path = sqlite_json_path(self.keys)
+        sql = (
+            f"EXISTS (SELECT 1 FROM JSON_EACH(CASE WHEN JSON_TYPE({column}, %s) = 'array' "
+            f"THEN JSON_EXTRACT({column}, %s) ELSE '[]' END) AS {alias} WHERE {condition})"
+        )
+        return sql, (*params, path, *params, path, *condition_params)

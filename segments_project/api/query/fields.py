@@ -18,10 +18,13 @@ class FieldKind(enum.Enum):
     ENUM = "enum"
     LOCALIZED = "localized"
     JSON = "json"
+    #: A JSON array of objects (`addresses`): `addresses.country:DE` holds when any of the
+    #: objects matches, its members compared as JSON members are (untyped).
+    OBJECTS = "an array of objects"
 
 
 #: Kinds whose API name is followed by `.key...` naming a key inside the JSON document.
-KEYED_KINDS = frozenset({FieldKind.LOCALIZED, FieldKind.JSON})
+KEYED_KINDS = frozenset({FieldKind.LOCALIZED, FieldKind.JSON, FieldKind.OBJECTS})
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,10 @@ class FieldSpec:
     kind: FieldKind
     choices: tuple[str, ...] = ()
     sortable: bool = True
+    #: OBJECTS only: the members of the objects a condition may name, and those of them
+    #: that are arrays of scalars (a condition on one holds when any element matches).
+    members: tuple[str, ...] = ()
+    list_members: tuple[str, ...] = ()
 
 
 # The members every versioned document carries: its mixins and their schemas, the version
@@ -75,6 +82,13 @@ def resolve_field(
         )
     spec = fields[prefix]
     keys = tuple(name[len(prefix) + 1 :].split(".")) if name != prefix else ()
+    if spec.kind is FieldKind.OBJECTS:
+        if len(keys) != 1 or keys[0] not in spec.members:
+            members = ", ".join(f"{prefix}.{member}" for member in spec.members)
+            raise syntax_error(
+                f"'{prefix}' is {spec.kind.value}: name one of {members}", pos, param=param
+            )
+        return ResolvedField(name, spec, keys)
     if spec.kind is FieldKind.LOCALIZED and len(keys) != 1:
         raise syntax_error(
             f"'{prefix}' is localized: name one language, e.g. '{prefix}.en'", pos, param=param
@@ -102,10 +116,13 @@ def _keyed_prefix(name: str, fields: Mapping[str, FieldSpec]) -> str | None:
 
 
 def _allowed_names(fields: Mapping[str, FieldSpec]) -> list[str]:
-    return [
-        f"{api_name}.<key>" if spec.kind in KEYED_KINDS else api_name
-        for api_name, spec in fields.items()
-    ]
+    names = []
+    for api_name, spec in fields.items():
+        if spec.kind is FieldKind.OBJECTS:
+            names += [f"{api_name}.{member}" for member in spec.members]
+        else:
+            names.append(f"{api_name}.<key>" if spec.kind in KEYED_KINDS else api_name)
+    return names
 
 
 def _is_valid_key(key: str) -> bool:

@@ -21,7 +21,7 @@ def compile_sort(text: str | None, fields: Mapping[str, FieldSpec]) -> list[Orde
     Directions are case-insensitive and default to ascending. NULLs sort as larger than
     any value (last ascending, first descending) and strings by code point, on every
     database. Raises ValidationFailed (details field "sort"), and nothing else, for unknown,
-    unsortable, JSON or repeated fields, empty items and unknown directions.
+    unsortable, JSON, array or repeated fields, empty items and unknown directions.
     """
     if text is None:
         return []
@@ -74,7 +74,7 @@ def _items(text: str) -> list[tuple[str, int]]:
 
 def _sort_expression(field: ResolvedField, pos: int) -> Expression:
     spec = field.spec
-    if not spec.sortable or spec.kind is FieldKind.JSON:
+    if not spec.sortable or spec.kind in (FieldKind.JSON, FieldKind.OBJECTS):
         raise syntax_error(f"cannot sort by '{field.name}'", pos, param="sort")
     if spec.kind is FieldKind.LOCALIZED:
         return BinaryCollate(JsonText(spec.path, field.keys))
