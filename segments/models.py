@@ -24,6 +24,9 @@ class Segment(TenantOwnedDocument):
     valid_to = models.DateTimeField(null=True, blank=True)
     status = models.CharField(max_length=8, choices=SegmentStatus, default=SegmentStatus.INACTIVE)
     site_code = models.CharField(max_length=64)
+    # The rule: {"q": ..., "legalEntities": ...}, q texts over customer and legal-entity
+    # documents (segments/documents/criteria.py); null for a manual-only segment.
+    criteria = models.JSONField(null=True, blank=True, default=None)
 
     objects = SegmentQuerySet.as_manager()
 

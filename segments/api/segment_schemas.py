@@ -22,6 +22,8 @@ from segments_project.api.schema_components import (
 )
 from segments_project.api.schema_operations import document_detail
 
+from .directory_schemas import CustomerResponseSerializer
+
 TAG = ["Segments"]
 
 
@@ -35,12 +37,31 @@ class SegmentValiditySerializer(serializers.Serializer):
         return fields
 
 
+class SegmentCriteriaSerializer(serializers.Serializer):
+    q = serializers.CharField(
+        required=False,
+        help_text="The q language over customer documents (the fields of the customer "
+        'list\'s q), relative dates allowed: `mixins.orders.lastOrderAt:>="-30d"`.',
+    )
+    legalEntities = serializers.CharField(
+        required=False,
+        help_text="The q language over legal-entity documents: customers linked to a "
+        "matching legal entity are selected (B2B, for that legal entity).",
+    )
+
+
 class SegmentWriteSerializer(serializers.Serializer):
     name = localized_field(help_text="Localized name; a plain string with Content-Language.")
     description = localized_field(required=False)
     validity = SegmentValiditySerializer(required=False)
     status = serializers.ChoiceField(choices=["ACTIVE", "INACTIVE"], required=False)
     siteCode = serializers.CharField(max_length=64)
+    criteria = SegmentCriteriaSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The rule selecting members (an extension of the vendor's segment); "
+        "null or absent: members are managed by hand only.",
+    )
     mixins = serializers.DictField(required=False)
     metadata = MetadataWriteSerializer(required=False)
 
@@ -57,8 +78,21 @@ class SegmentResponseSerializer(serializers.Serializer):
     validity = SegmentValiditySerializer(required=False)
     status = serializers.ChoiceField(choices=["ACTIVE", "INACTIVE"], required=False)
     siteCode = serializers.CharField(required=False)
+    criteria = SegmentCriteriaSerializer(required=False)
     mixins = serializers.DictField(required=False)
     metadata = MetadataSerializer(required=False)
+
+
+class CriteriaPreviewSerializer(serializers.Serializer):
+    criteria = SegmentCriteriaSerializer()
+
+
+class CriteriaPreviewResponseSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Customers the rule selects now.")
+    totalCustomers = serializers.IntegerField(help_text="Customers of the tenant.")
+    sample = CustomerResponseSerializer(
+        many=True, help_text="Up to 10 of the selected customers, by id."
+    )
 
 
 SEGMENT_ID = OpenApiParameter("segment_id", OpenApiTypes.STR, OpenApiParameter.PATH)
@@ -97,6 +131,19 @@ def segment_search(view):
         parameters=[*LIST_PARAMETERS, ACCEPT_LANGUAGE],
         request=SearchSerializer,
         responses={200: SegmentResponseSerializer(many=True), **ERROR_RESPONSES, **TOO_LARGE},
+    )(view.post)
+    return view
+
+
+def criteria_preview(view):
+    view.post = extend_schema(
+        tags=TAG,
+        summary="Previewing the customers a segment rule selects",
+        description="Counts the customers `criteria` selects now and shows up to 10 of "
+        "them, without saving anything. Customers matching `q` and customers linked to a "
+        "legal entity matching `legalEntities` are counted once each.",
+        request=CriteriaPreviewSerializer,
+        responses={200: CriteriaPreviewResponseSerializer, **ERROR_RESPONSES, **TOO_LARGE},
     )(view.post)
     return view
 

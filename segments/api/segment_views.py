@@ -14,8 +14,11 @@ from segments_project.api.responses import bulk_response, projected
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 
+from ..documents.criteria import preview_criteria, preview_document
+from ..documents.directory import customer_document
 from ..documents.segments import SEGMENT_QUERY_FIELDS, segment_document
 from ..models import Segment
+from ..selectors.criteria import criteria_preview
 from ..selectors.membership import segments_of_customer
 from ..selectors.segments import segment_get, segments_visible_to
 from ..services import segments as services
@@ -75,6 +78,19 @@ class SegmentSearchView(SegmentReadMixin, TenantAPIView):
 
     def post(self, request: Request, tenant: str) -> Response:
         return self.segments_list(request, self.search_query())
+
+
+@schemas.criteria_preview
+class CriteriaPreviewView(TenantAPIView):
+    """What a rule would select, now, without saving anything (the editor's live count)."""
+
+    required_scopes = {"POST": MANAGE}
+    operation_ids = {"POST": "POST-customer-segment-preview-criteria"}
+
+    def post(self, request: Request, tenant: str) -> Response:
+        preview = criteria_preview(tenant=tenant, criteria=preview_criteria(request.data))
+        sample = [customer_document(customer) for customer in preview.sample]
+        return Response(preview_document(preview.count, preview.total_customers, sample))
 
 
 @schemas.segment_detail

@@ -21,14 +21,27 @@ from segments_project.api.localization import (
 from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Segment, SegmentStatus
+from .criteria import clean_criteria
 
 MAX_SITE_CODE_LENGTH = 64
 
 # Members a segment document may carry; PATCH may only touch these.
 DOCUMENT_FIELDS = frozenset(
-    {"id", "name", "description", "validity", "status", "siteCode", "mixins", "metadata"}
+    {
+        "id",
+        "name",
+        "description",
+        "validity",
+        "status",
+        "siteCode",
+        "criteria",
+        "mixins",
+        "metadata",
+    }
 )
 
+# `criteria` is not a q field: its members are q texts themselves, and which segments have
+# a rule mentioning some field is not a question the list answers (the members are).
 SEGMENT_QUERY_FIELDS: dict[str, FieldSpec] = {
     "id": FieldSpec("public_id", FieldKind.STRING),
     "siteCode": FieldSpec("site_code", FieldKind.STRING),
@@ -84,6 +97,7 @@ def segment_values(
     valid_to = clean_datetime(validity.get("to"), "validity.to")
     if valid_from and valid_to and valid_from > valid_to:
         raise invalid("validity", "validity.from must not be after validity.to.")
+    criteria = clean_criteria(document.get("criteria"))
     mixins, metadata_mixins = clean_mixins(document)
     return {
         "name": name,
@@ -92,6 +106,7 @@ def segment_values(
         "status": status,
         "valid_from": valid_from,
         "valid_to": valid_to,
+        "criteria": criteria,
         "mixins": mixins,
         "metadata_mixins": metadata_mixins,
     }
@@ -116,6 +131,8 @@ def segment_document(
             for key, value in (("from", segment.valid_from), ("to", segment.valid_to))
             if value is not None
         }
+    if segment.criteria:
+        document["criteria"] = segment.criteria
     if segment.mixins:
         document["mixins"] = segment.mixins
     document["metadata"] = render_metadata(segment)

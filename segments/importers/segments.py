@@ -24,6 +24,8 @@ class SegmentImporter(DocumentImporter):
             Field("siteCode"),
             Field("validity.from"),
             Field("validity.to"),
+            Field("criteria.q"),
+            Field("criteria.legalEntities"),
             *MIXINS,
         )
     )

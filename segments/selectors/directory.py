@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from segments_project.api.query import compile_query
@@ -11,7 +13,7 @@ from ..documents.directory import CUSTOMER_QUERY_FIELDS
 from ..models import Customer, LegalEntity
 
 
-def _with_legal_entity_ids(customers: QuerySet[Customer]) -> QuerySet[Customer]:
+def with_legal_entity_ids(customers: QuerySet[Customer]) -> QuerySet[Customer]:
     """Loads the legal entity ids of every customer fetched in one more query."""
     return customers.prefetch_related(
         Prefetch("legal_entities", queryset=LegalEntity.objects.only("public_id"))
@@ -22,7 +24,7 @@ def customer_get(*, tenant: str, customer_id: str) -> Customer:
     """The customer with its legal entity ids, or NotFound whether it is missing or belongs
     to another tenant."""
     customer = (
-        _with_legal_entity_ids(Customer.objects.filter(tenant_id=tenant))
+        with_legal_entity_ids(Customer.objects.filter(tenant_id=tenant))
         .filter(public_id=customer_id)
         .first()
     )
@@ -36,20 +38,29 @@ def customer_get(*, tenant: str, customer_id: str) -> Customer:
 def customers_of_tenant(*, tenant: str, q: str | None = None) -> QuerySet[Customer]:
     """The tenant's customers matching `q`, each once, ready to sort, page and render.
 
+    Rendering a page costs one query more, for the legal entity ids of all its customers.
+    """
+    return with_legal_entity_ids(customers_matching(tenant=tenant, q=q))
+
+
+def customers_matching(
+    *, tenant: str, q: str | None, now: datetime | None = None, param: str = "q"
+) -> QuerySet[Customer]:
+    """The tenant's customers matching `q` (relative dates taken at `now`), each once.
+
     A `legalEntityIds` condition joins the link table, one row per link. Each condition
     gets its own join (so `legalEntityIds:a legalEntityIds:b` asks for customers linked
     to both), and the matches are taken through a subquery, so that a customer with
-    several matching links is still listed once. Rendering a page costs one query more,
-    for the legal entity ids of all its customers.
+    several matching links is still listed once. A problem in `q` is a 400 about `param`.
     """
     customers = Customer.objects.filter(tenant_id=tenant)
-    condition = compile_query(q, CUSTOMER_QUERY_FIELDS)
+    condition = compile_query(q, CUSTOMER_QUERY_FIELDS, now=now, param=param)
     if condition:
         matching = customers
         for part in condition.children:
             matching = matching.filter(Q(part))
         customers = customers.filter(pk__in=matching.values("pk"))
-    return _with_legal_entity_ids(customers)
+    return customers
 
 
 def legal_entity_get(*, tenant: str, legal_entity_id: str) -> LegalEntity:

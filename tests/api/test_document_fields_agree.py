@@ -92,6 +92,7 @@ def _put(caller: Caller, url: str, body: dict[str, Any]) -> dict[str, Any]:
 def render_segment(caller: Caller) -> dict[str, Any]:
     body = {"id": "gold", "name": {"en": "Gold"}, "description": {"en": "Best"}}
     body |= {"validity": WHEN, "status": "ACTIVE", "siteCode": "main", **MIXINS}
+    body |= {"criteria": {"q": "addresses.country:DE", "legalEntities": "name:Acme"}}
     return _created(caller, f"/customer-segment/{TENANT}/segments", body)
 
 
@@ -225,7 +226,15 @@ TYPES = [
         "SegmentResponse",
         render_segment,
         "segments",
-        absent=STORED_METADATA,
+        absent={
+            **STORED_METADATA,
+            **absent(
+                (Q,),
+                ("criteria.q", "criteria.legalEntities"),
+                "q texts themselves: a list asks which customers a rule selects (the "
+                "preview, the members), not which rules mention some field",
+            ),
+        },
     ),
     DocumentType(
         "product",

@@ -27,6 +27,7 @@ filters cannot fail in PostgreSQL or SQLite (no casts of unchecked text, checked
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
@@ -43,8 +44,12 @@ from django.db.models.lookups import (
     Lookup,
 )
 from django.db.models.lookups import Regex as RegexLookup
+from django.utils import timezone
+
+from segments_project.errors import ValidationFailed
 
 from . import parser as nodes
+from . import relative
 from .expressions import (
     ArrayElement,
     BinaryCollate,
@@ -56,7 +61,7 @@ from .expressions import (
     VendorPattern,
 )
 from .fields import KEYED_KINDS, FieldKind, FieldSpec, ResolvedField, resolve_field
-from .lexer import syntax_error
+from .lexer import relabelled, syntax_error
 from .regex import check_pattern
 from .values import convert, json_boolean, json_number
 
@@ -91,26 +96,41 @@ _REGEX_KINDS = {
 _UNTYPED = {FieldKind.JSON, FieldKind.OBJECTS}
 
 
-def compile_query(text: str | None, fields: Mapping[str, FieldSpec]) -> Q:
+def compile_query(
+    text: str | None,
+    fields: Mapping[str, FieldSpec],
+    *,
+    now: datetime | None = None,
+    param: str = "q",
+) -> Q:
     """The filter `text` describes over the whitelisted `fields`; `Q()` when it is blank.
 
-    Conditions are ANDed. Raises ValidationFailed (details field "q"), and no other
-    exception, for text over MAX_QUERY_LENGTH, outside the grammar, naming unknown fields
-    or holding values the field cannot take.
+    Conditions are ANDed. Relative dates (`"-30d"`, see `relative`) are resolved against
+    `now` (default: the current time). Raises ValidationFailed (details field `param`, "q"
+    for list queries, "criteria.q" for a segment's rule), and no other exception, for text
+    over MAX_QUERY_LENGTH, outside the grammar, naming unknown fields or holding values the
+    field cannot take.
     """
     if text is None:
         return Q()
-    if len(text) > MAX_QUERY_LENGTH:
-        raise syntax_error(
-            f"query is {len(text)} characters long, the maximum is {MAX_QUERY_LENGTH}",
-            MAX_QUERY_LENGTH + 1,
-        )
-    return Q(*(_condition(condition, fields) for condition in nodes.parse(text)))
+    try:
+        if len(text) > MAX_QUERY_LENGTH:
+            raise syntax_error(
+                f"query is {len(text)} characters long, the maximum is {MAX_QUERY_LENGTH}",
+                MAX_QUERY_LENGTH + 1,
+            )
+        at = now or timezone.now()
+        return Q(*(_condition(condition, fields, at) for condition in nodes.parse(text)))
+    except ValidationFailed as error:
+        raise error if param == "q" else relabelled(error, param) from None
 
 
-def _condition(condition: nodes.Condition, fields: Mapping[str, FieldSpec]) -> Q:
+def _condition(condition: nodes.Condition, fields: Mapping[str, FieldSpec], now: datetime) -> Q:
     field = resolve_field(condition.field, fields, condition.pos)
     _check_applicable(field, condition)
+    condition = nodes.Condition(
+        condition.field, relative.resolve(condition.expr, field.spec.kind, now), condition.pos
+    )
     if field.spec.kind is FieldKind.OBJECTS:
         return _any_object(field, condition.expr)
     if field.spec.kind in KEYED_KINDS:

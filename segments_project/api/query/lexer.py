@@ -50,6 +50,13 @@ def syntax_error(message: str, pos: int, *, param: str = "q") -> ValidationFaile
     return field_error(param, f"Invalid {param} at position {pos}: {message}.")
 
 
+def relabelled(error: ValidationFailed, param: str) -> ValidationFailed:
+    """`error`, raised by `syntax_error` about the `q` parameter, told about `param`
+    instead (a q text that arrives in another member, e.g. a segment's `criteria.q`)."""
+    message = error.message.replace("Invalid q at", f"Invalid {param} at", 1)
+    return field_error(param, message)
+
+
 def _is_forbidden(char: str) -> bool:
     # Control characters (NUL among them) and lone surrogates cannot be stored or sent to
     # PostgreSQL, so they are refused here instead of failing in the database driver.
