@@ -40,7 +40,23 @@ _SEGMENT_ERROR_FIELDS = {
     "metadata": "metadata_mixins",
     "metadata.mixins": "metadata_mixins",
     "id": "public_id",
+    "criteria": "criteria_q",
+    "criteria.q": "criteria_q",
+    "criteria.legalEntities": "criteria_legal_entities",
 }
+
+# The rule's members and the form fields that edit them (not model fields: one JSON column).
+CRITERIA_FORM_FIELDS = (("q", "criteria_q"), ("legalEntities", "criteria_legal_entities"))
+
+
+def criteria_from_form(values: dict[str, Any]) -> dict[str, str] | None:
+    """The rule the criteria fields describe; None (no rule) when both are blank."""
+    criteria = {
+        member: values[field].strip()
+        for member, field in CRITERIA_FORM_FIELDS
+        if (values.get(field) or "").strip()
+    }
+    return criteria or None
 
 
 def segment_document_from_form(
@@ -56,6 +72,7 @@ def segment_document_from_form(
         "description": values.get("description") or None,
         "status": values.get("status"),
         "siteCode": values.get("site_code"),
+        "criteria": criteria_from_form(values),
         "mixins": values.get("mixins") or {},
         "metadata": metadata,
         "validity": {
@@ -88,6 +105,20 @@ class SegmentForm(DocumentAdminForm):
         multiline=True,
         help_text="Optional, one text per language.",
     )
+    criteria_q = forms.CharField(
+        label="Customers matching",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80, "class": "seg-criteria"}),
+        help_text="A query over customers, as in the customer list, e.g. "
+        'addresses.country:DE mixins.orders.lastOrderAt:>="-30d". Empty: none by this part.',
+    )
+    criteria_legal_entities = forms.CharField(
+        label="Customers of legal entities matching",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 80, "class": "seg-criteria"}),
+        help_text="A query over legal entities, e.g. name:~Acme; their customers are "
+        "selected (B2B, for that legal entity). Both empty: no rule, members by hand only.",
+    )
     mixins = PrettyJSONField(
         label="Custom data (mixins)", help_text="A JSON object of custom attributes."
     )
@@ -97,6 +128,13 @@ class SegmentForm(DocumentAdminForm):
     )
 
     error_fields = _SEGMENT_ERROR_FIELDS
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        criteria = self.instance.criteria or {}
+        for member, field in CRITERIA_FORM_FIELDS:
+            if field in self.fields:
+                self.fields[field].initial = criteria.get(member, "")
 
     class Meta:
         model = Segment
@@ -126,6 +164,7 @@ class SegmentForm(DocumentAdminForm):
             field: cleaned.get(field, getattr(self.instance, field, None))
             for field in self.Meta.fields
         }
+        values |= {field: cleaned.get(field) for _, field in CRITERIA_FORM_FIELDS}
         segment_values(segment_document_from_form(values), content_language=None)
 
 

@@ -140,6 +140,15 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
             (None, {"fields": first}),
             ("Where and when", {"fields": ["status", "site_code", ("valid_from", "valid_to")]}),
             (
+                "Rule",
+                {
+                    "classes": ["seg-criteria-fieldset"],
+                    "fields": ["criteria_q", "criteria_legal_entities"],
+                    "description": "Optional: the customers this rule selects, counted live "
+                    "below as you type. Members added by hand stay members.",
+                },
+            ),
+            (
                 "Custom data",
                 {
                     "classes": ["collapse"],

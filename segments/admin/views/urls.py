@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.urls import path
 
+from .criteria import criteria_preview_view
 from .imports import (
     import_apply_view,
     import_cancel_view,
@@ -32,6 +33,11 @@ def segment_urls(model_admin: Any) -> list[Any]:
 
     return [
         path("preview/", wrap(preview_view), name=f"{info}_preview"),
+        path(
+            "criteria-preview/",
+            wrap(criteria_preview_view),
+            name=f"{info}_criteria_preview",
+        ),
         path("<path:object_id>/members/", wrap(members_view), name=f"{info}_members"),
         path(
             "<path:object_id>/members/remove/",
