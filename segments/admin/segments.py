@@ -222,6 +222,15 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         url = reverse("admin:segments_segment_items", args=[segment.pk])
         return format_html('<a href="{}">{}</a>', url, f"{segment.item_count:,}")
 
+    # Shown for users who may only view segments (editors get the form's text fields).
+    @admin.display(description="Customers matching")
+    def criteria_q(self, segment: Segment) -> str:
+        return (segment.criteria or {}).get("q", "")
+
+    @admin.display(description="Customers of legal entities matching")
+    def criteria_legal_entities(self, segment: Segment) -> str:
+        return (segment.criteria or {}).get("legalEntities", "")
+
     @admin.display(description="assignments")
     def assignments(self, segment: Segment) -> str:
         links = [
