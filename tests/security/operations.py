@@ -42,6 +42,7 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("POST", f"{SEG}/segments/bulk"): ("", [_SEGMENT]),
     ("PUT", f"{SEG}/segments/bulk"): ("", [{**_SEGMENT, "id": SEGMENT}]),
     ("DELETE", f"{SEG}/segments/bulk"): ("?forceDelete=true", [SEGMENT]),
+    ("POST", f"{SEG}/segments/criteria-preview"): ("", {"criteria": {"q": "id:exists"}}),
     ("GET", f"{SEG}/segments/items/category-trees"): ("", None),
     ("GET", f"{SEG}/segments/items"): ("", None),
     ("POST", f"{SEG}/segments/match"): ("", {"items": [{"id": PRODUCT}], "segmentIds": [SEGMENT]}),
