@@ -1,6 +1,7 @@
 """Routes of the Segments resource, relative to `/customer-segment/<tenant>/`.
 
-The fixed `search`, `bulk` and `criteria-preview` words come before the route that takes a segment id.
+The fixed `search`, `bulk` and `criteria-preview` words come before the route that takes
+a segment id.
 """
 
 from django.urls import path

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('segments', '0005_customer_addresses_gin'),
+        ("segments", "0005_customer_addresses_gin"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='segment',
-            name='criteria',
+            model_name="segment",
+            name="criteria",
             field=models.JSONField(blank=True, default=None, null=True),
         ),
     ]

@@ -33,9 +33,7 @@ class CriteriaPreview:
     sample: list[Customer]
 
 
-def criteria_condition(
-    *, tenant: str, criteria: dict[str, str], now: datetime | None = None
-) -> Q:
+def criteria_condition(*, tenant: str, criteria: dict[str, str], now: datetime | None = None) -> Q:
     """The condition on the tenant's customers that `criteria` (as `clean_criteria` left
     it) selects: customers matching `q`, or linked to a legal entity matching
     `legalEntities`; a part that is absent selects nobody. Relative dates are taken at

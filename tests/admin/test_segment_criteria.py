@@ -32,9 +32,7 @@ def germans(shop) -> None:
     Customer.objects.filter(tenant_id=TENANT, public_id="alice").update(
         addresses=[{"country": "DE"}], mixins={"loyalty": {"points": 900}}
     )
-    Customer.objects.filter(tenant_id=TENANT, public_id="bob").update(
-        addresses=[{"country": "AT"}]
-    )
+    Customer.objects.filter(tenant_id=TENANT, public_id="bob").update(addresses=[{"country": "AT"}])
     make_customer(OTHER_TENANT, "gunter")
     Customer.objects.filter(tenant_id=OTHER_TENANT).update(addresses=[{"country": "DE"}])
 
