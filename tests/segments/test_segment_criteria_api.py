@@ -54,7 +54,7 @@ def _problem(response: Any) -> tuple[str, str]:
         ({"q": "nosuch:1"}, "criteria.q", "Invalid criteria.q at position 1: unknown field"),
         ({"q": "active:maybe"}, "criteria.q", "'maybe' is not valid for 'active'"),
         ({"q": "addresses.country:(DE"}, "criteria.q", "Invalid criteria.q at position"),
-        ({"q": 'metadata.createdAt:>="-5y"'}, "criteria.q", "expected an ISO 8601"),
+        ({"q": 'metadata.createdAt:>="-5y"'}, "criteria.q", "or a relative date such as"),
         ({"q": "   "}, "criteria.q", "must not be blank"),
         ({"q": 5}, "criteria.q", "must be a string"),
         ({"legalEntities": "email:x"}, "criteria.legalEntities", "unknown field 'email'"),

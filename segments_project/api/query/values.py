@@ -85,7 +85,12 @@ def _datetime(value: Value, field: ResolvedField) -> datetime:
             day = None
         parsed = datetime.combine(day, time(), tzinfo=UTC) if day else None
     if parsed is None:
-        raise _bad(value, field, 'an ISO 8601 date-time such as "2021-05-18T07:27:27Z"')
+        raise _bad(
+            value,
+            field,
+            'an ISO 8601 date-time such as "2021-05-18T07:27:27Z" or a relative date such as'
+            ' "-30d" (units s, m, h, d, w)',
+        )
     return parsed
 
 
