@@ -78,6 +78,7 @@ class _Item:
     """The asked item, where it sits in the forest, and the categories on those paths."""
 
     found: bool
+    item_id: str = ""
     pk: int | None = None
     published: bool | None = None
     paths: list[list[int]] = field(default_factory=list)  # root-first pks, one per placement
@@ -113,7 +114,9 @@ def _item(tenant: str, item_type: ItemType, item_id: str) -> _Item:
             "pk", "public_id", "published"
         )
         categories = {pk: (public_id, published) for pk, public_id, published in rows}
-    return _Item(found=True, pk=row[0], published=row[1], paths=paths, categories=categories)
+    return _Item(
+        found=True, item_id=item_id, pk=row[0], published=row[1], paths=paths, categories=categories
+    )
 
 
 def _reaching_assignments(
@@ -266,6 +269,63 @@ def explain_customer(
     )
 
 
+def _routes(
+    item: _Item,
+    reaching: list[tuple[int, str, int | None]],
+    explained: dict[int, SegmentExplanation],
+) -> list[Route]:
+    """Each reaching assignment as a route: a product assigned directly, or an assigned
+    category with the path from it down to the category holding the item (the item itself
+    for a category), once per placement it is on."""
+    routes: set[Route] = set()
+    for segment_pk, assigned_type, category_pk in reaching:
+        entry = explained[segment_pk]
+        if assigned_type == ItemType.PRODUCT:
+            routes.add(
+                Route(entry.segment.public_id, assigned_type, item.item_id, (), entry.counts)
+            )
+            continue
+        for path in item.paths:
+            if category_pk in path:
+                ids = tuple(item.categories[pk][0] for pk in path[path.index(category_pk) :])
+                routes.add(Route(entry.segment.public_id, assigned_type, ids[0], ids, entry.counts))
+    return sorted(routes, key=lambda r: (r.segment_id, len(r.path), r.path))
+
+
+def _hidden_by(item_type: ItemType, item: _Item) -> str | None:
+    """Why the storefront hides the item whatever the segments say, or None."""
+    if item_type != ItemType.CATEGORY:
+        return None
+    # The tree (`segment_category_forest`) leaves out unpublished categories and every
+    # branch under one: such a category is not seen even through a counting segment.
+    unpublished = [item.categories[pk][0] for pk in item.paths[0] if not item.categories[pk][1]]
+    if not unpublished:
+        return None
+    return (
+        "not visible: the category tree leaves out unpublished categories and what is below "
+        "them, and " + ", ".join(unpublished) + " is unpublished"
+    )
+
+
+def _not_reached(
+    item_type: ItemType,
+    item_id: str,
+    routes: list[Route],
+    explained: dict[int, SegmentExplanation],
+) -> str:
+    if not routes:
+        return (
+            f"not visible: the {item_type} {item_id} is assigned to no segment (neither "
+            "directly nor through a category above it)"
+        )
+    reasons = {entry.segment.public_id: entry.reasons for entry in explained.values()}
+    parts = [
+        f"segment {segment_id}: " + "; ".join(reasons[segment_id])
+        for segment_id in sorted({route.segment_id for route in routes})
+    ]
+    return "not visible: " + " | ".join(parts)
+
+
 def _item_explanation(
     item_type: ItemType,
     item_id: str,
@@ -285,65 +345,23 @@ def _item_explanation(
             reason=f"not visible: there is no {item_type} {item_id} in the tenant's catalog",
             notes=[],
         )
-    routes: set[Route] = set()
-    for segment_pk, assigned_type, category_pk in reaching:
-        entry = explained[segment_pk]
-        segment_id = entry.segment.public_id
-        if assigned_type == item_type and (category_pk is None or category_pk == item.pk):
-            # A category item assigned itself is the direct route too (path: itself).
-            direct_path = (item_id,) if item_type == ItemType.CATEGORY else ()
-            routes.add(Route(segment_id, assigned_type, item_id, direct_path, entry.counts))
-            if item_type == ItemType.CATEGORY:
-                continue
-        if assigned_type != ItemType.CATEGORY:
-            continue
-        for path in item.paths:
-            if category_pk in path and not (
-                item_type == ItemType.CATEGORY and category_pk == item.pk
-            ):
-                below = path[path.index(category_pk) :]
-                ids = tuple(item.categories[pk][0] for pk in below)
-                routes.add(Route(segment_id, assigned_type, ids[0], ids, entry.counts))
-    ordered = sorted(routes, key=lambda r: (r.segment_id, len(r.path), r.path))
-    through = sorted({route.segment_id for route in ordered if route.counts})
-    notes: list[str] = []
-    hidden_by = None
-    if item_type == ItemType.CATEGORY:
-        # The tree (`segment_category_forest`) leaves out unpublished categories and every
-        # branch under one: such a category is not seen even through a counting segment.
-        unpublished = [item.categories[pk][0] for pk in item.paths[0] if not item.categories[pk][1]]
-        if unpublished:
-            hidden_by = (
-                "not visible: the category tree leaves out unpublished categories and what "
-                "is below them, and " + ", ".join(unpublished) + " is unpublished"
-            )
-    elif not item.published:
+    routes = _routes(item, reaching, explained)
+    through = sorted({route.segment_id for route in routes if route.counts})
+    hidden_by = _hidden_by(item_type, item)
+    notes = []
+    if item_type == ItemType.PRODUCT and not item.published:
         notes.append(
             "the product is unpublished: segment answers (items, match) still name it, but "
             "the product reads hide it from callers without the unpublished scopes"
         )
-    visible = bool(through) and hidden_by is None
-    reason = None
-    if not ordered:
-        reason = (
-            f"not visible: the {item_type} {item_id} is assigned to no segment (neither "
-            "directly nor through a category above it)"
-        )
-    elif not through:
-        parts = []
-        for segment_id in sorted({route.segment_id for route in ordered}):
-            entry = next(e for e in explained.values() if e.segment.public_id == segment_id)
-            parts.append(f"segment {segment_id}: " + "; ".join(entry.reasons))
-        reason = "not visible: " + " | ".join(parts)
-    elif hidden_by is not None:
-        reason = hidden_by
+    reason = hidden_by if through else _not_reached(item_type, item_id, routes, explained)
     return ItemExplanation(
         item_type=item_type,
         item_id=item_id,
         found=True,
         published=item.published,
-        visible=visible,
-        routes=ordered,
+        visible=bool(through) and hidden_by is None,
+        routes=routes,
         visible_through=through if hidden_by is None else [],
         reason=reason,
         notes=notes,
