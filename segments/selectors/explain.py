@@ -44,6 +44,7 @@ from ..models import (
     Segment,
     SegmentCustomerAssignment,
     SegmentItemAssignment,
+    SegmentStatus,
 )
 from .membership import active_member_segments, customer_assignments_of, segments_of_customer
 
@@ -148,7 +149,7 @@ def _segment_reasons(
     reasons = []
     if not member:
         reasons.append("not a member")
-    if segment.status != "ACTIVE":
+    if segment.status != SegmentStatus.ACTIVE:
         reasons.append(f"the segment's status is {segment.status}, not ACTIVE")
     if not valid:
         if segment.valid_from is not None and segment.valid_from > at:
