@@ -9,6 +9,7 @@ from typing import Any
 from django.http import HttpResponse
 from django.urls import path
 
+from .explain import explain_view
 from .imports import (
     import_apply_view,
     import_cancel_view,
@@ -32,6 +33,7 @@ def segment_urls(model_admin: Any) -> list[Any]:
 
     return [
         path("preview/", wrap(preview_view), name=f"{info}_preview"),
+        path("preview/explain/", wrap(explain_view), name=f"{info}_explain"),
         path("<path:object_id>/members/", wrap(members_view), name=f"{info}_members"),
         path(
             "<path:object_id>/members/remove/",
