@@ -14,8 +14,8 @@ from http import HTTPStatus
 class ErrorDetail:
     """One problem, rendered into the `details` list of an error body.
 
-    `field` is empty when the problem concerns no field (a missing scope); the body then
-    leaves it out, as the vendor's specs allow.
+    `field` is empty when the problem concerns no field; the body then leaves it out, as
+    the vendor's specs allow. With neither field nor type it is a bare message (`rendered`).
     """
 
     field: str
@@ -24,6 +24,14 @@ class ErrorDetail:
 
     def as_dict(self) -> dict[str, str]:
         return {name: value for name, value in asdict(self).items() if name != "field" or value}
+
+    def rendered(self) -> dict[str, str] | str:
+        """The detail as an error body lists it: an object, or the bare message when the
+        detail names neither field nor type (a missing scope: `"missing scope: <scope>"`,
+        the string Emporix clients look for)."""
+        if not self.field and not self.type:
+            return self.message
+        return self.as_dict()
 
 
 class ApplicationError(Exception):

@@ -1,10 +1,11 @@
 """Routes of `/customer-segment/<tenant>/`: the storefront reads, segments, a segment's
 items and members. The directory's routes (`/customer/<tenant>/`) are in `directory_urls`.
 
-The storefront's fixed words (`segments/items`, `segments/match`) come before
-`segments/<segment_id>`, which would otherwise swallow them.
+The storefront's fixed words (`segments/items`, `segments/match`) and `segments/explain`
+come before `segments/<segment_id>`, which would otherwise swallow them.
 """
 
+from .explain_urls import urlpatterns as explain_urlpatterns
 from .item_urls import urlpatterns as item_urlpatterns
 from .member_urls import urlpatterns as member_urlpatterns
 from .segment_urls import urlpatterns as segment_urlpatterns
@@ -12,6 +13,7 @@ from .storefront_urls import urlpatterns as storefront_urlpatterns
 
 urlpatterns = [
     *storefront_urlpatterns,
+    *explain_urlpatterns,
     *segment_urlpatterns,
     *item_urlpatterns,
     *member_urlpatterns,

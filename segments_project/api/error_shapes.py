@@ -91,5 +91,5 @@ def error_body(
     if family is ErrorFamily.CATEGORY:
         body["details"] = [detail_text(detail) for detail in details]
     elif details:
-        body["details"] = [detail.as_dict() for detail in details]
+        body["details"] = [detail.rendered() for detail in details]
     return body

@@ -6,15 +6,35 @@ functions, which the services call.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema_field,
+)
 from rest_framework import serializers
 
+_DETAIL_OBJECT = {
+    "type": "object",
+    "properties": {
+        # Absent when the problem concerns no field.
+        "field": {"type": "string"},
+        "type": {"type": "string"},
+        "message": {"type": "string"},
+    },
+    "required": ["type", "message"],
+}
+_BARE_DETAIL = {
+    "type": "string",
+    "description": "A bare message: a 403's `missing scope: <scope>`, one per scope that would do.",
+}
 
-class ErrorDetailSerializer(serializers.Serializer):
-    # Absent when the problem concerns no field (a missing scope).
-    field = serializers.CharField(required=False)
-    type = serializers.CharField()
-    message = serializers.CharField()
+
+@extend_schema_field({"oneOf": [_DETAIL_OBJECT, _BARE_DETAIL]})
+class ErrorDetailField(serializers.JSONField):
+    """One entry of `details`: a problem object (`field`, `type`, `message`) or a bare
+    message string (a missing scope). A refusal of coupon validation or redemption names
+    its reason in upper case (`NOT_A_SEGMENT_MEMBER`, docs/compatibility.md)."""
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -25,18 +45,10 @@ class ErrorSerializer(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
     resourceId = serializers.CharField(required=False)
-    details = ErrorDetailSerializer(many=True, required=False)
+    details = serializers.ListField(child=ErrorDetailField(), required=False)
 
 
 _ERROR_TYPE = r"^[a-z]+[a-z_]*[a-z]+$"
-
-
-class CouponErrorDetailSerializer(serializers.Serializer):
-    field = serializers.CharField(required=False)
-    # A refusal of validation or redemption names its reason in upper case
-    # (`NOT_A_SEGMENT_MEMBER`, docs/compatibility.md); other details are lower case.
-    type = serializers.CharField()
-    message = serializers.CharField()
 
 
 class CouponErrorSerializer(serializers.Serializer):
@@ -45,7 +57,7 @@ class CouponErrorSerializer(serializers.Serializer):
     status = serializers.IntegerField(min_value=100, max_value=599)
     type = serializers.RegexField(_ERROR_TYPE)
     message = serializers.CharField()
-    details = CouponErrorDetailSerializer(many=True, required=False)
+    details = serializers.ListField(child=ErrorDetailField(), required=False)
 
 
 class CategoryErrorSerializer(serializers.Serializer):
@@ -65,7 +77,7 @@ class ProductErrorSerializer(serializers.Serializer):
     status = serializers.CharField()
     message = serializers.CharField()
     productId = serializers.CharField(required=False)
-    details = ErrorDetailSerializer(many=True, required=False)
+    details = serializers.ListField(child=ErrorDetailField(), required=False)
 
 
 class FaultDetailSerializer(serializers.Serializer):

@@ -39,9 +39,10 @@ class HasOperationScopes(BasePermission):
 def missing_scope(scopes: frozenset[str]) -> PermissionDenied:
     """The 403 of a token without any of the operation's scopes.
 
-    Emporix clients look for a `details` entry `missing scope: <scope>`; there is one per
-    scope that would have sufficed (any one of them does). The marker that opens an
-    operation to every token of the tenant is no scope and is never named.
+    Emporix clients look for a `details` entry that is the string `missing scope: <scope>`
+    (in every family); there is one per scope that would have sufficed (any one of them
+    does). The marker that opens an operation to every token of the tenant is no scope and
+    is never named.
     """
     named = sorted(scopes - {ANY_TENANT_TOKEN})
     message = "The access to the requested resource has been forbidden by the server"
@@ -50,7 +51,6 @@ def missing_scope(scopes: frozenset[str]) -> PermissionDenied:
     return PermissionDenied(
         message + ".",
         details=[
-            ErrorDetail(field="", type="missing_scope", message=f"missing scope: {scope}")
-            for scope in named
+            ErrorDetail(field="", type="", message=f"missing scope: {scope}") for scope in named
         ],
     )

@@ -139,3 +139,58 @@ def test_the_customer_page_links_to_the_preview(merchandiser, shop):
     ).content.decode()
 
     assert f"{PREVIEW}?customer={alice.pk}" in html
+
+
+EXPLAIN = reverse("admin:segments_segment_explain")
+
+
+def test_every_shown_item_links_to_its_explanation(merchandiser, shop):
+    result = _preview(merchandiser, shop["alice"], site="main")
+    html = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk, "site": "main"}).content
+    tee = next(entry for entry in result["products"] if entry["product"].public_id == "tee")
+    clothing = result["forest"][0]
+
+    assert tee["explain_url"].startswith(EXPLAIN)
+    assert "item_type=PRODUCT&item_id=tee" in tee["explain_url"]
+    assert "item_type=CATEGORY&item_id=clothing" in clothing["explain_url"]
+    assert all(entry["explain_url"] for entry in result["products"])
+    assert html.decode().count('class="seg-explain"') == len(result["products"]) + 3
+
+    page = merchandiser.get(tee["explain_url"])
+    assert page.status_code == 200
+    item = page.context["explanation"]["item"]
+    assert (item["visible"], item["visibleThrough"]) == (True, ["gold"])
+    assert item["routes"][0]["categoryPath"] == ["clothing", "shirts"]
+    assert "clothing &gt; shirts" in page.content.decode()
+
+
+def test_the_explanation_says_why_not_at_a_moment_outside_the_validity(merchandiser, shop):
+    Segment.objects.filter(pk=shop["gold"].pk).update(valid_to=timezone.now() - timedelta(days=1))
+
+    page = merchandiser.get(
+        EXPLAIN, {"customer": shop["alice"].pk, "item_type": "PRODUCT", "item_id": "boot"}
+    )
+
+    item = page.context["explanation"]["item"]
+    assert item["visible"] is False
+    assert "outside its validity window" in item["reason"]
+    assert "outside its validity window" in page.content.decode()
+
+
+def test_the_explanation_of_a_b2b_member_acting_for_the_legal_entity(merchandiser, shop):
+    params = {"customer": shop["bob"].pk, "item_type": "PRODUCT", "item_id": "boot"}
+
+    alone = merchandiser.get(EXPLAIN, params).context["explanation"]
+    for_company = merchandiser.get(EXPLAIN, {**params, "legal_entity": shop["company"].pk}).context[
+        "explanation"
+    ]
+
+    assert alone["item"]["visible"] is False
+    assert for_company["item"]["visibleThrough"] == ["gold"]
+
+
+def test_customers_of_other_tenants_cannot_be_explained(merchandiser, shop):
+    alien = make_customer(OTHER_TENANT, "alien")
+
+    assert merchandiser.get(EXPLAIN, {"customer": alien.pk}).status_code == 404
+    assert merchandiser.get(EXPLAIN, {"customer": "x"}).status_code == 404

@@ -126,9 +126,7 @@ def test_segment_errors_keep_the_customer_segment_shape(manager, reader):
     refused = reader.delete(f"{SEGMENTS}/nope")
     assert refused.status_code == 403
     _assert_segment_shape(refused.json(), 403)
-    assert refused.json()["details"] == [
-        {"type": "missing_scope", "message": f"missing scope: {scopes.SEGMENT_MANAGE}"}
-    ]
+    assert refused.json()["details"] == [f"missing scope: {scopes.SEGMENT_MANAGE}"]
 
 
 def test_customer_paths_keep_the_customer_segment_shape(manager, reader):
@@ -139,7 +137,7 @@ def test_customer_paths_keep_the_customer_segment_shape(manager, reader):
     refused = reader.get(f"{CUSTOMERS}/nope")
     assert refused.status_code == 403
     _assert_segment_shape(refused.json(), 403)
-    assert {detail["message"] for detail in refused.json()["details"]} == {
+    assert set(refused.json()["details"]) == {
         f"missing scope: {scopes.CUSTOMER_MANAGE}",
         f"missing scope: {scopes.CUSTOMER_READ}",
     }
@@ -162,8 +160,8 @@ def test_coupon_errors_have_an_integer_status_and_a_type(manager, reader):
     assert refused.status_code == 403
     _assert_coupon_shape(refused.json(), 403, "insufficient_permissions")
     assert refused.json()["details"] == [
-        {"type": "missing_scope", "message": f"missing scope: {scopes.COUPON_MANAGE}"},
-        {"type": "missing_scope", "message": f"missing scope: {scopes.COUPON_READ}"},
+        f"missing scope: {scopes.COUPON_MANAGE}",
+        f"missing scope: {scopes.COUPON_READ}",
     ]
 
 
@@ -237,9 +235,7 @@ def test_product_errors_name_the_product_as_product_id(manager, reader):
     refused = reader.post(PRODUCTS, {"id": "p2", "name": {"en": "P2"}})
     assert refused.status_code == 403
     _assert_segment_shape(refused.json(), 403)
-    assert {"type": "missing_scope", "message": f"missing scope: {scopes.PRODUCT_MANAGE}"} in (
-        refused.json()["details"]
-    )
+    assert f"missing scope: {scopes.PRODUCT_MANAGE}" in (refused.json()["details"])
 
 
 # --- the same in every family ------------------------------------------------------------------
@@ -335,9 +331,7 @@ def test_a_database_outage_is_a_503_in_the_familys_shape(manager, monkeypatch):
 def test_missing_scope_names_every_scope_that_would_do_but_never_the_any_token_marker():
     error = missing_scope(frozenset({scopes.PRODUCT_READ, scopes.ANY_TENANT_TOKEN}))
 
-    assert error.details == [
-        ErrorDetail("", "missing_scope", f"missing scope: {scopes.PRODUCT_READ}")
-    ]
+    assert error.details == [ErrorDetail("", "", f"missing scope: {scopes.PRODUCT_READ}")]
     assert scopes.ANY_TENANT_TOKEN not in error.message
     assert scopes.PRODUCT_READ in error.message
 

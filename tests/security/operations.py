@@ -47,6 +47,7 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", f"{SEG}/segments/items"): ("", None),
     ("POST", f"{SEG}/segments/match"): ("", {"items": [{"id": PRODUCT}], "segmentIds": [SEGMENT]}),
     ("GET", f"{SEG}/me/segments"): ("", None),
+    ("GET", f"{SEG}/segments/explain"): (f"?customerId={CUSTOMER}", None),
     ("GET", f"{SEG_ID}/items"): ("", None),
     ("POST", f"{SEG_ID}/items/search"): ("", {"q": f"item.id:{PRODUCT}"}),
     ("PUT", f"{SEG_ID}/items/<str:item_type>/bulk"): ("", [{"id": PRODUCT}]),

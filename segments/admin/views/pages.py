@@ -23,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from segments_project.admin import localized_display
 
-from ...models import Segment
+from ...models import Customer, Segment
 
 PAGE_SIZE = 50
 
@@ -139,3 +139,20 @@ def query_string(request: HttpRequest, **changes: Any) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else ""
+
+
+def customer_named(model_admin: Any, request: HttpRequest, customer_pk: Any) -> Customer | None:
+    """The customer `?customer=<pk>` names, if the user's customer admin shows it."""
+    if not customer_pk or not str(customer_pk).isdigit():
+        return None
+    customers = model_admin.admin_site.get_model_admin(Customer).get_queryset(request)
+    return customers.filter(pk=customer_pk).first()
+
+
+def sites_of(tenant: str | None) -> list[str]:
+    """The site codes of the tenant's segments, for the site choice; none without a tenant."""
+    if not tenant:
+        return []
+    return sorted(
+        set(Segment.objects.filter(tenant_id=tenant).values_list("site_code", flat=True).distinct())
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -19,13 +20,14 @@ from segments_project.api.localization import ALL_LANGUAGES
 from segments_project.tenancy.admin_scoping import granted_tenant_names
 
 from ...hooks import PREVIEW_PANELS
-from ...models import Customer, ItemType, Segment, SegmentItemAssignment
+from ...models import ItemType, Segment, SegmentItemAssignment
 from ...selectors.members import customer_assignments
 from ...selectors.storefront_match import match_products
 from ...selectors.storefront_scope import StorefrontScope
 from ...selectors.storefront_trees import segment_category_forest
 from ..forms import PreviewForm
-from .pages import page_context
+from .explain import explain_url
+from .pages import customer_named, page_context, sites_of
 
 PREVIEW_PRODUCTS = 100
 
@@ -38,8 +40,11 @@ def _name(names: dict[str, str] | None, language: str | None) -> str:
     return localized_display(names)
 
 
-def _display_forest(nodes: list[dict[str, Any]], language: str | None) -> list[dict[str, Any]]:
-    """The storefront's category forest with one display name per node."""
+def _display_forest(
+    nodes: list[dict[str, Any]], language: str | None, explain: Callable[[str, str], str]
+) -> list[dict[str, Any]]:
+    """The storefront's category forest with one display name per node, each linked to its
+    explanation (`explain(item_type, item_id)`)."""
     shown = []
     for node in nodes:
         shown.append(
@@ -48,14 +53,15 @@ def _display_forest(nodes: list[dict[str, Any]], language: str | None) -> list[d
                 "name": _name(node.get("name"), language) or node["id"],
                 "assigned": node.get("isSegmentAssigned", False),
                 "segment_ids": node.get("segmentIds", []),
-                "children": _display_forest(node.get("subcategories", []), language),
+                "explain_url": explain("CATEGORY", node["id"]),
+                "children": _display_forest(node.get("subcategories", []), language, explain),
             }
         )
     return shown
 
 
 def _visible_products(
-    scope: StorefrontScope, language: str | None
+    scope: StorefrontScope, language: str | None, explain: Callable[[str, str], str]
 ) -> tuple[list[dict[str, Any]], int]:
     """The products the scope's segments give (directly, or in an assigned category's
     subtree), the first PREVIEW_PRODUCTS of them confirmed by the storefront's matcher."""
@@ -83,6 +89,7 @@ def _visible_products(
             "product": product,
             "name": _name(product.name, language),
             "segment_ids": matches.get(product.public_id, []),
+            "explain_url": explain("PRODUCT", product.public_id),
         }
         for product in page
         if product.public_id in matches
@@ -98,23 +105,6 @@ def _segment_named(model_admin: Any, request: HttpRequest, data: QueryDict) -> S
     if segment is None:
         raise Http404("No such segment.")
     return segment
-
-
-def _customer_named(model_admin: Any, request: HttpRequest, customer_pk: Any) -> Customer | None:
-    """The customer `?customer=<pk>` names, if the user's customer admin shows it."""
-    if not customer_pk or not str(customer_pk).isdigit():
-        return None
-    customers = model_admin.admin_site.get_model_admin(Customer).get_queryset(request)
-    return customers.filter(pk=customer_pk).first()
-
-
-def _sites_of(tenant: str | None) -> list[str]:
-    """The site codes of the tenant's segments, for the site choice; none without a tenant."""
-    if not tenant:
-        return []
-    return sorted(
-        set(Segment.objects.filter(tenant_id=tenant).values_list("site_code", flat=True).distinct())
-    )
 
 
 def _members_to_preview_as(segment: Segment) -> list[tuple[Any, str]]:
@@ -143,10 +133,10 @@ def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         tenant = from_segment.tenant_id
         data.setdefault("site", from_segment.site_code)
     customer_pk = data.get("customer")
-    customer = _customer_named(model_admin, request, customer_pk)
+    customer = customer_named(model_admin, request, customer_pk)
     if customer is not None:
         tenant = tenant or customer.tenant_id
-    sites = _sites_of(tenant)
+    sites = sites_of(tenant)
     if not data.get("language"):
         data["language"] = translation.get_language().split("-")[0]
     bound = bool(customer_pk)
@@ -189,8 +179,19 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
         at=form.cleaned_data["at"],
     )
     segments = list(scope.segments().order_by("public_id"))
+
+    def explain(item_type: str, item_id: str) -> str:
+        return explain_url(
+            customer=customer,
+            legal_entity=legal_entity,
+            site=scope.site_code,
+            at=scope.at,
+            item_type=item_type,
+            item_id=item_id,
+        )
+
     forest = segment_category_forest(scope, ALL_LANGUAGES)
-    products, product_total = _visible_products(scope, language)
+    products, product_total = _visible_products(scope, language, explain)
     panels = [panel(scope) for panel in PREVIEW_PANELS]
     return {
         "scope": scope,
@@ -199,7 +200,7 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
         "segments": [
             {"segment": segment, "name": _name(segment.name, language)} for segment in segments
         ],
-        "forest": _display_forest(forest, language),
+        "forest": _display_forest(forest, language, explain),
         "products": products,
         "product_total": product_total,
         "products_cut": product_total > len(products),

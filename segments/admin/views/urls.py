@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from .criteria import criteria_preview_view
+from .explain import explain_view
 from .imports import (
     import_apply_view,
     import_cancel_view,
@@ -38,6 +39,7 @@ def segment_urls(model_admin: Any) -> list[Any]:
             wrap(criteria_preview_view),
             name=f"{info}_criteria_preview",
         ),
+        path("preview/explain/", wrap(explain_view), name=f"{info}_explain"),
         path("<path:object_id>/members/", wrap(members_view), name=f"{info}_members"),
         path(
             "<path:object_id>/members/remove/",

@@ -1,0 +1,116 @@
+"""OpenAPI description of `GET /segments/explain`."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+
+from segments_project.api.schema_components import (
+    ACCEPT_LANGUAGE,
+    ERROR_RESPONSES,
+    NOT_FOUND,
+    localized_field,
+)
+
+SEGMENTS = ["Segments"]
+
+
+class ExplainValiditySerializer(serializers.Serializer):
+    from_ = serializers.DateTimeField(allow_null=True)
+    to = serializers.DateTimeField(allow_null=True)
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class ExplainMembershipSerializer(serializers.Serializer):
+    how = serializers.ChoiceField(
+        choices=["MANUAL"],
+        help_text="How the customer is assigned. MANUAL today; rule-based segments will add "
+        "AUTOMATIC and EXCLUDED.",
+    )
+    legalEntityId = serializers.CharField(
+        allow_null=True, help_text="The legal entity of a B2B membership; null for B2C."
+    )
+    applies = serializers.BooleanField(
+        help_text="Whether this assignment makes the customer a member in the asked context."
+    )
+    reason = serializers.CharField(allow_null=True, help_text="Why it does not apply.")
+
+
+class ExplainSegmentSerializer(serializers.Serializer):
+    segmentId = serializers.CharField()
+    name = localized_field()
+    status = serializers.CharField()
+    siteCode = serializers.CharField()
+    validity = ExplainValiditySerializer()
+    member = serializers.BooleanField()
+    memberships = ExplainMembershipSerializer(many=True)
+    counts = serializers.BooleanField(
+        help_text="The storefront draws on this segment for the customer now: member, "
+        "ACTIVE, inside its validity window, of the asked site."
+    )
+    reasons = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Why the segment does not count (empty if it does).",
+    )
+
+
+class ExplainAssignedItemSerializer(serializers.Serializer):
+    itemType = serializers.ChoiceField(choices=["PRODUCT", "CATEGORY"])
+    itemId = serializers.CharField()
+
+
+class ExplainRouteSerializer(serializers.Serializer):
+    segmentId = serializers.CharField()
+    assignment = ExplainAssignedItemSerializer(help_text="The segment's item assignment.")
+    categoryPath = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Category ids from the assigned category down to the one holding the item; "
+        "empty for a product assigned directly.",
+    )
+    counts = serializers.BooleanField(help_text="Whether the segment counts for the customer.")
+
+
+class ExplainItemSerializer(serializers.Serializer):
+    itemType = serializers.ChoiceField(choices=["PRODUCT", "CATEGORY"])
+    itemId = serializers.CharField()
+    found = serializers.BooleanField()
+    published = serializers.BooleanField(allow_null=True)
+    visible = serializers.BooleanField()
+    visibleThrough = serializers.ListField(
+        child=serializers.CharField(), help_text="The segments through which the customer sees it."
+    )
+    routes = ExplainRouteSerializer(many=True)
+    reason = serializers.CharField(allow_null=True, help_text="Why the item is not visible.")
+    notes = serializers.ListField(child=serializers.CharField())
+
+
+class ExplainResponseSerializer(serializers.Serializer):
+    customerId = serializers.CharField()
+    legalEntityId = serializers.CharField(allow_null=True)
+    actsForLegalEntity = serializers.BooleanField(allow_null=True)
+    siteCode = serializers.CharField(allow_null=True)
+    at = serializers.DateTimeField()
+    segments = ExplainSegmentSerializer(many=True)
+    item = ExplainItemSerializer(required=False)
+
+
+def segments_explain(view):
+    view.get = extend_schema(
+        tags=SEGMENTS,
+        summary="Explaining why a customer sees an item (or not)",
+        description=(
+            "Every segment that concerns the customer (assigned to them, or carrying the "
+            "item) with whether it counts for them now (member, ACTIVE, valid, of the site) "
+            "and why not; with itemType and itemId, whether the customer sees the item, "
+            "through which segment and assignment (direct, or the category path), or why "
+            "not. segment_read explains any customer; a customer token only itself. An "
+            "extension of the vendor's API."
+        ),
+        parameters=[ACCEPT_LANGUAGE],
+        responses={200: ExplainResponseSerializer, **ERROR_RESPONSES, **NOT_FOUND},
+    )(view.get)
+    return view
