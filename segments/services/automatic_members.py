@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
+from segments_project.checkpoints import Checkpoint, reached
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.members import MemberKey
@@ -115,7 +116,7 @@ def _matched_sql(matched: QuerySet) -> tuple[str, tuple]:
 
 def _sample(pairs: list[tuple[int, int | None]]) -> list[str]:
     """The audit names (`customer`, `customer/legal entity`) of up to SAMPLE_SIZE members."""
-    shown = sorted(pairs)[:SAMPLE_SIZE]
+    shown = sorted(pairs, key=lambda pair: (pair[0], pair[1] or 0))[:SAMPLE_SIZE]
     customers = dict(
         Customer.objects.filter(pk__in={c for c, _ in shown}).values_list("pk", "public_id")
     )
@@ -153,6 +154,7 @@ def automatic_members_apply(
             + [tenant, segment.pk, tenant, segment.pk],
         )
         added = cursor.fetchall()
+        reached(Checkpoint.AUTOMATIC_MEMBERS_INSERTED, added=added)
         cursor.execute(
             _DELETE.format(matched=sql),
             [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value],
