@@ -9,11 +9,11 @@ from rest_framework import serializers
 from segments_project.api.schema_components import (
     CONFLICT,
     ERROR_RESPONSES,
-    ErrorSerializer,
     LIST_PARAMETERS,
     NOT_FOUND,
     Q_PARAMETER,
     TOO_LARGE,
+    ErrorSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
     SearchSerializer,

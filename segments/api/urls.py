@@ -1,5 +1,6 @@
 """Routes of `/customer-segment/<tenant>/`: the storefront reads, segments, a segment's
-items, members and exclusions. The directory's routes (`/customer/<tenant>/`) are in `directory_urls`.
+items, members and exclusions. The directory's routes (`/customer/<tenant>/`) are in
+`directory_urls`.
 
 The storefront's fixed words (`segments/items`, `segments/match`) come before
 `segments/<segment_id>`, which would otherwise swallow them.

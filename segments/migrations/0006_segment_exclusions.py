@@ -5,26 +5,56 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('segments', '0005_customer_addresses_gin'),
-        ('tenancy', '0005_api_client_storefront_anonymous_session'),
+        ("segments", "0005_customer_addresses_gin"),
+        ("tenancy", "0005_api_client_storefront_anonymous_session"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SegmentExclusion',
+            name="SegmentExclusion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField()),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='segments.customer')),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='exclusions', to='segments.segment')),
-                ('tenant', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='tenancy.tenant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField()),
+                (
+                    "customer",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="segments.customer",
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="exclusions",
+                        to="segments.segment",
+                    ),
+                ),
+                (
+                    "tenant",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="tenancy.tenant",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'exclusion',
-                'ordering': ['tenant_id', 'segment', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('tenant', 'segment', 'customer'), name='segment_exclusion_unique')],
+                "verbose_name": "exclusion",
+                "ordering": ["tenant_id", "segment", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("tenant", "segment", "customer"), name="segment_exclusion_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
 from django.core.exceptions import EmptyResultSet
+from django.db import connection, transaction
 from django.db.models import BigIntegerField, QuerySet, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -30,8 +30,13 @@ from segments_project.checkpoints import Checkpoint, reached
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.members import MemberKey
-from ..models import AssignmentType, Customer, LegalEntity, SegmentCustomerAssignment
-from ..models import SegmentExclusion
+from ..models import (
+    AssignmentType,
+    Customer,
+    LegalEntity,
+    SegmentCustomerAssignment,
+    SegmentExclusion,
+)
 from .member_audit import member_document_id
 from .members import members_segment_lock
 
@@ -39,7 +44,6 @@ SAMPLE_SIZE = 10
 
 _MEMBERS = SegmentCustomerAssignment._meta.db_table
 _EXCLUSIONS = SegmentExclusion._meta.db_table
-
 
 
 def _same_member(stored: str, matched: str) -> str:
@@ -126,8 +130,7 @@ def _sample(pairs: list[tuple[int, int | None]]) -> list[str]:
         )
     )
     return [
-        member_document_id(MemberKey(customers[c], entities[le] if le else None))
-        for c, le in shown
+        member_document_id(MemberKey(customers[c], entities[le] if le else None)) for c, le in shown
     ]
 
 
@@ -150,8 +153,11 @@ def automatic_members_apply(
     with connection.cursor() as cursor:
         cursor.execute(
             _INSERT.format(matched=sql),
-            [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value, now, now]
-            + [tenant, segment.pk, tenant, segment.pk],
+            [
+                *params,
+                *(tenant, segment.pk, AssignmentType.AUTOMATIC.value, now, now),
+                *(tenant, segment.pk, tenant, segment.pk),
+            ],
         )
         added = cursor.fetchall()
         reached(Checkpoint.AUTOMATIC_MEMBERS_INSERTED, added=added)

@@ -81,9 +81,7 @@ def exclusion_put(*, tenant: str, segment_id: str, customer_id: str) -> bool:
     )
     if not created:
         return False
-    removed = _automatic_members_remove(
-        tenant=tenant, segment=segment, key=key, customer=customer
-    )
+    removed = _automatic_members_remove(tenant=tenant, segment=segment, key=key, customer=customer)
     reached(Checkpoint.EXCLUSION_WRITTEN, customer=customer)
     if removed:
         content_changed(tenant=tenant)

@@ -32,16 +32,16 @@ def test_the_segment_page_links_to_its_exclusions(merchandiser, shop):
     assert _url("exclusions", shop["gold"]) in page.content.decode()
 
 
-def test_excluding_a_customer_removes_its_automatic_membership_not_manual_ones(
-    merchandiser, shop
-):
+def test_excluding_a_customer_removes_its_automatic_membership_not_manual_ones(merchandiser, shop):
     gold = shop["gold"]
     SegmentCustomerAssignment.objects.filter(segment=gold, customer=shop["bob"]).update(
         assignment_type="AUTOMATIC"
     )
 
     for customer in (shop["alice"], shop["bob"]):
-        response = merchandiser.post(_url("exclusions", gold), {"customer": customer.pk}, follow=True)
+        response = merchandiser.post(
+            _url("exclusions", gold), {"customer": customer.pk}, follow=True
+        )
         assert any("is excluded from gold" in text for text in _messages(response))
 
     assert set(SegmentExclusion.objects.values_list("customer__public_id", flat=True)) == {
@@ -117,9 +117,7 @@ def test_a_read_only_user_sees_the_exclusions_but_cannot_change_them(viewer, sho
     assert SegmentExclusion.objects.count() == 1
 
 
-def test_the_members_page_refuses_to_remove_an_automatic_member_and_says_why(
-    merchandiser, shop
-):
+def test_the_members_page_refuses_to_remove_an_automatic_member_and_says_why(merchandiser, shop):
     gold = shop["gold"]
     SegmentCustomerAssignment.objects.filter(segment=gold, customer=shop["bob"]).update(
         assignment_type="AUTOMATIC"

@@ -70,10 +70,13 @@ def test_with_a_backend_outside_the_database_the_job_is_enqueued_at_the_commit_o
         assert not DBTaskResult.objects.exists()
     assert len(callbacks) == 1
 
-    with django_capture_on_commit_callbacks() as undone:
-        with pytest.raises(_Undone), transaction.atomic():
-            _write_and_enqueue("never")
-            raise _Undone
+    with (
+        django_capture_on_commit_callbacks() as undone,
+        pytest.raises(_Undone),
+        transaction.atomic(),
+    ):
+        _write_and_enqueue("never")
+        raise _Undone
     assert undone == []
 
 
@@ -102,8 +105,10 @@ def test_a_real_worker_process_runs_the_enqueued_purge(client):
         f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
     )
     worker = subprocess.run(
-        [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload"]
-        + ["--no-startup-delay", "--interval", "0"],
+        [
+            *(sys.executable, "manage.py", "db_worker", "--batch", "--no-reload"),
+            *("--no-startup-delay", "--interval", "0"),
+        ],
         cwd=REPO,
         env={
             **os.environ,

@@ -36,9 +36,9 @@ def _automatic(*ids: str) -> None:
     """The rule matched these customers (B2C), and c1 for acme-corp when c1 is named."""
     customers = Customer.objects.filter(tenant_id=TENANT, public_id__in=ids)
     pairs = b2c_matches(customers).union(
-        customers.model.legal_entities.through.objects.filter(
-            customer__in=customers
-        ).values_list("customer_id", "legal_entity_id"),
+        customers.model.legal_entities.through.objects.filter(customer__in=customers).values_list(
+            "customer_id", "legal_entity_id"
+        ),
         all=True,
     )
     automatic_members_apply(tenant=TENANT, segment_id="gold", matched=pairs)
@@ -80,9 +80,7 @@ def test_delete_lifts_the_exclusion_and_is_idempotent(manager, directory):
     assert "not excluded" in missing.json()["message"]
 
 
-def test_an_exclusion_removes_automatic_memberships_at_once_never_manual_ones(
-    manager, directory
-):
+def test_an_exclusion_removes_automatic_memberships_at_once_never_manual_ones(manager, directory):
     _automatic("c1", "c2")
     manager.put(f"{SEGMENTS}/gold/customers/c3")  # a MANUAL member
     assert _members() == {
@@ -104,9 +102,7 @@ def test_an_exclusion_removes_automatic_memberships_at_once_never_manual_ones(
     assert _members()[("c1", None)] == "AUTOMATIC"
 
 
-def test_the_audit_trail_names_the_exclusion_and_the_memberships_it_removed(
-    manager, directory
-):
+def test_the_audit_trail_names_the_exclusion_and_the_memberships_it_removed(manager, directory):
     _automatic("c1")
     manager.put(f"{EXCLUSIONS}/c1")
     manager.delete(f"{EXCLUSIONS}/c1")
@@ -124,9 +120,7 @@ def test_the_audit_trail_names_the_exclusion_and_the_memberships_it_removed(
     }
 
 
-def test_the_list_pages_and_filters_with_q_in_a_fixed_number_of_queries(
-    manager, directory
-):
+def test_the_list_pages_and_filters_with_q_in_a_fixed_number_of_queries(manager, directory):
     for customer_id in ("c1", "c2", "c3"):
         manager.put(f"{EXCLUSIONS}/{customer_id}")
 
@@ -180,9 +174,7 @@ def test_scopes_as_the_segments_members(reader, directory, manager, anonymous):
     assert SegmentExclusion.objects.count() == 1
 
 
-def test_another_tenants_segment_and_customers_stay_out_of_reach(
-    manager, outsider, directory
-):
+def test_another_tenants_segment_and_customers_stay_out_of_reach(manager, outsider, directory):
     manager.put(f"{EXCLUSIONS}/c1")
 
     # The outsider's own tenant has a segment gold and a customer c1: it writes there only.
@@ -202,9 +194,7 @@ def test_another_tenants_segment_and_customers_stay_out_of_reach(
 
 
 @pytest.mark.parametrize("path", ["c1", "c1/acme-corp"])
-def test_deleting_an_automatic_membership_is_a_409_pointing_to_exclusions(
-    manager, directory, path
-):
+def test_deleting_an_automatic_membership_is_a_409_pointing_to_exclusions(manager, directory, path):
     _automatic("c1")
 
     refused = manager.delete(f"{MEMBERS}/{path}")
@@ -221,7 +211,11 @@ def test_bulk_delete_refuses_automatic_elements_and_applies_the_others(manager, 
 
     response = manager.delete(
         f"{MEMBERS}/bulk",
-        [{"customerId": "c1"}, {"customerId": "c2"}, {"customerId": "c1", "legalEntityId": "acme-corp"}],
+        [
+            {"customerId": "c1"},
+            {"customerId": "c2"},
+            {"customerId": "c1", "legalEntityId": "acme-corp"},
+        ],
     )
 
     assert response.status_code == 207

@@ -4,20 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0002_tenant_without_own_index'),
+        ("audit", "0002_tenant_without_own_index"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('created', 'Created'), ('updated', 'Updated'), ('deleted', 'Deleted'), ('assigned', 'Assigned'), ('unassigned', 'Unassigned'), ('redeemed', 'Redeemed'), ('evaluated', 'Evaluated')], max_length=16),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("updated", "Updated"),
+                    ("deleted", "Deleted"),
+                    ("assigned", "Assigned"),
+                    ("unassigned", "Unassigned"),
+                    ("redeemed", "Redeemed"),
+                    ("evaluated", "Evaluated"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='document_type',
-            field=models.CharField(choices=[('segment', 'Segment'), ('segment_item_assignment', 'Segment item assignment'), ('segment_customer_assignment', 'Segment customer assignment'), ('segment_exclusion', 'Segment exclusion'), ('coupon', 'Coupon'), ('redemption', 'Redemption')], max_length=32),
+            model_name="auditevent",
+            name="document_type",
+            field=models.CharField(
+                choices=[
+                    ("segment", "Segment"),
+                    ("segment_item_assignment", "Segment item assignment"),
+                    ("segment_customer_assignment", "Segment customer assignment"),
+                    ("segment_exclusion", "Segment exclusion"),
+                    ("coupon", "Coupon"),
+                    ("redemption", "Redemption"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

@@ -136,9 +136,9 @@ def test_one_audit_event_per_application_with_counts_and_samples(directory):
     _apply("c1")
 
     events = list(
-        AuditEvent.objects.filter(action="evaluated").order_by("id").values(
-            "document_type", "document_id", "segment_id", "changes"
-        )
+        AuditEvent.objects.filter(action="evaluated")
+        .order_by("id")
+        .values("document_type", "document_id", "segment_id", "changes")
     )
     assert [event["changes"]["added"] for event in events] == [12, 1]
     assert events[0]["changes"]["addedSample"] == [f"n{index:02}" for index in range(10)]

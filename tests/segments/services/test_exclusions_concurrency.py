@@ -90,9 +90,7 @@ def _final_state() -> tuple[dict[str, str], list[str]]:
     return members, excluded
 
 
-def test_an_exclusion_waiting_for_an_evaluation_removes_what_it_added(
-    directory, on_checkpoint
-):
+def test_an_exclusion_waiting_for_an_evaluation_removes_what_it_added(directory, on_checkpoint):
     hold = Hold(on_checkpoint, Checkpoint.AUTOMATIC_MEMBERS_INSERTED)
 
     _race(_evaluate, _exclude, hold)
@@ -100,9 +98,7 @@ def test_an_exclusion_waiting_for_an_evaluation_removes_what_it_added(
     assert _final_state() == ({"c2": "AUTOMATIC", "c3": "AUTOMATIC"}, ["c1"])
 
 
-def test_an_evaluation_waiting_for_an_exclusion_does_not_add_the_customer(
-    directory, on_checkpoint
-):
+def test_an_evaluation_waiting_for_an_exclusion_does_not_add_the_customer(directory, on_checkpoint):
     hold = Hold(on_checkpoint, Checkpoint.EXCLUSION_WRITTEN)
 
     _race(_exclude, _evaluate, hold)
