@@ -136,3 +136,20 @@ def test_the_members_page_refuses_to_remove_an_automatic_member_and_says_why(mer
             "customer__public_id", flat=True
         )
     ) == ["bob"]
+
+
+def test_the_background_jobs_are_for_superusers_only_and_read_only(
+    merchandiser, superuser_client, shop
+):
+    from segments_project.tenancy.tasks import anonymous_sessions_purge
+
+    job = anonymous_sessions_purge.enqueue()
+    changelist = reverse("admin:django_tasks_database_dbtaskresult_changelist")
+
+    assert merchandiser.get(changelist).status_code == 403
+    listed = superuser_client.get(changelist)
+    assert listed.status_code == 200
+    assert str(job.id) in listed.content.decode()
+    change = reverse("admin:django_tasks_database_dbtaskresult_change", args=[job.id])
+    assert superuser_client.get(change).status_code == 200
+    assert superuser_client.post(change, {"status": "FAILED"}).status_code == 403
