@@ -105,6 +105,7 @@ FOREIGN_ROWS: dict[str, tuple[Callable[[], Model], str]] = {
     "audit.auditevent": (_audit_event, "zz9doc"),
 }
 
+
 def _job() -> Model:
     from django_tasks_db.models import DBTaskResult
 
