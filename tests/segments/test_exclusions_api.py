@@ -36,9 +36,9 @@ def _automatic(*ids: str) -> None:
     """The rule matched these customers (B2C), and c1 for acme-corp when c1 is named."""
     customers = Customer.objects.filter(tenant_id=TENANT, public_id__in=ids)
     pairs = b2c_matches(customers).union(
-        customers.model.legal_entities.through.objects.filter(customer__in=customers).values_list(
-            "customer_id", "legal_entity_id"
-        ),
+        customers.model.legal_entities.through.objects.filter(customer__in=customers)
+        .order_by()
+        .values_list("customer_id", "legal_entity_id"),
         all=True,
     )
     automatic_members_apply(tenant=TENANT, segment_id="gold", matched=pairs)
