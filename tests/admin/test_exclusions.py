@@ -153,3 +153,12 @@ def test_the_background_jobs_are_for_superusers_only_and_read_only(
     change = reverse("admin:django_tasks_database_dbtaskresult_change", args=[job.id])
     assert superuser_client.get(change).status_code == 200
     assert superuser_client.post(change, {"status": "FAILED"}).status_code == 403
+
+
+def test_the_members_page_explains_manual_and_automatic_and_links_the_exclusions(
+    merchandiser, shop
+):
+    page = merchandiser.get(_url("members", shop["gold"])).content.decode()
+
+    assert 'id="assignment-types"' in page
+    assert _url("exclusions", shop["gold"]) in page
