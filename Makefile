@@ -25,7 +25,7 @@ endif
 .PHONY: help venv install run serve test lint clean
 
 help:
-	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/"
+	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a job worker"
 	@echo "make serve  production-like: gunicorn + WhiteNoise, DEBUG off (needs SECRET_KEY)"
 	@echo "make test   install, import-linter, pytest (fast suite on $(PYTEST_WORKERS) workers, then slow), ruff"
 	@echo "make lint   ruff check . and import-linter"
@@ -47,8 +47,10 @@ run: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	@echo "== Loading demo data =="
 	DEBUG=true $(BIN)/python manage.py load_demo --host $(HOST) --port $(PORT)
-	@echo "== Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops) =="
-	DEBUG=true exec $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@echo "== Serving on http://$(HOST):$(PORT)/ with one background worker (Ctrl-C stops both) =="
+	DEBUG=true setsid $(BIN)/python manage.py db_worker --verbosity 0 & worker=$$!; \
+	trap 'kill -TERM -- -$$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
+	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production-like: DEBUG off, gunicorn, collected static files served by WhiteNoise.
 # Needs SECRET_KEY and ALLOWED_HOSTS (and DATABASE_URL, REDIS_URL in production).

@@ -227,3 +227,28 @@ class SegmentCustomerAssignment(Assignment):
     def __str__(self) -> str:
         suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""
         return f"{self.customer_id}{suffix} in {self.segment_id}"
+
+
+class SegmentExclusion(models.Model):
+    """The customer is never an AUTOMATIC member of the segment (in any role, B2C or for any
+    legal entity). It does not touch MANUAL memberships: those are the merchandiser's own."""
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="exclusions")
+    # Evaluation asks "is this customer excluded anywhere": the foreign key's index serves it.
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["tenant_id", "segment", "id"]
+        verbose_name = "exclusion"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "segment", "customer"], name="segment_exclusion_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} excluded from {self.segment_id}"

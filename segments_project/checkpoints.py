@@ -38,6 +38,12 @@ class Checkpoint(StrEnum):
     # A member write (API or import) read the stored assignments it will plan against
     # (`stored`, by key; a listener may change it, as if another writer had).
     MEMBERS_STORED_READ = "segments.members.stored_read"
+    # A rule evaluation inserted the segment's new AUTOMATIC members, before it removes the
+    # unmatched ones (`added`: the (customer, legal entity) pks inserted).
+    AUTOMATIC_MEMBERS_INSERTED = "segments.automatic_members.inserted"
+    # An exclusion write stored the exclusion and removed the AUTOMATIC memberships, before
+    # it commits (`customer`: the customer's pk).
+    EXCLUSION_WRITTEN = "segments.exclusions.written"
     # A redemption counted the coupon's redemptions against its limits.
     COUPON_LIMITS_COUNTED = "coupons.redemptions.limits_counted"
     # A referral coupon issue found that the customer has none yet, before it inserts one.

@@ -68,6 +68,13 @@ class AlreadyExists(ApplicationError):
     status_code = HTTPStatus.CONFLICT
 
 
+class StateConflict(ApplicationError):
+    """The request is well formed, but the resource's state does not allow it (a 409 whose
+    message says what to do instead)."""
+
+    status_code = HTTPStatus.CONFLICT
+
+
 class VersionConflict(ApplicationError):
     """The client sent a `metadata.version` that is not the current one."""
 

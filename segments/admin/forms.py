@@ -24,6 +24,7 @@ from ..models import (
     LegalEntity,
     Segment,
     SegmentCustomerAssignment,
+    SegmentExclusion,
     SegmentItemAssignment,
 )
 
@@ -225,6 +226,24 @@ class MemberAddForm(forms.Form):
     @property
     def legal_entity(self) -> LegalEntity | None:
         return self.cleaned_data.get("legal_entity")
+
+
+class ExclusionAddForm(forms.Form):
+    """Excludes a customer of the segment's tenant from its AUTOMATIC members."""
+
+    def __init__(self, *args: Any, segment: Segment, admin_site: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["customer"] = ScopedChoiceField(
+            source=SegmentExclusion._meta.get_field("customer"),
+            admin_site=admin_site,
+            tenant=segment.tenant_id,
+            label="Customer",
+            help_text="Type an id, a name or an email address.",
+        )
+
+    @property
+    def customer(self) -> Customer:
+        return self.cleaned_data["customer"]
 
 
 class ItemAddForm(forms.Form):

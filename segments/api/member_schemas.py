@@ -13,6 +13,7 @@ from segments_project.api.schema_components import (
     NOT_FOUND,
     Q_PARAMETER,
     TOO_LARGE,
+    ErrorSerializer,
     MetadataSerializer,
     MetadataWriteSerializer,
     SearchSerializer,
@@ -82,6 +83,13 @@ LEGAL_ENTITY_ID = OpenApiParameter(
 )
 FIELDS = OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields.")
 DELETED = {204: OpenApiResponse(description="Removed (or was not assigned).")}
+AUTOMATIC_REFUSED = {
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="The assignment is AUTOMATIC: exclude the customer instead "
+        "(PUT .../exclusions/{customerId}).",
+    )
+}
 UPSERTED = {
     201: OpenApiResponse(description="The customer was assigned to the segment."),
     204: OpenApiResponse(description="The assignment was updated."),
@@ -135,7 +143,9 @@ def customer_assignment_bulk(view):
     view.delete = extend_schema(
         tags=TAG,
         summary="Removing customers from customer segment in bulk",
-        description="At most 200 elements; 207 with one entry per element, in order.",
+        description="At most 200 elements; 207 with one entry per element, in order. An "
+        "element naming an AUTOMATIC assignment gets a 409 entry (exclude the customer "
+        "instead); the others apply.",
         parameters=[SEGMENT_ID],
         request=CustomerAssignmentKeySerializer(many=True),
         responses=BULK_RESPONSES,
@@ -161,8 +171,10 @@ def _detail(view, *, kind: str, parameters: list[OpenApiParameter]):
     view.delete = extend_schema(
         tags=TAG,
         summary=f"[{kind}] Removing a customer from customer segment",
+        description="Only a MANUAL assignment can be removed; an AUTOMATIC one (made by the "
+        "segment's criteria) is refused with a 409 that points to the segment's exclusions.",
         parameters=parameters,
-        responses={**DELETED, **ERROR_RESPONSES, **NOT_FOUND},
+        responses={**DELETED, **ERROR_RESPONSES, **NOT_FOUND, **AUTOMATIC_REFUSED},
     )(view.delete)
     return view
 

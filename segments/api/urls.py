@@ -1,10 +1,12 @@
 """Routes of `/customer-segment/<tenant>/`: the storefront reads, segments, a segment's
-items and members. The directory's routes (`/customer/<tenant>/`) are in `directory_urls`.
+items, members and exclusions. The directory's routes (`/customer/<tenant>/`) are in
+`directory_urls`.
 
 The storefront's fixed words (`segments/items`, `segments/match`) and `segments/explain`
 come before `segments/<segment_id>`, which would otherwise swallow them.
 """
 
+from .exclusion_urls import urlpatterns as exclusion_urlpatterns
 from .explain_urls import urlpatterns as explain_urlpatterns
 from .item_urls import urlpatterns as item_urlpatterns
 from .member_urls import urlpatterns as member_urlpatterns
@@ -17,4 +19,5 @@ urlpatterns = [
     *segment_urlpatterns,
     *item_urlpatterns,
     *member_urlpatterns,
+    *exclusion_urlpatterns,
 ]

@@ -57,9 +57,26 @@ class MemberWrite:
     version: int | None
 
 
+def _check_assignment_type(document: dict[str, Any]) -> None:
+    """`assignmentType` is read-only (the vendor's upsert has no such member); a client may
+    send back the MANUAL it read, but cannot make an AUTOMATIC member: those are the
+    segment criteria's (docs/dynamic-segments.md)."""
+    value = document.get("assignmentType")
+    if value in (None, AssignmentType.MANUAL):
+        return
+    if value == AssignmentType.AUTOMATIC:
+        raise invalid(
+            "assignmentType",
+            "AUTOMATIC assignments are made by the segment's criteria only; a member "
+            "written through the API is MANUAL.",
+        )
+    raise invalid("assignmentType", "assignmentType must be MANUAL, or left out.")
+
+
 def _member_values(document: dict[str, Any]) -> dict[str, Any]:
     mixins, metadata_mixins = clean_mixins(document)
-    # Whatever the API writes is a manual assignment.
+    _check_assignment_type(document)
+    # Whatever the API writes is a manual assignment (over an AUTOMATIC one too).
     return {
         "mixins": mixins,
         "metadata_mixins": metadata_mixins,

@@ -9,7 +9,9 @@ do, so imports and API requests that touch one segment's assignments take turns.
 Replace mode (`segment-items`, `segment-customers`): the whole file is one transaction;
 each segment named in the file keeps exactly the assignments the file names, the others
 are deleted at the end. A segment named by a rejected row is not pruned (its file is
-incomplete), and the summary says so.
+incomplete), and the summary says so. A member file manages MANUAL members: replace mode
+keeps the AUTOMATIC ones, which the segment's criteria made (a row naming one makes it
+MANUAL, as the API's writes do).
 """
 
 from __future__ import annotations
@@ -42,7 +44,13 @@ from segments_project.writes import Counts
 
 from ..documents.items import clean_item_type, item_assignment_write, unknown_item
 from ..documents.members import MemberKey, bulk_member_write
-from ..models import ItemType, Segment, SegmentCustomerAssignment, SegmentItemAssignment
+from ..models import (
+    AssignmentType,
+    ItemType,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentItemAssignment,
+)
 from ..selectors.items import catalog_item_pks
 from ..selectors.member_directory import MemberDirectory
 from ..services.member_audit import member_document_id
@@ -72,6 +80,10 @@ class SegmentAssignmentImporter(Importer):
     def pruned(self, rows: QuerySet) -> Iterator[tuple[str, str]]:
         """(segment id, audit document id) of each of the rows."""
         raise NotImplementedError
+
+    def prunable(self, rows: QuerySet) -> QuerySet:
+        """The rows replace mode may delete, among those the file did not name."""
+        return rows
 
     def transaction_ended(self, *, committed: bool, outermost: bool) -> None:
         self._stage.transaction_ended(committed=committed, outermost=outermost)
@@ -197,7 +209,9 @@ class SegmentAssignmentImporter(Importer):
         segments = sorted(self._named - set(protected))
         if not segments:
             return 0
-        unnamed = self.table.model.objects.filter(tenant_id=self.tenant, segment_id__in=segments)
+        unnamed = self.prunable(
+            self.table.model.objects.filter(tenant_id=self.tenant, segment_id__in=segments)
+        )
         if self._keep_table is not None:
             unnamed = unnamed.exclude(pk__in=RawSQL(f"SELECT id FROM {self._keep_table}", []))
         for segment_id, document_id in self.pruned(unnamed):
@@ -341,6 +355,10 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
             .iterator()
         ):
             yield segment_id, member_document_id(MemberKey(customer_id, legal_entity_id))
+
+    def prunable(self, rows: QuerySet) -> QuerySet:
+        # AUTOMATIC members are the criteria's: only an exclusion removes one.
+        return rows.exclude(assignment_type=AssignmentType.AUTOMATIC)
 
     def accept(self, line: int, document: Any) -> AcceptedMember:
         document = require_object(document, self.label)

@@ -33,7 +33,13 @@ from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.sql import row_lock
-from segments_project.errors import ApplicationError, NotFound, ValidationFailed, VersionConflict
+from segments_project.errors import (
+    ApplicationError,
+    NotFound,
+    StateConflict,
+    ValidationFailed,
+    VersionConflict,
+)
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.members import (
@@ -45,21 +51,22 @@ from ..documents.members import (
     member_key,
     member_write,
 )
-from ..models import Segment, SegmentCustomerAssignment
+from ..models import AssignmentType, Segment, SegmentCustomerAssignment
 from ..selectors.member_directory import MemberDirectory, MemberPair
 from .member_audit import member_change, member_update
 from .member_rows import WRITTEN_FIELDS, MemberRow, members_insert, members_update, stored_members
 
 
 @dataclass(frozen=True)
-class _LockedSegment:
+class LockedSegment:
     pk: int
     public_id: str
 
 
-def _segment_locked(*, tenant: str, segment_id: str) -> _LockedSegment:
+def members_segment_lock(*, tenant: str, segment_id: str) -> LockedSegment:
     """The segment, locked against other member writers until the transaction ends; 404
-    whether it is missing or of another tenant."""
+    whether it is missing or of another tenant. Every writer of the segment's members takes
+    it first: the member API, exclusions and rule evaluation (`automatic_members.py`)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM {Segment._meta.db_table} WHERE tenant_id = %s AND public_id = %s"
@@ -71,7 +78,7 @@ def _segment_locked(*, tenant: str, segment_id: str) -> _LockedSegment:
         raise NotFound(
             f"The segment with id {segment_id} has not been found.", resource_id=segment_id
         )
-    return _LockedSegment(found[0], segment_id)
+    return LockedSegment(found[0], segment_id)
 
 
 class _Plan:
@@ -106,7 +113,7 @@ class _Plan:
 
 
 def _upsert(
-    *, tenant: str, segment: _LockedSegment, requested: Sequence[MemberWrite | ApplicationError]
+    *, tenant: str, segment: LockedSegment, requested: Sequence[MemberWrite | ApplicationError]
 ) -> list[MemberOutcome]:
     """Creates or updates each requested member; one outcome per request, in order.
 
@@ -180,7 +187,7 @@ def customer_assignment_upsert(
     `metadata.version` (nothing changes then).
     """
     write = member_write(member_key(customer_id, legal_entity_id), document)
-    segment = _segment_locked(tenant=tenant, segment_id=segment_id)
+    segment = members_segment_lock(tenant=tenant, segment_id=segment_id)
     outcome = _raise_or_return(_upsert(tenant=tenant, segment=segment, requested=[write])[0])
     return outcome.created
 
@@ -195,7 +202,7 @@ def customer_assignments_upsert_bulk(
 
     404 (for the whole request) for an unknown segment.
     """
-    segment = _segment_locked(tenant=tenant, segment_id=segment_id)
+    segment = members_segment_lock(tenant=tenant, segment_id=segment_id)
     requested: list[MemberWrite | ApplicationError] = []
     for document in documents:
         try:
@@ -205,15 +212,29 @@ def customer_assignments_upsert_bulk(
     return _upsert(tenant=tenant, segment=segment, requested=requested)
 
 
-def _delete(*, tenant: str, segment: _LockedSegment, keys: Sequence[MemberKey]) -> int:
-    """Removes the members' assignments from the segment; returns how many.
+def automatic_member_refusal(segment_id: str, key: MemberKey) -> StateConflict:
+    """Why an AUTOMATIC membership cannot be deleted: the segment's criteria made it and
+    would make it again; an exclusion is what keeps a customer out."""
+    return StateConflict(
+        f"The customer {key} is an AUTOMATIC member of the segment {segment_id}: the "
+        "segment's criteria made it one and would make it one again. To keep the customer "
+        f"out, exclude it: PUT .../segments/{segment_id}/exclusions/{key.customer_id}.",
+        resource_id=key.customer_id,
+    )
+
+
+def _delete(
+    *, tenant: str, segment: LockedSegment, keys: Sequence[MemberKey]
+) -> dict[MemberKey, StateConflict]:
+    """Removes the members' MANUAL assignments from the segment; the refusal of each
+    member whose assignment is AUTOMATIC (those stay).
 
     The rows are read first (the segment's lock keeps them as read), so that the audit
     trail names the assignments really taken out.
     """
     wanted = set(keys)
     if not wanted:
-        return 0
+        return {}
     found = [
         (MemberKey(customer_id, legal_entity_id), pk, values)
         for pk, customer_id, legal_entity_id, *values in SegmentCustomerAssignment.objects.filter(
@@ -226,11 +247,16 @@ def _delete(*, tenant: str, segment: _LockedSegment, keys: Sequence[MemberKey]) 
         .values_list("pk", "customer__public_id", "legal_entity__public_id", *WRITTEN_FIELDS)
         if MemberKey(customer_id, legal_entity_id) in wanted
     ]
+    refused = {
+        key: automatic_member_refusal(segment.public_id, key)
+        for key, _, values in found
+        if dict(zip(WRITTEN_FIELDS, values, strict=True))["assignment_type"]
+        == AssignmentType.AUTOMATIC
+    }
+    found = [row for row in found if row[0] not in refused]
     if not found:
-        return 0
-    deleted, _ = SegmentCustomerAssignment.objects.filter(
-        pk__in=[pk for _, pk, _ in found]
-    ).delete()
+        return refused
+    SegmentCustomerAssignment.objects.filter(pk__in=[pk for _, pk, _ in found]).delete()
     content_changed(tenant=tenant)
     record(
         tenant,
@@ -244,19 +270,22 @@ def _delete(*, tenant: str, segment: _LockedSegment, keys: Sequence[MemberKey]) 
             for key, _, values in found
         ],
     )
-    return deleted
+    return refused
 
 
 @transaction.atomic
 def customer_assignment_delete(
     *, tenant: str, segment_id: str, customer_id: str, legal_entity_id: str | None = None
-) -> bool:
-    """Removes the B2C (no legal entity) or B2B assignment; False if there was none
-    (idempotent). 404 for an unknown segment, 400 for a malformed id.
+) -> None:
+    """Removes the B2C (no legal entity) or B2B assignment (idempotent: nothing to remove
+    is no error). 404 for an unknown segment, 400 for a malformed id, 409 for an AUTOMATIC
+    assignment (see `automatic_member_refusal`).
     """
     key = member_key(customer_id, legal_entity_id)
-    segment = _segment_locked(tenant=tenant, segment_id=segment_id)
-    return bool(_delete(tenant=tenant, segment=segment, keys=[key]))
+    segment = members_segment_lock(tenant=tenant, segment_id=segment_id)
+    refused = _delete(tenant=tenant, segment=segment, keys=[key])
+    if key in refused:
+        raise refused[key]
 
 
 @transaction.atomic
@@ -264,20 +293,26 @@ def customer_assignments_delete_bulk(
     *, tenant: str, segment_id: str, documents: Sequence[Any]
 ) -> list[MemberOutcome]:
     """Removes each `{customerId, legalEntityId?}`; one outcome per element, in order:
-    204 (removed, or was not there) or 400 for a malformed element.
+    204 (removed, or was not there), 400 for a malformed element, 409 for an AUTOMATIC
+    assignment (it stays; see `automatic_member_refusal`).
 
     404 (for the whole request) for an unknown segment.
     """
-    segment = _segment_locked(tenant=tenant, segment_id=segment_id)
+    segment = members_segment_lock(tenant=tenant, segment_id=segment_id)
     outcomes: list[MemberOutcome] = []
     for document in documents:
         try:
             outcomes.append(MemberOutcome(key=bulk_member_key(document)))
         except ApplicationError as exc:
             outcomes.append(MemberOutcome(key=None, error=exc))
-    _delete(
+    refused = _delete(
         tenant=tenant,
         segment=segment,
         keys=[outcome.key for outcome in outcomes if outcome.key is not None],
     )
-    return outcomes
+    return [
+        MemberOutcome(key=outcome.key, error=refused[outcome.key])
+        if outcome.key in refused
+        else outcome
+        for outcome in outcomes
+    ]

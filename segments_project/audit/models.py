@@ -15,12 +15,15 @@ class AuditAction(models.TextChoices):
     ASSIGNED = "assigned", "Assigned"
     UNASSIGNED = "unassigned", "Unassigned"
     REDEEMED = "redeemed", "Redeemed"
+    # A rule evaluation applied its matches to a segment's AUTOMATIC members.
+    EVALUATED = "evaluated", "Evaluated"
 
 
 class DocumentType(models.TextChoices):
     SEGMENT = "segment", "Segment"
     SEGMENT_ITEM_ASSIGNMENT = "segment_item_assignment", "Segment item assignment"
     SEGMENT_CUSTOMER_ASSIGNMENT = "segment_customer_assignment", "Segment customer assignment"
+    SEGMENT_EXCLUSION = "segment_exclusion", "Segment exclusion"
     COUPON = "coupon", "Coupon"
     REDEMPTION = "redemption", "Redemption"
 

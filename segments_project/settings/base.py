@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "django_tasks",
+    "django_tasks_db",
     "segments_project.tenancy",
     "catalog",
     "segments",
@@ -92,6 +94,17 @@ if env.str("DATABASE_REPLICA_URL", default=""):
     DATABASES["replica"].setdefault("CONN_MAX_AGE", DATABASES["default"]["CONN_MAX_AGE"])
     DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ["segments_project.db_router.ReplicaRouter"]
+
+# Background work: Django's tasks API (the django-tasks backport), jobs stored in the primary
+# database by django-tasks-db and run by `manage.py db_worker` processes (README "Background
+# work"). A job row is written through the default connection, so a job enqueued inside a
+# write's transaction commits or rolls back with it (`segments_project/jobs.py`).
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
 STOREFRONT_READS_FROM_REPLICA = "replica" in DATABASES
 # How long a client that wrote keeps reading from the primary (longer than replica lag).
 READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=5)

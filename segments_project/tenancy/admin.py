@@ -11,6 +11,8 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 from oauth2_provider.models import (
     get_access_token_model,
     get_application_model,
@@ -264,6 +266,26 @@ User = get_user_model()
 for auth_model in (User, Group):
     if admin.site.is_registered(auth_model):
         admin.site.unregister(auth_model)
+
+
+# django-tasks-db's job list: jobs belong to no tenant, and their arguments, results and
+# tracebacks may name any tenant's data, so superusers only, read-only as the package has it.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
+
+
+@admin.register(DBTaskResult)
+class SuperuserJobAdmin(SuperuserOnlyAdminMixin, DBTaskResultAdmin):
+    """The background jobs (`manage.py db_worker` runs them), for superusers to look at."""
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Group)

@@ -105,10 +105,20 @@ FOREIGN_ROWS: dict[str, tuple[Callable[[], Model], str]] = {
     "audit.auditevent": (_audit_event, "zz9doc"),
 }
 
+
+def _job() -> Model:
+    from django_tasks_db.models import DBTaskResult
+
+    from segments_project.tenancy.tasks import anonymous_sessions_purge
+
+    return DBTaskResult.objects.get(pk=anonymous_sessions_purge.enqueue().id)
+
+
 # A row for every superuser-only admin.
 SUPERUSER_ROWS: dict[str, Callable[[], Model]] = {
     "auth.user": lambda: User.objects.create_superuser("zz9root", "zz9@example.com", "pw"),
     "auth.group": lambda: Group.objects.create(name="zz9group"),
+    "django_tasks_database.dbtaskresult": lambda: _job(),
 }
 
 SCOPED = [(model, model_admin) for model, model_admin in REGISTRY

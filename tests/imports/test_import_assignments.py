@@ -184,6 +184,26 @@ def test_replace_mode_leaves_each_named_segment_exactly_the_file(tmp_path):
     }
 
 
+def test_replace_mode_keeps_automatic_members_and_a_named_one_becomes_manual(tmp_path):
+    gold = make_segment(TENANT, "gold")
+    ann, bob, cid = (make_customer(TENANT, name) for name in ("ann", "bob", "cid"))
+    assign_customer(gold, ann)
+    for customer in (bob, cid):
+        assign_customer(gold, customer)
+    SegmentCustomerAssignment.objects.filter(customer__in=(bob, cid)).update(
+        assignment_type="AUTOMATIC"
+    )
+    path = write_csv(tmp_path / "members.csv", MEMBER_HEADER, [["gold", "cid", "", ""]])
+
+    run = run_import("segment-customers", path, mode="replace")
+
+    assert run.ok, run.out
+    assert "updated 1" in run.out and "deleted 1" in run.out
+    assert dict(
+        SegmentCustomerAssignment.objects.values_list("customer__public_id", "assignment_type")
+    ) == {"bob": "AUTOMATIC", "cid": "MANUAL"}
+
+
 def test_replace_mode_does_not_prune_a_segment_named_by_a_rejected_row(tmp_path):
     gold, silver = make_segment(TENANT, "gold"), make_segment(TENANT, "silver")
     ann = make_customer(TENANT, "ann")

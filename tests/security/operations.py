@@ -62,6 +62,10 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", f"{SEG_ID}/customers/<str:customer_id>"): ("", None),
     ("PUT", f"{SEG_ID}/customers/<str:customer_id>"): ("", {"mixins": {"a": 1}}),
     ("DELETE", f"{SEG_ID}/customers/<str:customer_id>"): ("", None),
+    ("GET", f"{SEG_ID}/exclusions"): ("", None),
+    ("GET", f"{SEG_ID}/exclusions/<str:customer_id>"): ("", None),
+    ("PUT", f"{SEG_ID}/exclusions/<str:customer_id>"): ("", None),
+    ("DELETE", f"{SEG_ID}/exclusions/<str:customer_id>"): ("", None),
     ("GET", f"{SEG_ID}/customers/<str:customer_id>/<str:legal_entity_id>"): ("", None),
     ("PUT", f"{SEG_ID}/customers/<str:customer_id>/<str:legal_entity_id>"): (
         "",

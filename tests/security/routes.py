@@ -17,6 +17,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from coupons.services import referral_settings_save
+from segments.services.exclusions import exclusion_put
 from segments_project.api.views import TenantAPIView
 
 from ..catalog.factories import make_assignment, make_category, make_product
@@ -102,6 +103,8 @@ def seed_everything(manager: Caller) -> dict[str, str]:
     assign_item(segment, root)
     assign_customer(segment, customer)
     assign_customer(segment, customer, legal_entity)
+    # Excluded from AUTOMATIC membership only: the MANUAL assignments above stay.
+    exclusion_put(tenant=TENANT, segment_id=SEGMENT, customer_id=CUSTOMER)
     coupon = {
         "code": COUPON,
         "name": "Coupon one",

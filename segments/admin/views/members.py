@@ -99,15 +99,18 @@ def members_remove_view(model_admin: Any, request: HttpRequest, object_id: str) 
             document["legalEntityId"] = legal_entity_id
         documents.append(document)
     if documents:
-        member_services.customer_assignments_delete_bulk(
+        outcomes = member_services.customer_assignments_delete_bulk(
             tenant=segment.tenant_id, segment_id=segment.public_id, documents=documents
         )
-        names = ", ".join(
-            doc["customerId"] + (f" for {doc['legalEntityId']}" if "legalEntityId" in doc else "")
-            for doc in documents
-        )
-        model_admin.log_change(request, segment, f"Removed the members {names}.")
-        messages.success(request, f"Removed {len(documents)} member(s): {names}.")
+        removed = [str(outcome.key) for outcome in outcomes if outcome.error is None]
+        for outcome in outcomes:
+            if outcome.error is not None:
+                # An AUTOMATIC member: the message says to exclude the customer instead.
+                messages.error(request, outcome.error.message)
+        if removed:
+            names = ", ".join(removed)
+            model_admin.log_change(request, segment, f"Removed the members {names}.")
+            messages.success(request, f"Removed {len(removed)} member(s): {names}.")
     else:
         messages.warning(request, "No member was chosen.")
     return back_to_list(request, segment_url("members", segment))

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from .criteria import criteria_preview_view
+from .exclusions import exclusions_remove_view, exclusions_view
 from .explain import explain_view
 from .imports import (
     import_apply_view,
@@ -50,6 +51,12 @@ def segment_urls(model_admin: Any) -> list[Any]:
             "<path:object_id>/members/export/",
             wrap(members_export_view),
             name=f"{info}_members_export",
+        ),
+        path("<path:object_id>/exclusions/", wrap(exclusions_view), name=f"{info}_exclusions"),
+        path(
+            "<path:object_id>/exclusions/remove/",
+            wrap(exclusions_remove_view),
+            name=f"{info}_exclusions_remove",
         ),
         path("<path:object_id>/items/", wrap(items_view), name=f"{info}_items"),
         path(
