@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import uuid
 from datetime import UTC, datetime
 
 from django.db import connections, router
@@ -93,7 +94,8 @@ def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
             client_id=client_id,
             scopes=VISITOR_SCOPES,
             content_version=content_version,
-            session_id=str(session_id),
+            # The raw row holds a UUID (PostgreSQL) or its 32 hex digits (SQLite).
+            session_id=str(uuid.UUID(str(session_id))),
         )
         return principal, token_pk
     if storefront:
