@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -19,6 +18,7 @@ from ..forms import ExclusionAddForm
 from .pages import (
     back_to_list,
     chosen_rows,
+    customer_search,
     page_context,
     paged,
     post_only,
@@ -54,12 +54,7 @@ def exclusions_view(model_admin: Any, request: HttpRequest, object_id: str) -> H
     query = request.GET.get("q", "").strip()
     rows = exclusions_of(tenant=segment.tenant_id, segment=segment)
     if query:
-        rows = rows.filter(
-            Q(customer__public_id__icontains=query)
-            | Q(customer__email__icontains=query)
-            | Q(customer__first_name__icontains=query)
-            | Q(customer__last_name__icontains=query)
-        )
+        rows = rows.filter(customer_search(query))
     page = paged(request, rows.order_by("-pk"))
     context = page_context(
         model_admin,

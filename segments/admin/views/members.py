@@ -19,6 +19,7 @@ from .exports import assignments_csv_response
 from .pages import (
     back_to_list,
     chosen_rows,
+    customer_search,
     page_context,
     paged,
     post_only,
@@ -59,10 +60,7 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
     if query:
         rows = rows.filter(
-            Q(customer__public_id__icontains=query)
-            | Q(customer__email__icontains=query)
-            | Q(customer__first_name__icontains=query)
-            | Q(customer__last_name__icontains=query)
+            customer_search(query)
             | Q(legal_entity__public_id__icontains=query)
             | Q(legal_entity__name__icontains=query)
         )

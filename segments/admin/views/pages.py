@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -128,6 +128,16 @@ def paged(request: HttpRequest, rows: QuerySet) -> Any:
         for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     ]
     return page
+
+
+def customer_search(query: str) -> Q:
+    """Rows whose customer's id, email, first or last name contains the search text."""
+    return (
+        Q(customer__public_id__icontains=query)
+        | Q(customer__email__icontains=query)
+        | Q(customer__first_name__icontains=query)
+        | Q(customer__last_name__icontains=query)
+    )
 
 
 def query_string(request: HttpRequest, **changes: Any) -> str:
