@@ -26,7 +26,7 @@ from ..selectors.categories import category_get
 from ..services import assignments as services
 from . import assignment_filters as filters
 from . import assignment_schemas as schemas
-from .reading import CATEGORY_READ as READ
+from .reading import OPEN_READ as READ
 from .reading import CatalogView
 
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})

@@ -20,7 +20,7 @@ from ..selectors.categories import category_get
 from ..services import categories as services
 from . import category_filters as filters
 from . import category_schemas as schemas
-from .reading import CATEGORY_READ as READ
+from .reading import OPEN_READ as READ
 from .reading import CatalogView
 
 MANAGE = frozenset({scopes.CATEGORY_MANAGE})

@@ -17,7 +17,7 @@ from ..models import Product
 from ..selectors.products import product_get, products_of_tenant
 from ..services import products as services
 from . import product_schemas as schemas
-from .reading import PRODUCT_READ as READ
+from .reading import OPEN_READ as READ
 from .reading import CatalogView
 
 MANAGE = frozenset({scopes.PRODUCT_MANAGE})

@@ -8,24 +8,10 @@ from segments_project.tenancy import scopes
 
 from ..selectors.visibility import sees_unpublished_categories, sees_unpublished_products
 
-# Reads of published catalog data are open to every token of the tenant; the named scopes
-# are the vendor's, kept so that the schema and older clients still find them.
-CATEGORY_READ = frozenset(
-    {
-        scopes.ANY_TENANT_TOKEN,
-        scopes.CATEGORY_READ,
-        scopes.CATEGORY_READ_UNPUBLISHED,
-        scopes.CATEGORY_MANAGE,
-    }
-)
-PRODUCT_READ = frozenset(
-    {
-        scopes.ANY_TENANT_TOKEN,
-        scopes.PRODUCT_READ,
-        scopes.PRODUCT_READ_UNPUBLISHED,
-        scopes.PRODUCT_MANAGE,
-    }
-)
+# Reads of published catalog data are open to every token of the tenant (as the vendor's
+# Product and Category APIs say); what a token sees of unpublished data is decided by
+# `selectors.visibility`, not by the operation's scopes.
+OPEN_READ = frozenset({scopes.ANY_TENANT_TOKEN})
 
 
 class CatalogView(TenantAPIView):
