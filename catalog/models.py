@@ -30,6 +30,11 @@ class Product(TenantOwnedDocument):
         return f"{self.tenant_id}/{self.public_id}"
 
 
+def path_pks(path: str) -> list[int]:
+    """The surrogate ids a category's materialized path names, root first, itself last."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
 class Category(TenantOwnedDocument):
     """A node of the tenant's category forest.
 
@@ -82,7 +87,7 @@ class Category(TenantOwnedDocument):
     @property
     def ancestor_pks(self) -> list[int]:
         """Surrogate ids of the ancestors, root first (read from the path, no query)."""
-        return [int(part) for part in self.path.strip("/").split("/")[:-1] if part]
+        return path_pks(self.path)[:-1]
 
 
 class CategoryAssignment(models.Model):

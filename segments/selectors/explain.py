@@ -25,7 +25,7 @@ from datetime import datetime
 
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
-from catalog.models import Category, Product
+from catalog.models import Category, Product, path_pks
 from catalog.selectors.assignments import category_paths_of_products
 from segments_project.api.documents import format_datetime
 from segments_project.errors import NotFound
@@ -70,10 +70,6 @@ def _customer(tenant: str, customer_id: str, legal_entity_id: str | None) -> Cus
     return customer
 
 
-def _path_pks(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
 @dataclass
 class _Item:
     """The asked item, where it sits in the forest, and the categories on those paths."""
@@ -98,7 +94,7 @@ def _item(tenant: str, item_type: ItemType, item_id: str) -> _Item:
         if row is None:
             return _Item(found=False)
         placed = category_paths_of_products(tenant=tenant, product_ids=[item_id])
-        paths = [_path_pks(path) for path in placed.get(item_id, [])]
+        paths = [path_pks(path) for path in placed.get(item_id, [])]
     else:
         row = (
             Category.objects.filter(tenant_id=tenant, public_id=item_id)
@@ -107,7 +103,7 @@ def _item(tenant: str, item_type: ItemType, item_id: str) -> _Item:
         )
         if row is None:
             return _Item(found=False)
-        paths = [_path_pks(row[2])]
+        paths = [path_pks(row[2])]
     wanted = {pk for path in paths for pk in path}
     categories = {}
     if wanted:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
-from catalog.models import Category, CategoryAssignment, Product
+from catalog.models import Category, CategoryAssignment, Product, path_pks
 from catalog.selectors.assignments import category_paths_of_products
 
 from ..models import ItemType, SegmentItemAssignment
@@ -109,6 +109,6 @@ def _match_in_queries(
         placements = category_paths_of_products(tenant=tenant, product_ids=product_ids)
         for product_id, paths in placements.items():
             for path in paths:
-                for part in path.strip("/").split("/"):
-                    found[product_id].update(by_category.get(int(part), ()))
+                for category_pk in path_pks(path):
+                    found[product_id].update(by_category.get(category_pk, ()))
     return {product_id: sorted(ids) for product_id, ids in found.items() if ids}

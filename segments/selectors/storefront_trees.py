@@ -11,7 +11,7 @@ from typing import Any, NamedTuple
 from django.db.models import Q
 
 from catalog.documents.categories import category_node
-from catalog.models import Category
+from catalog.models import Category, path_pks
 from segments_project.api.localization import LanguagePreference
 
 from ..models import ItemType, SegmentItemAssignment
@@ -65,10 +65,6 @@ def _targets(scope: StorefrontScope, *, include_product_categories: bool):
     return assigned, grafted
 
 
-def _path_pks(path: str) -> list[int]:
-    return [int(part) for part in path.strip("/").split("/") if part]
-
-
 def segment_category_forest(
     scope: StorefrontScope,
     languages: LanguagePreference,
@@ -87,7 +83,7 @@ def segment_category_forest(
     if not assigned and not grafted:
         return []
     wanted_pks = {
-        pk for path, _ in [*assigned.values(), *grafted.values()] for pk in _path_pks(path)
+        pk for path, _ in [*assigned.values(), *grafted.values()] for pk in path_pks(path)
     }
     subtrees = reduce(or_, (Q(path__startswith=path) for path, _ in assigned.values()), Q())
     rows = (
@@ -104,7 +100,7 @@ def segment_category_forest(
         parent_visible = category.parent_id is None or category.parent_id in nodes
         if not category.published or not parent_visible:
             continue
-        lineage = _path_pks(category.path)
+        lineage = path_pks(category.path)
         granted = set().union(*(assigned[pk][1] for pk in lineage if pk in assigned))
         node = category_node(
             category, languages, nodes[category.parent_id]["id"] if category.parent_id else None
