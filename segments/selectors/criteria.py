@@ -11,7 +11,8 @@ from datetime import datetime
 from functools import reduce
 from operator import or_
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Value
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from segments_project.api.query import compile_query
@@ -33,6 +34,19 @@ class CriteriaPreview:
     sample: list[Customer]
 
 
+def _matching_legal_entities(
+    *, tenant: str, criteria: dict[str, str], now: datetime
+) -> QuerySet[LegalEntity]:
+    return LegalEntity.objects.filter(tenant_id=tenant).filter(
+        compile_query(
+            criteria["legalEntities"],
+            LEGAL_ENTITY_QUERY_FIELDS,
+            now=now,
+            param="criteria.legalEntities",
+        )
+    )
+
+
 def criteria_condition(*, tenant: str, criteria: dict[str, str], now: datetime | None = None) -> Q:
     """The condition on the tenant's customers that `criteria` (as `clean_criteria` left
     it) selects: customers matching `q`, or linked to a legal entity matching
@@ -44,14 +58,7 @@ def criteria_condition(*, tenant: str, criteria: dict[str, str], now: datetime |
         matching = customers_matching(tenant=tenant, q=criteria["q"], now=now, param="criteria.q")
         parts.append(Q(pk__in=matching.values("pk")))
     if "legalEntities" in criteria:
-        legal_entities = LegalEntity.objects.filter(tenant_id=tenant).filter(
-            compile_query(
-                criteria["legalEntities"],
-                LEGAL_ENTITY_QUERY_FIELDS,
-                now=now,
-                param="criteria.legalEntities",
-            )
-        )
+        legal_entities = _matching_legal_entities(tenant=tenant, criteria=criteria, now=now)
         links = CustomerLegalEntity.objects.filter(
             tenant_id=tenant, legal_entity__in=legal_entities
         )
@@ -66,6 +73,39 @@ def criteria_matches(
     """The tenant's customers `criteria` selects, each once (see `criteria_condition`)."""
     condition = criteria_condition(tenant=tenant, criteria=criteria, now=now)
     return Customer.objects.filter(tenant_id=tenant).filter(condition)
+
+
+def criteria_pairs(
+    *,
+    tenant: str,
+    criteria: dict[str, str],
+    now: datetime | None = None,
+    customers: QuerySet[Customer] | None = None,
+) -> QuerySet:
+    """The members `criteria` makes, as (customer pk, legal entity pk or NULL) rows for
+    `automatic_members_apply`: a B2C member for every customer matching `q`, and a B2B
+    member for every link of a customer to a legal entity matching `legalEntities`.
+    Limited to `customers` (a queryset of the tenant's customers) when given. One SQL
+    query (a UNION ALL of the parts); a pair may repeat, and the apply step takes each
+    once."""
+    now = now or timezone.now()
+    parts: list[QuerySet] = []
+    if "q" in criteria:
+        matching = customers_matching(tenant=tenant, q=criteria["q"], now=now, param="criteria.q")
+        if customers is not None:
+            matching = matching.filter(pk__in=customers.values("pk"))
+        # Typed, so that it compares with the stored legal entity column.
+        parts.append(matching.order_by().values_list("pk", Cast(Value(None), BigIntegerField())))
+    if "legalEntities" in criteria:
+        links = CustomerLegalEntity.objects.filter(
+            tenant_id=tenant,
+            legal_entity__in=_matching_legal_entities(tenant=tenant, criteria=criteria, now=now),
+        )
+        if customers is not None:
+            links = links.filter(customer_id__in=customers.values("pk"))
+        parts.append(links.order_by().values_list("customer_id", "legal_entity_id"))
+    # clean_criteria leaves at least one part.
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 def criteria_preview(
