@@ -6,6 +6,10 @@ transaction: the customer row is locked first (as for any versioned document), t
 named legal entities (`FOR NO KEY UPDATE`, in primary key order), so that a legal entity
 deleted meanwhile is reported as unknown instead of failing the link's foreign key. A
 change of links alone counts as a change of the customer: it grows the version.
+
+Every write of customers or legal entities evaluates the written customers against the
+tenant's rule segments in its own transaction (`write_evaluation.py`): it locks the rule
+segments first, before its own rows, and evaluates once it has written.
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ from ..documents.directory import (
 )
 from ..models import Customer, CustomerLegalEntity, LegalEntity
 from .audit_cascades import record_members_removed
+from .write_evaluation import (
+    legal_entity_customers_evaluate,
+    rule_segments_locked,
+    written_customers_evaluate,
+)
 
 CUSTOMER = versioned.DocumentKind(
     model=Customer,
@@ -149,6 +158,16 @@ def customer_upsert(
     clean_id(customer_id)
     if isinstance(document, dict) and document.get("id") not in (None, customer_id):
         raise field_error("id", "The id in the body differs from the id in the path.")
+    rules = rule_segments_locked(tenant=tenant)
+    written = _customer_write(tenant, customer_id, document)
+    written_customers_evaluate(tenant=tenant, rules=rules, customer_ids=[customer_id])
+    return written
+
+
+def _customer_write(
+    tenant: str, customer_id: str, document: dict[str, Any]
+) -> tuple[Customer, bool]:
+    """The write of `customer_upsert`, before the evaluation."""
     current = versioned.locked(CUSTOMER, tenant, customer_id)
     values = customer_values(document, current=current)
     legal_entity_ids = legal_entity_ids_of(document)
@@ -192,9 +211,15 @@ def customers_upsert_many(
     the named legal entities; a row naming an unknown legal entity is refused; the links
     become the row's, and a change of links alone grows the version. See
     `versioned.documents_upsert_many`; the caller marks the tenant's content changed."""
-    return versioned.until_settled(
+    rules = rule_segments_locked(tenant=tenant)
+    upserted = versioned.until_settled(
         rows, lambda batch, upserted: _customers_write(tenant, batch, now, upserted)
     )
+    # Refused rows too: evaluating a customer nobody changed changes nothing.
+    written_customers_evaluate(
+        tenant=tenant, rules=rules, customer_ids={row.key for row in rows}, now=now
+    )
+    return upserted
 
 
 def _customers_write(
@@ -274,6 +299,7 @@ def _links_sync_many(
 def customer_patch(*, tenant: str, customer_id: str, patch: Any) -> Customer:
     """Applies a JSON Patch or merge patch (`legalEntityIds` included); the result must be a
     valid customer."""
+    rules = rule_segments_locked(tenant=tenant)
     current = versioned.locked(CUSTOMER, tenant, customer_id)
     if current is None:
         raise CUSTOMER.not_found(customer_id)
@@ -282,7 +308,9 @@ def customer_patch(*, tenant: str, customer_id: str, patch: Any) -> Customer:
     legal_entities = _legal_entities_locked(
         tenant=tenant, customer_id=customer_id, legal_entity_ids=legal_entity_ids_of(document)
     )
-    return _customer_update(current, values, legal_entities)
+    customer = _customer_update(current, values, legal_entities)
+    written_customers_evaluate(tenant=tenant, rules=rules, customer_ids=[customer_id])
+    return customer
 
 
 @transaction.atomic
@@ -311,15 +339,19 @@ def legal_entity_upsert(
 ) -> tuple[LegalEntity, bool]:
     """Replaces the legal entity or creates it; returns it and whether it was created.
 
-    A stale `metadata.version` is a 409 and changes nothing.
+    A stale `metadata.version` is a 409 and changes nothing. The customers linked to it are
+    evaluated against the rule segments.
     """
-    return versioned.document_upsert(
+    rules = rule_segments_locked(tenant=tenant)
+    written = versioned.document_upsert(
         LEGAL_ENTITY,
         tenant=tenant,
         public_id=legal_entity_id,
         document=document,
         content_language=None,
     )
+    legal_entity_customers_evaluate(tenant=tenant, rules=rules, legal_entity_ids=[legal_entity_id])
+    return written
 
 
 @transaction.atomic
@@ -328,16 +360,26 @@ def legal_entities_upsert_many(
 ) -> Upserted:
     """Replaces or creates many legal entities by id at once, set-based (the imports): the
     rules of `legal_entity_upsert`, see `versioned.documents_upsert_many`. The caller
-    marks the tenant's content changed."""
-    return versioned.documents_upsert_settled(LEGAL_ENTITY, tenant=tenant, rows=rows, now=now)
+    marks the tenant's content changed. The customers linked to them are evaluated against
+    the rule segments."""
+    rules = rule_segments_locked(tenant=tenant)
+    upserted = versioned.documents_upsert_settled(LEGAL_ENTITY, tenant=tenant, rows=rows, now=now)
+    legal_entity_customers_evaluate(
+        tenant=tenant, rules=rules, legal_entity_ids={row.key for row in rows}, now=now
+    )
+    return upserted
 
 
 @transaction.atomic
 def legal_entity_patch(*, tenant: str, legal_entity_id: str, patch: Any) -> LegalEntity:
-    """Applies a JSON Patch or merge patch; the result must be a valid legal entity."""
-    return versioned.document_patch(
+    """Applies a JSON Patch or merge patch; the result must be a valid legal entity. The
+    customers linked to it are evaluated against the rule segments."""
+    rules = rule_segments_locked(tenant=tenant)
+    legal_entity = versioned.document_patch(
         LEGAL_ENTITY, tenant=tenant, public_id=legal_entity_id, patch=patch, content_language=None
     )
+    legal_entity_customers_evaluate(tenant=tenant, rules=rules, legal_entity_ids=[legal_entity_id])
+    return legal_entity
 
 
 @transaction.atomic

@@ -1,0 +1,271 @@
+"""Rule evaluation on every customer or legal-entity write: the written customers' AUTOMATIC
+memberships become what the tenant's rule segments select for them, in the write's own
+transaction (the caller reads its own write).
+
+A write calls `rule_segments_locked` first, before it locks its customers or legal entities,
+and `written_customers_evaluate` (or `legal_entity_customers_evaluate`) after it wrote them.
+The evaluation is set-based across all rule segments at once: one query of the matches
+(`selectors/written_matches.py`) shared by one `INSERT ... SELECT` of the new AUTOMATIC
+members and one `DELETE` of those no longer selected, whatever the number of rule segments
+and written customers. MANUAL assignments are never removed, a customer who is both stays
+one MANUAL member, and excluded customers are neither added nor kept.
+
+Locks. `rule_segments_locked` takes `FOR SHARE` on every rule segment of the tenant (in pk
+order, one query that also reads the rules). A full evaluation (`segment_rule_apply`) holds
+the segment's member lock (`FOR NO KEY UPDATE`), which conflicts with `FOR SHARE`: so a
+write waits for a running full evaluation and then sees its committed rows (a row the full
+evaluation inserted from an older snapshot is removed by the write's DELETE), and a full
+evaluation waits for the writes in flight and then sees them. Writes of different customers
+share the lock and run side by side. The segment locks are taken before the customer and
+legal-entity rows: a full evaluation's inserts check their foreign keys (`KEY SHARE` on the
+customer and legal entity, at commit) while it holds the segment lock, and a single write
+locks its customer `FOR UPDATE`, which conflicts with `KEY SHARE`; taking the segments first
+keeps one order (segments, then customers and legal entities) and no deadlock.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from django.db import connection
+from django.utils import timezone
+
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, record
+from segments_project.checkpoints import Checkpoint, reached
+from segments_project.db.sql import one_of, row_lock
+from segments_project.tenancy.versions import content_changed
+
+from ..documents.members import MemberKey
+from ..models import (
+    AssignmentType,
+    Customer,
+    CustomerLegalEntity,
+    LegalEntity,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentExclusion,
+)
+from ..selectors.written_matches import RuleSegment, Sql, written_matches
+from .automatic_members import SAMPLE_SIZE
+from .member_audit import member_document_id
+
+# The `source` of the audit events, naming the trigger.
+CUSTOMER_WRITE = "customerWrite"
+LEGAL_ENTITY_WRITE = "legalEntityWrite"
+
+_SEGMENTS = Segment._meta.db_table
+_CUSTOMERS = Customer._meta.db_table
+_LINKS = CustomerLegalEntity._meta.db_table
+_LEGAL_ENTITIES = LegalEntity._meta.db_table
+_MEMBERS = SegmentCustomerAssignment._meta.db_table
+_EXCLUSIONS = SegmentExclusion._meta.db_table
+
+
+def _same_member(stored: str, matched: str) -> str:
+    """The stored assignment is the matched row's member, in the same segment (NULL legal
+    entity matching NULL, written out for PostgreSQL and SQLite alike)."""
+    return (
+        f"{stored}.segment_id = {matched}.segment_id"
+        f" AND {stored}.customer_id = {matched}.customer_id"
+        f" AND ({stored}.legal_entity_id = {matched}.legal_entity_id"
+        f" OR ({stored}.legal_entity_id IS NULL AND {matched}.legal_entity_id IS NULL))"
+    )
+
+
+# ON CONFLICT DO NOTHING: a concurrent writer evaluating the same customer (two legal
+# entities of one customer written at once) may insert the same member first.
+_INSERT = f"""
+    INSERT INTO {_MEMBERS} (tenant_id, segment_id, customer_id, legal_entity_id, mixins,
+        metadata_mixins, assignment_type, version, created_at, modified_at)
+    SELECT %s, d.segment_id, d.customer_id, d.legal_entity_id, '{{}}', '{{}}', %s, 1, %s, %s
+    FROM (SELECT DISTINCT segment_id, customer_id, legal_entity_id FROM m) AS d
+    WHERE NOT EXISTS (
+        SELECT 1 FROM {_EXCLUSIONS} AS e
+        WHERE e.tenant_id = %s AND e.segment_id = d.segment_id
+        AND e.customer_id = d.customer_id)
+    AND NOT EXISTS (
+        SELECT 1 FROM {_MEMBERS} AS a
+        WHERE a.tenant_id = %s AND {_same_member("a", "d")})
+    ON CONFLICT DO NOTHING
+    RETURNING segment_id, customer_id, legal_entity_id
+"""
+
+_DELETE = f"""
+    DELETE FROM {_MEMBERS}
+    WHERE tenant_id = %s AND assignment_type = %s AND {{segments}}
+    AND customer_id IN (SELECT customer_id FROM w)
+    AND (
+        NOT EXISTS (SELECT 1 FROM m WHERE {_same_member(_MEMBERS, "m")})
+        OR EXISTS (
+            SELECT 1 FROM {_EXCLUSIONS} AS e
+            WHERE e.tenant_id = {_MEMBERS}.tenant_id AND e.segment_id = {_MEMBERS}.segment_id
+            AND e.customer_id = {_MEMBERS}.customer_id)
+    )
+    RETURNING segment_id, customer_id, legal_entity_id
+"""
+
+# What `m` is when no rule can match anyone: the DELETE still removes the written
+# customers' AUTOMATIC memberships of the rule segments.
+_NO_MATCHES = (
+    "m(segment_id, customer_id, legal_entity_id) AS"
+    " (SELECT CAST(NULL AS bigint), CAST(NULL AS bigint), CAST(NULL AS bigint) WHERE 1 = 0)"
+)
+
+Member = tuple[int, int, int | None]  # segment pk, customer pk, legal entity pk or None
+
+
+def rule_segments_locked(*, tenant: str) -> list[RuleSegment]:
+    """The tenant's rule segments (non-null `criteria`), locked `FOR SHARE` in pk order
+    until the transaction ends: taken by every customer and legal-entity write before it
+    locks its own rows (see the module docstring). One query."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, public_id, CAST(criteria AS text) FROM {_SEGMENTS}"
+            f" WHERE tenant_id = %s AND criteria IS NOT NULL ORDER BY id{row_lock('SHARE')}",
+            [tenant],
+        )
+        return [RuleSegment(pk, public_id, criteria) for pk, public_id, criteria in cursor]
+
+
+def written_customers_evaluate(
+    *,
+    tenant: str,
+    rules: list[RuleSegment],
+    customer_ids: Collection[str],
+    now: datetime | None = None,
+) -> None:
+    """Evaluates the tenant's customers `customer_ids` (public ids; unknown ones are
+    ignored) against the rule segments `rule_segments_locked` returned."""
+    if not rules or not customer_ids:
+        return
+    condition, params = one_of("public_id", customer_ids)
+    written = Sql(
+        f"SELECT id FROM {_CUSTOMERS} WHERE tenant_id = %s AND {condition}", (tenant, *params)
+    )
+    _evaluate(tenant=tenant, rules=rules, written=written, now=now, source=CUSTOMER_WRITE)
+
+
+def legal_entity_customers_evaluate(
+    *,
+    tenant: str,
+    rules: list[RuleSegment],
+    legal_entity_ids: Collection[str],
+    now: datetime | None = None,
+) -> None:
+    """Evaluates the customers linked to the tenant's legal entities `legal_entity_ids`
+    (public ids) against the rule segments `rule_segments_locked` returned."""
+    if not rules or not legal_entity_ids:
+        return
+    condition, params = one_of("le.public_id", legal_entity_ids)
+    written = Sql(
+        f"SELECT DISTINCT l.customer_id FROM {_LINKS} AS l"
+        f" JOIN {_LEGAL_ENTITIES} AS le ON le.id = l.legal_entity_id"
+        f" WHERE le.tenant_id = %s AND {condition}",
+        (tenant, *params),
+    )
+    _evaluate(tenant=tenant, rules=rules, written=written, now=now, source=LEGAL_ENTITY_WRITE)
+
+
+def _evaluate(
+    *, tenant: str, rules: list[RuleSegment], written: Sql, now: datetime | None, source: str
+) -> None:
+    """The INSERT and the DELETE over the written customers' matches, then one audit event
+    per segment that changed."""
+    now = now or timezone.now()
+    matches = written_matches(tenant=tenant, rules=rules, written=written, now=now)
+    if matches is None:
+        prefix = Sql(f"WITH w(customer_id) AS ({written.text}), {_NO_MATCHES}", written.params)
+    else:
+        prefix = matches
+    automatic = AssignmentType.AUTOMATIC.value
+    segments, segment_params = one_of("segment_id", [rule.pk for rule in rules])
+    with connection.cursor() as cursor:
+        added: list[Member] = []
+        if matches is not None:
+            cursor.execute(
+                prefix.text + _INSERT,
+                [*prefix.params, tenant, automatic, now, now, tenant, tenant],
+            )
+            added = cursor.fetchall()
+        reached(Checkpoint.WRITTEN_CUSTOMERS_INSERTED, added=added)
+        cursor.execute(
+            prefix.text + _DELETE.format(segments=segments),
+            [*prefix.params, tenant, automatic, *segment_params],
+        )
+        removed: list[Member] = cursor.fetchall()
+    if added or removed:
+        content_changed(tenant=tenant)
+        _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)
+
+
+def _record(
+    *,
+    tenant: str,
+    rules: list[RuleSegment],
+    added: list[Member],
+    removed: list[Member],
+    source: str,
+) -> None:
+    """One `evaluated` audit event per segment that changed, with counts and samples (two
+    queries for the samples' public ids, whatever the number of segments)."""
+    added_by, removed_by = _by_segment(added), _by_segment(removed)
+    shown = {
+        segment: (
+            sorted(added_by[segment], key=_order)[:SAMPLE_SIZE],
+            sorted(removed_by[segment], key=_order)[:SAMPLE_SIZE],
+        )
+        for segment in {*added_by, *removed_by}
+    }
+    names = _member_names(pair for a, r in shown.values() for pair in (*a, *r))
+    public_ids = {rule.pk: rule.public_id for rule in rules}
+    record(
+        tenant,
+        [
+            Change(
+                DocumentType.SEGMENT,
+                public_ids[segment],
+                AuditAction.EVALUATED,
+                public_ids[segment],
+                {
+                    "source": source,
+                    "added": len(added_by[segment]),
+                    "removed": len(removed_by[segment]),
+                    "addedSample": [names[pair] for pair in sample_added],
+                    "removedSample": [names[pair] for pair in sample_removed],
+                },
+            )
+            for segment, (sample_added, sample_removed) in sorted(shown.items())
+        ],
+    )
+
+
+def _by_segment(members: list[Member]) -> defaultdict[int, list[tuple[int, int | None]]]:
+    by_segment: defaultdict[int, list[tuple[int, int | None]]] = defaultdict(list)
+    for segment, customer, legal_entity in members:
+        by_segment[segment].append((customer, legal_entity))
+    return by_segment
+
+
+def _order(pair: tuple[int, int | None]) -> tuple[int, int]:
+    return pair[0], pair[1] or 0
+
+
+def _member_names(pairs: Iterable[tuple[int, int | None]]) -> dict[tuple[int, int | None], str]:
+    """The audit names (`customer`, `customer/legal entity`) of the members."""
+    pairs = set(pairs)
+    customers = dict(
+        Customer.objects.filter(pk__in={c for c, _ in pairs}).values_list("pk", "public_id")
+    )
+    legal_entity_pks = {le for _, le in pairs if le}
+    entities = (
+        dict(LegalEntity.objects.filter(pk__in=legal_entity_pks).values_list("pk", "public_id"))
+        if legal_entity_pks
+        else {}
+    )
+    return {
+        (c, le): member_document_id(MemberKey(customers[c], entities[le] if le else None))
+        for c, le in pairs
+    }
