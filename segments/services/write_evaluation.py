@@ -107,13 +107,6 @@ _DELETE = f"""
     RETURNING segment_id, customer_id, legal_entity_id
 """
 
-# What `m` is when no rule can match anyone: the DELETE still removes the written
-# customers' AUTOMATIC memberships of the rule segments.
-_NO_MATCHES = (
-    "m(segment_id, customer_id, legal_entity_id) AS"
-    " (SELECT CAST(NULL AS bigint), CAST(NULL AS bigint), CAST(NULL AS bigint) WHERE 1 = 0)"
-)
-
 Member = tuple[int, int, int | None]  # segment pk, customer pk, legal entity pk or None
 
 
@@ -175,21 +168,14 @@ def _evaluate(
     """The INSERT and the DELETE over the written customers' matches, then one audit event
     per segment that changed."""
     now = now or timezone.now()
-    matches = written_matches(tenant=tenant, rules=rules, written=written, now=now)
-    if matches is None:
-        prefix = Sql(f"WITH w(customer_id) AS ({written.text}), {_NO_MATCHES}", written.params)
-    else:
-        prefix = matches
+    prefix = written_matches(tenant=tenant, rules=rules, written=written, now=now)
     automatic = AssignmentType.AUTOMATIC.value
     segments, segment_params = one_of("segment_id", [rule.pk for rule in rules])
     with connection.cursor() as cursor:
-        added: list[Member] = []
-        if matches is not None:
-            cursor.execute(
-                prefix.text + _INSERT,
-                [*prefix.params, tenant, automatic, now, now, tenant, tenant],
-            )
-            added = cursor.fetchall()
+        cursor.execute(
+            prefix.text + _INSERT, [*prefix.params, tenant, automatic, now, now, tenant, tenant]
+        )
+        added: list[Member] = cursor.fetchall()
         reached(Checkpoint.WRITTEN_CUSTOMERS_INSERTED, added=added)
         cursor.execute(
             prefix.text + _DELETE.format(segments=segments),
