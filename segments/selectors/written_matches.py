@@ -33,6 +33,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connection
 from django.db.models import Model, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from segments_project.api.query import compile_query
@@ -80,8 +81,12 @@ def _row_condition(queryset: QuerySet) -> Sql | None:
     table = queryset.model._meta.db_table
     compiler = query.get_compiler(connection=connection)
     try:
-        if len(query.alias_map) > 1:
-            text, params = queryset.values("pk").query.sql_with_params()
+        if len([alias for alias in query.alias_map if query.alias_refcount[alias]]) > 1:
+            # Only the written customers: an uncorrelated subquery is computed once per
+            # statement, over these few rows.
+            if queryset.model is Customer:
+                queryset = queryset.filter(pk__in=RawSQL("SELECT customer_id FROM w", ()))
+            text, params = queryset.order_by().values("pk").query.sql_with_params()
             return Sql(f'"{table}"."id" IN ({text})', tuple(params))
         text, params = compiler.compile(query.where)
     except EmptyResultSet:

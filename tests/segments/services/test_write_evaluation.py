@@ -121,6 +121,17 @@ def test_legal_entities_in_the_rule_make_b2b_members_of_the_links(db):
     assert _members() == set()
 
 
+def test_a_rule_on_legal_entity_ids_is_evaluated_through_the_links(db):
+    make_legal_entity(TENANT, "acme", name="Acme")
+    make_customer(TENANT, "cy")
+    make_segment(TENANT, "acme-people", criteria={"q": "legalEntityIds:acme"})
+
+    _put("bob", legalEntityIds=["acme"])
+    _put("cy")
+
+    assert _members() == {("acme-people", "bob", None, "AUTOMATIC")}
+
+
 def test_a_legal_entity_write_evaluates_the_customers_linked_to_it(db):
     acme = make_legal_entity(TENANT, "acme", name="Acme")
     other = make_legal_entity(TENANT, "other", name="Other")
