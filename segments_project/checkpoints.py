@@ -41,10 +41,10 @@ class Checkpoint(StrEnum):
     # A rule evaluation inserted the segment's new AUTOMATIC members, before it removes the
     # unmatched ones (`added`: the (customer, legal entity) pks inserted).
     AUTOMATIC_MEMBERS_INSERTED = "segments.automatic_members.inserted"
-    # A customer or legal-entity write's rule evaluation inserted the written customers' new
-    # AUTOMATIC members, before it removes those no longer selected (`added`: the
-    # (segment, customer, legal entity) pks inserted).
-    WRITTEN_CUSTOMERS_INSERTED = "segments.write_evaluation.inserted"
+    # A customer or legal-entity write's rule evaluation added and removed the written
+    # customers' AUTOMATIC members, before it commits (`added`, `removed`: the
+    # (segment, customer, legal entity) pks).
+    WRITTEN_CUSTOMERS_EVALUATED = "segments.write_evaluation.evaluated"
     # An exclusion write stored the exclusion and removed the AUTOMATIC memberships, before
     # it commits (`customer`: the customer's pk).
     EXCLUSION_WRITTEN = "segments.exclusions.written"

@@ -16,17 +16,20 @@ on the row. SQLite has no LATERAL: there every rule is a small arm of a UNION AL
 
 Compiling 200 rules with the ORM also costs milliseconds, so each rule's conditions are
 cached as SQL text and parameters, keyed by the database, the tenant and the rule's text.
-Only conditions that do not depend on the time are cached: a rule is compiled at two
-instants one second apart, and if the two differ (it holds a relative date, which must
-resolve at the write's `now`) it is compiled again at every write.
+A relative date must resolve at the write's `now`: the rule is compiled at three instants,
+and the parameters that move with the instant are kept as offsets from it (`-30d` is the
+instant 30 days before), to be written out at each write's `now`. The cache is used only
+where the offsets predict the third compilation exactly; otherwise the rule is compiled
+again at every write.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -36,6 +39,7 @@ from django.db.models import Model, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from segments_project.api.documents import format_datetime
 from segments_project.api.query import compile_query
 
 from ..documents.directory import CUSTOMER_QUERY_FIELDS, LEGAL_ENTITY_QUERY_FIELDS
@@ -121,20 +125,98 @@ def _compiled(tenant: str, criteria: dict[str, str], now: datetime) -> CompiledR
     return CompiledRule(customer, legal_entity)
 
 
+_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z")
+_INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _offset(value: Any, at: datetime) -> timedelta | None:
+    """How far the instant `value` (as a relative date compiles: text or datetime) is from
+    `at`; None for a value that is no instant."""
+    if isinstance(value, datetime):
+        return value - at
+    if isinstance(value, str) and _INSTANT.fullmatch(value):
+        return datetime.strptime(value, _INSTANT_FORMAT).replace(tzinfo=UTC) - at
+    return None
+
+
+def _shifted(value: Any, offset: timedelta, now: datetime) -> Any:
+    """`value`, a compiled instant, written out for `now + offset` in its own type."""
+    instant = now + offset
+    if isinstance(value, datetime):  # to the millisecond, as the compiler reads it back
+        return instant.replace(microsecond=instant.microsecond // 1000 * 1000)
+    return format_datetime(instant)
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A compiled part and, per parameter, its offset from the instant it was compiled at
+    (None for parameters that do not move)."""
+
+    sql: Sql
+    offsets: tuple[timedelta | None, ...]
+
+    def at(self, now: datetime) -> Sql:
+        return Sql(
+            self.sql.text,
+            tuple(
+                value if offset is None else _shifted(value, offset, now)
+                for value, offset in zip(self.sql.params, self.offsets, strict=True)
+            ),
+        )
+
+
+def _template(first: Sql | None, second: Sql | None, at: datetime) -> _Template | None:
+    """The part as a template, from two compilations one second apart (at `at` and before)."""
+    if first is None or second is None or first.text != second.text:
+        return None
+    offsets = []
+    for value, other in zip(first.params, second.params, strict=True):
+        offset = None if value == other else _offset(value, at)
+        if value != other and offset is None:
+            return None
+        offsets.append(offset)
+    return _Template(first, tuple(offsets))
+
+
+@dataclass(frozen=True)
+class _RuleTemplate:
+    customer: _Template | None
+    legal_entity: _Template | None
+
+    def at(self, now: datetime) -> CompiledRule:
+        return CompiledRule(
+            self.customer.at(now) if self.customer else None,
+            self.legal_entity.at(now) if self.legal_entity else None,
+        )
+
+
 @lru_cache(maxsize=RULE_CACHE_SIZE)
-def _timeless(vendor: str, tenant: str, criteria_text: str) -> tuple[bool, CompiledRule]:
-    """(whether the rule compiles the same at every instant, the rule compiled now).
-    `vendor` is part of the key because the SQL is the database's."""
+def _cached(vendor: str, tenant: str, criteria_text: str) -> _RuleTemplate | None:
+    """The rule as a template for any instant, or None when the compilations at three
+    instants do not agree with one (`vendor` is in the key because the SQL is the
+    database's). Whole seconds, so that an offset is exactly the relative date's amount."""
     criteria = json.loads(criteria_text)
-    now = timezone.now()
-    compiled = _compiled(tenant, criteria, now)
-    return compiled == _compiled(tenant, criteria, now - timedelta(seconds=1)), compiled
+    at = timezone.now().replace(microsecond=0)
+    first = _compiled(tenant, criteria, at)
+    second = _compiled(tenant, criteria, at - timedelta(seconds=1))
+    template = _RuleTemplate(
+        _template(first.customer, second.customer, at),
+        _template(first.legal_entity, second.legal_entity, at),
+    )
+    if (template.customer is None) != (first.customer is None) or (
+        template.legal_entity is None
+    ) != (first.legal_entity is None):
+        return None
+    check = at - timedelta(days=9, hours=3, seconds=7, microseconds=123_456)
+    return template if template.at(check) == _compiled(tenant, criteria, check) else None
 
 
 def compiled_rule(*, tenant: str, rule: RuleSegment, now: datetime) -> CompiledRule:
-    """The rule's conditions at `now`: from the cache unless the rule holds a relative date."""
-    timeless, compiled = _timeless(connection.vendor, tenant, rule.criteria)
-    return compiled if timeless else _compiled(tenant, json.loads(rule.criteria), now)
+    """The rule's conditions at `now`, from the cache where it can be."""
+    template = _cached(connection.vendor, tenant, rule.criteria)
+    if template is None:
+        return _compiled(tenant, json.loads(rule.criteria), now)
+    return template.at(now)
 
 
 def _lateral(select: str, source: str, conditions: list[tuple[int, Sql]]) -> Sql:

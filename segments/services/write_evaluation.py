@@ -4,11 +4,12 @@ transaction (the caller reads its own write).
 
 A write calls `rule_segments_locked` first, before it locks its customers or legal entities,
 and `written_customers_evaluate` (or `legal_entity_customers_evaluate`) after it wrote them.
-The evaluation is set-based across all rule segments at once: one query of the matches
-(`selectors/written_matches.py`) shared by one `INSERT ... SELECT` of the new AUTOMATIC
-members and one `DELETE` of those no longer selected, whatever the number of rule segments
-and written customers. MANUAL assignments are never removed, a customer who is both stays
-one MANUAL member, and excluded customers are neither added nor kept.
+The evaluation is set-based across all rule segments at once: the matches
+(`selectors/written_matches.py`) feed one `INSERT ... SELECT` of the new AUTOMATIC members
+and one `DELETE` of those no longer selected, whatever the number of rule segments and
+written customers (on PostgreSQL both in one statement, so the matches are planned once).
+MANUAL assignments are never removed, a customer who is both stays one MANUAL member, and
+excluded customers are neither added nor kept.
 
 Locks. `rule_segments_locked` takes `FOR SHARE` on every rule segment of the tenant (in pk
 order, one query that also reads the rules). A full evaluation (`segment_rule_apply`) holds
@@ -171,17 +172,26 @@ def _evaluate(
     prefix = written_matches(tenant=tenant, rules=rules, written=written, now=now)
     automatic = AssignmentType.AUTOMATIC.value
     segments, segment_params = one_of("segment_id", [rule.pk for rule in rules])
+    insert = (_INSERT, [tenant, automatic, now, now, tenant, tenant])
+    delete = (_DELETE.format(segments=segments), [tenant, automatic, *segment_params])
     with connection.cursor() as cursor:
-        cursor.execute(
-            prefix.text + _INSERT, [*prefix.params, tenant, automatic, now, now, tenant, tenant]
-        )
-        added: list[Member] = cursor.fetchall()
-        reached(Checkpoint.WRITTEN_CUSTOMERS_INSERTED, added=added)
-        cursor.execute(
-            prefix.text + _DELETE.format(segments=segments),
-            [*prefix.params, tenant, automatic, *segment_params],
-        )
-        removed: list[Member] = cursor.fetchall()
+        if connection.vendor == "postgresql":
+            # One statement: the matches are planned and computed once for both. The
+            # DELETE does not see the INSERT's rows (one snapshot), which are all matched.
+            cursor.execute(
+                f"{prefix.text}, added AS ({insert[0]}), removed AS ({delete[0]})"
+                " SELECT TRUE, * FROM added UNION ALL SELECT FALSE, * FROM removed",
+                [*prefix.params, *insert[1], *delete[1]],
+            )
+            rows = cursor.fetchall()
+            added: list[Member] = [tuple(row[1:]) for row in rows if row[0]]
+            removed: list[Member] = [tuple(row[1:]) for row in rows if not row[0]]
+        else:
+            cursor.execute(prefix.text + insert[0], [*prefix.params, *insert[1]])
+            added = cursor.fetchall()
+            cursor.execute(prefix.text + delete[0], [*prefix.params, *delete[1]])
+            removed = cursor.fetchall()
+    reached(Checkpoint.WRITTEN_CUSTOMERS_EVALUATED, added=added, removed=removed)
     if added or removed:
         content_changed(tenant=tenant)
         _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)

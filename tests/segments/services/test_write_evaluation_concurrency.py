@@ -108,7 +108,7 @@ def test_a_full_evaluation_waiting_for_a_write_sees_it(directory, on_checkpoint)
 
 
 def test_a_full_evaluation_waiting_for_a_write_keeps_what_the_write_added(directory, on_checkpoint):
-    hold = Hold(on_checkpoint, Checkpoint.WRITTEN_CUSTOMERS_INSERTED)
+    hold = Hold(on_checkpoint, Checkpoint.WRITTEN_CUSTOMERS_EVALUATED)
 
     _race(_speaks("cy", "de"), _evaluate, hold, waits=True)
 
@@ -116,7 +116,7 @@ def test_a_full_evaluation_waiting_for_a_write_keeps_what_the_write_added(direct
 
 
 def test_writes_of_different_customers_do_not_wait_for_each_other(directory, on_checkpoint):
-    hold = Hold(on_checkpoint, Checkpoint.WRITTEN_CUSTOMERS_INSERTED)
+    hold = Hold(on_checkpoint, Checkpoint.WRITTEN_CUSTOMERS_EVALUATED)
 
     _race(_speaks("cy", "de"), _speaks("dan", "de"), hold, waits=False)
 
