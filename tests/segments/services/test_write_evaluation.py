@@ -208,6 +208,20 @@ def test_a_relative_date_is_taken_at_the_write(db):
     assert _members() == {("recent", "bob", None, "AUTOMATIC")}
 
 
+def test_a_cached_relative_rule_moves_with_the_writes_now(db):
+    make_segment(TENANT, "recent", criteria={"q": 'mixins.orders.lastOrderAt:>="-30d"'})
+    ordered = format_datetime(timezone.now() - timedelta(days=10))
+    row = _customer_row("ada", mixins={"orders": {"lastOrderAt": ordered}})
+    services.customers_upsert_many(tenant=TENANT, rows=[row])  # compiles and caches the rule
+    assert _members() == {("recent", "ada", None, "AUTOMATIC")}
+
+    # 25 days later the order is 35 days old.
+    later = timezone.now() + timedelta(days=25)
+    services.customers_upsert_many(tenant=TENANT, rows=[row], now=later)
+
+    assert _members() == set()
+
+
 def test_one_audit_event_per_changed_segment_names_the_trigger(db):
     make_segment(TENANT, "germans", criteria={"q": "preferredLanguage:de"})
     make_segment(TENANT, "english", criteria={"q": "preferredLanguage:en"})
