@@ -65,27 +65,18 @@ _MEMBERS = SegmentCustomerAssignment._meta.db_table
 _EXCLUSIONS = SegmentExclusion._meta.db_table
 
 
-def _same_member(stored: str, matched: str) -> str:
-    """The stored assignment is the matched row's member, in the same segment (NULL legal
-    entity matching NULL, written out for PostgreSQL and SQLite alike)."""
-    return (
-        f"{stored}.segment_id = {matched}.segment_id"
-        f" AND {stored}.customer_id = {matched}.customer_id"
-        f" AND ({stored}.legal_entity_id = {matched}.legal_entity_id"
-        f" OR ({stored}.legal_entity_id IS NULL AND {matched}.legal_entity_id IS NULL))"
-    )
-
-
-def _same_member_hashable(stored: str, matched: str) -> str:
-    """`_same_member` as equalities only (a legal entity pk is never 0), so that PostgreSQL
-    can hash the matches for the DELETE's anti-join: with an OR, it compared every stored
-    row with every match (a bulk write of 200 customers against 200 rules took seconds)."""
-    return (
-        f"{stored}.segment_id = {matched}.segment_id"
-        f" AND {stored}.customer_id = {matched}.customer_id"
-        f" AND COALESCE({stored}.legal_entity_id, 0) = COALESCE({matched}.legal_entity_id, 0)"
-    )
-
+# What the written customers are already: their assignments (any kind, a NULL legal entity
+# as 0, which no legal entity's pk is) and their exclusions. As sets computed once, PostgreSQL
+# hashes them for the anti-joins below instead of probing the tables once per match (a bulk
+# write of 200 customers makes thousands of matches).
+_KNOWN = f""",
+    x(segment_id, customer_id, legal_entity_id) AS MATERIALIZED (
+        SELECT segment_id, customer_id, COALESCE(legal_entity_id, 0) FROM {_MEMBERS}
+        WHERE tenant_id = %s AND customer_id IN (SELECT customer_id FROM w)),
+    y(segment_id, customer_id) AS MATERIALIZED (
+        SELECT segment_id, customer_id FROM {_EXCLUSIONS}
+        WHERE tenant_id = %s AND customer_id IN (SELECT customer_id FROM w))
+"""
 
 # ON CONFLICT DO NOTHING: a concurrent writer evaluating the same customer (two legal
 # entities of one customer written at once) may insert the same member first.
@@ -95,26 +86,31 @@ _INSERT = f"""
     SELECT %s, d.segment_id, d.customer_id, d.legal_entity_id, '{{}}', '{{}}', %s, 1, %s, %s
     FROM (SELECT DISTINCT segment_id, customer_id, legal_entity_id FROM m) AS d
     WHERE NOT EXISTS (
-        SELECT 1 FROM {_EXCLUSIONS} AS e
-        WHERE e.tenant_id = %s AND e.segment_id = d.segment_id
-        AND e.customer_id = d.customer_id)
+        SELECT 1 FROM y WHERE y.segment_id = d.segment_id AND y.customer_id = d.customer_id)
     AND NOT EXISTS (
-        SELECT 1 FROM {_MEMBERS} AS a
-        WHERE a.tenant_id = %s AND {_same_member("a", "d")})
+        SELECT 1 FROM x
+        WHERE x.segment_id = d.segment_id AND x.customer_id = d.customer_id
+        AND x.legal_entity_id = COALESCE(d.legal_entity_id, 0))
     ON CONFLICT DO NOTHING
     RETURNING segment_id, customer_id, legal_entity_id
 """
 
+# The written customers' AUTOMATIC rows, found through the customer's index: the segments
+# are a filter (`segment_id + 0`), since PostgreSQL otherwise combined the segment index,
+# hundreds of thousands of rows per rule segment, with the customer's. The anti-join is on
+# equalities only, so that the matches are hashed.
 _DELETE = f"""
     DELETE FROM {_MEMBERS}
     WHERE tenant_id = %s AND assignment_type = %s AND {{segments}}
     AND customer_id IN (SELECT customer_id FROM w)
     AND (
-        NOT EXISTS (SELECT 1 FROM m WHERE {_same_member_hashable(_MEMBERS, "m")})
+        NOT EXISTS (
+            SELECT 1 FROM m
+            WHERE m.segment_id = {_MEMBERS}.segment_id AND m.customer_id = {_MEMBERS}.customer_id
+            AND COALESCE(m.legal_entity_id, 0) = COALESCE({_MEMBERS}.legal_entity_id, 0))
         OR EXISTS (
-            SELECT 1 FROM {_EXCLUSIONS} AS e
-            WHERE e.tenant_id = {_MEMBERS}.tenant_id AND e.segment_id = {_MEMBERS}.segment_id
-            AND e.customer_id = {_MEMBERS}.customer_id)
+            SELECT 1 FROM y
+            WHERE y.segment_id = {_MEMBERS}.segment_id AND y.customer_id = {_MEMBERS}.customer_id)
     )
     RETURNING segment_id, customer_id, legal_entity_id
 """
@@ -180,13 +176,18 @@ def _evaluate(
     """The INSERT and the DELETE over the written customers' matches, then one audit event
     per segment that changed."""
     now = now or timezone.now()
-    prefix = written_matches(tenant=tenant, rules=rules, written=written, now=now)
+    matches = written_matches(tenant=tenant, rules=rules, written=written, now=now)
+    prefix = Sql(matches.text + _KNOWN, (*matches.params, tenant, tenant))
     automatic = AssignmentType.AUTOMATIC.value
-    segments, segment_params = one_of("segment_id", [rule.pk for rule in rules])
-    insert = (_INSERT, [tenant, automatic, now, now, tenant, tenant])
+    segments, segment_params = one_of("segment_id + 0", [rule.pk for rule in rules])
+    insert = (_INSERT, [tenant, automatic, now, now])
     delete = (_DELETE.format(segments=segments), [tenant, automatic, *segment_params])
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The planner's estimate of the DELETE is far above what it does (a few rows per
+            # customer), and above it PostgreSQL compiles the statement with JIT: seconds
+            # for a bulk write. Off until the transaction ends.
+            cursor.execute("SET LOCAL jit = off")
             # One statement: the matches are planned and computed once for both. The
             # DELETE does not see the INSERT's rows (one snapshot), which are all matched.
             cursor.execute(
