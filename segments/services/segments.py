@@ -17,6 +17,7 @@ from segments_project.writes import Upserted
 
 from ..documents.segments import DOCUMENT_FIELDS, segment_document, segment_values
 from ..models import Segment
+from .evaluations import evaluations_for_criteria_changes
 
 SEGMENT = versioned.DocumentKind(
     model=Segment,
@@ -27,6 +28,9 @@ SEGMENT = versioned.DocumentKind(
     localized_fields=(("name", "name"), ("description", "description")),
     audit_type=DocumentType.SEGMENT,
     is_segment=True,
+    # A changed rule (created with one, replaced, removed) enqueues a full evaluation, in
+    # the write's transaction, whichever entry point wrote it.
+    on_changes=evaluations_for_criteria_changes,
 )
 
 
