@@ -318,4 +318,4 @@ def test_segments_of_other_tenants_are_not_evaluated(germans):
     assert SegmentEvaluation.objects.filter(tenant_id=OTHER_TENANT).count() == 0
     assert not SegmentCustomerAssignment.objects.filter(tenant_id=OTHER_TENANT).exists()
     assert Segment.objects.filter(tenant_id=OTHER_TENANT).count() == 1
-    assert EvaluationStatus.DONE == done[0].evaluation.status
+    assert done[0].evaluation.status == EvaluationStatus.DONE
