@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    OpenApiTypes,
+    extend_schema,
+)
 from rest_framework import serializers
 
 from segments_project.api.schema_components import ERROR_RESPONSES, NOT_FOUND, ErrorSerializer
@@ -14,6 +19,7 @@ TAG = ["Evaluations"]
 
 class SegmentEvaluationResponseSerializer(serializers.Serializer):
     segmentId = serializers.CharField()
+    # Named EvaluationStatusEnum in SPECTACULAR_SETTINGS (the segment's is StatusEnum).
     status = serializers.ChoiceField(
         choices=EvaluationStatus.values,
         allow_null=True,

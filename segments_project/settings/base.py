@@ -224,6 +224,11 @@ SPECTACULAR_SETTINGS = {
             }
         }
     },
+    # Choice sets of fields of the same name (`status`: a segment's, an evaluation's).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": ["ACTIVE", "INACTIVE"],
+        "EvaluationStatusEnum": ["PENDING", "RUNNING", "DONE", "FAILED"],
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "segments_project.api.schema.add_scope_catalogue",
