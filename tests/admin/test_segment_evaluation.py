@@ -12,7 +12,7 @@ from segments.models import Segment, SegmentEvaluation
 from segments.services.evaluation_run import segment_evaluation_run
 
 from .conftest import TENANT
-from .test_segment_form import _change_url
+from .test_segment_form import _change_form, _change_url
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +81,18 @@ def test_the_button_needs_the_csrf_token(make_staff, ruled):
 
     assert client.post(_evaluate_url(ruled)).status_code == 403
     assert not SegmentEvaluation.objects.exists()
+
+
+def test_saving_the_form_with_a_changed_rule_requests_one_evaluation(merchandiser, ruled):
+    unchanged = merchandiser.post(_change_url(ruled), _change_form(ruled, criteria_q="id:alice"))
+    assert unchanged.status_code == 302
+    assert not SegmentEvaluation.objects.exists()
+
+    ruled.refresh_from_db()
+    changed = merchandiser.post(_change_url(ruled), _change_form(ruled, criteria_q="id:bob"))
+
+    assert changed.status_code == 302
+    assert list(SegmentEvaluation.objects.values_list("trigger", "status")) == [
+        ("CRITERIA_CHANGED", "PENDING")
+    ]
+    assert DBTaskResult.objects.count() == 1
