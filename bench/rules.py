@@ -5,7 +5,8 @@ the same run.
    bare SQL COUNT of the same condition through psycopg. Goal: p95 <= 150 ms at M.
 2. Full evaluation of one rule segment (`segment_rule_apply`), from no AUTOMATIC members
    and again with nothing to change, next to the bare `INSERT ... SELECT` of the matched
-   members into an empty copy of the assignment table (same indexes) through psycopg.
+   members into an empty copy of the assignment table (same indexes, WAL-logged) through
+   psycopg.
    Goal: <= 2 s at M, <= 20 s at L.
 3. Customer writes (`customer_upsert`, and `customers_upsert_many` of 200) with the
    tenant's rule segments, next to the same writes with the rules set aside (criteria
@@ -270,9 +271,11 @@ def evaluation_part(target: Target, rounds: int) -> dict[str, Any]:
         from_empty_ms, unchanged_ms = [], []
         for _ in range(rounds):
             without_automatic(segment)
-            elapsed, applied = timed(apply)
+            with CaptureQueriesContext(connection) as timed_queries:
+                elapsed, applied = timed(apply)
             from_empty_ms.append(elapsed)
             unchanged_ms.append(timed(apply)[0])
+        breakdown = statement_times(timed_queries.captured_queries, elapsed)
         without_automatic(segment)
         with transaction.atomic(), CaptureQueriesContext(connection) as queries:
             apply()
@@ -290,19 +293,33 @@ def evaluation_part(target: Target, rounds: int) -> dict[str, Any]:
             "unchanged": percentiles(unchanged_ms),
             "reference": percentiles(reference_ms),
             "ratio": round(min(from_empty_ms) / min(reference_ms), 2),
+            "breakdown_ms": breakdown,
             "plans": {"insert": explain_after(statements[0], segment), "delete": ""},
         }
         results[kind]["plans"]["delete"] = explain(statements[1])
     return results
 
 
+def statement_times(queries: list[dict[str, str]], total_ms: float) -> dict[str, float]:
+    """Where one evaluation's time went: its INSERT, its DELETE, the other queries (lock,
+    rule, audit samples and event), and the rest (the commit with the deferred foreign-key
+    checks of the new rows, and Python)."""
+    insert = sum(float(q["time"]) for q in queries if "INSERT INTO segments_segment" in q["sql"])
+    delete = sum(float(q["time"]) for q in queries if "DELETE FROM segments_segment" in q["sql"])
+    every = sum(float(q["time"]) for q in queries)
+    return {
+        "insert": round(insert * 1000, 1),
+        "delete": round(delete * 1000, 1),
+        "other_queries": round((every - insert - delete) * 1000, 1),
+        "commit_and_python": round(total_ms - every * 1000, 1),
+    }
+
+
 # The evaluation's reference: the same members written by one INSERT ... SELECT into an
-# empty copy of the assignment table (its columns, defaults and indexes; no foreign keys),
-# without the anti-joins against members and exclusions, the DELETE, the lock and the audit.
-_COPY_TABLE = (
-    "CREATE TEMP TABLE bench_members (LIKE segments_segmentcustomerassignment INCLUDING ALL)"
-    " ON COMMIT DROP"
-)
+# empty copy of the assignment table (its columns, defaults and indexes, WAL-logged like
+# it; no foreign keys), without the anti-joins against members and exclusions, the DELETE,
+# the lock, the audit and the commit. Made and written in a transaction rolled back.
+_COPY_TABLE = "CREATE TABLE bench_members (LIKE segments_segmentcustomerassignment INCLUDING ALL)"
 _BARE_INSERT = """
     INSERT INTO bench_members (tenant_id, segment_id, customer_id, legal_entity_id, mixins,
         metadata_mixins, assignment_type, version, created_at, modified_at)
@@ -586,6 +603,7 @@ def markdown(results: dict[str, Any]) -> str:
         ]
     for kind, evaluation in (results.get("evaluation") or {}).items():
         e, u, r = evaluation["from_empty"], evaluation["unchanged"], evaluation["reference"]
+        b = evaluation["breakdown_ms"]
         first = evaluation["first"]
         lines += [
             "",
@@ -593,7 +611,10 @@ def markdown(results: dict[str, Any]) -> str:
             f"{evaluation['members']:,} members): as generated {first['ms']:,.0f} ms "
             f"(+{first['added']:,} / -{first['removed']:,}); from no AUTOMATIC members p50 "
             f"{_ms(e['p50_ms'])} ms; again with nothing to change p50 {_ms(u['p50_ms'])} ms; "
-            f"the bare INSERT ... SELECT of the matched members p50 {_ms(r['p50_ms'])} ms.",
+            f"the bare INSERT ... SELECT of the matched members p50 {_ms(r['p50_ms'])} ms. "
+            f"Of the last evaluation: INSERT {_ms(b['insert'])} ms, DELETE "
+            f"{_ms(b['delete'])} ms, other queries {_ms(b['other_queries'])} ms, commit "
+            f"(deferred foreign-key checks) and Python {_ms(b['commit_and_python'])} ms.",
         ]
     if upserts := results.get("upserts"):
         s, b = upserts["single"], upserts["bulk"]
@@ -611,7 +632,31 @@ def markdown(results: dict[str, Any]) -> str:
             f"{upserts['bulk_size']} {_ms(b['rules']['mean_ms'])} ms with rules, "
             f"{_ms(b['none']['mean_ms'])} ms without ({b['rules']['count']} each).",
         ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + plans_markdown(results)) + "\n"
+
+
+def plans_markdown(results: dict[str, Any]) -> list[str]:
+    """The EXPLAIN (ANALYZE, BUFFERS) plans of the run, as code blocks."""
+    plans = []
+    if preview := results.get("preview"):
+        plans.append(("The preview's aggregate (count and total in one pass)", preview["plan"]))
+    for kind, evaluation in (results.get("evaluation") or {}).items():
+        plans.append(
+            (
+                f"Evaluation, {kind}: the INSERT of new AUTOMATIC members",
+                evaluation["plans"]["insert"],
+            )
+        )
+        plans.append(
+            (
+                f"Evaluation, {kind}: the DELETE of members no longer matched",
+                evaluation["plans"]["delete"],
+            )
+        )
+    lines = []
+    for title, plan in plans:
+        lines += ["", f"{title}:", "", "```text", plan, "```"]
+    return lines
 
 
 def write_docs() -> None:
