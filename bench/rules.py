@@ -115,7 +115,7 @@ def load_average() -> float:
 
 def ensure_dataset(target: Target, scale: str, seed: int, created: bool) -> dict[str, Any]:
     """Migrated, generated (when the counts or the rule segments are missing) and vacuumed
-    as autovacuum would leave it (the visibility map lets the total count read the index)."""
+    (statistics and visibility map as autovacuum leaves them after a bulk load)."""
     from django.core.management import call_command
 
     from segments.models import Customer, Segment
