@@ -118,7 +118,7 @@ def ensure_dataset(target: Target, scale: str, seed: int, created: bool) -> dict
     (statistics and visibility map as autovacuum leaves them after a bulk load)."""
     from django.core.management import call_command
 
-    from segments.models import Customer, Segment
+    from segments.models import Customer, Segment, SegmentCustomerAssignment
     from segments_project.benchdata.scales import scale_for
 
     info: dict[str, Any] = {"database": target.database, "created": created}
@@ -138,6 +138,9 @@ def ensure_dataset(target: Target, scale: str, seed: int, created: bool) -> dict
     info["vacuum_seconds"] = round(seconds / 1000, 1)
     info["customers"] = Customer.objects.filter(tenant_id=TENANT).count()
     info["segments"] = Segment.objects.filter(tenant_id=TENANT).count()
+    info["customer_assignments"] = SegmentCustomerAssignment.objects.filter(
+        tenant_id=TENANT
+    ).count()
     info["rule_segments"] = Segment.objects.filter(tenant_id=TENANT, criteria__isnull=False).count()
     return info
 
@@ -587,7 +590,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"load average {results['load_average'][0]} at the start and {results['load_average'][1]} "
         f"at the end; {results['dataset']['customers']:,} customers, "
         f"{results['dataset']['segments']:,} segments of which "
-        f"{results['dataset']['rule_segments']} with a rule.",
+        f"{results['dataset']['rule_segments']} with a rule, "
+        f"{results['dataset'].get('customer_assignments', 0):,} customer assignments.",
         "",
         "| goal | measured | reference (same run) | ratio | met |",
         "|---|---:|---:|---:|---|",
