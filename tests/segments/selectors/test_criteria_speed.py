@@ -1,7 +1,7 @@
 """What keeps rules fast: a rule on the customer's own columns is one condition on the
 customer table (no self-join), a `legalEntityIds` rule still counts a customer once, and
 on PostgreSQL the compiled `mixins` comparisons are served by the expression indexes of
-migration 0008 (the test fails if the compiler's expression drifts from the index)."""
+migration 0009 (the test fails if the compiler's expression drifts from the index)."""
 
 from __future__ import annotations
 

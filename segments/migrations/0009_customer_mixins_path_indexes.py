@@ -14,7 +14,7 @@ issue names (`orders.totalSpent`, `orders.lastOrderAt`, `loyalty.points`) is an 
 range scan instead of a pass over every customer: at scale M, `lastOrderAt:>="-7d"` (5% of
 the customers) 218 -> 68 ms and `totalSpent:>=2000` (1.4%) 204 -> 32 ms (docs/benchmarks.md,
 "Rule segments"). Other paths a tenant's rules use a lot get an index of the same shape
-(docs/dynamic-segments.md, "Speed"); `tests/segments/test_mixins_path_indexes.py` fails if
+(docs/dynamic-segments.md, "Speed"); `tests/segments/selectors/test_criteria_speed.py` fails if
 the compiler's expression drifts from these.
 """
 
@@ -48,6 +48,6 @@ def drop_indexes(apps, schema_editor) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("segments", "0007_segment_exclusions")]
+    dependencies = [("segments", "0008_segment_evaluations")]
 
     operations = [migrations.RunPython(create_indexes, drop_indexes)]
