@@ -358,7 +358,13 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_segments(shop, item):
         extra = make_segment(TENANT, f"more-{number}")
         assign_customer(extra, c1)
         assign_item(extra, make_product(TENANT, f"more-{number}"))
+        # Rule segments too: each rule is asked about the customer in the same queries.
+        make_segment(
+            TENANT,
+            f"rule-{number}",
+            criteria={"q": f"id:c1 mixins.n:>{number}", "legalEntities": "name:~Company"},
+        )
     after = count()
 
     assert before == after
-    assert after == {None: 3, "PRODUCT": 7, "CATEGORY": 6}[item[0] if item else None]
+    assert after == {None: 5, "PRODUCT": 9, "CATEGORY": 8}[item[0] if item else None]

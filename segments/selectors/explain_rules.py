@@ -1,0 +1,188 @@
+"""How every rule segment of a tenant sees one customer, for the explain answer.
+
+Each rule is asked about the one customer row with the same selectors rule evaluation
+uses (`customers_matching` for `criteria.q`, `legal_entities_matching` for
+`criteria.legalEntities`), as EXISTS flags annotated on the customer's own query: the whole
+`q`, and each of its top-level conditions on its own (split by the q parser, compiled by
+the list compiler), so the answer can say which condition failed. The flags of
+`legalEntities` ride on the prefetch of the customer's legal entities. Two queries for all
+the rule segments of the tenant, plus one per `MAX_FLAGS_PER_QUERY` flags beyond the
+first (a database caps the columns of one row); never a query per segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+
+from segments_project.api.query import condition_texts
+from segments_project.errors import ValidationFailed
+
+from ..documents.directory import customer_document
+from ..documents.explain import ConditionCheck, RuleCheck
+from ..models import Customer, LegalEntity, Segment, SegmentExclusion
+from .criteria import legal_entities_matching
+from .directory import customers_matching
+
+# PostgreSQL allows 1664 columns in a result row, SQLite 2000 by default: stay well below.
+MAX_FLAGS_PER_QUERY = 1000
+
+
+@dataclass(frozen=True)
+class _SegmentRule:
+    pk: int
+    criteria: dict[str, str] | None
+    excluded: bool
+    conditions: tuple[tuple[str, str, str], ...] = ()  # (flag name, field, condition text)
+    error: str | None = None
+
+    @property
+    def q_flag(self) -> str:
+        return f"rule_{self.pk}_q"
+
+    @property
+    def legal_entity_flag(self) -> str:
+        return f"rule_{self.pk}_le"
+
+
+@dataclass
+class RulePlan:
+    """The tenant's rule segments and the customer's exclusions, with the flags to ask."""
+
+    tenant: str
+    at: datetime
+    rules: list[_SegmentRule]
+    customer_flags: dict[str, Exists] = field(default_factory=dict)
+    legal_entity_flags: dict[str, Exists] = field(default_factory=dict)
+
+    @property
+    def excluded(self) -> set[int]:
+        return {rule.pk for rule in self.rules if rule.excluded}
+
+
+def rule_plan(*, tenant: str, customer_id: str, at: datetime) -> RulePlan:
+    """One query: every rule segment of the tenant and every segment that excludes the
+    customer, with the flags that will ask each rule about the customer (relative dates
+    taken at `at`). A rule that no longer compiles (it was accepted when written) is
+    reported with its error instead of failing the explanation."""
+    excludes = SegmentExclusion.objects.filter(
+        tenant_id=tenant, segment_id=OuterRef("pk"), customer__public_id=customer_id
+    )
+    rows = (
+        Segment.objects.for_tenant(tenant)
+        .annotate(excluded=Exists(excludes))
+        .filter(Q(criteria__isnull=False) | Q(excluded=True))
+        .order_by("pk")
+        .values_list("pk", "criteria", "excluded")
+    )
+    plan = RulePlan(tenant=tenant, at=at, rules=[])
+    for pk, criteria, excluded in rows:
+        plan.rules.append(_planned(plan, _SegmentRule(pk, criteria or None, excluded)))
+    return plan
+
+
+def _planned(plan: RulePlan, rule: _SegmentRule) -> _SegmentRule:
+    """Adds the rule's flags to the plan; the rule with its conditions (or its error)."""
+    if rule.criteria is None:
+        return rule
+    customer = OuterRef("pk")
+    flags: dict[str, Exists] = {}
+    conditions = []
+    try:
+        if "q" in rule.criteria:
+            text = rule.criteria["q"]
+            flags[rule.q_flag] = Exists(_matching(plan, text).filter(pk=customer))
+            for number, (name, condition) in enumerate(condition_texts(text)):
+                flag = f"rule_{rule.pk}_c{number}"
+                flags[flag] = Exists(_matching(plan, condition).filter(pk=customer))
+                conditions.append((flag, name, condition))
+        if "legalEntities" in rule.criteria:
+            matching = legal_entities_matching(
+                tenant=plan.tenant, criteria=rule.criteria, now=plan.at
+            )
+            plan.legal_entity_flags[rule.legal_entity_flag] = Exists(matching.filter(pk=customer))
+    except ValidationFailed as error:
+        return _SegmentRule(rule.pk, rule.criteria, rule.excluded, error=error.message)
+    plan.customer_flags.update(flags)
+    return _SegmentRule(rule.pk, rule.criteria, rule.excluded, tuple(conditions))
+
+
+def _matching(plan: RulePlan, text: str) -> QuerySet[Customer]:
+    return customers_matching(tenant=plan.tenant, q=text, now=plan.at, param="criteria.q")
+
+
+def customer_with_rule_flags(plan: RulePlan, customers: QuerySet[Customer]) -> Customer | None:
+    """The first of `customers` (the one being explained) with every flag of the plan and
+    its legal entities loaded: two queries, and one more per `MAX_FLAGS_PER_QUERY` flags
+    beyond the first."""
+    names = list(plan.customer_flags)
+    chunks = [names[i : i + MAX_FLAGS_PER_QUERY] for i in range(0, len(names), MAX_FLAGS_PER_QUERY)]
+    first = {name: plan.customer_flags[name] for name in chunks[0]} if chunks else {}
+    legal_entities = LegalEntity.objects.only("public_id").annotate(**plan.legal_entity_flags)
+    customer = (
+        customers.annotate(**first)
+        .prefetch_related(Prefetch("legal_entities", queryset=legal_entities.order_by("public_id")))
+        .first()
+    )
+    if customer is None:
+        return None
+    for chunk in chunks[1:]:
+        flags = {name: plan.customer_flags[name] for name in chunk}
+        row = Customer.objects.filter(pk=customer.pk).values(**flags).get()
+        for name, value in row.items():
+            setattr(customer, name, value)
+    return customer
+
+
+def rule_checks(plan: RulePlan, customer: Customer) -> dict[int, RuleCheck]:
+    """Per rule segment (by pk), what its rule says about `customer` (as
+    `customer_with_rule_flags` loaded it); no query."""
+    document = customer_document(customer)
+    legal_entities = list(customer.legal_entities.all())
+    checks: dict[int, RuleCheck] = {}
+    for rule in plan.rules:
+        if rule.criteria is None:
+            continue
+        check = RuleCheck(
+            q=rule.criteria.get("q"),
+            legal_entities=rule.criteria.get("legalEntities"),
+            error=rule.error,
+        )
+        checks[rule.pk] = check
+        if rule.error is not None:
+            continue
+        if check.q is not None:
+            check.q_matches = bool(getattr(customer, rule.q_flag))
+            check.conditions = [
+                ConditionCheck(
+                    condition=condition,
+                    field=name,
+                    values=document_values(document, name),
+                    holds=bool(getattr(customer, flag)),
+                )
+                for flag, name, condition in rule.conditions
+            ]
+        if check.legal_entities is not None:
+            for legal_entity in legal_entities:
+                matched = bool(getattr(legal_entity, rule.legal_entity_flag))
+                target = check.matching_legal_entities if matched else check.other_legal_entities
+                target.append(legal_entity.public_id)
+    return checks
+
+
+def document_values(document: dict[str, Any], name: str) -> list[Any]:
+    """The values at the dotted field `name` of a document, as a list: an array on the way
+    (`addresses`, `legalEntityIds`, `addresses.tags`) contributes each of its elements;
+    an absent member none."""
+    values: list[Any] = [document]
+    for key in name.split("."):
+        found: list[Any] = []
+        for value in values:
+            if isinstance(value, dict) and key in value:
+                member = value[key]
+                found.extend(member if isinstance(member, list) else [member])
+        values = found
+    return values
