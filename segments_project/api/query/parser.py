@@ -104,10 +104,14 @@ def condition_texts(text: str) -> tuple[tuple[str, str], ...]:
     Raises ValidationFailed, as `parse` does, for text outside the grammar.
     """
     conditions = parse(text)
-    ends = [condition.pos - 1 for condition in conditions[1:]] + [len(text)]
+    if not conditions:
+        return ()
+    # A condition runs from its field name to the next one (positions are 1-based).
+    starts = [condition.pos - 1 for condition in conditions]
+    ends = [*starts[1:], len(text)]
     return tuple(
-        (condition.field, text[condition.pos - 1 : end].strip())
-        for condition, end in zip(conditions, ends, strict=True)
+        (condition.field, text[start:end].strip())
+        for condition, start, end in zip(conditions, starts, ends, strict=True)
     )
 
 
