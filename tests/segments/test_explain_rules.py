@@ -4,6 +4,8 @@ rule (evaluation pending)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -209,6 +211,23 @@ def test_a_rule_segment_carrying_the_item_says_which_condition_fails(reader, rul
     assert french["rule"]["q"]["conditions"][0]["holds"] is False
     assert answer["item"]["visible"] is False
     assert answer["item"]["reason"] == "not visible: segment french: not a member"
+
+
+def test_an_automatic_member_does_not_see_the_items_of_an_expired_rule_segment(reader, rules):
+    ended = timezone.now() - timedelta(days=1)
+    expired = make_segment(TENANT, "ended", criteria={"q": "id:ann"}, valid_to=ended)
+    assign_item(expired, make_product(TENANT, "p-old"))
+    segment_rule_apply(tenant=TENANT, segment_id="ended")
+
+    answer = _explain(reader, customerId="ann", itemType="PRODUCT", itemId="p-old")
+
+    entry = _segments(answer)["ended"]
+    assert _memberships(entry) == [("AUTOMATIC", "", True, None)]
+    assert entry["rule"]["matches"] is True
+    assert answer["item"]["visible"] is False
+    assert answer["item"]["reason"].startswith(
+        "not visible: segment ended: outside its validity window: it ended at "
+    )
 
 
 def test_a_stored_rule_that_no_longer_compiles_is_reported_not_a_500(reader, rules):
