@@ -43,7 +43,6 @@ from ..documents.explain import (
     SegmentExplanation,
 )
 from ..models import (
-    AssignmentType,
     Customer,
     CustomerLegalEntity,
     ItemType,
@@ -53,10 +52,11 @@ from ..models import (
     SegmentStatus,
 )
 from .explain_rules import (
-    RuleCheck,
     RulePlan,
     customer_with_rule_flags,
+    exclusion_reason,
     rule_checks,
+    rule_notes,
     rule_plan,
 )
 from .membership import active_member_segments, customer_assignments_of, segments_of_customer
@@ -188,43 +188,6 @@ def _membership_reason(
     return None
 
 
-def _exclusion_reason(rule: RuleCheck | None) -> str:
-    if rule is None:
-        return "the customer is excluded (the segment has no rule to keep them out of)"
-    if rule.matches:
-        return "the rule selects the customer, but an exclusion keeps them out of its members"
-    return "the customer is excluded (the rule does not select them anyway)"
-
-
-def _role(legal_entity_id: str | None) -> str:
-    return f" for the legal entity {legal_entity_id}" if legal_entity_id else " (B2C)"
-
-
-def _rule_notes(
-    rule: RuleCheck | None, memberships: list[Membership], *, excluded: bool
-) -> list[str]:
-    """Where the stored members lag behind the rule (an evaluation will bring them in
-    line), or why the rule could not be asked."""
-    if rule is None:
-        return []
-    if rule.error is not None:
-        return [f"the rule cannot be evaluated: {rule.error}"]
-    stored = {m.legal_entity_id: m.how for m in memberships if m.how != EXCLUDED}
-    selected = set() if excluded else rule.roles()
-    notes = [
-        f"the rule selects the customer{_role(role)}, who is not an AUTOMATIC member yet: "
-        "an evaluation is pending"
-        for role in sorted(selected - set(stored), key=lambda role: role or "")
-    ]
-    for role, how in sorted(stored.items(), key=lambda item: item[0] or ""):
-        if how == AssignmentType.AUTOMATIC and role not in selected:
-            why = "is excluded" if excluded else "is no longer selected by the rule"
-            notes.append(
-                f"an AUTOMATIC member{_role(role)} who {why}: the next evaluation removes it"
-            )
-    return notes
-
-
 def explain_customer(
     *,
     tenant: str,
@@ -320,10 +283,10 @@ def explain_customer(
                     how=EXCLUDED,
                     legal_entity_id=None,
                     applies=False,
-                    reason=_exclusion_reason(entry.rule),
+                    reason=exclusion_reason(entry.rule),
                 )
             )
-        entry.notes = _rule_notes(entry.rule, entry.memberships, excluded=excluded)
+        entry.notes = rule_notes(entry.rule, entry.memberships, excluded=excluded)
     for entry in explained.values():
         if not entry.member and (entry.memberships or entry.notes):
             why = "; ".join([m.reason for m in entry.memberships if m.reason] + entry.notes)

@@ -22,8 +22,8 @@ from segments_project.api.query import condition_texts
 from segments_project.errors import ValidationFailed
 
 from ..documents.directory import customer_document
-from ..documents.explain import ConditionCheck, RuleCheck
-from ..models import Customer, LegalEntity, Segment, SegmentExclusion
+from ..documents.explain import EXCLUDED, ConditionCheck, Membership, RuleCheck
+from ..models import AssignmentType, Customer, LegalEntity, Segment, SegmentExclusion
 from .criteria import legal_entities_matching
 from .directory import customers_matching
 
@@ -186,3 +186,41 @@ def document_values(document: dict[str, Any], name: str) -> list[Any]:
                 found.extend(member if isinstance(member, list) else [member])
         values = found
     return values
+
+
+def exclusion_reason(rule: RuleCheck | None) -> str:
+    """Why an exclusion of the customer matters: whether the rule selects them now."""
+    if rule is None:
+        return "the customer is excluded (the segment has no rule to keep them out of)"
+    if rule.matches:
+        return "the rule selects the customer, but an exclusion keeps them out of its members"
+    return "the customer is excluded (the rule does not select them anyway)"
+
+
+def _role(legal_entity_id: str | None) -> str:
+    return f" for the legal entity {legal_entity_id}" if legal_entity_id else " (B2C)"
+
+
+def rule_notes(
+    rule: RuleCheck | None, memberships: list[Membership], *, excluded: bool
+) -> list[str]:
+    """Where the stored members lag behind the rule (an evaluation will bring them in
+    line), or why the rule could not be asked."""
+    if rule is None:
+        return []
+    if rule.error is not None:
+        return [f"the rule cannot be evaluated: {rule.error}"]
+    stored = {m.legal_entity_id: m.how for m in memberships if m.how != EXCLUDED}
+    selected = set() if excluded else rule.roles()
+    notes = [
+        f"the rule selects the customer{_role(role)}, who is not an AUTOMATIC member yet: "
+        "an evaluation is pending"
+        for role in sorted(selected - set(stored), key=lambda role: role or "")
+    ]
+    for role, how in sorted(stored.items(), key=lambda item: item[0] or ""):
+        if how == AssignmentType.AUTOMATIC and role not in selected:
+            why = "is excluded" if excluded else "is no longer selected by the rule"
+            notes.append(
+                f"an AUTOMATIC member{_role(role)} who {why}: the next evaluation removes it"
+            )
+    return notes
