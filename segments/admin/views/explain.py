@@ -46,14 +46,12 @@ def explain_url(
     return reverse("admin:segments_segment_explain") + "?" + urlencode(params)
 
 
-def member_explain_url(assignment: SegmentCustomerAssignment) -> str:
+def member_explain_url(assignment: SegmentCustomerAssignment, *, site: str) -> str:
     """The explain page of a member of a segment, in the membership's own context (B2C or
     acting for its legal entity) on the segment's site, now: whether it is MANUAL or
     AUTOMATIC and, for AUTOMATIC, which conditions of the rule keep it."""
     return explain_url(
-        customer=assignment.customer,
-        legal_entity=assignment.legal_entity,
-        site=assignment.segment.site_code,
+        customer=assignment.customer, legal_entity=assignment.legal_entity, site=site
     )
 
 

@@ -68,8 +68,7 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     page = paged(request, rows.order_by("-pk"))
     page.object_list = list(page.object_list)
     for row in page.object_list:
-        row.segment = segment  # the page's own segment: no query per row for its site
-        row.explain_url = member_explain_url(row)
+        row.explain_url = member_explain_url(row, site=segment.site_code)
     context = page_context(
         model_admin,
         request,
