@@ -57,7 +57,7 @@ class ExplainConditionSerializer(serializers.Serializer):
 class ExplainRuleQSerializer(serializers.Serializer):
     text = serializers.CharField(help_text="criteria.q")
     matches = serializers.BooleanField(
-        help_text="The customer matches q (every condition holds): a B2C member of the rule."
+        help_text="Every condition holds: the customer is a B2C member of the rule."
     )
     conditions = ExplainConditionSerializer(many=True)
 

@@ -1,11 +1,12 @@
 """How every rule segment of a tenant sees one customer, for the explain answer.
 
-Each rule is asked about the one customer row with the same selectors rule evaluation
-uses (`customers_matching` for `criteria.q`, `legal_entities_matching` for
-`criteria.legalEntities`), as EXISTS flags annotated on the customer's own query: the whole
-`q`, and each of its top-level conditions on its own (split by the q parser, compiled by
-the list compiler), so the answer can say which condition failed. The flags of
-`legalEntities` ride on the prefetch of the customer's legal entities. Two queries for all
+Each rule is asked about the one customer row with the list compiler rule evaluation uses
+(`compile_query` over `CUSTOMER_QUERY_FIELDS` for `criteria.q`, `legal_entities_matching`
+for `criteria.legalEntities`), as EXISTS flags annotated on the customer's own query: one
+per top-level condition of `q` (its text as written comes from the q parser), so the answer
+can say which condition failed. `customers_matching` applies each condition with joins of
+its own too, so `q` holds exactly when every condition does. The flags of `legalEntities`
+ride on the prefetch of the customer's legal entities. Two queries for all
 the rule segments of the tenant, plus one per `MAX_FLAGS_PER_QUERY` flags beyond the
 first (a database caps the columns of one row); never a query per segment.
 """
@@ -16,16 +17,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import (
+    BooleanField,
+    Exists,
+    Expression,
+    ExpressionWrapper,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 
-from segments_project.api.query import condition_texts
+from segments_project.api.query import compile_query, condition_texts
 from segments_project.errors import ValidationFailed
 
-from ..documents.directory import customer_document
+from ..documents.directory import CUSTOMER_QUERY_FIELDS, customer_document
 from ..documents.explain import EXCLUDED, ConditionCheck, Membership, RuleCheck
 from ..models import AssignmentType, Customer, LegalEntity, Segment, SegmentExclusion
 from .criteria import legal_entities_matching
-from .directory import customers_matching
 
 # PostgreSQL allows 1664 columns in a result row, SQLite 2000 by default: stay well below.
 MAX_FLAGS_PER_QUERY = 1000
@@ -40,10 +49,6 @@ class _SegmentRule:
     error: str | None = None
 
     @property
-    def q_flag(self) -> str:
-        return f"rule_{self.pk}_q"
-
-    @property
     def legal_entity_flag(self) -> str:
         return f"rule_{self.pk}_le"
 
@@ -55,7 +60,7 @@ class RulePlan:
     tenant: str
     at: datetime
     rules: list[_SegmentRule]
-    customer_flags: dict[str, Exists] = field(default_factory=dict)
+    customer_flags: dict[str, Expression] = field(default_factory=dict)
     legal_entity_flags: dict[str, Exists] = field(default_factory=dict)
 
     @property
@@ -89,15 +94,19 @@ def _planned(plan: RulePlan, rule: _SegmentRule) -> _SegmentRule:
     if rule.criteria is None:
         return rule
     customer = OuterRef("pk")
-    flags: dict[str, Exists] = {}
+    flags: dict[str, Expression] = {}
     conditions = []
     try:
         if "q" in rule.criteria:
             text = rule.criteria["q"]
-            flags[rule.q_flag] = Exists(_matching(plan, text).filter(pk=customer))
-            for number, (name, condition) in enumerate(condition_texts(text)):
+            compiled = compile_query(text, CUSTOMER_QUERY_FIELDS, now=plan.at, param="criteria.q")
+            # One compiled part per top-level condition, in order.
+            written = condition_texts(text)
+            for number, ((name, condition), part) in enumerate(
+                zip(written, compiled.children, strict=True)
+            ):
                 flag = f"rule_{rule.pk}_c{number}"
-                flags[flag] = Exists(_matching(plan, condition).filter(pk=customer))
+                flags[flag] = _holds(name, Q(part))
                 conditions.append((flag, name, condition))
         if "legalEntities" in rule.criteria:
             matching = legal_entities_matching(
@@ -110,8 +119,20 @@ def _planned(plan: RulePlan, rule: _SegmentRule) -> _SegmentRule:
     return _SegmentRule(rule.pk, rule.criteria, rule.excluded, tuple(conditions))
 
 
-def _matching(plan: RulePlan, text: str) -> QuerySet[Customer]:
-    return customers_matching(tenant=plan.tenant, q=text, now=plan.at, param="criteria.q")
+# The customer fields whose condition joins another table (one row per link).
+_JOINED_FIELDS = frozenset(
+    name for name, spec in CUSTOMER_QUERY_FIELDS.items() if "__" in spec.path
+)
+
+
+def _holds(field_name: str, condition: Q) -> Expression:
+    """Whether `condition` holds for the customer row: the condition itself as a column,
+    or, for a field across a join, an EXISTS on the customer's own row with a join of its
+    own, as `customers_matching` filters each condition. Either way the rule's `q` holds
+    exactly when every condition does."""
+    if field_name in _JOINED_FIELDS:
+        return Exists(Customer.objects.filter(pk=OuterRef("pk")).filter(condition))
+    return ExpressionWrapper(condition, output_field=BooleanField())
 
 
 def customer_with_rule_flags(plan: RulePlan, customers: QuerySet[Customer]) -> Customer | None:
@@ -155,7 +176,6 @@ def rule_checks(plan: RulePlan, customer: Customer) -> dict[int, RuleCheck]:
         if rule.error is not None:
             continue
         if check.q is not None:
-            check.q_matches = bool(getattr(customer, rule.q_flag))
             check.conditions = [
                 ConditionCheck(
                     condition=condition,
@@ -165,6 +185,7 @@ def rule_checks(plan: RulePlan, customer: Customer) -> dict[int, RuleCheck]:
                 )
                 for flag, name, condition in rule.conditions
             ]
+            check.q_matches = all(condition.holds for condition in check.conditions)
         if check.legal_entities is not None:
             for legal_entity in legal_entities:
                 matched = bool(getattr(legal_entity, rule.legal_entity_flag))

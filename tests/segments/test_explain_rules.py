@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from segments.models import Customer
+from segments.selectors.criteria import criteria_matches
 from segments.selectors.explain import explain_customer
 from segments.services.exclusions import exclusion_put
 from segments.services.rule_evaluation import segment_rule_apply
@@ -300,3 +301,32 @@ def test_the_rules_cost_the_same_queries_for_few_or_many_segments(rules):
     after = count()
 
     assert before == after == 5
+
+
+@pytest.mark.parametrize(
+    "q",
+    [
+        "legalEntityIds:acme legalEntityIds:initech",
+        "legalEntityIds:acme addresses.country:FR",
+        "addresses.country:(ES,DE) mixins.loyalty.points:<1000 preferredLanguage:de",
+        "mixins.loyalty.points:missing",
+        "addresses.city:~Ly active:true",
+    ],
+)
+def test_the_rule_answers_agree_with_what_the_rule_selects(rules, q):
+    make_segment(TENANT, "probe", criteria={"q": q})
+    selected = set(
+        criteria_matches(tenant=TENANT, criteria={"q": q}).values_list("public_id", flat=True)
+    )
+
+    for customer_id in ("ann", "bob"):
+        explanation = explain_customer(
+            tenant=TENANT,
+            customer_id=customer_id,
+            legal_entity_id=None,
+            site_code=None,
+            at=timezone.now(),
+        )
+        probe = [entry for entry in explanation.segments if entry.segment.public_id == "probe"]
+        matches = bool(probe) and probe[0].rule.q_matches
+        assert matches == (customer_id in selected), customer_id
