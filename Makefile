@@ -25,7 +25,7 @@ endif
 .PHONY: help venv install run serve test lint clean
 
 help:
-	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a job worker"
+	@echo "make run    install, migrate, load demo data, serve on http://$(HOST):$(PORT)/ with a job worker and the scheduler"
 	@echo "make serve  production-like: gunicorn + WhiteNoise, DEBUG off (needs SECRET_KEY)"
 	@echo "make test   install, import-linter, pytest (fast suite on $(PYTEST_WORKERS) workers, then slow), ruff"
 	@echo "make lint   ruff check . and import-linter"
@@ -47,9 +47,10 @@ run: $(STAMP)
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	@echo "== Loading demo data =="
 	DEBUG=true $(BIN)/python manage.py load_demo --host $(HOST) --port $(PORT)
-	@echo "== Serving on http://$(HOST):$(PORT)/ with one background worker (Ctrl-C stops both) =="
+	@echo "== Serving on http://$(HOST):$(PORT)/ with one background worker and the evaluation scheduler (Ctrl-C stops all) =="
 	DEBUG=true setsid $(BIN)/python manage.py db_worker --verbosity 0 & worker=$$!; \
-	trap 'kill -TERM -- -$$worker 2>/dev/null || true; wait $$worker 2>/dev/null || true' EXIT; \
+	DEBUG=true setsid $(BIN)/python manage.py evaluate_segments --due --enqueue --every 60 >/dev/null & scheduler=$$!; \
+	trap 'kill -TERM -- -$$worker -$$scheduler 2>/dev/null || true; wait $$worker $$scheduler 2>/dev/null || true' EXIT; \
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Production-like: DEBUG off, gunicorn, collected static files served by WhiteNoise.

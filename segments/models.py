@@ -252,3 +252,69 @@ class SegmentExclusion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} excluded from {self.segment_id}"
+
+
+class EvaluationStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    RUNNING = "RUNNING", "Running"
+    DONE = "DONE", "Done"
+    FAILED = "FAILED", "Failed"
+
+
+class EvaluationTrigger(models.TextChoices):
+    CRITERIA_CHANGED = "CRITERIA_CHANGED", "Criteria changed"
+    ON_DEMAND = "ON_DEMAND", "On demand"
+    SCHEDULE = "SCHEDULE", "Schedule"
+    COMMAND = "COMMAND", "Command"
+
+
+class SegmentEvaluation(models.Model):
+    """One full evaluation of a segment's rule (segments/services/evaluations.py): requested
+    (PENDING), taken by a job (RUNNING), and DONE with its counts or FAILED with the error.
+    The latest row of a segment is what `GET .../evaluation` answers."""
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="evaluations")
+    status = models.CharField(
+        max_length=7, choices=EvaluationStatus, default=EvaluationStatus.PENDING
+    )
+    trigger = models.CharField(max_length=16, choices=EvaluationTrigger)
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # What the evaluation changed, and the segment's members (MANUAL and AUTOMATIC) after it.
+    added = models.PositiveIntegerField(null=True, blank=True)
+    removed = models.PositiveIntegerField(null=True, blank=True)
+    members = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    # Runs started: more than one when a worker died in it and it was enqueued again.
+    attempts = models.PositiveIntegerField(default=0)
+    # The background job (django-tasks result id) that runs it; empty when run inline.
+    job_id = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        ordering = ["tenant_id", "segment", "id"]
+        verbose_name = "evaluation"
+        constraints = [
+            # Coalescing: a segment has at most one evaluation waiting for a worker.
+            models.UniqueConstraint(
+                fields=["tenant", "segment"],
+                condition=Q(status="PENDING"),
+                name="segment_evaluation_one_pending",
+            ),
+        ]
+        indexes = [
+            # The latest evaluation of a segment (and its last DONE one, for the schedule).
+            models.Index(fields=["tenant", "segment", "-id"], name="segment_evaluation_latest"),
+            # The stalled-evaluation scan of the scheduler reads only the RUNNING rows.
+            models.Index(
+                fields=["tenant", "started_at"],
+                condition=Q(status="RUNNING"),
+                name="segment_evaluation_running",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id} {self.status} ({self.trigger})"

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class ProjectConfig(AppConfig):
@@ -16,3 +17,8 @@ class ProjectConfig(AppConfig):
     def ready(self) -> None:
         # Registers the start-up check that every registry has its providers.
         from . import registry  # noqa: F401
+
+        if getattr(settings, "CHECKPOINT_PAUSE_FROM_ENVIRONMENT", False):
+            from .checkpoints import pause_from_environment
+
+            pause_from_environment()

@@ -12,9 +12,12 @@ moments reached by their worker threads). A listener may raise: the writer fails
 
 from __future__ import annotations
 
+import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 
@@ -71,3 +74,29 @@ def listening(name: Checkpoint, listener: Listener) -> Iterator[None]:
         yield
     finally:
         _listeners[name].remove(listener)
+
+
+# Processes a test starts (a real `db_worker`) cannot be reached by `listening`: with the
+# test settings (`CHECKPOINT_PAUSE_FROM_ENVIRONMENT`), the variable names a checkpoint at
+# which the process writes the file `CHECKPOINT_PAUSED_FILE` names, once, and then sleeps
+# until it is killed (tests/jobs/test_evaluation_worker.py kills a worker mid-evaluation).
+PAUSE_VARIABLE = "CHECKPOINT_PAUSE_AT"
+PAUSED_FILE_VARIABLE = "CHECKPOINT_PAUSED_FILE"
+
+
+def pause_from_environment() -> None:
+    """Starts the pause the environment asks for, if any (see PAUSE_VARIABLE)."""
+    name = os.environ.get(PAUSE_VARIABLE)
+    paused_file = os.environ.get(PAUSED_FILE_VARIABLE)
+    if not name or not paused_file:
+        return
+
+    def pause(**context: Any) -> None:
+        marker = Path(paused_file)
+        if marker.exists():
+            return  # paused once already: the next run goes through
+        marker.write_text(str(os.getpid()))
+        while True:
+            time.sleep(1)
+
+    _listeners.setdefault(Checkpoint(name), []).append(pause)

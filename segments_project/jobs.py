@@ -21,8 +21,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.utils import timezone
 from django_tasks import task_backends
-from django_tasks.base import Task, TaskResult
+from django_tasks.base import Task, TaskResult, TaskResultStatus
 
 
 def _stored_in_the_database(task: Task) -> bool:
@@ -53,3 +54,18 @@ def enqueue_with_write(task: Task, *args: Any, **kwargs: Any) -> TaskResult | No
         return task.enqueue(*args, **kwargs)
     transaction.on_commit(lambda: task.enqueue(*args, **kwargs))
     return None
+
+
+def job_abandoned(job_id: str) -> None:
+    """Marks a job whose worker died in it (killed, out of memory) FAILED, so it no longer
+    shows as RUNNING forever. Whoever found it abandoned enqueues the work again. Nothing
+    to do for a job kept outside the database (its broker tracks its own jobs)."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not job_id:
+        return
+    DBTaskResult.objects.filter(id=job_id, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        traceback="The worker running this job died; the work was enqueued again.",
+    )

@@ -38,6 +38,9 @@ from segments_project.writes import Upserted
 
 # (document, content_language=..., current=...) -> model field values, or a ValidationFailed.
 ValuesFunction = Callable[..., dict[str, Any]]
+# (tenant, the audit changes of one write) -> None: a kind's follow-up work in the write's
+# transaction (a segment whose criteria changed enqueues its evaluation).
+ChangesHook = Callable[[str, list[Change]], None]
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,10 @@ class DocumentKind:
     is_segment: bool = False
     # JSON Pointers a JSON Patch may not write.
     read_only_paths: frozenset[str] = READ_ONLY_PATHS
+    # Called with the audit changes of every create, update and set-based upsert of the
+    # kind, inside the write's transaction (needs `audit_type`): one place for work that
+    # must follow a change whichever entry point made it.
+    on_changes: ChangesHook | None = None
 
     def audit_segment_id(self, public_id: str) -> str | None:
         return public_id if self.is_segment else None
@@ -94,8 +101,15 @@ def insert(kind: DocumentKind, tenant: str, public_id: str, values: dict[str, An
             kind.audit_segment_id(public_id),
             values,
         )
-        record(tenant, [change])
+        _recorded(kind.on_changes, tenant, [change])
     return obj
+
+
+def _recorded(on_changes: ChangesHook | None, tenant: str, changes: list[Change]) -> None:
+    """Records the changes in the audit trail, then tells the kind's hook of them."""
+    record(tenant, changes)
+    if on_changes is not None and changes:
+        on_changes(tenant, changes)
 
 
 def update_changed(
@@ -104,10 +118,12 @@ def update_changed(
     *,
     audit_type: str | None = None,
     audit_segment_id: str | None = None,
+    on_changes: ChangesHook | None = None,
 ) -> Any:
     """Writes only the changed fields; a write that changes nothing keeps the version.
 
-    With `audit_type`, a change is recorded in the audit trail as `{field: [old, new]}`.
+    With `audit_type`, a change is recorded in the audit trail as `{field: [old, new]}`
+    and passed to `on_changes`.
     """
     changes = diff({field: getattr(obj, field) for field in values}, values)
     if not changes:
@@ -120,7 +136,7 @@ def update_changed(
     content_changed(tenant=obj.tenant_id)
     if audit_type is not None:
         change = Change(audit_type, obj.public_id, AuditAction.UPDATED, audit_segment_id, changes)
-        record(obj.tenant_id, [change])
+        _recorded(on_changes, obj.tenant_id, [change])
     return obj
 
 
@@ -131,6 +147,7 @@ def kind_update_changed(kind: DocumentKind, obj: Any, values: dict[str, Any]) ->
         values,
         audit_type=kind.audit_type,
         audit_segment_id=kind.audit_segment_id(obj.public_id),
+        on_changes=kind.on_changes,
     )
 
 
@@ -299,7 +316,7 @@ def documents_upsert_many(
         upserted.counts.inserted -= len(raced)
         upserted.raced += [row for row in rows if row.key in raced]
         changes = [change for change in changes if change.document_id not in raced]
-    record(tenant, changes)
+    _recorded(kind.on_changes, tenant, changes)
     return upserted
 
 

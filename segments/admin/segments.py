@@ -32,12 +32,14 @@ from segments_project.tenancy.admin_scoping import (
 
 from ..documents.segments import segment_document
 from ..models import (
+    EvaluationStatus,
     ItemType,
     Segment,
     SegmentCustomerAssignment,
     SegmentItemAssignment,
     SegmentStatus,
 )
+from ..selectors.evaluations import evaluation_latest
 from ..services import items as item_services
 from ..services import segments as services
 from .columns import admin_link, count_of
@@ -143,7 +145,11 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
                 "Rule",
                 {
                     "classes": ["seg-criteria-fieldset"],
-                    "fields": ["criteria_q", "criteria_legal_entities"],
+                    "fields": [
+                        "criteria_q",
+                        "criteria_legal_entities",
+                        *self._evaluation_fields(request, obj),
+                    ],
                     "description": "Optional: the customers this rule selects, counted live "
                     "below as you type. Members added by hand stay members.",
                 },
@@ -163,7 +169,16 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
 
     def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list[str]:
         fixed = ["tenant", "public_id"] if obj else []
-        return [*fixed, *self.readonly_fields]
+        return [*fixed, *self.readonly_fields, *self._evaluation_fields(request, obj)]
+
+    def _evaluation_fields(self, request: HttpRequest, obj: Segment | None) -> list[str]:
+        """The latest evaluation of a stored segment's rule, with the "Re-evaluate" button
+        for users who may change the segment."""
+        if obj is None:
+            return []
+        if self.has_change_permission(request, obj):
+            return ["evaluation_with_button"]
+        return ["evaluation"]
 
     def render_change_form(
         self,
@@ -230,6 +245,33 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     @admin.display(description="Customers of legal entities matching")
     def criteria_legal_entities(self, segment: Segment) -> str:
         return (segment.criteria or {}).get("legalEntities", "")
+
+    @admin.display(description="Evaluation")
+    def evaluation(self, segment: Segment) -> str:
+        latest = evaluation_latest(tenant=segment.tenant_id, segment=segment)
+        if latest is None:
+            return "Never evaluated."
+        counts = (
+            f": {latest.added} added, {latest.removed} removed, {latest.members:,} members"
+            if latest.status == EvaluationStatus.DONE
+            else ""
+        )
+        when = latest.finished_at or latest.started_at or latest.requested_at
+        error = f" ({latest.error})" if latest.error else ""
+        trigger = latest.get_trigger_display().lower()
+        return f"{latest.status} ({trigger}, {_when(when)}){counts}{error}"
+
+    @admin.display(description="Evaluation")
+    def evaluation_with_button(self, segment: Segment) -> str:
+        if not segment.criteria:
+            return self.evaluation(segment)
+        # The change form's own CSRF token goes with it; the view reads nothing else.
+        return format_html(
+            '{} <button type="submit" class="button" formaction="{}" formmethod="post" '
+            "formnovalidate>Re-evaluate</button>",
+            self.evaluation(segment),
+            reverse("admin:segments_segment_evaluate", args=[segment.pk]),
+        )
 
     @admin.display(description="assignments")
     def assignments(self, segment: Segment) -> str:

@@ -1,11 +1,12 @@
 """Routes of `/customer-segment/<tenant>/`: the storefront reads, segments, a segment's
-items, members and exclusions. The directory's routes (`/customer/<tenant>/`) are in
-`directory_urls`.
+items, members, exclusions and rule evaluation. The directory's routes
+(`/customer/<tenant>/`) are in `directory_urls`.
 
 The storefront's fixed words (`segments/items`, `segments/match`) and `segments/explain`
 come before `segments/<segment_id>`, which would otherwise swallow them.
 """
 
+from .evaluation_urls import urlpatterns as evaluation_urlpatterns
 from .exclusion_urls import urlpatterns as exclusion_urlpatterns
 from .explain_urls import urlpatterns as explain_urlpatterns
 from .item_urls import urlpatterns as item_urlpatterns
@@ -20,4 +21,5 @@ urlpatterns = [
     *item_urlpatterns,
     *member_urlpatterns,
     *exclusion_urlpatterns,
+    *evaluation_urlpatterns,
 ]

@@ -16,7 +16,8 @@ from segments_project.tenancy.versions import content_changed
 from segments_project.writes import Upserted
 
 from ..documents.segments import DOCUMENT_FIELDS, segment_document, segment_values
-from ..models import Segment
+from ..models import Segment, SegmentEvaluation
+from .evaluations import evaluations_for_criteria_changes
 
 SEGMENT = versioned.DocumentKind(
     model=Segment,
@@ -27,6 +28,9 @@ SEGMENT = versioned.DocumentKind(
     localized_fields=(("name", "name"), ("description", "description")),
     audit_type=DocumentType.SEGMENT,
     is_segment=True,
+    # A changed rule (created with one, replaced, removed) enqueues a full evaluation, in
+    # the write's transaction, whichever entry point wrote it.
+    on_changes=evaluations_for_criteria_changes,
 )
 
 
@@ -82,9 +86,12 @@ def segment_patch(
 
 
 def _dependents(segment: Segment) -> list[str]:
-    """Names of the kinds of assignments that still point at the segment."""
+    """Names of the kinds of assignments that still point at the segment. Its evaluations
+    are its own bookkeeping: they go with it."""
     found = []
     for relation in Segment._meta.related_objects:
+        if relation.related_model is SegmentEvaluation:
+            continue
         accessor = relation.get_accessor_name()
         if accessor and getattr(segment, accessor).exists():
             found.append(str(relation.related_model._meta.verbose_name_plural))

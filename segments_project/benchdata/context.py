@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from .ids import IdMaker
 from .scales import Scale
@@ -24,6 +25,10 @@ class SegmentInfo:
         return self.kind in ("open", "window")
 
 
+def _midnight(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass
 class Context:
     tenant: str
@@ -40,6 +45,10 @@ class Context:
     category_paths: list[str] = field(default_factory=list)
     category_depths: list[int] = field(default_factory=list)
     segments: list[SegmentInfo] = field(default_factory=list)
+    # Segment index -> its rule (`criteria`), for the tenth of the segments that have one.
+    rules: dict[int, dict[str, str]] = field(default_factory=dict)
+    # What relative dates in the data count back from (`rules.py`): the day of generation.
+    today: datetime = field(default_factory=lambda: _midnight(datetime.now(UTC)))
 
     def __post_init__(self) -> None:
         seed = self.seed

@@ -1,5 +1,6 @@
 """Legal entities, customers (a fifth of them B2B) with their profiles (addresses,
-preferences, state) and the companies B2B customers act for."""
+preferences, state) and behaviour facts (`mixins`, see `rules.py`), and the companies B2B
+customers act for."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from segments.models import Customer, CustomerLegalEntity, LegalEntity
 
 from .context import EMPTY_JSON, Context
 from .ids import moment, stream
+from .rules import customer_mixins, legal_entity_mixins
 from .tables import TableWriter, reserve_pks
 
 FIRST_NAMES = [
@@ -95,13 +97,14 @@ STREETS = ("Hauptstraße", "Bahnhofstraße", "Gartenweg", "Schulstraße", "Linde
 ADDRESS_TAGS = ("billing", "shipping", "office", "warehouse", "pickup")
 
 
-def _document_tail(index: int) -> tuple[Any, ...]:
+def _document_tail(index: int, mixins: dict[str, Any] = EMPTY_JSON) -> tuple[Any, ...]:
     created = moment(index)
-    return (EMPTY_JSON, EMPTY_JSON, 1, created, created)
+    return (mixins, EMPTY_JSON, 1, created, created)
 
 
 def _legal_entities(ctx: Context) -> Iterator[tuple[Any, ...]]:
     rng = stream(ctx.seed, "legal-entities")
+    facts = stream(ctx.seed, "legal-entity-mixins")
     for index in range(ctx.scale.legal_entities):
         name = (
             f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_FORMS)}"
@@ -111,7 +114,7 @@ def _legal_entities(ctx: Context) -> Iterator[tuple[Any, ...]]:
             ctx.tenant,
             ctx.legal_entity_id(index),
             name,
-            *_document_tail(index),
+            *_document_tail(index, legal_entity_mixins(facts)),
         )
 
 
@@ -119,6 +122,7 @@ def _customers(ctx: Context) -> Iterator[tuple[Any, ...]]:
     rng = stream(ctx.seed, "customers")
     # A stream of its own, so that the names and ids are those of datasets made before.
     profiles = stream(ctx.seed, "customer-profiles")
+    facts = stream(ctx.seed, "customer-mixins")
     for index in range(ctx.scale.customers):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         yield (
@@ -129,7 +133,7 @@ def _customers(ctx: Context) -> Iterator[tuple[Any, ...]]:
             last,
             f"{first}.{last}.{index}@example.com".lower().translate(_ASCII),
             *_profile(profiles, index in ctx.b2b_links),
-            *_document_tail(index),
+            *_document_tail(index, customer_mixins(facts, ctx)),
         )
 
 

@@ -6,6 +6,8 @@
 - Members: most customers are in 1 to 10 segments, a quarter in 11 to 35 (exactly the
   scale's number of assignments in all). B2B customers mostly draw from the b2b site's
   segments and their assignments mostly carry one of their own legal entities.
+- Rules: a tenth of the segments carry `criteria` (see `rules.py`); their members are
+  drawn like the others', a tenth of them AUTOMATIC, and no evaluation runs here.
 - Items: a tenth categories (of every level, the deeper the likelier), the rest products.
 """
 
@@ -28,6 +30,7 @@ from segments.models import (
 
 from .context import EMPTY_JSON, Context, SegmentInfo
 from .ids import EPOCH, FUTURE, PAST, moment, stream
+from .rules import plan_rule_segments
 from .tables import TableWriter, reserve_pks
 
 SITES = ("main", "outlet", "b2b")
@@ -75,6 +78,7 @@ def _segments(ctx: Context) -> Iterator[tuple[Any, ...]]:
             valid_to,
             status,
             site,
+            ctx.rules.get(index),
             EMPTY_JSON,
             EMPTY_JSON,
             1,
@@ -93,6 +97,7 @@ SEGMENT_FIELDS = (
     "valid_to",
     "status",
     "site_code",
+    "criteria",
     "mixins",
     "metadata_mixins",
     "version",
@@ -172,7 +177,10 @@ def _members(ctx: Context) -> Iterator[tuple[Any, ...]]:
                 ctx.segment_pk0 + segment,
                 ctx.customer_pk0 + customer,
                 legal_entity,
-                automatic if rng.random() < 0.1 else manual,
+                # AUTOMATIC members exist only by a rule: a tenth of a rule segment's
+                # members are (before its first evaluation, which keeps those its rule
+                # matches and removes the others).
+                automatic if rng.random() < 0.1 and segment in ctx.rules else manual,
                 EMPTY_JSON,
                 EMPTY_JSON,
                 1,
@@ -229,6 +237,7 @@ ASSIGNMENT_TAIL = ("mixins", "metadata_mixins", "version", "created_at", "modifi
 
 def generate_segments(ctx: Context, step) -> None:
     ctx.segment_pk0 = reserve_pks(Segment, ctx.scale.segments)
+    plan_rule_segments(ctx)
     with step("segments") as done:
         done(TableWriter(Segment, SEGMENT_FIELDS).write(_segments(ctx)))
     with step("customer assignments") as done:

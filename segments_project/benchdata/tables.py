@@ -83,7 +83,9 @@ class TableWriter:
                 if json_columns:
                     row = list(row)
                     for index in json_columns:
-                        row[index] = json.dumps(row[index], separators=(",", ":"))
+                        # None is SQL NULL (as the ORM stores it), not the JSON null.
+                        if row[index] is not None:
+                            row[index] = json.dumps(row[index], separators=(",", ":"))
                 copy.write_row(row)
 
     def _insert(self, chunk: list[Sequence[Any]]) -> None:

@@ -47,3 +47,28 @@ class TenantCommand(BaseCommand):
 
     def handle_tenant(self, tenant: Tenant, *args: Any, **options: Any) -> str | None:
         raise NotImplementedError
+
+
+class TenantsCommand(TenantCommand):
+    """A command of one tenant (`--tenant`) or, without it, of every tenant in name order:
+    implement `handle_tenants(tenants, **options)`."""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument(
+            "--tenant", help="Name of the tenant to act in (it must exist); default: every tenant."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> str | None:
+        self.tenant_name = options.pop("tenant")
+        with acting_as(ActorKind.COMMAND, self.command_name):
+            return self.handle_tenants(self.get_tenants(), *args, **options)
+
+    def get_tenants(self) -> list[Tenant]:
+        """The named tenant, or every tenant as it is now (a long-running command calls it
+        again to follow tenants created since it started)."""
+        if self.tenant_name:
+            return [self.get_tenant(self.tenant_name)]
+        return list(Tenant.objects.order_by("name"))
+
+    def handle_tenants(self, tenants: list[Tenant], *args: Any, **options: Any) -> str | None:
+        raise NotImplementedError

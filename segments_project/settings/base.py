@@ -105,6 +105,12 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Rules with relative dates are evaluated again when their last evaluation is older than
+# this (`manage.py evaluate_segments --due`, the scheduler). A RUNNING evaluation older than
+# SEGMENT_EVALUATION_STALLED_SECONDS counts as stalled (worker died) on SQLite; PostgreSQL
+# tells by the running job's row lock instead (docs/dynamic-segments.md, "The schedule").
+SEGMENT_EVALUATION_INTERVAL_SECONDS = env.int("SEGMENT_EVALUATION_INTERVAL_SECONDS", default=3600)
+SEGMENT_EVALUATION_STALLED_SECONDS = env.int("SEGMENT_EVALUATION_STALLED_SECONDS", default=900)
 STOREFRONT_READS_FROM_REPLICA = "replica" in DATABASES
 # How long a client that wrote keeps reading from the primary (longer than replica lag).
 READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=5)
@@ -217,6 +223,11 @@ SPECTACULAR_SETTINGS = {
                 "flows": {"clientCredentials": {"tokenUrl": "/oauth/token", "scopes": {}}},
             }
         }
+    },
+    # Choice sets of fields of the same name (`status`: a segment's, an evaluation's).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": ["ACTIVE", "INACTIVE"],
+        "EvaluationStatusEnum": ["PENDING", "RUNNING", "DONE", "FAILED"],
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -21,3 +21,6 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Processes a test starts (a real db_worker) may be paused at a checkpoint named in their
+# environment (segments_project/checkpoints.py, `pause_from_environment`).
+CHECKPOINT_PAUSE_FROM_ENVIRONMENT = True

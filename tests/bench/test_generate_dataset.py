@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import random
 from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
+from django.utils.dateparse import parse_datetime
 
 from catalog.models import Category, CategoryAssignment, Product
 from coupons.models import Coupon
+from segments.documents.criteria import clean_criteria
 from segments.documents.directory import (
     CUSTOMER_QUERY_FIELDS,
     customer_document,
@@ -23,7 +26,10 @@ from segments.models import (
     SegmentCustomerAssignment,
     SegmentItemAssignment,
 )
+from segments.selectors.criteria import criteria_preview
+from segments_project.api.documents import format_datetime
 from segments_project.api.query import compile_query
+from segments_project.benchdata.rules import RULE_SEGMENT_SHARE, TEMPLATES
 from segments_project.benchdata.scales import scale_for
 from segments_project.tenancy.models import ApiClient, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
@@ -90,6 +96,15 @@ def snapshot() -> dict[str, list]:
             )
         ),
         "coupons": sorted(Coupon.objects.filter(tenant=TENANT).values_list("public_id")),
+        "mixins": sorted(
+            Customer.objects.filter(tenant=TENANT).values_list("public_id", "mixins"), key=repr
+        ),
+        "rules": sorted(
+            Segment.objects.filter(tenant=TENANT, criteria__isnull=False).values_list(
+                "public_id", "criteria"
+            ),
+            key=repr,
+        ),
     }
 
 
@@ -262,3 +277,56 @@ def test_customers_have_profiles_the_api_accepts_and_q_finds(generated):
     b2b = customers.filter(legal_entities__isnull=False).distinct()
     assert b2b and all(customer.company_registration_id for customer in b2b)
     assert count("b2b.companyRegistrationId:~.") == count("preferredSite:b2b") == len(b2b)
+
+
+def test_a_tenth_of_the_segments_carry_valid_rules(generated):
+    segments = Segment.objects.filter(tenant=TENANT)
+    rules = dict(segments.filter(criteria__isnull=False).values_list("public_id", "criteria"))
+    assert len(rules) == round(XS.segments * RULE_SEGMENT_SHARE)
+    # The others are manual-only: SQL NULL, not a JSON null.
+    assert segments.filter(criteria__isnull=True).count() == XS.segments - len(rules)
+    for criteria in rules.values():
+        assert clean_criteria(criteria) == criteria
+    # AUTOMATIC members only where a rule could have made them.
+    automatic = SegmentCustomerAssignment.objects.filter(tenant=TENANT, assignment_type="AUTOMATIC")
+    assert automatic.exists()
+    assert set(automatic.values_list("segment__public_id", flat=True)) <= set(rules)
+
+
+def test_customers_and_legal_entities_carry_the_facts_rules_use(generated):
+    customers = Customer.objects.filter(tenant=TENANT)
+    mixins = list(customers.values_list("mixins", flat=True))
+    orders = [m["orders"] for m in mixins if "orders" in m]
+    assert len(mixins) / 2 < len(orders) < len(mixins)
+    for order in orders:
+        assert isinstance(order["totalSpent"], float) and order["count"] >= 1
+        # The service's UTC format, so that text comparison is chronological.
+        assert parse_datetime(order["lastOrderAt"]) is not None
+        assert order["lastOrderAt"] == format_datetime(parse_datetime(order["lastOrderAt"]))
+        assert order["firstOrderAt"] <= order["lastOrderAt"]
+    assert any("loyalty" in m for m in mixins) and any("newsletter" in m for m in mixins)
+    entities = LegalEntity.objects.filter(tenant=TENANT).values_list("mixins", flat=True)
+    assert all({"industry", "employees", "creditLimit"} <= set(m) for m in entities)
+
+
+def test_every_rule_template_selects_a_realistic_fraction(db):
+    """At a thousand customers every drawn rule selects someone and nobody's rule selects
+    everyone; the relative dates count back from the day of generation."""
+    call_command(
+        "generate_dataset", "--tenant", TENANT, "--scale", "rules", "--factor", "0.01",
+        stdout=StringIO(),
+    )  # fmt: skip
+    scale = scale_for("rules", 0.01)
+    total = Customer.objects.filter(tenant=TENANT).count()
+    generated = Segment.objects.filter(tenant=TENANT, criteria__isnull=False)
+    assert generated.count() == round(scale.segments * RULE_SEGMENT_SHARE)
+    rng = random.Random(3)
+    drawn = [template(rng) for template, _ in TEMPLATES for _ in range(5)]
+    for criteria in [*generated.values_list("criteria", flat=True), *drawn]:
+        assert clean_criteria(criteria) == criteria
+        count = criteria_preview(tenant=TENANT, criteria=criteria).count
+        assert 0 < count < total / 2, (criteria, count)
+    assert any("lastOrderAt" in criteria.get("q", "") for criteria in drawn)
+    assert any("legalEntities" in criteria for criteria in drawn)
+    recent = criteria_preview(tenant=TENANT, criteria={"q": 'mixins.orders.lastOrderAt:>="-30d"'})
+    assert total / 20 < recent.count < total / 2

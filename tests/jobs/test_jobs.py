@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.models import F
@@ -23,8 +18,7 @@ from segments_project.tenancy.models import AnonymousSession, Tenant
 from segments_project.tenancy.tasks import anonymous_sessions_purge
 
 from ..tenancy.visitors import login, make_storefront_client
-
-REPO = Path(__file__).resolve().parents[2]
+from .workers import REPO, WORKER_COMMAND, worker_environment
 
 
 class _Undone(Exception):
@@ -101,22 +95,10 @@ def test_a_real_worker_process_runs_the_enqueued_purge(client):
     job = DBTaskResult.objects.get()
     assert str(job.id) in out.getvalue()
 
-    database = settings.DATABASES["default"]
-    url = (
-        f"postgres://{quote(database['USER'] or '')}:{quote(database['PASSWORD'] or '')}"
-        f"@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}"
-    )
     worker = subprocess.run(
-        [
-            *(sys.executable, "manage.py", "db_worker", "--batch", "--no-reload"),
-            *("--no-startup-delay", "--interval", "0"),
-        ],
+        WORKER_COMMAND,
         cwd=REPO,
-        env={
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "segments_project.settings.test",
-            "DATABASE_URL": url,
-        },
+        env=worker_environment(),
         capture_output=True,
         text=True,
         timeout=120,

@@ -66,6 +66,8 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", f"{SEG_ID}/exclusions/<str:customer_id>"): ("", None),
     ("PUT", f"{SEG_ID}/exclusions/<str:customer_id>"): ("", None),
     ("DELETE", f"{SEG_ID}/exclusions/<str:customer_id>"): ("", None),
+    ("GET", f"{SEG_ID}/evaluation"): ("", None),
+    ("POST", f"{SEG_ID}/evaluation"): ("", None),
     ("GET", f"{SEG_ID}/customers/<str:customer_id>/<str:legal_entity_id>"): ("", None),
     ("PUT", f"{SEG_ID}/customers/<str:customer_id>/<str:legal_entity_id>"): (
         "",

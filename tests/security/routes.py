@@ -88,7 +88,8 @@ ORDER_CODE = "order-one"
 
 def seed_everything(manager: Caller) -> dict[str, str]:
     """Seeds acme and answers the value of every path parameter the API's routes use."""
-    make_segment(TENANT, SEGMENT)
+    # With a rule, so that "evaluate now" has something to evaluate.
+    make_segment(TENANT, SEGMENT, criteria={"q": "id:exists"})
     product = make_product(TENANT, PRODUCT)
     make_product(TENANT, FREE_PRODUCT)
     root = make_category(TENANT, CATEGORY)

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from .criteria import criteria_preview_view
+from .evaluation import evaluate_view
 from .exclusions import exclusions_remove_view, exclusions_view
 from .explain import explain_view
 from .imports import (
@@ -52,6 +53,7 @@ def segment_urls(model_admin: Any) -> list[Any]:
             wrap(members_export_view),
             name=f"{info}_members_export",
         ),
+        path("<path:object_id>/evaluate/", wrap(evaluate_view), name=f"{info}_evaluate"),
         path("<path:object_id>/exclusions/", wrap(exclusions_view), name=f"{info}_exclusions"),
         path(
             "<path:object_id>/exclusions/remove/",
