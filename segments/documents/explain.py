@@ -10,12 +10,46 @@ from typing import Any
 from segments_project.api.documents import format_datetime
 from segments_project.api.localization import ALL_LANGUAGES, LanguagePreference, localize
 
-from ..models import Customer, Segment
+from ..models import AssignmentType, Customer, Segment
 
-# The values of a membership's `how`. MANUAL is the only one today; rule-based membership
-# will add AUTOMATIC (with the criteria that matched) and EXCLUDED (an exclusion keeps the
-# customer out of the rule's members).
-MEMBERSHIP_HOWS = ("MANUAL",)
+# The values of a membership's `how`: the stored assignment types (MANUAL, AUTOMATIC), and
+# EXCLUDED for an exclusion of the customer (which keeps them out of the rule's members).
+EXCLUDED = "EXCLUDED"
+MEMBERSHIP_HOWS = (*AssignmentType.values, EXCLUDED)
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    """One top-level condition of `criteria.q`, the customer's values of its field (as
+    the customer document shows them) and whether it holds for the customer."""
+
+    condition: str
+    field: str
+    values: list[Any]
+    holds: bool
+
+
+@dataclass
+class RuleCheck:
+    """What a segment's rule says about the customer now. The rule selects the customer
+    as a B2C member when `q` matches, and as a B2B member for each legal entity in
+    `matching_legal_entities`."""
+
+    q: str | None
+    legal_entities: str | None
+    q_matches: bool = False
+    conditions: list[ConditionCheck] = field(default_factory=list)
+    matching_legal_entities: list[str] = field(default_factory=list)
+    other_legal_entities: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def matches(self) -> bool:
+        return self.q_matches or bool(self.matching_legal_entities)
+
+    def roles(self) -> set[str | None]:
+        """The memberships the rule makes: None for B2C, legal entity ids for B2B."""
+        return ({None} if self.q_matches else set()) | set(self.matching_legal_entities)
 
 
 @dataclass(frozen=True)
@@ -23,7 +57,7 @@ class Membership:
     """One assignment of the customer to a segment, and whether it makes them a member in
     the asked context (B2C, or acting for the asked legal entity)."""
 
-    how: str  # AssignmentType: MANUAL (AUTOMATIC once rules exist)
+    how: str  # one of MEMBERSHIP_HOWS
     legal_entity_id: str | None
     applies: bool
     reason: str | None
@@ -39,6 +73,8 @@ class SegmentExplanation:
     counts: bool  # the storefront draws on it for this customer now
     memberships: list[Membership] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    rule: RuleCheck | None = None  # what the segment's rule says about the customer
+    notes: list[str] = field(default_factory=list)  # where the members lag behind the rule
 
 
 @dataclass(frozen=True)
@@ -101,8 +137,38 @@ def _segment(entry: SegmentExplanation, languages: LanguagePreference) -> dict[s
         ],
         "counts": entry.counts,
         "reasons": entry.reasons,
+        "rule": _rule(entry.rule, entry.notes) if entry.rule is not None else None,
     }
     return document
+
+
+def _rule(rule: RuleCheck, notes: list[str]) -> dict[str, Any]:
+    return {
+        "matches": rule.matches,
+        "q": None
+        if rule.q is None
+        else {
+            "text": rule.q,
+            "matches": rule.q_matches,
+            "conditions": [
+                {
+                    "condition": check.condition,
+                    "field": check.field,
+                    "values": check.values,
+                    "holds": check.holds,
+                }
+                for check in rule.conditions
+            ],
+        },
+        "legalEntities": None
+        if rule.legal_entities is None
+        else {
+            "text": rule.legal_entities,
+            "matchingLegalEntityIds": rule.matching_legal_entities,
+            "otherLegalEntityIds": rule.other_legal_entities,
+        },
+        "notes": notes,
+    }
 
 
 def _item(item: ItemExplanation) -> dict[str, Any]:

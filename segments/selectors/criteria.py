@@ -34,9 +34,10 @@ class CriteriaPreview:
     sample: list[Customer]
 
 
-def _matching_legal_entities(
+def legal_entities_matching(
     *, tenant: str, criteria: dict[str, str], now: datetime
 ) -> QuerySet[LegalEntity]:
+    """The tenant's legal entities `criteria.legalEntities` selects (which must be there)."""
     return LegalEntity.objects.filter(tenant_id=tenant).filter(
         compile_query(
             criteria["legalEntities"],
@@ -73,7 +74,7 @@ def criteria_condition(*, tenant: str, criteria: dict[str, str], now: datetime |
     if "q" in criteria:
         parts.append(_customer_rule(tenant=tenant, text=criteria["q"], now=now))
     if "legalEntities" in criteria:
-        legal_entities = _matching_legal_entities(tenant=tenant, criteria=criteria, now=now)
+        legal_entities = legal_entities_matching(tenant=tenant, criteria=criteria, now=now)
         links = CustomerLegalEntity.objects.filter(
             tenant_id=tenant, legal_entity__in=legal_entities
         )
@@ -116,7 +117,7 @@ def criteria_pairs(
     if "legalEntities" in criteria:
         links = CustomerLegalEntity.objects.filter(
             tenant_id=tenant,
-            legal_entity__in=_matching_legal_entities(tenant=tenant, criteria=criteria, now=now),
+            legal_entity__in=legal_entities_matching(tenant=tenant, criteria=criteria, now=now),
         )
         if customers is not None:
             links = links.filter(customer_id__in=customers.values("pk"))

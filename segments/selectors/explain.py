@@ -14,8 +14,12 @@ for all segments at a time (a fixed number of queries, whatever the number of se
 
 The reasons in words are only labels on those decisions: `active_at` and `valid_at` of
 `SegmentQuerySet` answer the status and window questions, the text says which one failed.
-The answer has a `how` per membership: MANUAL today; rule-based memberships (AUTOMATIC) and
-exclusions will add their own values there.
+
+Each membership says `how`: MANUAL or AUTOMATIC as stored, and EXCLUDED for an exclusion
+of the customer. Every rule segment is also asked about the customer (`explain_rules`):
+which conditions of its rule hold, on which values, and for which legal entities, so that
+the answer says why the customer is an AUTOMATIC member, and when the stored members lag
+behind the rule (an evaluation is pending).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from segments_project.api.documents import format_datetime
 from segments_project.errors import NotFound
 
 from ..documents.explain import (
+    EXCLUDED,
     Explanation,
     ItemExplanation,
     Membership,
@@ -46,10 +51,22 @@ from ..models import (
     SegmentItemAssignment,
     SegmentStatus,
 )
+from .explain_rules import (
+    RulePlan,
+    customer_with_rule_flags,
+    exclusion_reason,
+    rule_checks,
+    rule_notes,
+    rule_plan,
+)
 from .membership import active_member_segments, customer_assignments_of, segments_of_customer
 
 
-def _customer(tenant: str, customer_id: str, legal_entity_id: str | None) -> Customer:
+def _customer(
+    tenant: str, customer_id: str, legal_entity_id: str | None, plan: RulePlan
+) -> Customer:
+    """The customer, with whether they act for the asked legal entity, their legal
+    entities and the flags of the rule plan; two queries (see `customer_with_rule_flags`)."""
     customers = Customer.objects.filter(tenant_id=tenant, public_id=customer_id)
     if legal_entity_id is not None:
         customers = customers.annotate(
@@ -62,7 +79,7 @@ def _customer(tenant: str, customer_id: str, legal_entity_id: str | None) -> Cus
                 )
             )
         )
-    customer = customers.first()
+    customer = customer_with_rule_flags(plan, customers)
     if customer is None:
         raise NotFound(
             f"The customer with id {customer_id} has not been found.", resource_id=customer_id
@@ -185,10 +202,16 @@ def explain_customer(
     carrying the item) with whether and why it counts for them at `at` on the site, and,
     with an item, whether the customer sees it and through which assignment, or why not.
 
-    NotFound for an unknown customer. Three queries without an item, six with a category,
-    seven with a product, whatever the number of segments and assignments.
+    Every rule segment is asked about the customer (relative dates taken at `at`); one
+    that selects them concerns them too, as does one that excludes them.
+
+    NotFound for an unknown customer. Five queries without an item, eight with a category,
+    nine with a product, whatever the number of segments, assignments and rules (up to
+    `explain_rules.MAX_FLAGS_PER_QUERY` rule conditions).
     """
-    customer = _customer(tenant, customer_id, legal_entity_id)
+    plan = rule_plan(tenant=tenant, customer_id=customer_id, at=at)
+    customer = _customer(tenant, customer_id, legal_entity_id, plan)
+    rules = rule_checks(plan, customer)
     acts = getattr(customer, "acts", None)
     item = _item(tenant, item_type, item_id) if item_type and item_id else None
     reaching = _reaching_assignments(tenant, item_type, item) if item and item.found else []
@@ -202,7 +225,9 @@ def explain_customer(
         .order_by("legal_entity__public_id", "pk")
         .values_list("segment_id", "assignment_type", "legal_entity__public_id", "applies")
     )
+    selecting = {pk for pk, check in rules.items() if check.matches}
     wanted = {row[0] for row in assignments} | {row[0] for row in reaching}
+    wanted |= plan.excluded | selecting
     members = segments_of_customer(
         tenant=tenant, customer_id=customer_id, legal_entity_id=legal_entity_id
     ).values("pk")
@@ -237,6 +262,7 @@ def explain_customer(
             else _segment_reasons(
                 segment, segment.is_member, at, site_code, valid=segment.valid_now
             ),
+            rule=rules.get(segment.pk),
         )
     for segment_pk, how, membership_legal_entity, applies in assignments:
         explained[segment_pk].memberships.append(
@@ -249,9 +275,21 @@ def explain_customer(
                 else _membership_reason(membership_legal_entity, legal_entity_id, acts),
             )
         )
+    for segment_pk, entry in explained.items():
+        excluded = segment_pk in plan.excluded
+        if excluded:
+            entry.memberships.append(
+                Membership(
+                    how=EXCLUDED,
+                    legal_entity_id=None,
+                    applies=False,
+                    reason=exclusion_reason(entry.rule),
+                )
+            )
+        entry.notes = rule_notes(entry.rule, entry.memberships, excluded=excluded)
     for entry in explained.values():
-        if not entry.member and entry.memberships:
-            why = "; ".join(m.reason for m in entry.memberships if m.reason)
+        if not entry.member and (entry.memberships or entry.notes):
+            why = "; ".join([m.reason for m in entry.memberships if m.reason] + entry.notes)
             entry.reasons[0] = f"not a member ({why})" if why else entry.reasons[0]
     return Explanation(
         customer=customer,

@@ -15,6 +15,7 @@ from segments_project.api.query.parser import (
     Range,
     Regex,
     Value,
+    condition_texts,
     parse,
 )
 from segments_project.api.query.regex import check_pattern
@@ -428,3 +429,17 @@ def test_unportable_patterns_are_refused(pattern, fragment):
     # then
     assert fragment in caught.value.message
     assert caught.value.details[0].field == "q"
+
+
+def test_condition_texts_give_each_top_level_condition_as_written():
+    text = ' addresses.country:DE\tmixins.a.b:(>=1 AND <"-30d")  name:"x y" tags:(a, b) '
+
+    assert condition_texts(text) == (
+        ("addresses.country", "addresses.country:DE"),
+        ("mixins.a.b", 'mixins.a.b:(>=1 AND <"-30d")'),
+        ("name", 'name:"x y"'),
+        ("tags", "tags:(a, b)"),
+    )
+    assert condition_texts("  ") == ()
+    with pytest.raises(ValidationFailed):
+        condition_texts("a:")

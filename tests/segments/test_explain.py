@@ -179,6 +179,33 @@ def test_not_visible_because_the_segment_is_outside_its_validity_window(reader, 
     )
 
 
+@pytest.mark.parametrize(
+    ("product", "context", "reason"),
+    [
+        ("p-future", {}, "not visible: segment future: outside its validity window: it starts at "),
+        (
+            "p-dormant",
+            {},
+            "not visible: segment dormant: the segment's status is INACTIVE, not ACTIVE",
+        ),
+        (
+            "p-outlet",
+            {"siteCode": "main"},
+            "not visible: segment outlet: the segment is of site outlet, not main",
+        ),
+    ],
+    ids=["not-yet-valid", "inactive", "other-site"],
+)
+def test_not_visible_because_of_the_window_the_status_or_the_site(
+    reader, shop, product, context, reason
+):
+    item = _explain(reader, customerId="c1", itemType="PRODUCT", itemId=product, **context)["item"]
+
+    assert (item["visible"], item["visibleThrough"]) == (False, [])
+    assert item["reason"].startswith(reason)
+    assert item["routes"][0]["counts"] is False
+
+
 def test_not_visible_reasons_for_non_members_and_unassigned_items(reader, shop):
     other = _explain(reader, customerId="c1", itemType="PRODUCT", itemId="p-other")
     none = _explain(reader, customerId="c1", itemType="PRODUCT", itemId="p-none")
@@ -358,7 +385,13 @@ def test_a_fixed_number_of_queries_whatever_the_number_of_segments(shop, item):
         extra = make_segment(TENANT, f"more-{number}")
         assign_customer(extra, c1)
         assign_item(extra, make_product(TENANT, f"more-{number}"))
+        # Rule segments too: each rule is asked about the customer in the same queries.
+        make_segment(
+            TENANT,
+            f"rule-{number}",
+            criteria={"q": f"id:c1 mixins.n:>{number}", "legalEntities": "name:~Company"},
+        )
     after = count()
 
     assert before == after
-    assert after == {None: 3, "PRODUCT": 7, "CATEGORY": 6}[item[0] if item else None]
+    assert after == {None: 5, "PRODUCT": 9, "CATEGORY": 8}[item[0] if item else None]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from segments_project.tenancy.admin_scoping import granted_tenant_names
 
 from ...documents.explain import explanation_document
-from ...models import Customer, ItemType, LegalEntity
+from ...models import Customer, ItemType, LegalEntity, SegmentCustomerAssignment
 from ...selectors.explain import explain_customer
 from ..forms import PreviewForm
 from .pages import customer_named, page_context, sites_of
@@ -27,22 +27,32 @@ def explain_url(
     customer: Customer,
     legal_entity: LegalEntity | None,
     site: str | None,
-    at: datetime,
-    item_type: str,
-    item_id: str,
+    at: datetime | None = None,
+    item_type: str = "",
+    item_id: str = "",
 ) -> str:
-    """The explain page of one item of a preview (the preview's own parameters)."""
-    local = timezone.localtime(at)
-    params = {
+    """The explain page of the customer (acting for the legal entity, on the site; every
+    site when None), at a moment (now when None), about an item when one is named."""
+    params: dict[str, object] = {
         "customer": customer.pk,
         "legal_entity": legal_entity.pk if legal_entity else "",
         "site": site or "",
-        "at_0": local.strftime("%Y-%m-%d"),
-        "at_1": local.strftime("%H:%M:%S"),
-        "item_type": item_type,
-        "item_id": item_id,
     }
+    if at is not None:
+        local = timezone.localtime(at)
+        params |= {"at_0": local.strftime("%Y-%m-%d"), "at_1": local.strftime("%H:%M:%S")}
+    if item_type:
+        params |= {"item_type": item_type, "item_id": item_id}
     return reverse("admin:segments_segment_explain") + "?" + urlencode(params)
+
+
+def member_explain_url(assignment: SegmentCustomerAssignment, *, site: str) -> str:
+    """The explain page of a member of a segment, in the membership's own context (B2C or
+    acting for its legal entity) on the segment's site, now: whether it is MANUAL or
+    AUTOMATIC and, for AUTOMATIC, which conditions of the rule keep it."""
+    return explain_url(
+        customer=assignment.customer, legal_entity=assignment.legal_entity, site=site
+    )
 
 
 def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:

@@ -15,6 +15,7 @@ from segments_project.errors import ApplicationError
 from ...selectors.members import customer_assignments
 from ...services import members as member_services
 from ..forms import MemberAddForm
+from .explain import member_explain_url
 from .exports import assignments_csv_response
 from .pages import (
     back_to_list,
@@ -65,6 +66,9 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
             | Q(legal_entity__name__icontains=query)
         )
     page = paged(request, rows.order_by("-pk"))
+    page.object_list = list(page.object_list)
+    for row in page.object_list:
+        row.explain_url = member_explain_url(row, site=segment.site_code)
     context = page_context(
         model_admin,
         request,
@@ -76,6 +80,7 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         query=query,
         total=page.paginator.count,
         remove_url=segment_url("members_remove", segment),
+        exclusions_url=segment_url("exclusions", segment),
         export_url=segment_url("members_export", segment),
     )
     return TemplateResponse(request, "admin/segments/segment_members.html", context)

@@ -2,6 +2,7 @@
 
 from .compiler import MAX_QUERY_LENGTH, compile_query
 from .fields import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
+from .parser import condition_texts
 from .sorting import compile_sort
 
 __all__ = [
@@ -11,4 +12,5 @@ __all__ = [
     "FieldSpec",
     "compile_query",
     "compile_sort",
+    "condition_texts",
 ]

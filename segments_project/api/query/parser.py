@@ -97,6 +97,24 @@ def parse(text: str) -> tuple[Condition, ...]:
     return _Parser(tokenize(text)).query()
 
 
+def condition_texts(text: str) -> tuple[tuple[str, str], ...]:
+    """Each top-level condition of `text` as (field name, its text as written), in order,
+    so that each may be compiled and explained on its own; blank text gives none.
+
+    Raises ValidationFailed, as `parse` does, for text outside the grammar.
+    """
+    conditions = parse(text)
+    if not conditions:
+        return ()
+    # A condition runs from its field name to the next one (positions are 1-based).
+    starts = [condition.pos - 1 for condition in conditions]
+    ends = [*starts[1:], len(text)]
+    return tuple(
+        (condition.field, text[start:end].strip())
+        for condition, start, end in zip(conditions, starts, ends, strict=True)
+    )
+
+
 def _describe(token: Token) -> str:
     if token.kind in (TokenKind.EOF, TokenKind.WS):
         return token.kind.value
