@@ -124,6 +124,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
+else:
+    # Django turns psycopg's prepared statements off (prepare_threshold None). Its default
+    # client-side binding cursors never prepare anyway; this lets the one server-binding
+    # cursor that asks for it prepare (a write's rule evaluation,
+    # segments/services/write_evaluation.py `_prepared_cursor`).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
