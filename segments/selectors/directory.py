@@ -56,11 +56,17 @@ def customers_matching(
     customers = Customer.objects.filter(tenant_id=tenant)
     condition = compile_query(q, CUSTOMER_QUERY_FIELDS, now=now, param=param)
     if condition:
-        matching = customers
-        for part in condition.children:
-            matching = matching.filter(Q(part))
+        matching = filtered_per_condition(customers, condition)
         customers = customers.filter(pk__in=matching.values("pk"))
     return customers
+
+
+def filtered_per_condition(queryset: QuerySet, condition: Q) -> QuerySet:
+    """`queryset` filtered by each top-level part of a compiled `q` in turn, so that each
+    condition across a join (`legalEntityIds`) gets a join of its own."""
+    for part in condition.children:
+        queryset = queryset.filter(Q(part))
+    return queryset
 
 
 def legal_entity_get(*, tenant: str, legal_entity_id: str) -> LegalEntity:

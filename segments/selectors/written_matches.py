@@ -44,6 +44,7 @@ from segments_project.api.query import compile_query
 
 from ..documents.directory import CUSTOMER_QUERY_FIELDS, LEGAL_ENTITY_QUERY_FIELDS
 from ..models import Customer, CustomerLegalEntity, LegalEntity
+from .directory import filtered_per_condition
 
 # How many compiled rules the process keeps (tenants x rule texts).
 RULE_CACHE_SIZE = 8192
@@ -101,12 +102,8 @@ def _row_condition(queryset: QuerySet) -> Sql | None:
 
 
 def _filtered(model: type[Model], tenant: str, condition: Q) -> QuerySet:
-    """The tenant's rows matching the compiled `q`, a filter per condition, as
-    `customers_matching` does (each `legalEntityIds` condition its own join)."""
-    queryset = model.objects.filter(tenant_id=tenant)  # type: ignore[attr-defined]
-    for part in condition.children:
-        queryset = queryset.filter(Q(part))
-    return queryset
+    """The tenant's rows matching the compiled `q`, as `customers_matching` filters them."""
+    return filtered_per_condition(model.objects.filter(tenant_id=tenant), condition)  # type: ignore[attr-defined]
 
 
 def _compiled(tenant: str, criteria: dict[str, str], now: datetime) -> CompiledRule:
