@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "segments",
     "coupons",
+    "webhooks",
     "segments_project.audit",
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
@@ -112,6 +113,30 @@ TASKS = {
 SEGMENT_EVALUATION_INTERVAL_SECONDS = env.int("SEGMENT_EVALUATION_INTERVAL_SECONDS", default=3600)
 SEGMENT_EVALUATION_STALLED_SECONDS = env.int("SEGMENT_EVALUATION_STALLED_SECONDS", default=900)
 STOREFRONT_READS_FROM_REPLICA = "replica" in DATABASES
+# Webhooks (docs/events.md, "Webhooks"). Deliveries never reach private, loopback or
+# link-local addresses unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on; a subscription URL may
+# be plain http only to a loopback host, with DEBUG or WEBHOOK_ALLOW_HTTP_LOOPBACK.
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=False)
+WEBHOOK_CONNECT_TIMEOUT_SECONDS = env.float("WEBHOOK_CONNECT_TIMEOUT_SECONDS", default=3.0)
+WEBHOOK_READ_TIMEOUT_SECONDS = env.float("WEBHOOK_READ_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_RESPONSE_BYTES = env.int("WEBHOOK_MAX_RESPONSE_BYTES", default=64 * 1024)
+WEBHOOK_EXCERPT_BYTES = env.int("WEBHOOK_EXCERPT_BYTES", default=2048)
+# A failed delivery is retried with exponential backoff (base doubling up to the maximum,
+# with jitter) until WEBHOOK_RETRY_SECONDS after its first attempt; then it is given up
+# and its subscription marked failing.
+WEBHOOK_RETRY_SECONDS = env.int("WEBHOOK_RETRY_SECONDS", default=26 * 3600)
+WEBHOOK_BACKOFF_BASE_SECONDS = env.float("WEBHOOK_BACKOFF_BASE_SECONDS", default=5.0)
+WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3600.0)
+# A worker's claim on deliveries it is sending; a worker that dies leaves them to others
+# once it lapses. Each batch stops sending at half of it.
+WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=120)
+# Threads that send for different subscriptions at once, in one worker.
+WEBHOOK_SENDER_THREADS = env.int("WEBHOOK_SENDER_THREADS", default=8)
+# How long one delivery job runs before it hands over to a fresh job.
+WEBHOOK_PUMP_SECONDS = env.int("WEBHOOK_PUMP_SECONDS", default=60)
+# How long the old secret keeps signing after a rotation, unless the rotation says.
+WEBHOOK_SECRET_GRACE_SECONDS = env.int("WEBHOOK_SECRET_GRACE_SECONDS", default=24 * 3600)
 # How long a client that wrote keeps reading from the primary (longer than replica lag).
 READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
