@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "segments",
     "coupons",
+    "segments_project.events",
     "segments_project.audit",
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
