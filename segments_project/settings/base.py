@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "segments",
     "coupons",
     "webhooks",
+    "segments_project.events",
     "segments_project.audit",
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
