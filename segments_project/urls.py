@@ -25,12 +25,13 @@ urlpatterns = [
     path("product/<str:tenant>/", include(product_urlpatterns)),
     path("customer/<str:tenant>/", include("segments.api.directory_urls")),
     path("coupon/<str:tenant>/", include("coupons.api.urls")),
+    path("webhook/<str:tenant>/", include("webhooks.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     re_path(
-        r"^(?:customer-segment|coupon|category|product|customer|customerlogin)/", unknown_api_path
+        r"^(?:customer-segment|coupon|category|product|customer|customerlogin|webhook)/", unknown_api_path
     ),
 ]
 

@@ -19,6 +19,8 @@ CUSTOMER_MANAGE = "customer.customer_manage"
 CUSTOMER_READ = "customer.customer_read"
 # Lets a storefront's client ask for tokens that act for one logged-in customer.
 CUSTOMER_TOKEN_ISSUE = "customer.token_issue"
+WEBHOOK_MANAGE = "webhook.webhook_manage"
+WEBHOOK_READ = "webhook.webhook_read"
 
 DESCRIPTIONS: dict[str, str] = {
     SEGMENT_MANAGE: "Create, change and delete segments and their assignments.",
@@ -39,6 +41,9 @@ DESCRIPTIONS: dict[str, str] = {
     CUSTOMER_MANAGE: "Create, change and delete customers and legal entities.",
     CUSTOMER_READ: "Read customers and legal entities.",
     CUSTOMER_TOKEN_ISSUE: "Obtain short-lived tokens that act for one customer.",
+    WEBHOOK_MANAGE: "Create, change and delete webhook subscriptions; retry and replay "
+    "deliveries.",
+    WEBHOOK_READ: "Read webhook subscriptions and their delivery logs.",
 }
 
 ALL_SCOPES: frozenset[str] = frozenset(DESCRIPTIONS)

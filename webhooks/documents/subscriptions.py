@@ -14,6 +14,7 @@ from segments_project.api.documents import (
     clean_object,
     invalid,
 )
+from segments_project.api.query import METADATA_QUERY_FIELDS, FieldKind, FieldSpec
 
 from ..models import Subscription
 from .event_types import clean_event_types
@@ -24,7 +25,7 @@ MAX_DESCRIPTION_LENGTH = 1000
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
-def _iso(value: Any) -> str | None:
+def iso(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value is not None else None
 
 
@@ -107,13 +108,13 @@ def subscription_document(subscription: Subscription) -> dict[str, Any]:
         "eventTypes": list(subscription.event_types),
         "active": subscription.active,
         "description": subscription.description,
-        "lastSuccessAt": _iso(subscription.last_success_at),
-        "failingSince": _iso(subscription.failing_since),
+        "lastSuccessAt": iso(subscription.last_success_at),
+        "failingSince": iso(subscription.failing_since),
         "mixins": subscription.mixins,
         "metadata": {
             "version": subscription.version,
-            "createdAt": _iso(subscription.created_at),
-            "modifiedAt": _iso(subscription.modified_at),
+            "createdAt": iso(subscription.created_at),
+            "modifiedAt": iso(subscription.modified_at),
             "mixins": subscription.metadata_mixins,
         },
     }
@@ -122,3 +123,14 @@ def subscription_document(subscription: Subscription) -> dict[str, Any]:
 def stored_document(subscription: Subscription) -> dict[str, Any]:
     """The document a PATCH applies to."""
     return subscription_document(subscription)
+
+
+SUBSCRIPTION_QUERY_FIELDS: dict[str, FieldSpec] = {
+    "id": FieldSpec("public_id", FieldKind.STRING),
+    "url": FieldSpec("url", FieldKind.STRING),
+    "active": FieldSpec("active", FieldKind.BOOLEAN),
+    "description": FieldSpec("description", FieldKind.STRING),
+    "lastSuccessAt": FieldSpec("last_success_at", FieldKind.DATETIME),
+    "failingSince": FieldSpec("failing_since", FieldKind.DATETIME),
+    **METADATA_QUERY_FIELDS,
+}

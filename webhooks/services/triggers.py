@@ -1,0 +1,66 @@
+"""When the pump runs: soon after a write that emitted events (coalesced: at most one
+queued job, never a job per event), at a pending retry's time, and on the scheduler's tick
+(`manage.py evaluate_segments --every`, which calls `pump_request_if_waiting`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django_tasks.base import TaskResultStatus
+
+from segments_project.events.models import Event
+
+from ..models import Delivery, DeliveryStatus, Subscription
+from ..tasks import webhooks_pump
+from .delivery import next_work_at
+
+
+def pump_request(*, at: datetime | None = None) -> bool:
+    """Enqueues the pump to run at `at` (now when None) unless a queued pump runs by then.
+    Returns whether it enqueued one."""
+    from django_tasks_db.models import DBTaskResult, get_date_max
+
+    by = at or timezone.now()
+    queued = DBTaskResult.objects.filter(
+        task_path=webhooks_pump.module_path, status=TaskResultStatus.READY
+    ).filter(Q(run_after=get_date_max()) | Q(run_after__lte=by))
+    if queued.exists():
+        return False
+    (webhooks_pump.using(run_after=at) if at is not None else webhooks_pump).enqueue()
+    return True
+
+
+def pump_soon() -> None:
+    """After the current transaction commits, make sure a pump is queued (the write's
+    events are visible to it then)."""
+    transaction.on_commit(pump_request)
+
+
+def pump_follow_up() -> None:
+    """At the end of a pump: the next one, when the earliest pending delivery is due."""
+    at = next_work_at()
+    if at is not None:
+        pump_request(at=max(at, timezone.now()))
+
+
+def work_waiting() -> bool:
+    """Whether a pump has anything to do now: events not numbered or not dispatched to an
+    active subscription, or due deliveries."""
+    now = timezone.now()
+    behind = Subscription.objects.filter(
+        Exists(
+            Event.objects.filter(tenant_id=OuterRef("tenant_id"), position__gt=OuterRef("cursor"))
+        )
+    )
+    due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
+        Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    )
+    return Event.objects.filter(position__isnull=True).exists() or behind.exists() or due.exists()
+
+
+def pump_request_if_waiting() -> bool:
+    """The scheduler's tick: a pump when there is work and none is queued."""
+    return work_waiting() and pump_request()
