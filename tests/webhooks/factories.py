@@ -6,6 +6,7 @@ from typing import Any
 
 from segments_project.events.models import Event
 from segments_project.events.sequencing import events_sequence
+from segments_project.tenancy.models import Tenant
 from webhooks.models import Subscription
 from webhooks.services import subscription_create
 
@@ -15,6 +16,7 @@ from ..conftest import TENANT
 def make_subscription(
     url: str, *, tenant: str = TENANT, event_types: list[str] | None = None, **document: Any
 ) -> tuple[Subscription, str]:
+    Tenant.objects.get_or_create(name=tenant)
     return subscription_create(
         tenant=tenant,
         document={"url": url, "eventTypes": event_types or ["*"], **document},
@@ -25,6 +27,7 @@ def make_events(
     specs: list[tuple[str, str]], *, tenant: str = TENANT, sequence: bool = True
 ) -> list[Event]:
     """One event per (type, segment id): member events of segments, numbered per segment."""
+    Tenant.objects.get_or_create(name=tenant)
     counters: dict[str, int] = {}
     events = []
     for event_type, segment_id in specs:

@@ -189,9 +189,10 @@ def test_rotation_answers_a_new_secret_and_keeps_the_old_one_for_the_grace_perio
     assert rotated.json()["previousSecretExpiresAt"] is not None
     subscription = Subscription.objects.get(public_id="crm")
     assert (subscription.secret, subscription.previous_secret) == (new, old)
-    assert webhook_manager.post(
-        f"{BASE}/crm/secret-rotation", {"gracePeriodSeconds": -1}
-    ).status_code == 400
+    assert (
+        webhook_manager.post(f"{BASE}/crm/secret-rotation", {"gracePeriodSeconds": -1}).status_code
+        == 400
+    )
 
 
 def test_another_tenants_subscription_is_as_unknown_as_a_missing_one(webhook_manager, issue_token):
