@@ -72,8 +72,11 @@ def test_a_failed_delivery_holds_back_its_resource_only_and_is_retried(receivers
     receiver = _receiver(receivers, behaviour=lambda n, body: (500 if n == 1 else 200, 0))
     _subscribe(receiver)
     make_events(
-        [("segment.member.added", "s0"), ("segment.member.added", "s0")]
-        + [("segment.member.added", "s1")]
+        [
+            ("segment.member.added", "s0"),
+            ("segment.member.added", "s0"),
+            ("segment.member.added", "s1"),
+        ]
     )
 
     _pump()

@@ -11,7 +11,7 @@ from segments_project.events.models import Event
 from webhooks.models import Delivery, Subscription
 from webhooks.services.dispatch import deliveries_dispatch
 
-from ..conftest import OTHER_TENANT, TENANT
+from ..conftest import OTHER_TENANT
 from .factories import make_events, make_subscription
 
 pytestmark = pytest.mark.django_db
