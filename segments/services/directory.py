@@ -26,9 +26,9 @@ from segments_project import versioned
 from segments_project.api.documents import check_version, clean_id, requested_version
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed, field_error
-from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.events.append import EventDraft, events_append
 from segments_project.events.types import EventType, ResourceType
+from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.tenancy.versions import content_changed
 from segments_project.writes import Upserted
 
