@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections, router, transaction
+from django.db import connections, router
 
 from .models import Event, EventStream
 
@@ -96,26 +96,35 @@ def _append_portably(
     nth: list[int],
     counts: Counter[tuple[str, str]],
 ) -> None:
-    """SQLite (one writer at a time): the same rows, with the ORM."""
-    last: dict[tuple[str, str], int] = {}
-    with transaction.atomic(using=database):
-        for resource_type, resource_id in sorted(counts):
-            stream, _ = EventStream.objects.using(database).get_or_create(
-                tenant_id=tenant, resource_type=resource_type, resource_id=resource_id
-            )
-            stream.last_sequence_number += counts[resource_type, resource_id]
-            stream.save(using=database, update_fields=["last_sequence_number"])
-            last[resource_type, resource_id] = stream.last_sequence_number
-        Event.objects.using(database).bulk_create(
+    """SQLite (one writer at a time): the same rows with the ORM, a statement per step."""
+    streams = EventStream.objects.using(database)
+    stored = {
+        (stream.resource_type, stream.resource_id): stream
+        for stream in streams.filter(tenant_id=tenant, resource_id__in={k[1] for k in counts})
+        if (stream.resource_type, stream.resource_id) in counts
+    }
+    new = [
+        EventStream(tenant_id=tenant, resource_type=key[0], resource_id=key[1])
+        for key in sorted(counts.keys() - stored.keys())
+    ]
+    for stream in [*stored.values(), *new]:
+        stream.last_sequence_number += counts[stream.resource_type, stream.resource_id]
+    streams.bulk_update(stored.values(), ["last_sequence_number"], batch_size=200)
+    streams.bulk_create(new, batch_size=200)
+    last = {
+        (s.resource_type, s.resource_id): s.last_sequence_number for s in [*stored.values(), *new]
+    }
+    events = []
+    for draft, n in zip(drafts, nth, strict=True):
+        key = (draft.resource_type, draft.resource_id)
+        events.append(
             Event(
                 tenant_id=tenant,
                 type=draft.type,
                 resource_type=draft.resource_type,
                 resource_id=draft.resource_id,
-                sequence_number=last[draft.resource_type, draft.resource_id]
-                - counts[draft.resource_type, draft.resource_id]
-                + n,
+                sequence_number=last[key] - counts[key] + n,
                 data=json.loads(_encoded(draft.data)),
             )
-            for draft, n in zip(drafts, nth, strict=True)
         )
+    Event.objects.using(database).bulk_create(events, batch_size=100)
