@@ -16,7 +16,10 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router
 from django.db.models import Model
 
+from segments_project.events.append import events_append
+
 from .actor import current_actor
+from .change_events import change_events
 from .models import AuditEvent
 
 
@@ -30,6 +33,9 @@ class Change:
     action: str
     segment_id: str | None = None
     changes: dict[str, Any] = field(default_factory=dict)
+    # What the change's events need beyond the trail's entry, not recorded in the trail
+    # (see `change_events`): e.g. the full member lists of a rule evaluation.
+    event_data: dict[str, Any] | None = None
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -73,10 +79,17 @@ _INSERT = f"""INSERT INTO "{AuditEvent._meta.db_table}" (tenant_id, occurred_at,
 
 
 def record(tenant: str, changes: Iterable[Change]) -> None:
-    """Records the changes as done by the current actor, with one INSERT (none if empty)."""
+    """Records the changes as done by the current actor, with one INSERT (none if empty),
+    and appends the change events they mean to the outbox (`change_events`; one more
+    statement when there are any)."""
     changes = list(changes)
     if not changes:
         return
+    _record(tenant, changes)
+    events_append(tenant=tenant, drafts=change_events(changes))
+
+
+def _record(tenant: str, changes: list[Change]) -> None:
     actor = current_actor()
     connection = connections[router.db_for_write(AuditEvent)]
     if connection.vendor == "postgresql":
