@@ -106,11 +106,33 @@ def test_every_repeats_until_stopped(rules):
         ) as sleep,
         pytest.raises(KeyboardInterrupt),
     ):
-        _run("--tenant", TENANT, "--due", "--enqueue", "--every", "30")
+        _run("--tenant", TENANT, "--due", "--enqueue", "--every", "30", "--webhook-tick", "0")
 
     assert [call.args for call in sleep.call_args_list] == [(30,), (30,)]
     # Two passes, one job: the PENDING evaluation absorbs the second pass.
     assert DBTaskResult.objects.count() == 1
+
+
+def test_between_passes_the_scheduler_ticks_the_webhook_pump(rules):
+    """Every tick asks for a pump (queued only when work waits and none is queued)."""
+    with (
+        mock.patch(
+            "segments_project.management.commands.evaluate_segments.pump_request_if_waiting"
+        ) as tick,
+        mock.patch(
+            "segments_project.management.commands.evaluate_segments.time.sleep",
+            side_effect=[None, None, KeyboardInterrupt],
+        ) as sleep,
+        mock.patch(
+            "segments_project.management.commands.evaluate_segments.time.monotonic",
+            side_effect=[0.0, 0.0, 2.0, 4.0, 9.0],
+        ),
+        pytest.raises(KeyboardInterrupt),
+    ):
+        _run("--tenant", TENANT, "--due", "--enqueue", "--every", "5", "--webhook-tick", "2")
+
+    assert [call.args for call in sleep.call_args_list] == [(2,), (2,), (1.0,)]
+    assert tick.call_count == 3
 
 
 def test_every_needs_a_positive_number(rules):

@@ -7,25 +7,10 @@ import re
 from collections.abc import Iterable
 
 from segments_project.api.documents import invalid
+from segments_project.events.types import EventType
 
 # The types the outbox emits (docs/events.md, "Event types").
-KNOWN_EVENT_TYPES: tuple[str, ...] = (
-    "segment.created",
-    "segment.updated",
-    "segment.deleted",
-    "segment.member.added",
-    "segment.member.removed",
-    "segment.item.added",
-    "segment.item.removed",
-    "segment.exclusion.added",
-    "segment.exclusion.removed",
-    "coupon.created",
-    "coupon.updated",
-    "coupon.deleted",
-    "coupon.redeemed",
-    "coupon.redemption.deleted",
-    "customer.deleted",
-)
+KNOWN_EVENT_TYPES: tuple[str, ...] = tuple(EventType)
 # A type, or a prefix of whole words followed by `.*`, or `*` alone.
 _PATTERN = re.compile(r"^(\*|[a-z]+(\.[a-z]+)*(\.\*)?)$")
 MAX_PATTERNS = 50

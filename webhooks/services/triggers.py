@@ -4,6 +4,7 @@ queued job, never a job per event), at a pending retry's time, and on the schedu
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from django.db import transaction
@@ -33,10 +34,26 @@ def pump_request(*, at: datetime | None = None) -> bool:
     return True
 
 
-def pump_soon() -> None:
+# A process asks at most this often after its writes: a busy API does not add a query to
+# every request, and a pump queued or running picks up all the events of that second
+# (the scheduler's tick catches any that commit as a pump ends).
+_REQUEST_INTERVAL_SECONDS = 1.0
+_last_request = -_REQUEST_INTERVAL_SECONDS
+
+
+def _request_after_commit() -> None:
+    global _last_request
+    now = time.monotonic()
+    if now - _last_request < _REQUEST_INTERVAL_SECONDS:
+        return
+    _last_request = now
+    pump_request()
+
+
+def pump_soon(tenant: str | None = None) -> None:
     """After the current transaction commits, make sure a pump is queued (the write's
-    events are visible to it then)."""
-    transaction.on_commit(pump_request)
+    events are visible to it then). Connected to `events.appended`."""
+    transaction.on_commit(_request_after_commit)
 
 
 def pump_follow_up() -> None:

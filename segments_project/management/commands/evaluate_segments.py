@@ -6,6 +6,10 @@ the rule segments of the tenant (or of every tenant): all of them, or with `--du
 whose rule has a relative date and whose last evaluation is older than
 `SEGMENT_EVALUATION_INTERVAL_SECONDS`. Inline by default (a SegmentEvaluation row per
 segment, counts printed), or with `--enqueue` as jobs for the `db_worker` processes.
+
+With `--every`, the scheduler also ticks the webhook pump every `--webhook-tick` seconds
+(default 2): a pump job is queued when events wait for dispatch or deliveries are due and
+none is queued (writes queue one themselves; the tick catches the rest and the retries).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from django.core.management.base import CommandError
 from segments.services.evaluation_schedule import evaluations_recover_stalled, segments_evaluate
 from segments_project.management.base import TenantsCommand
 from segments_project.tenancy.models import Tenant
+from webhooks.services.triggers import pump_request_if_waiting
 
 
 class Command(TenantsCommand):
@@ -46,6 +51,13 @@ class Command(TenantsCommand):
             metavar="SECONDS",
             help="Repeat every SECONDS seconds until stopped (the scheduler process).",
         )
+        parser.add_argument(
+            "--webhook-tick",
+            type=float,
+            default=2.0,
+            metavar="SECONDS",
+            help="With --every: how often to queue the webhook pump when work waits (0: never).",
+        )
 
     def handle_tenants(self, tenants: list[Tenant], *args: Any, **options: Any) -> None:
         every = options["every"]
@@ -56,8 +68,18 @@ class Command(TenantsCommand):
                 self._pass(tenant.name, due=options["due"], enqueue=options["enqueue"])
             if every is None:
                 return
-            time.sleep(every)
+            self._wait(every, options["webhook_tick"])
             tenants = self.get_tenants()
+
+    def _wait(self, seconds: float, webhook_tick: float) -> None:
+        """Sleeps until the next pass, ticking the webhook pump meanwhile."""
+        if webhook_tick <= 0:
+            time.sleep(seconds)
+            return
+        next_pass = time.monotonic() + seconds
+        while (left := next_pass - time.monotonic()) > 0:
+            pump_request_if_waiting()
+            time.sleep(min(webhook_tick, left))
 
     def _pass(self, tenant: str, *, due: bool, enqueue: bool) -> None:
         for evaluation_id in evaluations_recover_stalled(tenant=tenant):
