@@ -17,6 +17,8 @@ CAT_ID = f"{CAT}/categories/<str:category_id>"
 PROD = "product/<str:tenant>"
 CUST = "customer/<str:tenant>"
 COUP = "coupon/<str:tenant>/coupons"
+HOOKS = "webhook/<str:tenant>/subscriptions"
+HOOK_ID = f"{HOOKS}/<str:subscription_id>"
 
 _SEGMENT = {"id": "seg-new", "name": {"en": "New"}, "siteCode": "main"}
 _COUPON = {
@@ -30,6 +32,7 @@ _REDEMPTION = {
     "orderTotal": {"amount": 50, "currency": "EUR"},
     "discount": {"amount": 10, "currency": "EUR"},
 }
+_SUBSCRIPTION = {"url": "https://hooks.example.com/new", "eventTypes": ["segment.*"]}
 _CATEGORY = {"localizedName": {"en": "Changed"}, "published": True}
 _PRODUCT = {"id": PRODUCT, "code": "changed", "name": {"en": "Changed"}}
 _REF = {"ref": {"id": FREE_PRODUCT, "type": "PRODUCT"}}
@@ -138,6 +141,17 @@ REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("DELETE", f"{COUP}/<str:code>/redemptions/<str:redemption_id>"): ("", None),
     ("GET", "coupon/<str:tenant>/referral-coupons/<str:customer_id>"): ("", None),
     ("POST", "coupon/<str:tenant>/referral-coupons/<str:customer_id>"): ("", None),
+    ("GET", HOOKS): ("", None),
+    ("POST", HOOKS): ("", _SUBSCRIPTION),
+    ("GET", HOOK_ID): ("", None),
+    ("PUT", HOOK_ID): ("", _SUBSCRIPTION),
+    ("PATCH", HOOK_ID): ("", {"description": "Changed"}),
+    ("DELETE", HOOK_ID): ("", None),
+    ("POST", f"{HOOK_ID}/secret-rotation"): ("", {"gracePeriodSeconds": 60}),
+    ("GET", f"{HOOK_ID}/deliveries"): ("", None),
+    ("POST", f"{HOOK_ID}/deliveries/<str:delivery_id>/retry"): ("", None),
+    ("POST", f"{HOOK_ID}/replay"): ("", {"from": "2020-01-01T00:00:00Z"}),
+    ("POST", f"{HOOK_ID}/test"): ("", None),
 }
 
 

@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from coupons.services import referral_settings_save
 from segments.services.exclusions import exclusion_put
 from segments_project.api.views import TenantAPIView
+from webhooks.services import subscription_create, subscription_test_send
 
 from ..catalog.factories import make_assignment, make_category, make_product
 from ..conftest import TENANT, Caller
@@ -84,6 +85,7 @@ OTHER_CUSTOMER = "cust-two"
 LEGAL_ENTITY = "le-one"
 COUPON = "CODEONE"
 ORDER_CODE = "order-one"
+SUBSCRIPTION = "hook-one"
 
 
 def seed_everything(manager: Caller) -> dict[str, str]:
@@ -128,6 +130,11 @@ def seed_everything(manager: Caller) -> dict[str, str]:
         },
     )
     assert redeemed.status_code == 201, redeemed.content
+    subscription, _ = subscription_create(
+        tenant=TENANT,
+        document={"id": SUBSCRIPTION, "url": "https://hooks.example.com/x", "eventTypes": ["*"]},
+    )
+    delivery = subscription_test_send(tenant=TENANT, subscription_id=subscription.public_id)
     return {
         "tenant": TENANT,
         "segment_id": SEGMENT,
@@ -142,14 +149,17 @@ def seed_everything(manager: Caller) -> dict[str, str]:
         "product_id": PRODUCT,
         "code": COUPON,
         "redemption_id": redeemed.json()["id"],
+        "subscription_id": SUBSCRIPTION,
+        "delivery_id": str(delivery.public_id),
     }
 
 
 def tenant_tables() -> list[Any]:
-    """Every model whose rows belong to tenants: the catalog, segments and coupons apps."""
+    """Every model whose rows belong to tenants: the catalog, segments, coupons and webhooks
+    apps."""
     return [
         model
-        for label in ("catalog", "segments", "coupons")
+        for label in ("catalog", "segments", "coupons", "webhooks")
         for model in apps.get_app_config(label).get_models()
     ] + [apps.get_model("tenancy", "Tenant")]
 

@@ -69,7 +69,7 @@ def test_every_operation_has_a_request_and_every_parameter_a_value(operation):
     assert "tenant" in operation.parameters
     known = {"tenant", "segment_id", "item_type", "item_id", "customer_id", "legal_entity_id"}
     known |= {"category_id", "assignment_id", "reference_id", "product_id", "code"}
-    known |= {"redemption_id", "root_category_id"}
+    known |= {"redemption_id", "root_category_id", "subscription_id", "delivery_id"}
     assert set(operation.parameters) <= known, "seed_everything() needs a value for it"
 
 
