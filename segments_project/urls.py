@@ -31,7 +31,8 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
     re_path(
-        r"^(?:customer-segment|coupon|category|product|customer|customerlogin|webhook)/", unknown_api_path
+        r"^(?:customer-segment|coupon|category|product|customer|customerlogin|webhook)/",
+        unknown_api_path,
     ),
 ]
 

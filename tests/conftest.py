@@ -36,6 +36,8 @@ MANAGER_SCOPES = frozenset(
         scopes.COUPON_MANAGE,
         scopes.COUPON_READ,
         scopes.COUPON_REDEEM_ON_BEHALF,
+        scopes.WEBHOOK_MANAGE,
+        scopes.WEBHOOK_READ,
     }
 )
 

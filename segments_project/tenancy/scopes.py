@@ -41,8 +41,7 @@ DESCRIPTIONS: dict[str, str] = {
     CUSTOMER_MANAGE: "Create, change and delete customers and legal entities.",
     CUSTOMER_READ: "Read customers and legal entities.",
     CUSTOMER_TOKEN_ISSUE: "Obtain short-lived tokens that act for one customer.",
-    WEBHOOK_MANAGE: "Create, change and delete webhook subscriptions; retry and replay "
-    "deliveries.",
+    WEBHOOK_MANAGE: "Create, change and delete webhook subscriptions; retry and replay deliveries.",
     WEBHOOK_READ: "Read webhook subscriptions and their delivery logs.",
 }
 

@@ -368,6 +368,7 @@ FAMILY_COMPONENTS = {
     "/customer-segment/": "Error",
     "/customer/": "Error",
     "/customerlogin/": "Error",
+    "/webhook/": "Error",
 }
 
 

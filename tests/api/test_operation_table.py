@@ -110,7 +110,7 @@ def test_every_listed_operation_is_one_the_service_has():
     assert not missing, f"README lists operations the service does not have: {missing}"
 
 
-_API_PREFIXES = {"customer-segment", "coupon", "category", "product", "customer"}
+_API_PREFIXES = {"customer-segment", "coupon", "category", "product", "customer", "webhook"}
 
 
 def _resolves(path: str) -> bool:
