@@ -42,6 +42,7 @@ from segments_project.tenancy.models import Tenant
 from segments_project.tenancy.services import api_client_create
 from tests.catalog.factories import make_category, make_product
 from tests.segments.factories import make_customer, make_legal_entity, make_segment
+from webhooks.services import subscription_create, subscription_test_send
 
 from .conftest import OTHER_TENANT, TENANT
 
@@ -81,6 +82,16 @@ def _audit_event() -> Model:
     )  # fmt: skip
 
 
+def _subscription() -> Model:
+    document = {"id": "zz9hook", "url": "https://zz9.example.com/", "eventTypes": ["*"]}
+    return subscription_create(tenant=OTHER_TENANT, document=document)[0]
+
+
+def _delivery() -> Model:
+    subscription = _subscription()
+    return subscription_test_send(tenant=OTHER_TENANT, subscription_id=subscription.public_id)
+
+
 def _api_client() -> Model:
     return api_client_create(
         tenant=OTHER_TENANT,
@@ -103,6 +114,8 @@ FOREIGN_ROWS: dict[str, tuple[Callable[[], Model], str]] = {
     "coupons.redemption": (_redemption, "zz9red"),
     "coupons.referralsettings": (_referral_settings, "ZZ9REF-"),
     "audit.auditevent": (_audit_event, "zz9doc"),
+    "webhooks.subscription": (_subscription, "zz9hook"),
+    "webhooks.delivery": (_delivery, "zz9hook"),
 }
 
 

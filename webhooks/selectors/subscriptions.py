@@ -24,9 +24,10 @@ def subscriptions_with_health(*, tenant: str | None = None) -> QuerySet[Subscrip
     queryset = (
         Subscription.objects.all() if tenant is None else subscriptions_of_tenant(tenant=tenant)
     )
+    # Explicitly ordered: a grouped query does not take the model's default ordering.
     return queryset.annotate(
         backlog=Count("deliveries", filter=Q(deliveries__status=DeliveryStatus.PENDING))
-    )
+    ).order_by("tenant_id", "public_id")
 
 
 def subscription_get(*, tenant: str, subscription_id: str) -> Subscription:
