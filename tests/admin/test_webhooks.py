@@ -115,7 +115,7 @@ def test_actions_send_a_test_event_replay_and_rotate(operator):
 
 
 def test_the_delivery_log_shows_excerpts_and_retries(operator):
-    subscription, _ = make_subscription(HOOK, id="crm")
+    make_subscription(HOOK, id="crm")
     make_events([("segment.created", "gold")])
     deliveries_dispatch()
     delivery = Delivery.objects.get()
