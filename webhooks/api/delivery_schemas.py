@@ -72,7 +72,8 @@ def delivery_collection(view):
     view.get = extend_schema(
         tags=DELIVERIES,
         summary="Retrieving a webhook subscription's deliveries",
-        description="Newest first: attempts, status codes, latency, next retry.",
+        description="Attempts, status codes, latency, next retry; oldest first "
+        "(`sort=createdAt:desc` for the newest first).",
         parameters=[SUBSCRIPTION_ID, Q_PARAMETER, *LIST_PARAMETERS],
         responses={200: WebhookDeliverySerializer(many=True), **ERROR_RESPONSES, **NOT_FOUND},
     )(view.get)

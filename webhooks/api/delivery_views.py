@@ -23,7 +23,7 @@ class DeliveryCollectionView(TenantAPIView):
     def get(self, request: Request, tenant: str, subscription_id: str) -> Response:
         subscription = subscription_get(tenant=tenant, subscription_id=subscription_id)
         return self.list_response(
-            deliveries_of_subscription(subscription=subscription).order_by("-id"),
+            deliveries_of_subscription(subscription=subscription),
             render=delivery_document,
             fields=DELIVERY_QUERY_FIELDS,
             q=request.query_params.get("q"),
