@@ -133,7 +133,7 @@ WEBHOOK_BACKOFF_MAX_SECONDS = env.float("WEBHOOK_BACKOFF_MAX_SECONDS", default=3
 # once it lapses. Each batch stops sending at half of it.
 WEBHOOK_CLAIM_SECONDS = env.int("WEBHOOK_CLAIM_SECONDS", default=120)
 # Threads that send for different subscriptions at once, in one worker.
-WEBHOOK_SENDER_THREADS = env.int("WEBHOOK_SENDER_THREADS", default=8)
+WEBHOOK_SENDER_THREADS = env.int("WEBHOOK_SENDER_THREADS", default=16)
 # How long one delivery job runs before it hands over to a fresh job.
 WEBHOOK_PUMP_SECONDS = env.int("WEBHOOK_PUMP_SECONDS", default=60)
 # How long the old secret keeps signing after a rotation, unless the rotation says.

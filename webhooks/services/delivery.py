@@ -42,9 +42,9 @@ from .subscriptions import signing_secrets
 
 CLAIM_BATCH = 100
 # Batches of one subscription in flight at once (their lanes are disjoint: a claimed delivery
-# holds its lane). Two let a subscription's next batch be claimed while one is being sent; a
+# holds its lane): a subscription's next batches are claimed and sent while one is recorded; a
 # slow endpoint holds at most this many sending threads.
-BATCHES_PER_SUBSCRIPTION = 2
+BATCHES_PER_SUBSCRIPTION = 4
 # The attempts a delivery's log keeps (the counters keep the total).
 ATTEMPT_LOG_LENGTH = 10
 DISPATCH_INTERVAL_SECONDS = 0.2
