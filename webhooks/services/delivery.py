@@ -38,7 +38,7 @@ from segments_project.events.envelope import event_envelope
 from ..models import Delivery, DeliveryStatus, Subscription
 from .sending import Outcome, Sender
 from .signing import signed_headers
-from .subscriptions import signing_secrets
+from .subscriptions import locked_unless_held, signing_secrets
 
 CLAIM_BATCH = 100
 # Batches of one subscription in flight at once (their lanes are disjoint: a claimed delivery
@@ -109,11 +109,7 @@ def _ready_subscriptions(now: datetime, exclude: set[int], limit: int) -> list[i
 
 def _claim_one(subscription_pk: int, now: datetime, limit: int) -> Batch | None:
     with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update(skip_locked=True)
-            .filter(pk=subscription_pk)
-            .first()
-        )
+        subscription = locked_unless_held(subscription_pk)
         if subscription is None:
             return None
         with connection.cursor() as cursor:

@@ -4,6 +4,7 @@ Delivery rows, and its cursor moves past them."""
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
@@ -14,12 +15,33 @@ from segments_project.events.sequencing import events_sequence
 
 from ..documents.event_types import TypeMatcher
 from ..models import Delivery, Subscription
+from .subscriptions import locked_unless_held
 
 DISPATCH_BATCH = 2000
 
 
+# (event id, type, resource type, resource id, position): what a delivery needs of an event.
+EVENT_COLUMNS = ("id", "type", "resource_type", "resource_id", "position")
+EventRow = tuple[int, str, str, str, int]
+
+
 def lane_of(resource_type: str, resource_id: str) -> str:
     return f"{resource_type}/{resource_id}"
+
+
+def event_delivery(subscription: Subscription, row: EventRow, now: datetime) -> Delivery:
+    """A new pending delivery of the event to the subscription (unsaved)."""
+    event_id, _, resource_type, resource_id, position = row
+    return Delivery(
+        tenant_id=subscription.tenant_id,
+        subscription_id=subscription.pk,
+        public_id=uuid.uuid4(),
+        event_id=event_id,
+        lane=lane_of(resource_type, resource_id),
+        position=position,
+        next_attempt_at=now,
+        created_at=now,
+    )
 
 
 _EVENTS = Event._meta.db_table
@@ -79,25 +101,16 @@ def _dispatch_orm(subscription: Subscription, batch: int) -> tuple[int, int, int
     events = list(
         Event.objects.filter(tenant_id=subscription.tenant_id, position__gt=subscription.cursor)
         .order_by("position")
-        .values_list("id", "type", "resource_type", "resource_id", "position")[:batch]
+        .values_list(*EVENT_COLUMNS)[:batch]
     )
     if not events:
         return 0, 0, None
     now = timezone.now()
     matches = TypeMatcher(subscription.event_types)
     deliveries = [
-        Delivery(
-            tenant_id=subscription.tenant_id,
-            subscription_id=subscription.pk,
-            public_id=uuid.uuid4(),
-            event_id=event_id,
-            lane=lane_of(resource_type, resource_id),
-            position=position,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for event_id, event_type, resource_type, resource_id, position in events
-        if subscription.active and matches(event_type)
+        event_delivery(subscription, row, now)
+        for row in events
+        if subscription.active and matches(row[1])
     ]
     Delivery.objects.bulk_create(deliveries, batch_size=1000)
     return len(deliveries), len(events), events[-1][4]
@@ -107,11 +120,7 @@ def _dispatch_one(subscription_pk: int, batch: int) -> tuple[int, bool]:
     """One batch of one subscription's events: (deliveries created, whether more remain).
     Skips a subscription another dispatcher holds (it is doing the same work)."""
     with transaction.atomic():
-        subscription = (
-            Subscription.objects.select_for_update(skip_locked=True)
-            .filter(pk=subscription_pk)
-            .first()
-        )
+        subscription = locked_unless_held(subscription_pk)
         if subscription is None:
             return 0, False
         dispatch = _dispatch_sql if connection.vendor == "postgresql" else _dispatch_orm

@@ -16,7 +16,7 @@ from ..documents.deliveries import MAX_REPLAY_DELIVERIES
 from ..documents.event_types import TypeMatcher
 from ..models import Delivery, DeliveryStatus, Subscription
 from ..selectors.deliveries import delivery_get
-from .dispatch import lane_of
+from .dispatch import EVENT_COLUMNS, event_delivery, lane_of
 from .subscriptions import locked_subscription
 from .triggers import pump_soon
 
@@ -53,22 +53,11 @@ def deliveries_replay(
     matches = TypeMatcher(subscription.event_types)
     now = timezone.now()
     rows = [
-        Delivery(
-            tenant_id=tenant,
-            subscription_id=subscription.pk,
-            public_id=uuid.uuid4(),
-            event_id=event_id,
-            lane=lane_of(resource_type, resource_id),
-            position=position,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        for event_id, event_type, resource_type, resource_id, position in events.order_by(
-            "position"
-        ).values_list("id", "type", "resource_type", "resource_id", "position")[
+        event_delivery(subscription, row, now)
+        for row in events.order_by("position").values_list(*EVENT_COLUMNS)[
             : MAX_REPLAY_DELIVERIES + 1
         ]
-        if matches(event_type)
+        if matches(row[1])
     ]
     if len(rows) > MAX_REPLAY_DELIVERIES:
         raise ValidationFailed(

@@ -44,6 +44,14 @@ def locked_subscription(tenant: str, subscription_id: str) -> Subscription:
     return subscription
 
 
+def locked_unless_held(subscription_pk: int) -> Subscription | None:
+    """The subscription, locked until the transaction ends; None when another transaction
+    holds it (`SKIP LOCKED`: a dispatcher or claimer there is doing the same work)."""
+    return (
+        Subscription.objects.select_for_update(skip_locked=True).filter(pk=subscription_pk).first()
+    )
+
+
 def _current_position(tenant: str) -> int:
     """Where a new subscription starts: after the tenant's last numbered event (events that
     commit later are numbered above it, so they reach the subscription)."""
@@ -85,7 +93,9 @@ def subscription_create(*, tenant: str, document: Any) -> tuple[Subscription, st
 
 
 def _write(subscription: Subscription, values: dict[str, Any]) -> Subscription:
-    """Writes only the changed fields; a write that changes nothing keeps the version."""
+    """Writes only the changed fields; a write that changes nothing keeps the version.
+    (Not `versioned.update_changed`: a subscription is no storefront content, so its writes
+    must not move the tenant's content version and empty the storefront caches.)"""
     changed = [field for field, value in values.items() if getattr(subscription, field) != value]
     if not changed:
         return subscription
