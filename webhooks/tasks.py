@@ -19,5 +19,5 @@ def webhooks_pump() -> dict[str, int]:
     from .services.triggers import pump_follow_up
 
     summary = deliveries_pump(max_seconds=settings.WEBHOOK_PUMP_SECONDS)
-    pump_follow_up()
+    pump_follow_up(timed_out=summary.timed_out)
     return asdict(summary)

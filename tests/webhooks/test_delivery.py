@@ -11,7 +11,12 @@ from django.utils import timezone
 from segments_project.events.envelope import event_envelope
 from segments_project.events.models import Event
 from webhooks.models import Delivery, DeliveryStatus, Subscription
-from webhooks.services.delivery import deliveries_claim, deliveries_pump, retry_delay
+from webhooks.services.delivery import (
+    deliveries_claim,
+    deliveries_pump,
+    next_work_at,
+    retry_delay,
+)
 from webhooks.services.dispatch import deliveries_dispatch
 
 from .factories import make_events, make_subscription
@@ -195,3 +200,16 @@ def test_a_slow_endpoint_does_not_delay_another_subscription(receivers, settings
     assert len(fast.received) == len(slow.received) == 3
     # The fast subscription was done before the slow one's first answer came back.
     assert fast_done < slow_times[0]
+
+
+def test_the_next_pump_is_due_at_the_earliest_retry_not_at_a_blocked_deliverys_time():
+    make_subscription("https://hooks.example.com/x")
+    make_events([("segment.created", "s0"), ("segment.updated", "s0")])
+    deliveries_dispatch()
+    retry_at = timezone.now() + timedelta(minutes=5)
+    head = Delivery.objects.order_by("position").first()
+    Delivery.objects.filter(pk=head.pk).update(next_attempt_at=retry_at)
+
+    assert next_work_at() == retry_at
+    Delivery.objects.update(status=DeliveryStatus.SUCCEEDED)
+    assert next_work_at() is None

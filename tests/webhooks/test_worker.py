@@ -14,10 +14,11 @@ import pytest
 from django.db import connection, transaction
 from django_tasks_db.models import DBTaskResult
 
-from segments.services.segments import segment_create
+from segments.services.segments import segment_create, segment_patch
 from segments_project.events.models import Event
 from webhooks.models import Delivery
 from webhooks.services import triggers
+from webhooks.tasks import webhooks_pump
 
 from ..conftest import TENANT
 from ..jobs.workers import REPO, WORKER_COMMAND, worker_environment
@@ -137,3 +138,39 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(receivers):
     # At least once: the same message again, which the consumer de-duplicates by its id.
     assert received[0].headers["webhook-id"] == received[1].headers["webhook-id"]
     assert all(r.verified for r in received)
+
+
+def test_two_workers_deliver_in_parallel_without_breaking_the_order_per_resource(receivers):
+    endpoints = []
+    for _ in range(3):
+        receiver = Receiver(behaviour=lambda n, body: (200, 0.005)).start()
+        receivers.append(receiver)
+        receiver.secrets.append(make_subscription(receiver.url)[1])
+        endpoints.append(receiver)
+    for number in range(4):
+        segment_create(
+            tenant=TENANT, document={"id": f"seg-{number}", "name": {"en": "S"}, "siteCode": "m"}
+        )
+    for round_ in range(5):
+        for number in range(4):
+            segment_patch(
+                tenant=TENANT, segment_id=f"seg-{number}", patch={"siteCode": f"r{round_}"}
+            )
+    webhooks_pump.enqueue()  # a second pump beside the one the writes queued
+
+    workers = [_worker(), _worker()]
+    for worker in workers:
+        _, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, err
+
+    assert Delivery.objects.filter(status="SUCCEEDED").count() == 3 * 4 * 6
+    for receiver in endpoints:
+        received = receiver.wait_for(4 * 6)
+        assert all(r.verified for r in received)
+        numbers: dict[str, list[int]] = {}
+        for request in received:
+            numbers.setdefault(request.json["resource"]["id"], []).append(
+                request.json["sequenceNumber"]
+            )
+        assert all(sequence == sorted(sequence) for sequence in numbers.values()), numbers
+        assert sorted(len(sequence) for sequence in numbers.values()) == [6, 6, 6, 6]

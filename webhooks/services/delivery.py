@@ -282,6 +282,8 @@ class PumpSummary:
     dispatched: int = 0
     succeeded: int = 0
     failed_attempts: int = 0
+    # Stopped by `max_seconds` rather than for want of ready work.
+    timed_out: bool = False
 
 
 def deliveries_pump(*, max_seconds: float, sender: Sender | None = None) -> PumpSummary:
@@ -313,6 +315,7 @@ def deliveries_pump(*, max_seconds: float, sender: Sender | None = None) -> Pump
                 if idle and not claimed:
                     break
             elif not in_flight:
+                summary.timed_out = True
                 break
             if not in_flight:
                 continue
@@ -328,14 +331,23 @@ def deliveries_pump(*, max_seconds: float, sender: Sender | None = None) -> Pump
 
 
 def next_work_at() -> datetime | None:
-    """When the earliest pending delivery may be attempted (a lapsing claim included)."""
+    """When a pending delivery that cannot be sent now may become sendable: the earliest
+    retry time or lapsing claim still ahead. (A due delivery behind a waiting head is not
+    sendable before that head: taking its own, past, time would queue pumps that find
+    nothing, one after another, for as long as an endpoint is down.)"""
+    now = timezone.now()
     pending = Delivery.objects.filter(status=DeliveryStatus.PENDING)
-    first = pending.order_by("next_attempt_at").values_list("next_attempt_at", flat=True).first()
+    retry = (
+        pending.filter(next_attempt_at__gt=now)
+        .order_by("next_attempt_at")
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
     claimed = (
-        pending.filter(claimed_until__isnull=False)
+        pending.filter(claimed_until__gt=now)
         .order_by("claimed_until")
         .values_list("claimed_until", flat=True)
         .first()
     )
-    moments = [moment for moment in (first, claimed) if moment is not None]
+    moments = [moment for moment in (retry, claimed) if moment is not None]
     return min(moments) if moments else None

@@ -56,11 +56,15 @@ def pump_soon(tenant: str | None = None) -> None:
     transaction.on_commit(_request_after_commit)
 
 
-def pump_follow_up() -> None:
-    """At the end of a pump: the next one, when the earliest pending delivery is due."""
+def pump_follow_up(*, timed_out: bool) -> None:
+    """At the end of a pump: the next one at once when it ran out of time with work left,
+    else when the earliest retry (or lapsing claim) is due."""
+    if timed_out:
+        pump_request()
+        return
     at = next_work_at()
     if at is not None:
-        pump_request(at=max(at, timezone.now()))
+        pump_request(at=at)
 
 
 def work_waiting() -> bool:
