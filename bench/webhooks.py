@@ -7,7 +7,8 @@
    (deliveries per second). Goal: >= 500 events/s with one worker.
 2. Receiver down, then up: the receiver is down (connection refused) while a writer
    appends events for `--down-seconds`, then comes back on the same port; the worker,
-   running all along, retries with backoff. Checks that every event arrives, in order per
+   running all along, retries with backoff, and the benchmark ticks like the scheduler
+   (`pump_request_if_waiting` every 2 s). Checks that every event arrives, in order per
    resource, none twice after de-duplication by `webhook-id`. Shortened from the issue's
    10 minutes: 30 s down by default, with the backoff scaled down (base 0.5 s, at most
    5 s) so that the retries of a 10-minute outage happen in proportion.
@@ -199,11 +200,28 @@ def reset() -> None:
     DBTaskResult.objects.all().delete()
 
 
-def wait_for(receiver: Receiver, expected: int, timeout: float) -> float:
+class Ticker:
+    """The scheduler's webhook tick (`evaluate_segments --every`, `--webhook-tick 2`), done
+    by the benchmark: a pump is queued when events wait or deliveries are due."""
+
+    def __init__(self, every: float = 2.0) -> None:
+        self.every = every
+        self.last = float("-inf")
+
+    def tick(self) -> None:
+        if time.monotonic() - self.last >= self.every:
+            from webhooks.services.triggers import pump_request_if_waiting
+
+            pump_request_if_waiting()
+            self.last = time.monotonic()
+
+
+def wait_for(receiver: Receiver, expected: int, timeout: float, ticker: Ticker) -> float:
     started = time.monotonic()
     while receiver.distinct() < expected:
         if time.monotonic() - started > timeout:
             raise RuntimeError(f"{receiver.distinct()} of {expected} arrived in {timeout} s")
+        ticker.tick()
         time.sleep(0.01)
     return time.monotonic() - started
 
@@ -259,13 +277,15 @@ def outage(target: Target, args: argparse.Namespace) -> dict[str, Any]:
     try:
         deadline = time.monotonic() + args.down_seconds
         batch = max(1, int(args.outage_rate / 10))
+        ticker = Ticker()
         while time.monotonic() < deadline:
             append_events(batch, 100, start=appended)
             appended += batch
+            ticker.tick()
             time.sleep(0.1)
         receiver = Receiver(port)
         back = time.monotonic()
-        recovered = wait_for(receiver, appended, timeout=300)
+        recovered = wait_for(receiver, appended, timeout=300, ticker=ticker)
     finally:
         stop_worker(worker)
         receiver.stop()

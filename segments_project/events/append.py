@@ -16,7 +16,6 @@ from typing import Any
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router
 
-from .hooks import EVENTS_APPENDED
 from .models import Event, EventStream
 
 
@@ -69,8 +68,6 @@ def events_append(*, tenant: str, drafts: Iterable[EventDraft]) -> None:
     drafts = list(drafts)
     if not drafts:
         return
-    for hook in EVENTS_APPENDED:
-        hook(tenant)
     database = router.db_for_write(Event)
     connection = connections[database]
     seen: Counter[tuple[str, str]] = Counter()

@@ -235,3 +235,13 @@ def test_errors_are_json_in_the_customer_segment_shape(webhook_manager):
     assert set(response.json()) >= {"code", "status", "message"}
     unknown = webhook_manager.get(f"/webhook/{TENANT}/nothing-here")
     assert unknown.status_code == 404 and unknown.json()["code"] == 404
+
+
+def test_unknown_members_are_refused(webhook_manager):
+    refused = webhook_manager.post(BASE, {"url": HOOK, "eventTypes": ["*"], "urls": "x"})
+    _create(webhook_manager, id="crm")
+    patched = webhook_manager.patch(f"{BASE}/crm", {"metadata": {"versoin": 1}})
+
+    assert refused.status_code == patched.status_code == 400
+    assert refused.json()["details"][0]["field"] == "urls"
+    assert patched.json()["details"][0]["field"] == "metadata.versoin"

@@ -1,6 +1,7 @@
 """Webhooks end to end with real `manage.py db_worker` processes and a real local receiver
-verifying signatures with `standardwebhooks`: a committed write is delivered, a rolled-back
-one is not, and a worker killed in the middle of a delivery leaves it to the next worker."""
+verifying signatures with `standardwebhooks`: a committed write is delivered (the pump
+queued by the scheduler's tick), a rolled-back one is not, a worker killed in the middle of
+a delivery leaves it to the next worker, and two workers keep the order per resource."""
 
 from __future__ import annotations
 
@@ -71,7 +72,8 @@ def test_a_committed_write_is_delivered_signed_by_a_worker(receivers):
         segment_create(
             tenant=TENANT, document={"id": f"seg-{number}", "name": {"en": "S"}, "siteCode": "m"}
         )
-    assert _pump_jobs() >= 1  # queued by the writes' commits
+    assert triggers.pump_request_if_waiting()  # the scheduler's tick finds the events
+    assert not triggers.pump_request_if_waiting()  # one queued pump at a time
 
     _run_worker()
 
@@ -93,6 +95,7 @@ def test_a_rolled_back_write_sends_nothing_and_queues_nothing(receivers):
         segment_create(tenant=TENANT, document={"id": "gone", "name": {"en": "G"}, "siteCode": "m"})
         raise RuntimeError("rolled back")
 
+    assert not triggers.pump_request_if_waiting()
     assert _pump_jobs() == 0
     assert not Event.objects.exists()
     assert receiver.received == []
@@ -114,6 +117,7 @@ def test_a_worker_killed_mid_delivery_leaves_it_to_the_next_worker(receivers):
     receiver.secrets.append(secret)
     segment_create(tenant=TENANT, document={"id": "gold", "name": {"en": "G"}, "siteCode": "m"})
     claim = {"WEBHOOK_CLAIM_SECONDS": "3"}
+    assert triggers.pump_request_if_waiting()
 
     worker = _worker(**claim)
     try:
@@ -156,7 +160,8 @@ def test_two_workers_deliver_in_parallel_without_breaking_the_order_per_resource
             segment_patch(
                 tenant=TENANT, segment_id=f"seg-{number}", patch={"siteCode": f"r{round_}"}
             )
-    webhooks_pump.enqueue()  # a second pump beside the one the writes queued
+    triggers.pump_request_if_waiting()
+    webhooks_pump.enqueue()  # a second pump beside it
 
     workers = [_worker(), _worker()]
     for worker in workers:

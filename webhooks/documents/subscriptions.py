@@ -81,10 +81,29 @@ def _clean_description(value: Any) -> str:
     return value
 
 
+# The members a write may send: what it sets, and what a read answered (sent back by a
+# read-modify-write client, ignored).
+WRITE_FIELDS = frozenset({"id", "url", "eventTypes", "active", "description", "mixins", "metadata"})
+READ_ONLY_FIELDS = frozenset({"lastSuccessAt", "failingSince"})
+METADATA_FIELDS = frozenset({"version", "createdAt", "modifiedAt", "mixins"})
+
+
+def _unknown_members(document: dict[str, Any], allowed: frozenset[str], prefix: str = "") -> None:
+    unknown = sorted(set(document) - allowed)
+    if unknown:
+        field = f"{prefix}{unknown[0]}"
+        raise invalid(field, f"Unknown subscription field: {field}.", type="unknown_field")
+
+
 def subscription_values(document: Any) -> dict[str, Any]:
-    """The model values of a subscription document (create or full replacement)."""
+    """The model values of a subscription document (create or full replacement); an unknown
+    member is a 400 (a misspelt one would otherwise be dropped in silence)."""
     if not isinstance(document, dict):
         raise invalid("body", "A subscription must be a JSON object.")
+    _unknown_members(document, WRITE_FIELDS | READ_ONLY_FIELDS)
+    _unknown_members(
+        clean_object(document.get("metadata"), "metadata"), METADATA_FIELDS, "metadata."
+    )
     active = document.get("active", True)
     if not isinstance(active, bool):
         raise invalid("active", "active must be true or false.")

@@ -150,6 +150,7 @@ def subscription_patch(*, tenant: str, subscription_id: str, patch: Any) -> Subs
 @transaction.atomic
 def subscription_delete(*, tenant: str, subscription_id: str) -> None:
     """Deletes the subscription with its delivery log; nothing more is sent to it."""
+    clean_id(subscription_id)
     locked_subscription(tenant, subscription_id).delete()
 
 

@@ -1,6 +1,11 @@
-"""When the pump runs: soon after a write that emitted events (coalesced: at most one
-queued job, never a job per event), at a pending retry's time, and on the scheduler's tick
-(`manage.py evaluate_segments --every`, which calls `pump_request_if_waiting`)."""
+"""When the pump runs: on the scheduler's tick (`manage.py evaluate_segments --every`, every
+`--webhook-tick` seconds, calls `pump_request_if_waiting`: a pump when events wait or
+deliveries are due), at a pending retry's time, and after a retry, replay or test message
+commits. At most one pump is queued at a time (coalesced; never a job per event).
+
+Writes do not ask for a pump themselves: that would add statements after every write's
+commit (and to the pinned statement counts of the write paths) for a gain of at most one
+tick."""
 
 from __future__ import annotations
 
@@ -34,9 +39,8 @@ def pump_request(*, at: datetime | None = None) -> bool:
     return True
 
 
-# A process asks at most this often after its writes: a busy API does not add a query to
-# every request, and a pump queued or running picks up all the events of that second
-# (the scheduler's tick catches any that commit as a pump ends).
+# A process asks at most this often after its retries, replays and test messages (the
+# scheduler's tick catches any that a pump ending at that moment missed).
 _REQUEST_INTERVAL_SECONDS = 1.0
 _last_request = -_REQUEST_INTERVAL_SECONDS
 
@@ -50,9 +54,9 @@ def _request_after_commit() -> None:
     pump_request()
 
 
-def pump_soon(tenant: str | None = None) -> None:
-    """After the current transaction commits, make sure a pump is queued (the write's
-    events are visible to it then). Connected to `events.appended`."""
+def pump_soon() -> None:
+    """After the current transaction commits, make sure a pump is queued (what the
+    transaction queued is visible to it then)."""
     transaction.on_commit(_request_after_commit)
 
 
