@@ -9,6 +9,7 @@ from typing import Any
 from bench.common import percentiles
 from bench.dataset import Customer
 from bench.http_client import Call, Client, run_calls
+from bench.load import run_threads
 
 
 def _form(client_id: str, secret: str, customer: Customer | None = None) -> dict[str, str]:
@@ -43,3 +44,48 @@ def customer_tokens(
     result["latency"] = result.get("latency") or percentiles([])
     result["wall_seconds"] = round(time.perf_counter() - started, 2)
     return result
+
+
+# The issuance phase: customer tokens per second, for a client whose secret the service
+# generated (fast hash) and one whose secret a person chose (PBKDF2), next to the token
+# endpoint refusing an unknown client (the same request through the same stack, without any
+# secret check or token write) as the reference of the same run.
+ISSUANCE_PATHS = (
+    ("unknown client (401, reference)", "reference"),
+    ("customer token, generated secret", "generated"),
+    ("customer token, chosen secret (PBKDF2)", "chosen"),
+)
+
+
+def issuance(
+    client: Client,
+    customers: list[Customer],
+    *,
+    credentials: dict[str, tuple[str, str]],
+    duration: float,
+    connections: int,
+) -> dict[str, Any]:
+    """Throughput and latency of each ISSUANCE_PATHS entry under `connections` concurrent
+    clients for `duration` seconds (Python threads: a token request is a form POST); each
+    rate also as a ratio to the reference. `credentials` maps "generated" and "chosen" to a
+    (client_id, secret) pair."""
+    pairs = {
+        "reference": ("no-such-client", credentials["generated"][1]),
+        "generated": credentials["generated"],
+        "chosen": credentials["chosen"],
+    }
+    calls = {
+        key: [Call("POST", "/oauth/token", form=_form(*pair, c)) for c in customers]
+        for key, pair in pairs.items()
+    }
+    paths: dict[str, Any] = {}
+    for label, key in ISSUANCE_PATHS:
+        expected = 401 if key == "reference" else 200
+        result = run_threads(client, calls[key], duration=duration, connections=connections)
+        result["label"] = label
+        result["expected_status"] = expected
+        paths[key] = result
+    reference = paths["reference"]["rps"] or 0.0
+    for result in paths.values():
+        result["ratio_to_reference"] = round(result["rps"] / reference, 3) if reference else None
+    return {"duration": duration, "connections": connections, "paths": paths}

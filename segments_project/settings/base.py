@@ -149,6 +149,18 @@ else:
 # boundaries end it sooner.
 STOREFRONT_CACHE_SECONDS = env.int("STOREFRONT_CACHE_SECONDS", default=300)
 
+# Django's own list, PBKDF2 first (people's passwords, client secrets a person chose), and
+# last, never the default, the fast hasher of the secrets the service generates itself
+# (`tenancy/hashers.py`, docs/security.md "Client secrets").
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "segments_project.tenancy.hashers.GeneratedSecretSHA256Hasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
