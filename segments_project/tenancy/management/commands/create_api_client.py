@@ -48,7 +48,7 @@ class Command(BaseCommand):
             secret = client_secret_generate()
         if not storefront and not secret:
             raise CommandError(
-                "--client-secret or --generate-secret is required unless --storefront is given."
+                "--client-secret is required unless --generate-secret or --storefront is given."
             )
         try:
             client, created = api_client_upsert(
