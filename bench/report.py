@@ -176,14 +176,17 @@ def issuance_markdown(issuance: dict[str, Any]) -> list[str]:
         f"Token issuance (POST /oauth/token, Python threads, {issuance['connections']} "
         f"connections, {issuance['duration']:g} s per path):",
         "",
-        "| path | req/s | p50 / p99 ms | ratio to the reference | answers not 2xx |",
-        "|---|---:|---:|---:|---:|",
+        "| path | req/s | ratio to the reference | p50 / p99 ms | server CPU ms/request "
+        "| req/s the cores would sustain idle | answers not 2xx |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for path in issuance["paths"].values():
         latency = path["latency"]
         lines.append(
-            f"| {path['label']} | {_rps(path['rps'])} | {_ms(latency.get('p50_ms'))} / "
-            f"{_ms(latency.get('p99_ms'))} | {path['ratio_to_reference']} | {path['non_2xx']} |"
+            f"| {path['label']} | {_rps(path['rps'])} | {path['ratio_to_reference']} | "
+            f"{_ms(latency.get('p50_ms'))} / {_ms(latency.get('p99_ms'))} | "
+            f"{_ms(path.get('server_cpu_ms_per_request'))} | "
+            f"{_rps(path.get('idle_capacity_rps'))} | {path['non_2xx']} |"
         )
     return [*lines, ""]
 

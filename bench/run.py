@@ -272,12 +272,10 @@ def token_phase(args, client, customers, credentials, results, timings) -> str:
             client, customers, client_id, secret, concurrency=args.workers
         )
         log(f"  customer tokens: {_brief(results['tokens'])}")
-    if args.issuance_seconds:
-        results["issuance"] = issuance_phase(args, client, customers, credentials, timings)
     return manager_token
 
 
-def issuance_phase(args, client, customers, credentials, timings) -> dict[str, Any]:
+def issuance_phase(args, client, customers, credentials, server, timings) -> dict[str, Any]:
     with timed(f"token issuance: {args.issuance_seconds:g} s per path", timings):
         issuance = tokens.issuance(
             client,
@@ -285,9 +283,14 @@ def issuance_phase(args, client, customers, credentials, timings) -> dict[str, A
             credentials=credentials,
             duration=args.issuance_seconds,
             connections=args.connections,
+            server_pid=server.process.pid,
+            target=server.target,
         )
         for path in issuance["paths"].values():
-            log(f"  {path['label']}: {_brief(path)}")
+            log(
+                f"  {path['label']}: {_brief(path)}; server CPU "
+                f"{path['server_cpu_ms_per_request']} ms/request"
+            )
     return issuance
 
 
@@ -428,6 +431,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     }
     with server:
         manager_token = token_phase(args, client, customers, credentials, results, timings)
+        if args.issuance_seconds:
+            results["issuance"] = issuance_phase(
+                args, client, customers, credentials, server, timings
+            )
         reads: dict[str, Any] = {}
         if not args.tokens_only:
             reads, ceiling = read_phase(

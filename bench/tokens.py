@@ -3,10 +3,12 @@ for a customer token, `customer_id` (and `legal_entity_id`)."""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import Any
 
-from bench.common import percentiles
+from bench.common import Target, percentiles
 from bench.dataset import Customer
 from bench.http_client import Call, Client, run_calls
 from bench.load import run_threads
@@ -57,6 +59,41 @@ ISSUANCE_PATHS = (
 )
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu(server_pid: int, target: Target) -> dict[int, float]:
+    """CPU seconds so far of each gunicorn worker (the children of `server_pid`) and of
+    each PostgreSQL backend connected to the benchmark's database (the load generator's
+    own CPU is not counted): what the server side spends, whatever else runs."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
+                pids.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    with target.connect() as conn:
+        pids += [
+            row[0]
+            for row in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                (target.database,),
+            )
+        ]
+    return {pid: _cpu_seconds(pid) for pid in pids}
+
+
+def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
+    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+
+
 def issuance(
     client: Client,
     customers: list[Customer],
@@ -64,11 +101,15 @@ def issuance(
     credentials: dict[str, tuple[str, str]],
     duration: float,
     connections: int,
+    server_pid: int,
+    target: Target,
 ) -> dict[str, Any]:
     """Throughput and latency of each ISSUANCE_PATHS entry under `connections` concurrent
     clients for `duration` seconds (Python threads: a token request is a form POST); each
-    rate also as a ratio to the reference. `credentials` maps "generated" and "chosen" to a
-    (client_id, secret) pair."""
+    rate also as a ratio to the reference, and the server side's CPU time per request
+    (gunicorn workers + PostgreSQL backends), from which `idle_capacity_rps`: the rate the
+    machine's cores would sustain if the server had them to itself. `credentials` maps
+    "generated" and "chosen" to a (client_id, secret) pair."""
     pairs = {
         "reference": ("no-such-client", credentials["generated"][1]),
         "generated": credentials["generated"],
@@ -81,7 +122,15 @@ def issuance(
     paths: dict[str, Any] = {}
     for label, key in ISSUANCE_PATHS:
         expected = 401 if key == "reference" else 200
+        before = server_cpu(server_pid, target)
         result = run_threads(client, calls[key], duration=duration, connections=connections)
+        cpu = _cpu_spent(before, server_cpu(server_pid, target))
+        result["server_cpu_ms_per_request"] = (
+            round(cpu * 1000 / result["requests"], 2) if result["requests"] else None
+        )
+        result["idle_capacity_rps"] = (
+            round((os.cpu_count() or 1) * result["requests"] / cpu, 1) if cpu else None
+        )
         result["label"] = label
         result["expected_status"] = expected
         paths[key] = result
