@@ -193,11 +193,11 @@ def issuance_markdown(issuance: dict[str, Any]) -> list[str]:
 
 def write_json(results: dict[str, Any], scale: str, stamp: str) -> list[Path]:
     """The run's results (git-ignored) and, unless a smoke run, the same under the scale's
-    stable name `summary-<scale>.json` (committed: the latest run of each scale)."""
+    stable name `summary-<scale>.json` (committed: the latest whole run of each scale)."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{scale}-{stamp}.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    if results["config"].get("smoke"):
+    if results["config"].get("smoke") or results["config"].get("tokens_only"):
         return [path]
     summary = RESULTS / f"summary-{scale}.json"
     summary.write_text(json.dumps(results, indent=2, default=str) + "\n")

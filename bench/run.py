@@ -109,6 +109,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, key, value)
         args.no_docs = True
         args.database = args.database or "seg_bench_smoke"
+    if args.tokens_only:
+        args.no_docs = True  # the docs' table is of a whole run
     args.database = args.database or f"seg_bench_{args.scale.lower()}"
     if not args.database.startswith("seg_bench"):
         parser.error("the database name must start with seg_bench (it is created and filled)")
@@ -414,6 +416,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "config": {
             "scale": args.scale,
             "smoke": args.smoke,
+            "tokens_only": args.tokens_only,
             "duration": args.duration,
             "connections": args.connections,
             "workers": args.workers,
