@@ -68,30 +68,38 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def server_cpu(server_pid: int, target: Target) -> dict[int, float]:
+def server_cpu(server_pid: int, target: Target) -> dict[tuple[str, int], float]:
     """CPU seconds so far of each gunicorn worker (the children of `server_pid`) and of
     each PostgreSQL backend connected to the benchmark's database (the load generator's
     own CPU is not counted): what the server side spends, whatever else runs."""
-    pids = []
+    workers = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == server_pid:
-                pids.append(int(stat.parent.name))
+                workers.append(int(stat.parent.name))
         except (OSError, ValueError, IndexError):
             continue
     with target.connect() as conn:
-        pids += [
+        backends = [
             row[0]
             for row in conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 (target.database,),
             )
         ]
-    return {pid: _cpu_seconds(pid) for pid in pids}
+    return {
+        **{("workers", pid): _cpu_seconds(pid) for pid in workers},
+        **{("postgres", pid): _cpu_seconds(pid) for pid in backends},
+    }
 
 
-def _cpu_spent(before: dict[int, float], after: dict[int, float]) -> float:
-    return sum(seconds - before.get(pid, 0.0) for pid, seconds in after.items())
+def _cpu_spent(
+    before: dict[tuple[str, int], float], after: dict[tuple[str, int], float]
+) -> dict[str, float]:
+    spent = {"workers": 0.0, "postgres": 0.0}
+    for key, seconds in after.items():
+        spent[key[0]] += seconds - before.get(key, 0.0)
+    return spent
 
 
 def issuance(
@@ -124,10 +132,14 @@ def issuance(
         expected = 401 if key == "reference" else 200
         before = server_cpu(server_pid, target)
         result = run_threads(client, calls[key], duration=duration, connections=connections)
-        cpu = _cpu_spent(before, server_cpu(server_pid, target))
-        result["server_cpu_ms_per_request"] = (
-            round(cpu * 1000 / result["requests"], 2) if result["requests"] else None
-        )
+        spent = _cpu_spent(before, server_cpu(server_pid, target))
+        cpu = sum(spent.values())
+        requests = result["requests"]
+        result["server_cpu_ms_per_request"] = round(cpu * 1000 / requests, 2) if requests else None
+        result["cpu_ms_per_request_by_side"] = {
+            side: round(seconds * 1000 / requests, 2) if requests else None
+            for side, seconds in spent.items()
+        }
         result["idle_capacity_rps"] = (
             round((os.cpu_count() or 1) * result["requests"] / cpu, 1) if cpu else None
         )
