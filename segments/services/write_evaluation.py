@@ -11,14 +11,17 @@ written customers (on PostgreSQL both in one statement, so the matches are plann
 MANUAL assignments are never removed, a customer who is both stays one MANUAL member, and
 excluded customers are neither added nor kept.
 
-Locks. `rule_segments_locked` takes `FOR SHARE` on every rule segment of the tenant (in pk
-order, one query that also reads the rules). A full evaluation (`segment_rule_apply`) holds
-the segment's member lock (`FOR NO KEY UPDATE`), which conflicts with `FOR SHARE`: so a
-write waits for a running full evaluation and then sees its committed rows (a row the full
-evaluation inserted from an older snapshot is removed by the write's DELETE), and a full
-evaluation waits for the writes in flight and then sees them. Writes of different customers
-share the lock and run side by side. The segment locks are taken before the customer and
-legal-entity rows: a full evaluation's inserts check their foreign keys (`KEY SHARE` on the
+Locks. `rule_segments_locked` takes the advisory lock of every rule segment of the tenant,
+shared (in pk order, one query that also reads the rules; on PostgreSQL, SQLite serializes
+writers). Every writer of a segment's members, the full evaluation (`segment_rule_apply`)
+included, takes the segment's member lock (`members_segment_lock`), which holds the same
+advisory lock exclusively: so a write waits for a running full evaluation and then sees its
+committed rows (a row the full evaluation inserted from an older snapshot is removed by the
+write's DELETE), and a full evaluation waits for the writes in flight and then sees them.
+Writes of different customers share the lock and run side by side. An advisory lock writes
+nothing, where `FOR SHARE` on 200 segment rows wrote 200 tuple headers (and their WAL) per
+write. The segment locks are taken before the customer and legal-entity rows: a full
+evaluation's inserts check their foreign keys (`KEY SHARE` on the
 customer and legal entity, at commit) while it holds the segment lock, and a single write
 locks its customer `FOR UPDATE`, which conflicts with `KEY SHARE`; taking the segments first
 keeps one order (segments, then customers and legal entities) and no deadlock.
@@ -38,7 +41,7 @@ from django.utils import timezone
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.db.sql import one_of, row_lock
+from segments_project.db.sql import one_of, segment_advisory_lock
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.members import MemberKey
@@ -121,16 +124,21 @@ Member = tuple[int, int, int | None]  # segment pk, customer pk, legal entity pk
 
 
 def rule_segments_locked(*, tenant: str) -> list[RuleSegment]:
-    """The tenant's rule segments (non-null `criteria`), locked `FOR SHARE` in pk order
-    until the transaction ends: taken by every customer and legal-entity write before it
-    locks its own rows (see the module docstring). One query."""
+    """The tenant's rule segments (non-null `criteria`), each locked (its advisory lock,
+    shared, in pk order) until the transaction ends: taken by every customer and
+    legal-entity write before it locks its own rows (see the module docstring). One query."""
+    if connection.vendor == "postgresql":
+        # PostgreSQL evaluates a volatile function of the select list after the sort.
+        locked = f", {segment_advisory_lock('id', shared=True)}"
+    else:
+        locked = ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, public_id, CAST(criteria AS text) FROM {_SEGMENTS}"
-            f" WHERE tenant_id = %s AND criteria IS NOT NULL ORDER BY id{row_lock('SHARE')}",
+            f"SELECT id, public_id, CAST(criteria AS text){locked} FROM {_SEGMENTS}"
+            " WHERE tenant_id = %s AND criteria IS NOT NULL ORDER BY id",
             [tenant],
         )
-        return [RuleSegment(pk, public_id, criteria) for pk, public_id, criteria in cursor]
+        return [RuleSegment(row[0], row[1], row[2]) for row in cursor]
 
 
 def written_customers_evaluate(

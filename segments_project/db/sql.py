@@ -20,3 +20,18 @@ def row_lock(strength: str) -> str:
     """` FOR <strength>` (`KEY SHARE`, `NO KEY UPDATE`) where rows can be locked; SQLite
     takes no row locks, its immediate transactions serialize writers already."""
     return f" FOR {strength}" if connection.vendor == "postgresql" else ""
+
+
+# The namespace (first key) of the segments' transaction-level advisory locks.
+SEGMENT_LOCKS = 17
+
+
+def segment_advisory_lock(column: str, *, shared: bool) -> str:
+    """PostgreSQL: an SQL expression taking the transaction-level advisory lock of the
+    segment whose pk is `column` (shared or exclusive), held until the transaction ends.
+
+    Unlike a row lock it writes nothing (no tuple header, no WAL record): what a customer
+    write takes on every rule segment of its tenant. The pk is masked to the lock's
+    32-bit key; two segments that share a key only wait for each other needlessly."""
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    return f"{function}({SEGMENT_LOCKS}, CAST({column} & 2147483647 AS integer))"
