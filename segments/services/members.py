@@ -13,10 +13,10 @@ Concurrency: every write locks the segment row (`FOR NO KEY UPDATE`: it waits fo
 updates and deletes, but not for inserts of other rows that reference the segment) and, on
 PostgreSQL, the segment's advisory lock exclusively (which the customer writes evaluating
 the rules hold shared) before it reads the assignments, so the writers of one segment's
-members take turns. A writer therefore never inserts a member another writer inserted since its read (no unique
-violation, no lost update, no deadlock between inserts), every 201 is the one creation of
-its row and every 204 an update of a row that exists. Writers of different segments do
-not wait for each other, not even for the customers they share
+members take turns. A writer therefore never inserts a member another writer inserted
+since its read (no unique violation, no lost update, no deadlock between inserts), every
+201 is the one creation of its row and every 204 an update of a row that exists. Writers
+of different segments do not wait for each other, not even for the customers they share
 (`selectors/member_directory.py`).
 """
 
