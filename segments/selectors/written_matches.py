@@ -215,19 +215,32 @@ def _cached(vendor: str, tenant: str, criteria_text: str) -> _RuleTemplate | Non
     return _RuleTemplate(_bound(template.customer), _bound(template.legal_entity))
 
 
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
 def _bound(template: _Template | None) -> _Template | None:
-    """On PostgreSQL, a part whose parameters never move with its parameters written into
-    its text, as the client-side binding cursor would send them: a statement of 200 rules
-    then carries a few parameters instead of a thousand, which psycopg would otherwise
-    convert and quote again at every write."""
-    if (
-        template is None
-        or connection.vendor != "postgresql"
-        or any(offset is not None for offset in template.offsets)
-    ):
+    """On PostgreSQL, the part with its parameters that never move written into its text,
+    as the client-side binding cursor would send them (only a relative date's instants stay
+    parameters): a statement of 200 rules then carries a few dozen parameters instead of a
+    thousand, which psycopg would otherwise convert and quote again at every write."""
+    if template is None or connection.vendor != "postgresql":
         return template
-    text = connection.ops.compose_sql(template.sql.text, template.sql.params)
-    return _Template(Sql(text.replace("%", "%%")), ())
+    values = iter(zip(template.sql.params, template.offsets, strict=True))
+    kept: list[tuple[Any, timedelta | None]] = []
+
+    def written_out(placeholder: re.Match[str]) -> str:
+        if placeholder.group() == "%%":
+            return "%%"
+        value, offset = next(values)
+        if offset is not None:
+            kept.append((value, offset))
+            return "%s"
+        return connection.ops.compose_sql("%s", [value]).replace("%", "%%")
+
+    text = _PLACEHOLDER.sub(written_out, template.sql.text)
+    return _Template(
+        Sql(text, tuple(value for value, _ in kept)), tuple(offset for _, offset in kept)
+    )
 
 
 def compiled_rule(*, tenant: str, rule: RuleSegment, now: datetime) -> CompiledRule:

@@ -32,11 +32,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from django.db.backends.postgresql.base import ServerBindingCursor
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
+from psycopg._queries import PostgresQuery, _query2pg_nocache
 
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
@@ -54,7 +57,7 @@ from ..models import (
     SegmentCustomerAssignment,
     SegmentExclusion,
 )
-from ..selectors.written_matches import RuleSegment, Sql, written_matches
+from ..selectors.written_matches import RULE_SET_CACHE_SIZE, RuleSegment, Sql, written_matches
 from .automatic_members import SAMPLE_SIZE
 from .member_audit import member_document_id
 
@@ -239,8 +242,31 @@ def _prepared_cursor() -> CursorWrapper:
     return connection._prepare_cursor(cursor)  # the wrapping of cursor()
 
 
+@lru_cache(maxsize=RULE_SET_CACHE_SIZE)
+def _converted(query: bytes, encoding: str) -> Any:
+    return _query2pg_nocache(query, encoding)
+
+
+class _CachedConversionQuery(PostgresQuery):
+    """psycopg's query conversion (finding the `%s` placeholders), cached whatever the
+    query's length: psycopg caches it only for queries up to 4 KB, and parsing the 70 KB
+    statement of 200 rules again cost 1.6 ms per write. The statement texts are those of
+    the rule sets (`written_matches`' cache), so the cache holds as many."""
+
+    def convert(self, query: Any, vars: Any) -> None:
+        if vars is None or not isinstance(query, str):
+            super().convert(query, vars)
+            return
+        self.query, self._want_formats, self._order, self._parts = _converted(
+            query.encode(self._tx.encoding), self._tx.encoding
+        )
+        self.dump(vars)
+
+
 class _PreparingCursor(ServerBindingCursor):
     """psycopg's server-side binding cursor, preparing every statement it executes."""
+
+    _query_cls = _CachedConversionQuery
 
     def execute(self, query, params=None, *, prepare=None, binary=None):  # type: ignore[no-untyped-def]
         return super().execute(
