@@ -41,7 +41,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from segments_project.api.documents import format_datetime
-from segments_project.api.query import compile_query
+from segments_project.api.query import compile_query, condition_texts
+from segments_project.api.query.fields import resolve_field
 
 from ..documents.directory import CUSTOMER_QUERY_FIELDS, LEGAL_ENTITY_QUERY_FIELDS
 from ..models import Customer, CustomerLegalEntity, LegalEntity
@@ -241,6 +242,43 @@ def _bound(template: _Template | None) -> _Template | None:
     return _Template(
         Sql(text, tuple(value for value, _ in kept)), tuple(offset for _, offset in kept)
     )
+
+
+# A rule's read: a customer column (or `LINKS`) and a JSON key path inside it (empty for
+# the whole column).
+Read = tuple[str, tuple[str, ...]]
+LINKS = "links"  # the customer's links to legal entities (`legalEntityIds`, `legalEntities`)
+
+
+@dataclass(frozen=True)
+class RuleReads:
+    """What a rule's answer for a customer depends on: `reads` of the customer's row and
+    links, and, when `moving`, the time too (a relative date; also a rule whose
+    compilation could not be told apart from the instant)."""
+
+    reads: frozenset[Read]
+    moving: bool
+
+
+@lru_cache(maxsize=RULE_CACHE_SIZE)
+def rule_reads(vendor: str, tenant: str, criteria_text: str) -> RuleReads:
+    """The reads of the rule (`criteria_text` as stored), cached like its compilation."""
+    template = _cached(vendor, tenant, criteria_text)
+    moving = template is None or any(
+        offset is not None
+        for part in (template.customer, template.legal_entity)
+        if part is not None
+        for offset in part.offsets
+    )
+    criteria = json.loads(criteria_text)
+    reads: set[Read] = set()
+    for name, _ in condition_texts(criteria.get("q", "")):
+        field = resolve_field(name, CUSTOMER_QUERY_FIELDS, 1, param="criteria.q")
+        column = LINKS if "__" in field.spec.path else field.spec.path
+        reads.add((column, field.keys))
+    if "legalEntities" in criteria:
+        reads.add((LINKS, ()))
+    return RuleReads(frozenset(reads), moving)
 
 
 def compiled_rule(*, tenant: str, rule: RuleSegment, now: datetime) -> CompiledRule:
