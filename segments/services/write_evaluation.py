@@ -82,14 +82,14 @@ _MEMBERS = SegmentCustomerAssignment._meta.db_table
 _EXCLUSIONS = SegmentExclusion._meta.db_table
 
 
-# What the written customers are already: their assignments (any kind, a NULL legal entity
-# as 0, which no legal entity's pk is) and their exclusions. As sets computed once, PostgreSQL
-# hashes them for the anti-joins below instead of probing the tables once per match (a bulk
-# write of 200 customers makes thousands of matches).
+# What the written customers are already in the evaluated segments: their assignments (any
+# kind, a NULL legal entity as 0, which no legal entity's pk is) and their exclusions. As
+# sets computed once, PostgreSQL hashes them for the anti-joins below instead of probing the
+# tables once per match (a bulk write of 200 customers makes thousands of matches).
 _KNOWN = f""",
     x(segment_id, customer_id, legal_entity_id) AS MATERIALIZED (
         SELECT segment_id, customer_id, COALESCE(legal_entity_id, 0) FROM {_MEMBERS}
-        WHERE tenant_id = %s AND customer_id IN (SELECT customer_id FROM w)),
+        WHERE tenant_id = %s AND customer_id IN (SELECT customer_id FROM w) AND {{segments}}),
     y(segment_id, customer_id) AS MATERIALIZED (
         SELECT segment_id, customer_id FROM {_EXCLUSIONS}
         WHERE tenant_id = %s AND customer_id IN (SELECT customer_id FROM w))
@@ -275,9 +275,12 @@ def _evaluate(
     per segment that changed."""
     now = now or timezone.now()
     matches = written_matches(tenant=tenant, rules=rules, written=written, now=now)
-    prefix = Sql(matches.text + _KNOWN, (*matches.params, tenant, tenant))
+    segments, segment_params = _evaluated_segments([rule.pk for rule in rules])
+    prefix = Sql(
+        matches.text + _KNOWN.format(segments=segments),
+        (*matches.params, tenant, *segment_params, tenant),
+    )
     automatic = AssignmentType.AUTOMATIC.value
-    segments, segment_params = one_of("segment_id + 0", [rule.pk for rule in rules])
     insert = (_INSERT, [tenant, automatic, now, now])
     delete = (_DELETE.format(segments=segments), [tenant, automatic, *segment_params])
     if connection.vendor == "postgresql":
@@ -308,6 +311,19 @@ def _evaluate(
     if added or removed:
         content_changed(tenant=tenant)
         _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)
+
+
+def _evaluated_segments(pks: list[int]) -> tuple[str, list[Any]]:
+    """The condition that an assignment is of one of the segments `pks`, as a filter
+    (`segment_id + 0`, not through the segment's index). On PostgreSQL the pks are written
+    into the text, an array constant, which PostgreSQL hashes: as a parameter of the
+    generic plan, every row was compared with each of the 200 pks in turn. The text
+    depends on the rule set only, as the rest of the statement's does."""
+    if connection.vendor == "postgresql":
+        # Integers read from the database: safe as literals.
+        array = ",".join(str(int(pk)) for pk in pks)
+        return f"segment_id + 0 = ANY('{{{array}}}'::bigint[])", []
+    return one_of("segment_id + 0", pks)
 
 
 def _prepared_cursor() -> CursorWrapper:

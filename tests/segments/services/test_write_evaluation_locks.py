@@ -1,0 +1,48 @@
+"""The lock a customer write takes on its tenant's rule segments (PostgreSQL, real
+connections): the segments' advisory locks, shared. Writers of a rule segment's members
+(which hold the same lock exclusively) wait for it; nothing else does, since it writes
+nothing to the segment rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from segments.models import Segment, SegmentCustomerAssignment
+from segments.services.exclusions import exclusion_put
+from segments_project.checkpoints import Checkpoint
+
+from ...conftest import TENANT
+from .test_exclusions_concurrency import Hold
+from .test_write_evaluation_concurrency import _race, _speaks, directory  # noqa: F401
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="needs concurrent connections (PostgreSQL)"
+    ),
+]
+
+
+def test_a_customer_write_does_not_lock_the_rule_segment_rows(directory, on_checkpoint):  # noqa: F811
+    hold = Hold(on_checkpoint, Checkpoint.CUSTOMER_VERSION_CHECKED)
+
+    def rename() -> int:
+        return Segment.objects.filter(public_id="germans").update(site_code="other")
+
+    _race(_speaks("ada", "en"), rename, hold, waits=False)
+
+    assert Segment.objects.get(public_id="germans").site_code == "other"
+
+
+def test_an_exclusion_waits_for_a_customer_write_evaluating_its_rule(directory, on_checkpoint):  # noqa: F811
+    # The write adds cy to `germans` from a snapshot the exclusion cannot see: the exclusion
+    # waits for it, then removes the member it made.
+    hold = Hold(on_checkpoint, Checkpoint.WRITTEN_CUSTOMERS_EVALUATED)
+
+    def exclude() -> object:
+        return exclusion_put(tenant=TENANT, segment_id="germans", customer_id="cy")
+
+    _race(_speaks("cy", "de"), exclude, hold, waits=True)
+
+    assert not SegmentCustomerAssignment.objects.filter(customer__public_id="cy").exists()
