@@ -159,13 +159,16 @@ class _Template:
     def at(self, now: datetime) -> Sql:
         if all(offset is None for offset in self.offsets):
             return self.sql
-        return Sql(
-            self.sql.text,
-            tuple(
-                value if offset is None else _shifted(value, offset, now)
-                for value, offset in zip(self.sql.params, self.offsets, strict=True)
-            ),
-        )
+        shifted: dict[tuple[type, timedelta], Any] = {}  # rules share their relative dates
+        params = []
+        for value, offset in zip(self.sql.params, self.offsets, strict=True):
+            if offset is not None:
+                key = (type(value), offset)
+                if key not in shifted:
+                    shifted[key] = _shifted(value, offset, now)
+                value = shifted[key]
+            params.append(value)
+        return Sql(self.sql.text, tuple(params))
 
 
 def _template(first: Sql | None, second: Sql | None, at: datetime) -> _Template | None:

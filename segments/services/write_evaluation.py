@@ -158,6 +158,8 @@ _JSON_COLUMNS = frozenset({"mixins", "metadata_mixins"})
 # Columns that change whenever anything of the customer changes.
 _ANY_CHANGE = frozenset({"version", "modified_at"})
 _MISSING = object()
+# created, anything changed, changed columns, changed JSON paths (`CustomerChanges`)
+_ChangesKey = tuple[bool, bool, frozenset[str], frozenset[tuple[str, tuple[str, ...]]]]
 
 
 class CustomerChanges:
@@ -194,6 +196,17 @@ class CustomerChanges:
             self.anything = True
             self.columns.add(LINKS)
 
+    def key(self) -> _ChangesKey:
+        """The changes as a hashable value (`_flipped`'s cache key)."""
+        return (self.created, self.anything, frozenset(self.columns), frozenset(self.paths))
+
+    @classmethod
+    def of(cls, key: _ChangesKey) -> CustomerChanges:
+        changes = cls()
+        changes.created, changes.anything = key[0], key[1]
+        changes.columns, changes.paths = set(key[2]), set(key[3])
+        return changes
+
     def flips(self, reads: RuleReads) -> bool:
         """Whether the write may change what a rule with these reads selects."""
         return self.created or reads.moving or any(self._changed(read) for read in reads.reads)
@@ -205,6 +218,16 @@ class CustomerChanges:
         if column in _JSON_COLUMNS:
             return any(changed == column and _overlap(path, keys) for changed, path in self.paths)
         return column in self.columns
+
+
+@lru_cache(maxsize=RULE_SET_CACHE_SIZE)
+def _flipped(
+    vendor: str, tenant: str, rules: tuple[RuleSegment, ...], changes: _ChangesKey
+) -> tuple[RuleSegment, ...]:
+    """The rules the changes may flip: a write of the same fields as the last one (the
+    common case: an integration updating the same facts) finds them in this cache."""
+    flips = CustomerChanges.of(changes).flips
+    return tuple(rule for rule in rules if flips(rule_reads(vendor, tenant, rule.criteria)))
 
 
 def _changed_paths(old: Any, new: Any, path: tuple[str, ...]) -> Iterable[tuple[str, ...]]:
@@ -236,8 +259,7 @@ def written_customers_evaluate(
     ignored) against the rule segments `rule_segments_locked` returned: those the write's
     `changes` may flip (see `CustomerChanges`), all of them without `changes`."""
     if changes is not None:
-        vendor = connection.vendor
-        rules = [rule for rule in rules if changes.flips(rule_reads(vendor, tenant, rule.criteria))]
+        rules = list(_flipped(connection.vendor, tenant, tuple(rules), changes.key()))
     if not rules or not customer_ids:
         return
     condition, params = one_of("public_id", customer_ids)
