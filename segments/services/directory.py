@@ -42,11 +42,11 @@ from ..documents.directory import (
 from ..models import Customer, CustomerLegalEntity, LegalEntity
 from .audit_cascades import record_members_removed
 from .write_evaluation import (
-    CustomerChanges,
     legal_entity_customers_evaluate,
     rule_segments_locked,
     written_customers_evaluate,
 )
+from .written_changes import CustomerChanges
 
 CUSTOMER = versioned.DocumentKind(
     model=Customer,
