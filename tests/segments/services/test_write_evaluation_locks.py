@@ -13,6 +13,7 @@ from segments.services.exclusions import exclusion_put
 from segments_project.checkpoints import Checkpoint
 
 from ...conftest import TENANT
+from ...imports import run_import, write_csv
 from .test_exclusions_concurrency import Hold
 from .test_write_evaluation_concurrency import _race, _speaks, directory  # noqa: F401
 
@@ -46,3 +47,22 @@ def test_an_exclusion_waits_for_a_customer_write_evaluating_its_rule(directory, 
     _race(_speaks("cy", "de"), exclude, hold, waits=True)
 
     assert not SegmentCustomerAssignment.objects.filter(customer__public_id="cy").exists()
+
+
+def test_an_import_of_members_waits_for_a_customer_write_evaluating_its_rule(
+    directory,  # noqa: F811
+    on_checkpoint,
+    tmp_path,
+):
+    # The import adds cy as a member of `germans` while the write evaluates her.
+    path = write_csv(
+        tmp_path / "members.csv",
+        ["segmentId", "customerId", "legalEntityId"],
+        [["germans", "cy", ""]],
+    )
+    hold = Hold(on_checkpoint, Checkpoint.WRITTEN_CUSTOMERS_EVALUATED)
+
+    _race(_speaks("cy", "de"), lambda: run_import("segment-customers", path), hold, waits=True)
+
+    # One member, whichever way the import treats the AUTOMATIC one it found.
+    assert SegmentCustomerAssignment.objects.filter(customer__public_id="cy").count() == 1
