@@ -11,13 +11,15 @@ written customers (on PostgreSQL both in one statement, so the matches are plann
 MANUAL assignments are never removed, a customer who is both stays one MANUAL member, and
 excluded customers are neither added nor kept.
 
-Locks. `rule_segments_locked` takes the advisory lock of every rule segment of the tenant,
-shared (in pk order, one query that also reads the rules; on PostgreSQL, SQLite serializes
-writers). Every writer of a segment's members, the full evaluation (`segment_rule_apply`)
-included, takes the segment's member lock (`members_segment_lock`), which holds the same
-advisory lock exclusively: so a write waits for a running full evaluation and then sees its
-committed rows (a row the full evaluation inserted from an older snapshot is removed by the
-write's DELETE), and a full evaluation waits for the writes in flight and then sees them.
+Locks. `rule_segments_locked` takes every advisory lock stripe of the tenant's segments
+(`segments_project/db/sql.py`: a segment's stripe is its pk modulo 16, so a write holds 16
+locks whatever the number of rules), shared, in stripe order, in the one query that also
+reads the rules (on PostgreSQL; SQLite serializes writers). Every writer of a rule
+segment's members, the full evaluation (`segment_rule_apply`) included, takes the
+segment's member lock (`members_segment_lock`), which holds its stripe exclusively: so a
+write waits for a running full evaluation and then sees its committed rows (a row the full
+evaluation inserted from an older snapshot is removed by the write's DELETE), and a full
+evaluation waits for the writes in flight and then sees them.
 Writes of different customers share the lock and run side by side. An advisory lock writes
 nothing, where `FOR SHARE` on 200 segment rows wrote 200 tuple headers (and their WAL) per
 write. The segment locks are taken before the customer and legal-entity rows: a full
@@ -46,7 +48,7 @@ from psycopg._queries import PostgresQuery, _query2pg_nocache
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.db.sql import one_of, segment_advisory_lock
+from segments_project.db.sql import SEGMENT_LOCK_STRIPES, one_of, segment_advisory_lock
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.members import MemberKey
@@ -130,21 +132,28 @@ Member = tuple[int, int, int | None]  # segment pk, customer pk, legal entity pk
 
 
 def rule_segments_locked(*, tenant: str) -> list[RuleSegment]:
-    """The tenant's rule segments (non-null `criteria`), each locked (its advisory lock,
-    shared, in pk order) until the transaction ends: taken by every customer and
-    legal-entity write before it locks its own rows (see the module docstring). One query."""
+    """The tenant's rule segments (non-null `criteria`), with every lock stripe of the
+    tenant's segments held shared (in stripe order) until the transaction ends: taken by
+    every customer and legal-entity write before it locks its own rows (see the module
+    docstring). One query; a tenant without rule segments takes no lock."""
     if connection.vendor == "postgresql":
-        # PostgreSQL evaluates a volatile function of the select list after the sort.
-        locked = f", {segment_advisory_lock('id', shared=True)}"
+        lock = segment_advisory_lock("%s", "s", shared=True)
+        # Materialized and aggregated: all stripes are taken, once, when the first rule
+        # segment is found.
+        locked = (
+            f"WITH stripes AS MATERIALIZED (SELECT count({lock}) FROM"
+            f" generate_series(0, {SEGMENT_LOCK_STRIPES - 1}) AS s) "
+        )
+        source, params = f"{_SEGMENTS}, stripes", [tenant, tenant]
     else:
-        locked = ""
+        locked, source, params = "", _SEGMENTS, [tenant]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, public_id, CAST(criteria AS text){locked} FROM {_SEGMENTS}"
+            f"{locked}SELECT id, public_id, CAST(criteria AS text) FROM {source}"
             " WHERE tenant_id = %s AND criteria IS NOT NULL ORDER BY id",
-            [tenant],
+            params,
         )
-        return [RuleSegment(row[0], row[1], row[2]) for row in cursor]
+        return [RuleSegment(pk, public_id, criteria) for pk, public_id, criteria in cursor]
 
 
 def written_customers_evaluate(
