@@ -18,7 +18,7 @@ class EventResourceSerializer(serializers.Serializer):
 
 class EventEnvelopeSerializer(serializers.Serializer):
     id = serializers.UUIDField(help_text="Unique per event: de-duplicate deliveries by it.")
-    type = serializers.ChoiceField(choices=[kind.value for kind in EventType])
+    type = serializers.CharField(help_text=f"One of: {', '.join(EventType)}.")
     tenant = serializers.CharField()
     createdAt = serializers.DateTimeField()
     resource = EventResourceSerializer()
@@ -44,20 +44,18 @@ def event_feed(view):
             "kept EVENTS_RETENTION_DAYS days (default 7); a cursor older than the oldest "
             "retained event answers 410."
         ),
-        parameters=[PAGE_SIZE],
-        responses={
-            (200, "application/json"): OpenApiResponse(
-                EventEnvelopeSerializer(many=True),
-                description="The events.",
-                response_headers=[
-                    OpenApiParameter(
-                        "X-Next-Cursor",
-                        OpenApiTypes.STR,
-                        location=OpenApiParameter.HEADER,
-                        description="The cursor to continue from.",
-                    )
-                ],
+        parameters=[
+            PAGE_SIZE,
+            OpenApiParameter(
+                "X-Next-Cursor",
+                OpenApiTypes.STR,
+                location=OpenApiParameter.HEADER,
+                response=[200],
+                description="The cursor to continue from (pass it as `after`).",
             ),
+        ],
+        responses={
+            200: EventEnvelopeSerializer(many=True),
             **ERROR_RESPONSES,
             410: OpenApiResponse(
                 ErrorSerializer, description="The cursor is older than the retention."
