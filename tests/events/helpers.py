@@ -17,3 +17,12 @@ def outbox(tenant: str | None = None, prefix: str = "") -> list[tuple[str, str, 
 
 def member(customer_id: str, legal_entity_id: str | None = None, kind: str = "MANUAL") -> dict:
     return {"customerId": customer_id, "legalEntityId": legal_entity_id, "assignmentType": kind}
+
+
+def batched(source: str, kind: str, *members: tuple[str, str | None]) -> dict:
+    """The data of a batched member event (imports, rule evaluations)."""
+    return {
+        "source": source,
+        "assignmentType": kind,
+        "members": [{"customerId": c, "legalEntityId": le} for c, le in members],
+    }

@@ -15,7 +15,7 @@ from ..catalog.factories import make_product
 from ..conftest import TENANT
 from ..imports import run_import, write_csv
 from ..segments.factories import assign_customer, make_customer, make_segment
-from .helpers import member, outbox
+from .helpers import batched, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,8 @@ def test_an_import_emits_a_batched_event_per_segment_and_chunk(tmp_path, db):
 
     source = {"source": "import"}
     assert outbox(TENANT) == [
-        ("segment.member.added", "gold", {**source, "members": [member("ann"), member("bob")]}),
-        ("segment.member.added", "silver", {**source, "members": [member("cid")]}),
+        ("segment.member.added", "gold", batched("import", "MANUAL", ("ann", None), ("bob", None))),
+        ("segment.member.added", "silver", batched("import", "MANUAL", ("cid", None))),
         (
             "segment.item.added",
             "gold",
@@ -65,7 +65,7 @@ def test_replace_mode_emits_the_members_it_removed(tmp_path, db):
 
     assert run_import("segment-customers", path, mode="replace").ok
 
-    removed = {"source": "import", "members": [member("bob")]}
+    removed = batched("import", "MANUAL", ("bob", None))
     assert outbox(TENANT) == [("segment.member.removed", "gold", removed)]
 
 
@@ -84,12 +84,14 @@ def test_a_full_evaluation_lists_every_member_in_chunks(germans, monkeypatch):
     Customer.objects.filter(public_id="ada").update(preferred_language="en")
     segment_rule_apply(tenant=TENANT, segment_id="germans")
 
-    source = {"source": "criteria"}
-    automatic = [member(name, kind="AUTOMATIC") for name in ("ada", "bob")]
+    ada, bob = (
+        batched("criteria", "AUTOMATIC", ("ada", None)),
+        batched("criteria", "AUTOMATIC", ("bob", None)),
+    )
     assert outbox(TENANT) == [
-        ("segment.member.added", "germans", {**source, "members": [automatic[0]]}),
-        ("segment.member.added", "germans", {**source, "members": [automatic[1]]}),
-        ("segment.member.removed", "germans", {**source, "members": [automatic[0]]}),
+        ("segment.member.added", "germans", ada),
+        ("segment.member.added", "germans", bob),
+        ("segment.member.removed", "germans", ada),
     ]
     numbers = list(Event.objects.order_by("id").values_list("sequence_number", flat=True))
     assert numbers == [1, 2, 3]
@@ -115,9 +117,8 @@ def test_a_customer_write_emits_its_automatic_membership(manager, germans):
     assert manager.put(f"{customers}/dora", {"preferredLanguage": "de"}).status_code == 201
     assert manager.patch(f"{customers}/dora", {"preferredLanguage": "en"}).status_code == 204
 
-    source = {"source": "customerWrite"}
-    dora = member("dora", kind="AUTOMATIC")
+    dora = batched("customerWrite", "AUTOMATIC", ("dora", None))
     assert outbox(TENANT, prefix="segment.member") == [
-        ("segment.member.added", "germans", {**source, "members": [dora]}),
-        ("segment.member.removed", "germans", {**source, "members": [dora]}),
+        ("segment.member.added", "germans", dora),
+        ("segment.member.removed", "germans", dora),
     ]
