@@ -74,12 +74,15 @@ def test_bulk_members_emit_one_event_each_like_single_writes(manager, directory)
     removal = [{"customerId": "c2"}, {"customerId": "c1", "legalEntityId": "acme-corp"}]
     manager.delete(f"{MEMBERS}/bulk", removal)
 
-    assert outbox(TENANT) == [
+    events = outbox(TENANT)
+    assert events[:2] == [
         ("segment.member.added", "gold", member("c2")),
         ("segment.member.added", "gold", member("c1", "acme-corp")),
-        ("segment.member.removed", "gold", member("c2")),
-        ("segment.member.removed", "gold", member("c1", "acme-corp")),
     ]
+    # One bulk delete removes its rows in one statement, in no particular order.
+    removed = [("segment.member.removed", "gold", member("c2"))]
+    removed.append(("segment.member.removed", "gold", member("c1", "acme-corp")))
+    assert sorted(events[2:], key=str) == sorted(removed, key=str)
     assert EventStream.objects.get(resource_id="gold").last_sequence_number == 4
 
 
