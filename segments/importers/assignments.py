@@ -63,6 +63,7 @@ class SegmentAssignmentImporter(Importer):
     replaceable = True
     table: ClassVar[RowTable]
     audit_type: ClassVar[str]
+    audit_event_data: ClassVar[dict[str, Any] | None] = None
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -72,7 +73,7 @@ class SegmentAssignmentImporter(Importer):
         self._kept: list[int] = []  # replace mode: pks to add to the keep table
         self._statistics = Statistics(self.table)
         self._stage = Stage()
-        self._audit = AssignmentAudit(self.audit_type)
+        self._audit = AssignmentAudit(self.audit_type, self.audit_event_data)
 
     def document_id(self, item: Accepted) -> str:
         """The assignment's id in the audit trail (as the API's events name it)."""
@@ -355,6 +356,10 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
     layout = Layout((Field("segmentId"), Field("customerId"), Field("legalEntityId"), *MIXINS))
     table = MEMBER_TABLE
     audit_type = DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT
+    # Imports write MANUAL members, and replace mode prunes only MANUAL ones.
+    audit_event_data: ClassVar[dict[str, Any] | None] = {
+        "assignmentType": AssignmentType.MANUAL.value
+    }
 
     def document_id(self, item: Accepted) -> str:
         return member_document_id(item.member)  # type: ignore[attr-defined]

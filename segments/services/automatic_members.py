@@ -27,6 +27,7 @@ from django.utils import timezone
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
+from segments_project.db.sql import one_of
 from segments_project.tenancy.versions import content_changed
 
 from ..documents.members import MemberKey
@@ -118,20 +119,31 @@ def _matched_sql(matched: QuerySet) -> tuple[str, tuple]:
         return _NOTHING, ()
 
 
-def _sample(pairs: list[tuple[int, int | None]]) -> list[str]:
-    """The audit names (`customer`, `customer/legal entity`) of up to SAMPLE_SIZE members."""
-    shown = sorted(pairs, key=lambda pair: (pair[0], pair[1] or 0))[:SAMPLE_SIZE]
+def _public_ids(pairs: list[tuple[int, int | None]]) -> list[tuple[str, str | None]]:
+    """The members' (customer id, legal entity id or None), in (customer, legal entity) pk
+    order: two queries whatever the number (the change events list every member)."""
+    ordered = sorted(pairs, key=lambda pair: (pair[0], pair[1] or 0))
+    if not ordered:
+        return []
+    condition, params = one_of("id", {c for c, _ in ordered})
     customers = dict(
-        Customer.objects.filter(pk__in={c for c, _ in shown}).values_list("pk", "public_id")
+        Customer.objects.extra(where=[condition], params=params).values_list("pk", "public_id")
     )
-    entities = dict(
-        LegalEntity.objects.filter(pk__in={le for _, le in shown if le}).values_list(
-            "pk", "public_id"
+    legal_entity_pks = {le for _, le in ordered if le}
+    entities = {}
+    if legal_entity_pks:
+        condition, params = one_of("id", legal_entity_pks)
+        entities = dict(
+            LegalEntity.objects.extra(where=[condition], params=params).values_list(
+                "pk", "public_id"
+            )
         )
-    )
-    return [
-        member_document_id(MemberKey(customers[c], entities[le] if le else None)) for c, le in shown
-    ]
+    return [(customers[c], entities[le] if le else None) for c, le in ordered]
+
+
+def _sample(members: list[tuple[str, str | None]]) -> list[str]:
+    """The audit names (`customer`, `customer/legal entity`) of up to SAMPLE_SIZE members."""
+    return [member_document_id(MemberKey(c, le)) for c, le in members[:SAMPLE_SIZE]]
 
 
 @transaction.atomic
@@ -166,11 +178,12 @@ def automatic_members_apply(
             [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value],
         )
         removed = cursor.fetchall()
+    added_ids, removed_ids = _public_ids(added), _public_ids(removed)
     applied = Applied(
         added=len(added),
         removed=len(removed),
-        added_sample=_sample(added),
-        removed_sample=_sample(removed),
+        added_sample=_sample(added_ids),
+        removed_sample=_sample(removed_ids),
     )
     if added or removed:
         content_changed(tenant=tenant)
@@ -189,6 +202,7 @@ def automatic_members_apply(
                     "addedSample": applied.added_sample,
                     "removedSample": applied.removed_sample,
                 },
+                event_data={"added": added_ids, "removed": removed_ids},
             )
         ],
     )

@@ -26,6 +26,8 @@ from segments_project import versioned
 from segments_project.api.documents import check_version, clean_id, requested_version
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed, field_error
+from segments_project.events.append import EventDraft, events_append
+from segments_project.events.types import EventType, ResourceType
 from segments_project.tenancy.services import customer_tokens_revoke
 from segments_project.tenancy.versions import content_changed
 from segments_project.writes import Upserted
@@ -353,6 +355,10 @@ def customer_delete(*, tenant: str, customer_id: str) -> bool:
         record_members_removed(tenant, Q(customer=customer), "customer deleted")
         customer.delete()
         content_changed(tenant=tenant)
+        events_append(
+            tenant=tenant,
+            drafts=[EventDraft(EventType.CUSTOMER_DELETED, ResourceType.CUSTOMER, customer_id)],
+        )
     customer_tokens_revoke(tenant=tenant, customer_id=customer_id)
     return customer is not None
 

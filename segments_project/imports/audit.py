@@ -12,6 +12,8 @@ transaction, with one INSERT per chunk (a rolled-back chunk or a dry run leaves 
 
 from __future__ import annotations
 
+from typing import Any
+
 from segments_project.audit.record import Change, record
 
 REPLACE_MODE = "replace mode"
@@ -26,8 +28,10 @@ class AssignmentAudit:
     """Collects the assignments of one kind a chunk changed, by segment and action, and
     records them as one event each."""
 
-    def __init__(self, document_type: str) -> None:
+    def __init__(self, document_type: str, event_data: dict[str, Any] | None = None) -> None:
         self.document_type = document_type
+        # What the change events need beyond the ids (`Change.event_data`).
+        self.event_data = event_data
         self._ids: dict[tuple[str, str], list[str]] = {}
 
     def add(self, segment_id: str, action: str, document_id: str) -> None:
@@ -48,6 +52,7 @@ class AssignmentAudit:
                     action,
                     segment_id,
                     {"count": len(ids), "ids": ids},
+                    event_data=self.event_data,
                 )
                 for (segment_id, action), ids in collected.items()
             ],

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "catalog",
     "segments",
     "coupons",
+    "segments_project.events",
     "segments_project.audit",
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
@@ -111,6 +112,9 @@ TASKS = {
 # tells by the running job's row lock instead (docs/dynamic-segments.md, "The schedule").
 SEGMENT_EVALUATION_INTERVAL_SECONDS = env.int("SEGMENT_EVALUATION_INTERVAL_SECONDS", default=3600)
 SEGMENT_EVALUATION_STALLED_SECONDS = env.int("SEGMENT_EVALUATION_STALLED_SECONDS", default=900)
+# Change events older than this many days are deleted (`manage.py prune_events`, run by
+# the scheduler of `make run`); a changes-feed cursor older than that answers 410.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=7)
 STOREFRONT_READS_FROM_REPLICA = "replica" in DATABASES
 # How long a client that wrote keeps reading from the primary (longer than replica lag).
 READ_YOUR_WRITES_SECONDS = env.int("READ_YOUR_WRITES_SECONDS", default=5)

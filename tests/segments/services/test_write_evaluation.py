@@ -284,8 +284,8 @@ def test_a_single_write_costs_the_same_queries_whatever_the_rules(db):
 
     # The lock query is there without rules too; with rules and a change of membership, the
     # INSERT and the DELETE (on PostgreSQL one statement, after `SET LOCAL jit = off`), the
-    # samples' customer ids and the audit INSERT.
-    assert with_few == with_many == without_rules + 4
+    # samples' customer ids, the audit INSERT and the events' statement.
+    assert with_few == with_many == without_rules + 5
 
 
 def test_a_bulk_write_costs_the_same_queries_whatever_the_rules_and_rows(db):

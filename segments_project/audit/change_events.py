@@ -1,0 +1,180 @@
+"""The change events an audit entry means: `change_events(changes)`, called by `record()`,
+so that every entry point that audits a change (API, bulk, admin, imports, tasks, rule
+evaluations) emits the same events with no code of its own.
+
+Member, item and exclusion events are about their segment (resource `segment`), so that
+one segment's changes are ordered by one sequence; redemption events are about their
+coupon. Imports and rule evaluations list their members or items in batched events of at
+most `BATCH_SIZE` (`data.members` / `data.items`); single writes name one (`data` is the
+member or item itself).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from segments_project.events.append import EventDraft
+from segments_project.events.types import BATCH_SIZE, EventType, ResourceType
+
+from .models import AuditAction, DocumentType
+
+if TYPE_CHECKING:
+    from .record import Change
+
+_AUTOMATIC = "AUTOMATIC"
+
+_ADDED_REMOVED = {AuditAction.ASSIGNED: "added", AuditAction.UNASSIGNED: "removed"}
+
+
+def change_events(changes: list[Change]) -> list[EventDraft]:
+    """The events of the changes, in their order (none for a change no consumer is told of,
+    such as an update of an assignment's mixins)."""
+    return [draft for change in changes for draft in _events(change)]
+
+
+def _events(change: Change) -> Iterator[EventDraft]:
+    kind = change.document_type
+    if kind == DocumentType.SEGMENT:
+        yield from _document_events(change, ResourceType.SEGMENT)
+    elif kind == DocumentType.COUPON:
+        yield from _document_events(change, ResourceType.COUPON)
+    elif kind == DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT:
+        yield from _member_events(change)
+    elif kind == DocumentType.SEGMENT_ITEM_ASSIGNMENT:
+        yield from _item_events(change)
+    elif kind == DocumentType.SEGMENT_EXCLUSION:
+        yield from _exclusion_events(change)
+    elif kind == DocumentType.REDEMPTION:
+        yield from _redemption_events(change)
+
+
+def _document_events(change: Change, resource: ResourceType) -> Iterator[EventDraft]:
+    action = change.action
+    if action == AuditAction.EVALUATED:
+        yield from _evaluation_events(change)
+        return
+    if action not in (AuditAction.CREATED, AuditAction.UPDATED, AuditAction.DELETED):
+        return
+    data = {"changedFields": sorted(change.changes)} if action == AuditAction.UPDATED else {}
+    yield EventDraft(f"{resource}.{action}", resource, change.document_id, data)
+
+
+def _member(name: str, assignment_type: str | None) -> dict[str, Any]:
+    """`{customerId, legalEntityId, assignmentType}` of the audit name `customer[/entity]`
+    (ids never hold a `/`)."""
+    customer_id, _, legal_entity_id = name.partition("/")
+    return {
+        "customerId": customer_id,
+        "legalEntityId": legal_entity_id or None,
+        "assignmentType": assignment_type,
+    }
+
+
+def _batch_member(name: str) -> dict[str, Any]:
+    """A member of a batched event (whose `assignmentType` is the event's)."""
+    customer_id, _, legal_entity_id = name.partition("/")
+    return {"customerId": customer_id, "legalEntityId": legal_entity_id or None}
+
+
+def _member_events(change: Change) -> Iterator[EventDraft]:
+    verb = _ADDED_REMOVED.get(change.action)
+    if verb is None or change.segment_id is None:
+        return
+    event_type = f"segment.member.{verb}"
+    extra = change.event_data or {}
+    if "ids" in change.changes:  # an import's batch
+        members = [_batch_member(name) for name in change.changes["ids"]]
+        context = {"source": "import", "assignmentType": extra.get("assignmentType")}
+        yield from _batched(event_type, change.segment_id, "members", members, context)
+        return
+    data = _member(change.document_id, change.changes.get("assignment_type"))
+    if "reason" in change.changes:
+        data["reason"] = change.changes["reason"]
+    yield EventDraft(event_type, ResourceType.SEGMENT, change.segment_id, data)
+
+
+def _item(name: str) -> dict[str, Any]:
+    item_type, _, item_id = name.partition("/")
+    return {"itemType": item_type, "itemId": item_id}
+
+
+def _item_events(change: Change) -> Iterator[EventDraft]:
+    verb = _ADDED_REMOVED.get(change.action)
+    if verb is None or change.segment_id is None:
+        return
+    event_type = f"segment.item.{verb}"
+    if "ids" in change.changes:  # an import's batch
+        items = [_item(name) for name in change.changes["ids"]]
+        yield from _batched(event_type, change.segment_id, "items", items, {"source": "import"})
+        return
+    data = _item(change.document_id)
+    if "reason" in change.changes:
+        data["reason"] = change.changes["reason"]
+    yield EventDraft(event_type, ResourceType.SEGMENT, change.segment_id, data)
+
+
+def _exclusion_events(change: Change) -> Iterator[EventDraft]:
+    verbs = {AuditAction.CREATED: "added", AuditAction.DELETED: "removed"}
+    verb = verbs.get(change.action)
+    if verb is None or change.segment_id is None:
+        return
+    yield EventDraft(
+        f"segment.exclusion.{verb}",
+        ResourceType.SEGMENT,
+        change.segment_id,
+        {"customerId": change.document_id},
+    )
+
+
+def _redemption_events(change: Change) -> Iterator[EventDraft]:
+    code = change.changes["coupon"]
+    redemption_id = change.document_id[len(code) + 1 :]
+    if change.action == AuditAction.DELETED:
+        yield EventDraft(
+            EventType.COUPON_REDEMPTION_DELETED,
+            ResourceType.COUPON,
+            code,
+            {"redemptionId": redemption_id},
+        )
+    elif change.action == AuditAction.CREATED:
+        values = change.changes
+        data = {
+            "redemptionId": redemption_id,
+            "customerNumber": values.get("customer_number") or None,
+            "legalEntityId": values.get("legal_entity_public_id") or None,
+            "orderCode": values.get("order_code") or None,
+            "siteCode": values.get("site_code") or None,
+        }
+        yield EventDraft(EventType.COUPON_REDEEMED, ResourceType.COUPON, code, data)
+
+
+def _evaluation_events(change: Change) -> Iterator[EventDraft]:
+    """AUTOMATIC members a rule evaluation added and removed, batched. The full lists come
+    in `event_data` (`added`, `removed`: `[customer id, legal entity id or None]` pairs);
+    an evaluation that gives only the trail's samples is listed by its sample, marked
+    `truncated` (with the `count`) when the sample is not all of it."""
+    extra = change.event_data or {}
+    source = {"source": change.changes.get("source"), "assignmentType": _AUTOMATIC}
+    for verb in ("added", "removed"):
+        if verb in extra:
+            members = [{"customerId": c, "legalEntityId": le} for c, le in extra[verb]]
+            context = source
+        else:
+            sample = change.changes.get(f"{verb}Sample", [])
+            members = [_batch_member(name) for name in sample]
+            count = change.changes.get(verb, len(sample))
+            context = (
+                {**source, "truncated": True, "count": count} if count > len(sample) else source
+            )
+        yield from _batched(
+            f"segment.member.{verb}", change.document_id, "members", members, context
+        )
+
+
+def _batched(
+    event_type: str, segment_id: str, key: str, entries: list[Any], context: dict[str, Any]
+) -> Iterator[EventDraft]:
+    for start in range(0, len(entries), BATCH_SIZE):
+        data = {**context, key: entries[start : start + BATCH_SIZE]}
+        yield EventDraft(event_type, ResourceType.SEGMENT, segment_id, data)
