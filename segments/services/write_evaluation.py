@@ -34,7 +34,7 @@ Which rules a customer write evaluates: those its changes may flip (`written_cha
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -314,17 +314,19 @@ def _record(
     removed: list[Member],
     source: str,
 ) -> None:
-    """One `evaluated` audit event per segment that changed, with counts and samples (two
-    queries for the samples' public ids, whatever the number of segments)."""
+    """One `evaluated` audit event per segment that changed, with counts and samples, and
+    every added and removed member for its change events (two queries for the members'
+    public ids, whatever the number of segments)."""
     added_by, removed_by = _by_segment(added), _by_segment(removed)
-    shown = {
+    changed = {
         segment: (
-            sorted(added_by[segment], key=_order)[:SAMPLE_SIZE],
-            sorted(removed_by[segment], key=_order)[:SAMPLE_SIZE],
+            sorted(added_by[segment], key=_order),
+            sorted(removed_by[segment], key=_order),
         )
         for segment in {*added_by, *removed_by}
     }
-    names = _member_names(pair for a, r in shown.values() for pair in (*a, *r))
+    pairs = {pair for a, r in changed.values() for pair in (*a, *r)}
+    names, keys = _member_names(pairs)
     public_ids = {rule.pk: rule.public_id for rule in rules}
     record(
         tenant,
@@ -336,13 +338,17 @@ def _record(
                 public_ids[segment],
                 {
                     "source": source,
-                    "added": len(added_by[segment]),
-                    "removed": len(removed_by[segment]),
-                    "addedSample": [names[pair] for pair in sample_added],
-                    "removedSample": [names[pair] for pair in sample_removed],
+                    "added": len(segment_added),
+                    "removed": len(segment_removed),
+                    "addedSample": [names[pair] for pair in segment_added[:SAMPLE_SIZE]],
+                    "removedSample": [names[pair] for pair in segment_removed[:SAMPLE_SIZE]],
+                },
+                event_data={
+                    "added": [keys[pair] for pair in segment_added],
+                    "removed": [keys[pair] for pair in segment_removed],
                 },
             )
-            for segment, (sample_added, sample_removed) in sorted(shown.items())
+            for segment, (segment_added, segment_removed) in sorted(changed.items())
         ],
     )
 
@@ -358,9 +364,11 @@ def _order(pair: tuple[int, int | None]) -> tuple[int, int]:
     return pair[0], pair[1] or 0
 
 
-def _member_names(pairs: Iterable[tuple[int, int | None]]) -> dict[tuple[int, int | None], str]:
-    """The audit names (`customer`, `customer/legal entity`) of the members."""
-    pairs = set(pairs)
+def _member_names(
+    pairs: set[tuple[int, int | None]],
+) -> tuple[dict[tuple[int, int | None], str], dict[tuple[int, int | None], list[str | None]]]:
+    """The audit names (`customer`, `customer/legal entity`) of the members, and their
+    `[customer id, legal entity id or None]` public ids."""
     customers = dict(
         Customer.objects.filter(pk__in={c for c, _ in pairs}).values_list("pk", "public_id")
     )
@@ -370,7 +378,6 @@ def _member_names(pairs: Iterable[tuple[int, int | None]]) -> dict[tuple[int, in
         if legal_entity_pks
         else {}
     )
-    return {
-        (c, le): member_document_id(MemberKey(customers[c], entities[le] if le else None))
-        for c, le in pairs
-    }
+    keys = {(c, le): [customers[c], entities[le] if le else None] for c, le in pairs}
+    names = {pair: member_document_id(MemberKey(*key)) for pair, key in keys.items()}
+    return names, keys

@@ -150,23 +150,13 @@ def _redemption_events(change: Change) -> Iterator[EventDraft]:
 
 
 def _evaluation_events(change: Change) -> Iterator[EventDraft]:
-    """AUTOMATIC members a rule evaluation added and removed, batched. The full lists come
-    in `event_data` (`added`, `removed`: `[customer id, legal entity id or None]` pairs);
-    an evaluation that gives only the trail's samples is listed by its sample, marked
-    `truncated` (with the `count`) when the sample is not all of it."""
+    """AUTOMATIC members a rule evaluation added and removed, batched: every one of them,
+    from `event_data` (`added`, `removed`: `[customer id, legal entity id or None]`
+    pairs), not the trail's samples."""
     extra = change.event_data or {}
-    source = {"source": change.changes.get("source"), "assignmentType": _AUTOMATIC}
+    context = {"source": change.changes.get("source"), "assignmentType": _AUTOMATIC}
     for verb in ("added", "removed"):
-        if verb in extra:
-            members = [{"customerId": c, "legalEntityId": le} for c, le in extra[verb]]
-            context = source
-        else:
-            sample = change.changes.get(f"{verb}Sample", [])
-            members = [_batch_member(name) for name in sample]
-            count = change.changes.get(verb, len(sample))
-            context = (
-                {**source, "truncated": True, "count": count} if count > len(sample) else source
-            )
+        members = [{"customerId": c, "legalEntityId": le} for c, le in extra.get(verb, [])]
         yield from _batched(
             f"segment.member.{verb}", change.document_id, "members", members, context
         )

@@ -122,3 +122,17 @@ def test_a_customer_write_emits_its_automatic_membership(manager, germans):
         ("segment.member.added", "germans", dora),
         ("segment.member.removed", "germans", dora),
     ]
+
+
+def test_a_customer_import_lists_every_member_it_changed(germans, tmp_path):
+    # One write of 25 customers: more members of one segment than the trail's sample of 10.
+    ids = [f"c{index:02}" for index in range(25)]
+    customers = write_csv(
+        tmp_path / "customers.csv", ["id", "preferredLanguage"], [[i, "de"] for i in ids]
+    )
+    assert run_import("customers", customers).ok
+
+    [(kind, segment, data)] = outbox(TENANT, prefix="segment.member")
+    assert (kind, segment) == ("segment.member.added", "germans")
+    assert sorted(member["customerId"] for member in data["members"]) == ids
+    assert "truncated" not in data
