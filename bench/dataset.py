@@ -44,8 +44,14 @@ def dataset_counts(target: Target) -> tuple[int, int, int]:
         ).fetchone()
 
 
-def prepare(target: Target, *, scale: str, seed: int, client_secret: str) -> dict[str, Any]:
-    """Database, schema and data ready; what was done and how long it took."""
+CHOSEN_CLIENT_SUFFIX = "-chosen-client"
+
+
+def prepare(
+    target: Target, *, scale: str, seed: int, chosen_secret: str
+) -> tuple[dict[str, Any], dict[str, tuple[str, str]]]:
+    """Database, schema and data ready; what was done and how long it took, and the
+    credentials (`set_clients`)."""
     from segments_project.benchdata.scales import scale_for
 
     expected = scale_for(scale)
@@ -62,33 +68,48 @@ def prepare(target: Target, *, scale: str, seed: int, client_secret: str) -> dic
     }
     env = django_env(target)
     args = ["--tenant", target.tenant, "--scale", scale, "--seed", str(seed)]
-    args += ["--client-secret", client_secret]
     wanted = (expected.customers, expected.customer_assignments, expected.coupons)
     if present == wanted:
         log(f"  dataset present ({present[0]:,} customers, {present[1]:,} assignments): kept")
-        # The client's secret is not kept anywhere: set it again (cheap, revokes tokens).
-        manage(
-            target,
-            "shell",
-            "-c",
-            "from segments_project.tenancy.services import api_client_upsert\n"
-            "from segments_project.tenancy.scopes import ALL_SCOPES\n"
-            f"api_client_upsert(tenant={target.tenant!r}, client_id={target.tenant + '-client'!r},"
-            f" client_secret={client_secret!r}, scopes=ALL_SCOPES)",
-            env=env,
-        )
         info["generated"] = False
-        return info
+        return info, set_clients(target, chosen_secret)
     if any(present):
         args.append("--replace")
     log(f"  generating scale {scale} (seed {seed}) ...")
     output = manage(target, "generate_dataset", *args, env=env)
     for line in output.splitlines():
-        if not line.endswith("..."):
+        if not line.endswith("...") and "secret" not in line.lower():
             log(f"    {line}")
     info["generated"] = True
     info["generate_seconds"] = round(time.perf_counter() - migrated, 1)
-    return info
+    return info, set_clients(target, chosen_secret)
+
+
+def set_clients(target: Target, chosen_secret: str) -> dict[str, tuple[str, str]]:
+    """(client_id, secret) of the tenant's two clients with every scope, set anew (secrets
+    are kept nowhere; setting one revokes the client's tokens): "generated", whose secret
+    the service generates (the fast hash), and "chosen", with `chosen_secret` as a person
+    would choose it (PBKDF2)."""
+    generated_id = target.tenant + "-client"
+    chosen_id = target.tenant + CHOSEN_CLIENT_SUFFIX
+    output = manage(
+        target,
+        "shell",
+        "-c",
+        "from segments_project.tenancy.services import api_client_upsert, "
+        "client_secret_generate\n"
+        "from segments_project.tenancy.scopes import ALL_SCOPES\n"
+        "secret = client_secret_generate()\n"
+        f"api_client_upsert(tenant={target.tenant!r}, client_id={generated_id!r},"
+        " client_secret=secret, scopes=ALL_SCOPES)\n"
+        f"api_client_upsert(tenant={target.tenant!r}, client_id={chosen_id!r},"
+        f" client_secret={chosen_secret!r}, scopes=ALL_SCOPES)\n"
+        "print(secret)",
+    )
+    return {
+        "generated": (generated_id, output.strip().splitlines()[-1]),
+        "chosen": (chosen_id, chosen_secret),
+    }
 
 
 def sample_customers(target: Target, count: int, seed: int, b2b_share: float = 0.25) -> list:

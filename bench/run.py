@@ -58,6 +58,7 @@ SMOKE = {
     "bulk_batches": 1,
     "single_upserts": 10,
     "profile_requests": 10,
+    "issuance_seconds": 1,
 }
 
 
@@ -91,6 +92,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-writes", action="store_true")
     parser.add_argument("--skip-profile", action="store_true")
     parser.add_argument(
+        "--issuance-seconds",
+        type=float,
+        default=10,
+        help="seconds of load per token issuance path (0: skip the phase)",
+    )
+    parser.add_argument(
+        "--tokens-only", action="store_true", help="only the token phases (no reads, writes)"
+    )
+    parser.add_argument(
         "--render-docs", metavar="JSON", help="only write docs/benchmarks.md from a results file"
     )
     args = parser.parse_args(argv)
@@ -99,6 +109,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, key, value)
         args.no_docs = True
         args.database = args.database or "seg_bench_smoke"
+    if args.tokens_only:
+        args.no_docs = True  # the docs' table is of a whole run
     args.database = args.database or f"seg_bench_{args.scale.lower()}"
     if not args.database.startswith("seg_bench"):
         parser.error("the database name must start with seg_bench (it is created and filled)")
@@ -252,6 +264,38 @@ def write_phase(args, client, target, customers, manager_token, timings) -> dict
     return {"bulk": bulk, "single": single, "coupon_validation": coupon}
 
 
+def token_phase(args, client, customers, credentials, results, timings) -> str:
+    """Sets every customer's token and, unless --issuance-seconds 0, measures issuance;
+    returns a client token with every scope."""
+    client_id, secret = credentials["generated"]
+    with timed("tokens", timings):
+        manager_token = tokens.client_token(client, client_id, secret)
+        results["tokens"] = tokens.customer_tokens(
+            client, customers, client_id, secret, concurrency=args.workers
+        )
+        log(f"  customer tokens: {_brief(results['tokens'])}")
+    return manager_token
+
+
+def issuance_phase(args, client, customers, credentials, server, timings) -> dict[str, Any]:
+    with timed(f"token issuance: {args.issuance_seconds:g} s per path", timings):
+        issuance = tokens.issuance(
+            client,
+            customers,
+            credentials=credentials,
+            duration=args.issuance_seconds,
+            connections=args.connections,
+            server_pid=server.process.pid,
+            target=server.target,
+        )
+        for path in issuance["paths"].values():
+            log(
+                f"  {path['label']}: {_brief(path)}; server CPU "
+                f"{path['server_cpu_ms_per_request']} ms/request"
+            )
+    return issuance
+
+
 def profile_phase(args, target, customers, reads, manager_token, timings) -> dict[str, Any]:
     """pyinstrument over the path with the slowest cold median, and over a warm read."""
     slowest = max(reads, key=lambda endpoint: reads[endpoint]["cold"]["latency"].get("p50_ms", 0))
@@ -343,7 +387,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not port_free(args.port):
         raise SystemExit(f"port {args.port} is in use; pick another with --port")
     timings: dict[str, float] = {}
-    secret = "bench-" + os.urandom(12).hex()
+    # As a person would choose one: for the before/after of the secret's hash.
+    chosen_secret = "bench-" + os.urandom(12).hex()
     use_wrk = load.wrk_available() and not args.no_wrk
     log(
         f"Storefront benchmark, scale {args.scale}, database {args.database}, "
@@ -351,7 +396,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"load by {'wrk' if use_wrk else 'Python threads'}"
     )
     with timed("dataset", timings):
-        prepared = dataset.prepare(target, scale=args.scale, seed=args.seed, client_secret=secret)
+        prepared, credentials = dataset.prepare(
+            target, scale=args.scale, seed=args.seed, chosen_secret=chosen_secret
+        )
     with timed("sample customers", timings):
         customers = dataset.sample_customers(target, args.customers, args.seed)
         log(f"  {len(customers)} customers, {sum(c.b2b for c in customers)} B2B")
@@ -369,6 +416,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "config": {
             "scale": args.scale,
             "smoke": args.smoke,
+            "tokens_only": args.tokens_only,
             "duration": args.duration,
             "connections": args.connections,
             "workers": args.workers,
@@ -385,19 +433,20 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "sample": {"customers": len(customers), "b2b": sum(c.b2b for c in customers)},
     }
     with server:
-        with timed("tokens", timings):
-            manager_token = tokens.client_token(client, "bench-client", secret)
-            results["tokens"] = tokens.customer_tokens(
-                client, customers, "bench-client", secret, concurrency=args.workers
+        manager_token = token_phase(args, client, customers, credentials, results, timings)
+        if args.issuance_seconds:
+            results["issuance"] = issuance_phase(
+                args, client, customers, credentials, server, timings
             )
-            log(f"  customer tokens: {_brief(results['tokens'])}")
-        reads, ceiling = read_phase(
-            args, client, target, customers, manager_token, use_wrk, timings
-        )
-        results["reads"], results["ceiling"] = reads, ceiling
-        if not args.skip_writes:
+        reads: dict[str, Any] = {}
+        if not args.tokens_only:
+            reads, ceiling = read_phase(
+                args, client, target, customers, manager_token, use_wrk, timings
+            )
+            results["reads"], results["ceiling"] = reads, ceiling
+        if not (args.skip_writes or args.tokens_only):
             results["writes"] = write_phase(args, client, target, customers, manager_token, timings)
-    if not args.skip_profile:
+    if not (args.skip_profile or args.tokens_only):
         results["profile"] = profile_phase(args, target, customers, reads, manager_token, timings)
     results["dataset"] = {**prepared, "counts": _counts(target)}
     results["goals"] = report.judge(results)

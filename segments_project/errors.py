@@ -81,6 +81,13 @@ class VersionConflict(ApplicationError):
     status_code = HTTPStatus.CONFLICT
 
 
+class Gone(ApplicationError):
+    """What the request names existed but is no longer kept (a changes-feed cursor older
+    than the retention)."""
+
+    status_code = HTTPStatus.GONE
+
+
 def field_error(field: str, message: str, *, type: str = "invalid") -> ValidationFailed:
     """A 400 about a single field, the commonest validation failure."""
     return ValidationFailed(message, details=[ErrorDetail(field=field, type=type, message=message)])

@@ -29,6 +29,7 @@ from django.db.models.expressions import RawSQL
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.copy import Arbiter, Planned, RowTable, Stage, Statistics
+from segments_project.db.sql import rule_segment_lock, segment_stripe
 from segments_project.errors import ValidationFailed
 from segments_project.imports.audit import REPLACE_MODE, AssignmentAudit, lines_of
 from segments_project.imports.chunks import (
@@ -103,15 +104,25 @@ class SegmentAssignmentImporter(Importer):
             self._protected.add(document["segmentId"])
 
     def locked_segments(self, batch: list[Accepted]) -> dict[str, int]:
-        """Public id -> pk of the batch's segments, locked (pk order) until the commit."""
-        segments = dict(
-            Segment.objects.filter(
-                tenant_id=self.tenant, public_id__in={item.key[0] for item in batch}
+        """Public id -> pk of the batch's segments, locked until the commit: the rows and, on
+        PostgreSQL, a rule segment's stripe lock, as `members_segment_lock` does (so an
+        import waits for the customer writes evaluating a rule segment's members). In
+        stripe order, then pk order, the order in which customer writes take the stripes
+        (no deadlock)."""
+        locked = Segment.objects.filter(
+            tenant_id=self.tenant, public_id__in={item.key[0] for item in batch}
+        ).select_for_update(no_key=True)
+        fields = ["public_id", "pk"]
+        order = ["pk"]
+        if connection.vendor == "postgresql":
+            table = f'"{Segment._meta.db_table}"'
+            locked = locked.annotate(
+                advisory=RawSQL(rule_segment_lock(table), ()),
+                stripe=RawSQL(segment_stripe(f"{table}.id"), ()),
             )
-            .select_for_update(no_key=True)
-            .order_by("pk")
-            .values_list("public_id", "pk")
-        )
+            fields.append("advisory")  # selected, so that it is evaluated
+            order.insert(0, "stripe")
+        segments = {row[0]: row[1] for row in locked.order_by(*order).values_list(*fields)}
         self._named.update(segments.values())
         return segments
 

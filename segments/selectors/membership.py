@@ -82,13 +82,18 @@ def active_member_segments(
 
 
 def token_subject_problem(tenant: str, customer_id: str, legal_entity_id: str | None) -> str | None:
-    """Why no customer token may be issued for this customer, or None when one may."""
-    customer = Customer.objects.filter(tenant_id=tenant, public_id=customer_id).first()
-    if customer is None:
+    """Why no customer token may be issued for this customer, or None when one may.
+
+    Existence checks only (every customer token request asks): no row of the customer is
+    read, let alone its JSON columns."""
+    customer = Customer.objects.filter(tenant_id=tenant, public_id=customer_id)
+    if not customer.exists():
         return f"The customer {customer_id} does not exist."
     if (
         legal_entity_id is not None
-        and not customer.legal_entities.filter(tenant_id=tenant, public_id=legal_entity_id).exists()
+        and not customer.filter(
+            legal_entities__tenant_id=tenant, legal_entities__public_id=legal_entity_id
+        ).exists()
     ):
         return f"The customer {customer_id} does not act for the legal entity {legal_entity_id}."
     return None

@@ -48,6 +48,7 @@ from .write_evaluation import (
     rule_segments_locked,
     written_customers_evaluate,
 )
+from .written_changes import CustomerChanges
 
 CUSTOMER = versioned.DocumentKind(
     model=Customer,
@@ -133,11 +134,14 @@ def _links_sync(customer: Customer, legal_entities: set[int], *, new: bool = Fal
 
 
 def _customer_update(
-    customer: Customer, values: dict[str, Any], legal_entities: set[int]
+    customer: Customer, values: dict[str, Any], legal_entities: set[int], changes: CustomerChanges
 ) -> Customer:
-    """Writes the changed fields and links; the version grows once if anything changed."""
+    """Writes the changed fields and links (told to `changes`); the version grows once if
+    anything changed."""
+    before = {field: getattr(customer, field) for field in values}
     version = customer.version
     links_changed = _links_sync(customer, legal_entities)
+    changes.add(before, values, links_changed=links_changed)
     versioned.update_changed(customer, values)
     if links_changed and customer.version == version:
         customer.version += 1
@@ -161,13 +165,16 @@ def customer_upsert(
     if isinstance(document, dict) and document.get("id") not in (None, customer_id):
         raise field_error("id", "The id in the body differs from the id in the path.")
     rules = rule_segments_locked(tenant=tenant)
-    written = _customer_write(tenant, customer_id, document)
-    written_customers_evaluate(tenant=tenant, rules=rules, customer_ids=[customer_id])
+    changes = CustomerChanges()
+    written = _customer_write(tenant, customer_id, document, changes)
+    written_customers_evaluate(
+        tenant=tenant, rules=rules, customer_ids=[customer_id], changes=changes
+    )
     return written
 
 
 def _customer_write(
-    tenant: str, customer_id: str, document: dict[str, Any]
+    tenant: str, customer_id: str, document: dict[str, Any], changes: CustomerChanges
 ) -> tuple[Customer, bool]:
     """The write of `customer_upsert`, before the evaluation."""
     current = versioned.locked(CUSTOMER, tenant, customer_id)
@@ -186,6 +193,7 @@ def _customer_write(
                 raise
         else:
             _links_sync(customer, legal_entities, new=True)
+            changes.add_created()
             return customer, True
     check_version(
         current=current.version, requested=requested_version(document), resource_id=customer_id
@@ -194,7 +202,7 @@ def _customer_write(
     legal_entities = _legal_entities_locked(
         tenant=tenant, customer_id=customer_id, legal_entity_ids=legal_entity_ids
     )
-    return _customer_update(current, values, legal_entities), False
+    return _customer_update(current, values, legal_entities, changes), False
 
 
 class CustomerRow(versioned.DocumentRow, Protocol):
@@ -214,21 +222,30 @@ def customers_upsert_many(
     become the row's, and a change of links alone grows the version. See
     `versioned.documents_upsert_many`; the caller marks the tenant's content changed."""
     rules = rule_segments_locked(tenant=tenant)
+    changes = CustomerChanges()
     upserted = versioned.until_settled(
-        rows, lambda batch, upserted: _customers_write(tenant, batch, now, upserted)
+        rows, lambda batch, upserted: _customers_write(tenant, batch, now, upserted, changes)
     )
     # Refused rows too: evaluating a customer nobody changed changes nothing.
     written_customers_evaluate(
-        tenant=tenant, rules=rules, customer_ids={row.key for row in rows}, now=now
+        tenant=tenant,
+        rules=rules,
+        customer_ids={row.key for row in rows},
+        now=now,
+        changes=changes,
     )
     return upserted
 
 
 def _customers_write(
-    tenant: str, rows: Sequence[CustomerRow], now: datetime | None, upserted: Upserted
+    tenant: str,
+    rows: Sequence[CustomerRow],
+    now: datetime | None,
+    upserted: Upserted,
+    changes: CustomerChanges,
 ) -> None:
     """One pass of `customers_upsert_many` (rows another writer created meanwhile are left
-    in `upserted.raced`)."""
+    in `upserted.raced`); what the rows change is told to `changes`."""
     fields = list(rows[0].values)
     stored = versioned.locked_many(CUSTOMER, tenant, [row.key for row in rows], fields)
     legal_entities = legal_entities_locked(
@@ -248,6 +265,13 @@ def _customers_write(
 
     def links_changed(row: versioned.DocumentRow, current: dict[str, Any]) -> bool:
         return wanted[row.key] != set(links.get(current["pk"], {}))
+
+    for row in valid:
+        current = stored.get(row.key)
+        if current is None:
+            changes.add_created()
+        else:
+            changes.add(current, row.values, links_changed=links_changed(row, current))
 
     written_before = len(upserted.written)
     versioned.documents_upsert_many(
@@ -310,8 +334,11 @@ def customer_patch(*, tenant: str, customer_id: str, patch: Any) -> Customer:
     legal_entities = _legal_entities_locked(
         tenant=tenant, customer_id=customer_id, legal_entity_ids=legal_entity_ids_of(document)
     )
-    customer = _customer_update(current, values, legal_entities)
-    written_customers_evaluate(tenant=tenant, rules=rules, customer_ids=[customer_id])
+    changes = CustomerChanges()
+    customer = _customer_update(current, values, legal_entities, changes)
+    written_customers_evaluate(
+        tenant=tenant, rules=rules, customer_ids=[customer_id], changes=changes
+    )
     return customer
 
 

@@ -10,13 +10,15 @@ segment's existing assignments in one more, new rows are inserted together and c
 rows updated together (`member_rows.py`), whatever the number of elements.
 
 Concurrency: every write locks the segment row (`FOR NO KEY UPDATE`: it waits for segment
-updates and deletes, but not for inserts of other rows that reference the segment) before
-it reads the assignments, so the writers of one segment's members take turns. A writer
-therefore never inserts a member another writer inserted since its read (no unique
-violation, no lost update, no deadlock between inserts), every 201 is the one creation of
-its row and every 204 an update of a row that exists. Writers of different segments do
-not wait for each other, not even for the customers they share
-(`selectors/member_directory.py`).
+updates and deletes, but not for inserts of other rows that reference the segment) and, on
+PostgreSQL, for a rule segment, its stripe's advisory lock exclusively (which the customer
+writes evaluating the rules hold shared) before it reads the assignments, so the writers
+of one segment's members take turns. A writer therefore never inserts a member another
+writer inserted since its read (no unique violation, no lost update, no deadlock between
+inserts), every 201 is the one creation of its row and every 204 an update of a row that
+exists. Writers of different segments do not wait for each other, not even for the
+customers they share (`selectors/member_directory.py`), except writers of two rule
+segments of one lock stripe (`segments_project/db/sql.py`).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from segments_project.api.documents import check_version
 from segments_project.audit.models import AuditAction
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.db.sql import row_lock
+from segments_project.db.sql import row_lock, rule_segment_lock
 from segments_project.errors import (
     ApplicationError,
     NotFound,
@@ -67,10 +69,15 @@ def members_segment_lock(*, tenant: str, segment_id: str) -> LockedSegment:
     """The segment, locked against other member writers until the transaction ends; 404
     whether it is missing or of another tenant. Every writer of the segment's members takes
     it first: the member API, exclusions and rule evaluation (`automatic_members.py`)."""
+    # On PostgreSQL also the advisory lock of a rule segment's stripe, exclusive, in the
+    # same query: the customer writes that evaluate the rules hold it shared
+    # (`write_evaluation.py`).
+    table = Segment._meta.db_table
+    advisory = f", {rule_segment_lock(table)}" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {Segment._meta.db_table} WHERE tenant_id = %s AND public_id = %s"
-            f"{row_lock('NO KEY UPDATE')}",
+            f"SELECT id{advisory} FROM {table}"
+            f" WHERE tenant_id = %s AND public_id = %s{row_lock('NO KEY UPDATE')}",
             [tenant, segment_id],
         )
         found = cursor.fetchone()

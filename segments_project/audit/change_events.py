@@ -22,7 +22,6 @@ from .models import AuditAction, DocumentType
 if TYPE_CHECKING:
     from .record import Change
 
-_MANUAL = "MANUAL"
 _AUTOMATIC = "AUTOMATIC"
 
 _ADDED_REMOVED = {AuditAction.ASSIGNED: "added", AuditAction.UNASSIGNED: "removed"}
@@ -72,6 +71,12 @@ def _member(name: str, assignment_type: str | None) -> dict[str, Any]:
     }
 
 
+def _batch_member(name: str) -> dict[str, Any]:
+    """A member of a batched event (whose `assignmentType` is the event's)."""
+    customer_id, _, legal_entity_id = name.partition("/")
+    return {"customerId": customer_id, "legalEntityId": legal_entity_id or None}
+
+
 def _member_events(change: Change) -> Iterator[EventDraft]:
     verb = _ADDED_REMOVED.get(change.action)
     if verb is None or change.segment_id is None:
@@ -79,8 +84,9 @@ def _member_events(change: Change) -> Iterator[EventDraft]:
     event_type = f"segment.member.{verb}"
     extra = change.event_data or {}
     if "ids" in change.changes:  # an import's batch
-        members = [_member(name, extra.get("assignmentType")) for name in change.changes["ids"]]
-        yield from _batched(event_type, change.segment_id, "members", members, {"source": "import"})
+        members = [_batch_member(name) for name in change.changes["ids"]]
+        context = {"source": "import", "assignmentType": extra.get("assignmentType")}
+        yield from _batched(event_type, change.segment_id, "members", members, context)
         return
     data = _member(change.document_id, change.changes.get("assignment_type"))
     if "reason" in change.changes:
@@ -144,26 +150,13 @@ def _redemption_events(change: Change) -> Iterator[EventDraft]:
 
 
 def _evaluation_events(change: Change) -> Iterator[EventDraft]:
-    """AUTOMATIC members a rule evaluation added and removed, batched. The full lists come
-    in `event_data` (`added`, `removed`: `[customer id, legal entity id or None]` pairs);
-    an evaluation that gives only the trail's samples is listed by its sample, marked
-    `truncated` (with the `count`) when the sample is not all of it."""
+    """AUTOMATIC members a rule evaluation added and removed, batched: every one of them,
+    from `event_data` (`added`, `removed`: `[customer id, legal entity id or None]`
+    pairs), not the trail's samples."""
     extra = change.event_data or {}
-    source = {"source": change.changes.get("source")}
+    context = {"source": change.changes.get("source"), "assignmentType": _AUTOMATIC}
     for verb in ("added", "removed"):
-        if verb in extra:
-            members = [
-                {"customerId": c, "legalEntityId": le, "assignmentType": _AUTOMATIC}
-                for c, le in extra[verb]
-            ]
-            context = source
-        else:
-            sample = change.changes.get(f"{verb}Sample", [])
-            members = [_member(name, _AUTOMATIC) for name in sample]
-            count = change.changes.get(verb, len(sample))
-            context = (
-                {**source, "truncated": True, "count": count} if count > len(sample) else source
-            )
+        members = [{"customerId": c, "legalEntityId": le} for c, le in extra.get(verb, [])]
         yield from _batched(
             f"segment.member.{verb}", change.document_id, "members", members, context
         )

@@ -7,7 +7,6 @@ the data: run again with `replace`.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,7 +27,11 @@ from segments.models import (
 )
 from segments_project.tenancy.models import CustomerTokenBinding, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
-from segments_project.tenancy.services import api_client_upsert, tenant_get_or_create
+from segments_project.tenancy.services import (
+    api_client_upsert,
+    client_secret_generate,
+    tenant_get_or_create,
+)
 
 from .catalog import generate_catalog
 from .context import Context
@@ -131,7 +134,7 @@ def generate(
         scale=scale,
         seed=seed,
         client_id=client_id or f"{tenant}-client",
-        client_secret=client_secret or secrets.token_urlsafe(24),
+        client_secret=client_secret or client_secret_generate(),
     )
     progress = Progress(summary, out)
     tenant_get_or_create(name=tenant)

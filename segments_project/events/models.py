@@ -74,3 +74,19 @@ class EventSequencer(models.Model):
 
     def __str__(self) -> str:
         return f"position {self.last_position}"
+
+
+class EventPruning(models.Model):
+    """Per tenant, the highest `position` retention has deleted: a feed cursor below it
+    may have missed events (410)."""
+
+    tenant = models.OneToOneField(
+        "tenancy.Tenant", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    pruned_through = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["tenant"]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}: pruned through {self.pruned_through}"

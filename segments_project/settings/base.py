@@ -113,6 +113,9 @@ TASKS = {
 # tells by the running job's row lock instead (docs/dynamic-segments.md, "The schedule").
 SEGMENT_EVALUATION_INTERVAL_SECONDS = env.int("SEGMENT_EVALUATION_INTERVAL_SECONDS", default=3600)
 SEGMENT_EVALUATION_STALLED_SECONDS = env.int("SEGMENT_EVALUATION_STALLED_SECONDS", default=900)
+# Change events older than this many days are deleted (`manage.py prune_events`, run by
+# the scheduler of `make run`); a changes-feed cursor older than that answers 410.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=7)
 STOREFRONT_READS_FROM_REPLICA = "replica" in DATABASES
 # Webhooks (docs/events.md, "Webhooks"). Deliveries never reach private, loopback or
 # link-local addresses unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES is on; a subscription URL may
@@ -174,6 +177,18 @@ else:
 # How long a storefront answer may be served from the cache at most; writes and validity
 # boundaries end it sooner.
 STOREFRONT_CACHE_SECONDS = env.int("STOREFRONT_CACHE_SECONDS", default=300)
+
+# Django's own list, PBKDF2 first (people's passwords, client secrets a person chose), and
+# last, never the default, the fast hasher of the secrets the service generates itself
+# (`tenancy/hashers.py`, docs/security.md "Client secrets").
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "segments_project.tenancy.hashers.GeneratedSecretSHA256Hasher",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -6,7 +6,13 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 
 from .base import *  # noqa: F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# MD5 stands in for PBKDF2 as the default (speed); PBKDF2 stays registered, so hashes
+# stored by earlier releases are tested as they are.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "segments_project.tenancy.hashers.GeneratedSecretSHA256Hasher",
+]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SECURE_SSL_REDIRECT = False
 

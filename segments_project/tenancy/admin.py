@@ -112,6 +112,13 @@ class ApiClientForm(forms.ModelForm):
         help_text=f"At least {services.MIN_SECRET_LENGTH} characters; stored hashed, never shown. "
         "Leave empty for a storefront client.",
     )
+    generate_secret = forms.BooleanField(
+        label="Generate a secret",
+        required=False,
+        help_text="Recommended: the service generates a secret of 256 random bits, shows it "
+        "once after saving, and checks it fast. A secret you type is stored with PBKDF2, "
+        "which costs every token request about a quarter of a second.",
+    )
     allowed_scopes = forms.MultipleChoiceField(
         label="Allowed scopes",
         required=False,
@@ -162,10 +169,16 @@ class ApiClientForm(forms.ModelForm):
         storefront = bool(cleaned.get("storefront"))
         granted = scopes.parse_scopes(cleaned.get("allowed_scopes") or "")
         secret = cleaned.get("client_secret") or None
+        generate = bool(cleaned.get("generate_secret"))
+        if generate and (secret is not None or storefront):
+            self.add_error(
+                "generate_secret",
+                "Either type a secret or have one generated; a storefront client has none.",
+            )
         # A new client needs a secret unless it is a storefront client; so does a storefront
         # client that is unmarked (the service says so as well).
         needs_secret = not storefront and (not self.instance.pk or self.instance.storefront)
-        if needs_secret and secret is None:
+        if needs_secret and secret is None and not generate:
             self.add_error(
                 "client_secret", "A client that is not a storefront client needs a secret."
             )
@@ -200,9 +213,18 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     def get_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
         if obj is None:
-            return ["tenant", "client_id", "storefront", "client_secret", "allowed_scopes"]
+            return [
+                "tenant",
+                "client_id",
+                "storefront",
+                "generate_secret",
+                "client_secret",
+                "allowed_scopes",
+            ]
         # The secret is write-only: a user who may not change it has nothing to see there.
-        secret = ["client_secret"] if self.has_change_permission(request, obj) else []
+        secret = (
+            ["generate_secret", "client_secret"] if self.has_change_permission(request, obj) else []
+        )
         return ["tenant", "client_id", "storefront", *secret, "allowed_scopes", "modified_at"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiClient | None = None) -> list[str]:
@@ -223,6 +245,8 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: ApiClient, form: Any, change: bool) -> None:
         secret = form.cleaned_data.get("client_secret") or None
+        if form.cleaned_data.get("generate_secret"):
+            secret = services.client_secret_generate()
         granted = scopes.parse_scopes(form.cleaned_data["allowed_scopes"])
         storefront = bool(form.cleaned_data.get("storefront"))
         if change:
@@ -242,6 +266,12 @@ class ApiClientAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
                 storefront=storefront,
             )
         obj.pk, obj.application, obj.modified_at = saved.pk, saved.application, saved.modified_at
+        if isinstance(secret, services.GeneratedSecret):
+            self.message_user(
+                request,
+                f"The client's new secret, shown only now (copy it): {secret}",
+                level=messages.WARNING,
+            )
 
     def delete_model(self, request: HttpRequest, obj: ApiClient) -> None:
         services.api_client_delete(tenant=obj.tenant_id, client_id=obj.application.client_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.db import connection
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.scopes import BaseScopes
 from oauthlib.oauth2.rfc6749.errors import (
@@ -54,6 +56,21 @@ class KnownScopes(BaseScopes):
 
 class TenantOAuth2Validator(OAuth2Validator):
     """Grants only a client's allowed scopes, and binds customer tokens to their customer."""
+
+    def _load_application(self, client_id: str, request: Any) -> Any:
+        """django-oauth-toolkit's, with the client's `ApiClient` in the same query (every
+        check below reads it). An unknown id is None at once, as in DOT when Client ID
+        Metadata Documents are off (they are: clients are only made by the services)."""
+        if not request.client and client_id and "\x00" not in client_id:
+            request.client = (
+                get_application_model()
+                .objects.select_related("api_client")
+                .filter(client_id=client_id)
+                .first()
+            )
+            if request.client is None:
+                return None
+        return super()._load_application(client_id, request)
 
     def authenticate_client(self, request: Any, *args: Any, **kwargs: Any) -> bool:
         """django-oauth-toolkit's check of the client's credentials, and never a storefront
@@ -116,16 +133,13 @@ class TenantOAuth2Validator(OAuth2Validator):
         """Refuses the token if the client's secret or scopes changed since the request was
         checked, or it became a storefront client.
 
-        Runs in the transaction that stores the token, holding the client's row lock that
-        `services.api_client_update` takes: a change either committed before (and is seen
-        here) or waits until this token is stored (and revokes it).
+        Runs in the transaction that stores the token, holding a share lock on the client's
+        row, which conflicts with the update lock `services.api_client_update` takes: a
+        change either committed before (and is seen here) or waits until this token is
+        stored (and revokes it). A share lock, not an update lock, so that the tokens of
+        one client are issued in parallel instead of one commit after the other.
         """
-        current = (
-            ApiClient.objects.select_for_update(of=("self",))
-            .filter(application_id=request.client.pk)
-            .values_list("allowed_scopes", "application__client_secret", "storefront")
-            .first()
-        )
+        current = _client_row_shared(request.client.pk)
         if current is None or current[1] != request.client.client_secret or current[2]:
             raise InvalidClientError(request=request)
         grantable = grantable_scopes(
@@ -136,3 +150,20 @@ class TenantOAuth2Validator(OAuth2Validator):
                 description="The client's scopes changed; request the token again.",
                 request=request,
             )
+
+
+def _client_row_shared(application_id: int) -> tuple[str, str, bool] | None:
+    """The client's scopes, stored secret and storefront mark, its row locked FOR SHARE
+    until the transaction ends (no lock where the database has none: SQLite serializes
+    writers anyway). Raw SQL: the ORM offers only FOR UPDATE."""
+    client_table = connection.ops.quote_name(ApiClient._meta.db_table)
+    application_table = connection.ops.quote_name(get_application_model()._meta.db_table)
+    lock = " FOR SHARE OF c" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.allowed_scopes, a.client_secret, c.storefront "
+            f"FROM {client_table} c JOIN {application_table} a ON a.id = c.application_id "
+            f"WHERE c.application_id = %s{lock}",
+            [application_id],
+        )
+        return cursor.fetchone()

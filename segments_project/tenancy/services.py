@@ -16,6 +16,11 @@ A storefront (public) client has no usable secret and no scopes: it yields only 
 visitor tokens (`anonymous.py`), never client tokens. Marking a client as a storefront
 client revokes every token it had; unmarking it ends every anonymous session and needs a
 new secret, since the client becomes confidential again.
+
+Every secret is stored by `_client_secret_set`: a secret the service generated
+(`client_secret_generate`, 256 random bits) with a fast salted SHA-256, any other secret
+(one a person chose: the admin's or the command's secret field) with Django's default,
+key-stretching hasher (docs/security.md, "Client secrets").
 """
 
 from __future__ import annotations
@@ -23,17 +28,24 @@ from __future__ import annotations
 import re
 import secrets
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from oauth2_provider.models import get_access_token_model, get_application_model
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_access_token_model,
+    get_application_model,
+)
 
 from segments_project.errors import AlreadyExists, ErrorDetail, NotFound, ValidationFailed
 
 from .anonymous import anonymous_sessions_revoke
+from .hashers import GeneratedSecretSHA256Hasher
 from .models import ApiClient, CustomerTokenBinding, Tenant, tenant_name_validator
 from .scopes import ALL_SCOPES, grantable_scopes, parse_scopes
 
 MIN_SECRET_LENGTH = 16
+GENERATED_SECRET_BYTES = 32  # 256 bits
 # What an HTTP Basic header and a form can carry unambiguously (no `:`), and the column holds.
 CLIENT_ID_PATTERN = re.compile(r"^[^\s:\x00-\x1f\x7f]{1,100}$")
 
@@ -83,10 +95,39 @@ def api_client_check(
         raise ValidationFailed(message, details=[ErrorDetail("scopes", "invalid", message)])
 
 
-def _unusable_secret() -> str:
+class GeneratedSecret(str):
+    """A client secret made by `client_secret_generate`; only such a secret is stored with
+    the fast hasher. Any other string (and any string derived from one of these) is taken
+    for a secret a person chose."""
+
+    __slots__ = ()
+
+
+def client_secret_generate() -> GeneratedSecret:
+    """A new client secret of 256 random bits (URL-safe, 43 characters), to be shown once
+    to whoever asked for it and then stored hashed only."""
+    return GeneratedSecret(secrets.token_urlsafe(GENERATED_SECRET_BYTES))
+
+
+def client_secret_hash(secret: str) -> str:
+    """The stored form of a secret: a fast salted SHA-256 for a generated secret (nothing
+    to stretch: it cannot be guessed), Django's default hasher (PBKDF2) for any other."""
+    if type(secret) is GeneratedSecret:
+        return make_password(secret, hasher=GeneratedSecretSHA256Hasher.algorithm)
+    return make_password(secret)
+
+
+def _client_secret_set(application: AbstractApplication, secret: str) -> None:
+    """Sets (unsaved) the application's secret, hashed here, so that no string is ever
+    stored as given (a secret that looks like a hash would otherwise be kept as one)."""
+    application.client_secret = client_secret_hash(secret)
+    application.hash_client_secret = True
+
+
+def _unusable_secret() -> GeneratedSecret:
     """A storefront client's stored secret: random, hashed, never shown to anyone, so no
     secret works for it (the token endpoint refuses storefront clients anyway)."""
-    return secrets.token_urlsafe(48)
+    return client_secret_generate()
 
 
 @transaction.atomic
@@ -107,16 +148,16 @@ def api_client_create(
     application_model = get_application_model()
     if application_model.objects.filter(client_id=client_id).exists():
         raise AlreadyExists(f"The client id {client_id} is taken.")
-    application = application_model.objects.create(
+    application = application_model(
         client_id=client_id,
-        client_secret=_unusable_secret() if storefront else client_secret,
-        hash_client_secret=True,
         client_type=application_model.CLIENT_PUBLIC
         if storefront
         else application_model.CLIENT_CONFIDENTIAL,
         authorization_grant_type=application_model.GRANT_CLIENT_CREDENTIALS,
         name=f"{tenant}:{client_id}",
     )
+    _client_secret_set(application, _unusable_secret() if storefront else client_secret)
+    application.save()
     return ApiClient.objects.create(
         tenant=tenant_obj,
         application=application,
@@ -162,8 +203,7 @@ def api_client_update(
         api_client_check(scopes=scopes - client.scopes)
     application = client.application
     if client_secret is not None:
-        application.client_secret = client_secret
-        application.hash_client_secret = True
+        _client_secret_set(application, client_secret)
         application.save(update_fields=["client_secret", "hash_client_secret", "updated"])
         application.accesstoken_set.all().delete()
     if scopes is not None and scopes != client.scopes:
@@ -184,7 +224,7 @@ def _storefront_mark_change(
     application = client.application
     if storefront:
         api_client_check(client_secret=client_secret, scopes=scopes, storefront=True)
-        application.client_secret = _unusable_secret()
+        _client_secret_set(application, _unusable_secret())
         application.client_type = application.CLIENT_PUBLIC
         client.allowed_scopes = ""
     else:
@@ -194,11 +234,10 @@ def _storefront_mark_change(
                 message, details=[ErrorDetail("client_secret", "required", message)]
             )
         api_client_check(client_secret=client_secret, scopes=scopes)
-        application.client_secret = client_secret
+        _client_secret_set(application, client_secret)
         application.client_type = application.CLIENT_CONFIDENTIAL
         client.allowed_scopes = " ".join(sorted(scopes or ()))
         anonymous_sessions_revoke(api_client=client)
-    application.hash_client_secret = True
     application.save(
         update_fields=["client_secret", "hash_client_secret", "client_type", "updated"]
     )

@@ -3,15 +3,18 @@ write goes through the tenancy services, which revoke the tokens a change invali
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.hashers import identify_hasher
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from segments_project.tenancy import scopes
+from segments_project.tenancy.hashers import GeneratedSecretSHA256Hasher
 from segments_project.tenancy.models import ApiClient
 from segments_project.tenancy.services import api_client_upsert
 from tests.conftest import Caller
@@ -253,3 +256,54 @@ def test_unmarking_a_storefront_client_needs_a_new_secret(superuser_client):
     row.refresh_from_db()
     assert (row.storefront, row.allowed_scopes) == (False, scopes.SEGMENT_READ)
     assert _token(Client(), "web-shop").status_code == 200
+
+
+def _shown_secret(response: Any) -> str:
+    shown = " ".join(str(message) for message in response.context["messages"])
+    match = re.search(r"shown only now \(copy it\): (\S+)", shown)
+    assert match, shown
+    return match.group(1)
+
+
+def test_the_admin_generates_a_secret_shows_it_once_and_stores_it_fast(
+    superuser_client, client_row
+):
+    response = superuser_client.post(
+        reverse("admin:tenancy_apiclient_add"),
+        {"tenant": TENANT, "client_id": "gen-shop", "generate_secret": "on",
+         "client_secret": "", "allowed_scopes": [scopes.SEGMENT_READ]},
+        follow=True,
+    )  # fmt: skip
+
+    secret = _shown_secret(response)
+    stored = get_application_model().objects.get(client_id="gen-shop").client_secret
+    assert identify_hasher(stored).algorithm == GeneratedSecretSHA256Hasher.algorithm
+    assert _token(Client(), "gen-shop", secret).status_code == 200
+    assert secret not in superuser_client.get(response.redirect_chain[-1][0]).content.decode()
+
+
+def test_the_admin_rotates_to_a_generated_secret(superuser_client, client_row):
+    old_token = _token(Client()).json()["access_token"]
+
+    response = superuser_client.post(
+        _url(client_row),
+        {"generate_secret": "on", "client_secret": "", "allowed_scopes": [scopes.SEGMENT_READ]},
+        follow=True,
+    )
+
+    secret = _shown_secret(response)
+    assert _token(Client(), secret=secret).status_code == 200
+    assert _token(Client()).status_code == 401
+    assert Caller(old_token).get(f"/customer-segment/{TENANT}/segments").status_code == 401
+
+
+def test_a_typed_secret_and_a_generated_one_together_are_refused(superuser_client, client_row):
+    response = superuser_client.post(
+        reverse("admin:tenancy_apiclient_add"),
+        {"tenant": TENANT, "client_id": "gen-shop", "generate_secret": "on",
+         "client_secret": SECRET, "allowed_scopes": [scopes.SEGMENT_READ]},
+    )  # fmt: skip
+
+    assert response.status_code == 200
+    assert "Either type a secret" in str(response.context["adminform"].form.errors)
+    assert not ApiClient.objects.filter(application__client_id="gen-shop").exists()

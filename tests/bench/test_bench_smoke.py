@@ -78,4 +78,9 @@ def test_smoke_run_ends_with_parseable_results(tmp_path):
     assert results["writes"]["bulk"]["failed_elements"] == 0
     assert results["writes"]["coupon_validation"]["requests"] > 0
     assert "layers" in results["profile"]["slowest"]
+    issuance = results["issuance"]["paths"]
+    assert issuance["generated"]["requests"] > 0
+    assert issuance["generated"]["non_2xx"] == issuance["chosen"]["non_2xx"] == 0
+    assert issuance["reference"]["non_2xx"] == issuance["reference"]["requests"] > 0
+    assert issuance["generated"]["server_cpu_ms_per_request"] > 0
     assert results["goals"]

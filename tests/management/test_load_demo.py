@@ -9,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, identify_hasher
 from django.core.management import call_command
+from oauth2_provider.models import get_application_model
 from rest_framework.test import APIClient
 
 from coupons.models import ReferralSettings
 from segments.models import Segment
+from segments_project.tenancy.hashers import GeneratedSecretSHA256Hasher
 from segments_project.tenancy.models import ApiClient, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
 
@@ -150,3 +153,26 @@ def test_the_printed_anonymous_login_gives_a_visitor_token(tmp_path):
     assert login.status_code == 200, login.content
     visitor = login.json()["access_token"]
     assert _segments(visitor).status_code == 403
+
+
+def test_the_demo_client_gets_a_generated_secret_stored_with_the_fast_hasher(tmp_path):
+    path = tmp_path / "credentials.json"
+    _load_demo(path)
+    secret = json.loads(path.read_text())["client_secret"]
+
+    stored = get_application_model().objects.get(client_id="demo-client").client_secret
+    assert identify_hasher(stored).algorithm == GeneratedSecretSHA256Hasher.algorithm
+    assert check_password(secret, stored)
+
+
+def test_a_stale_secret_in_the_file_is_replaced_by_a_generated_one(tmp_path):
+    path = tmp_path / "credentials.json"
+    path.write_text(json.dumps({"client_secret": "a-secret-someone-typed-in"}))
+
+    _load_demo(path)
+
+    secret = json.loads(path.read_text())["client_secret"]
+    stored = get_application_model().objects.get(client_id="demo-client").client_secret
+    assert secret != "a-secret-someone-typed-in"
+    assert identify_hasher(stored).algorithm == GeneratedSecretSHA256Hasher.algorithm
+    assert check_password(secret, stored)

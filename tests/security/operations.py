@@ -40,6 +40,7 @@ _REF = {"ref": {"id": FREE_PRODUCT, "type": "PRODUCT"}}
 # (method, route) -> (query string, body). Bodies are valid for the manager token.
 REQUESTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", f"{SEG}/segments"): ("", None),
+    ("GET", f"{SEG}/events"): ("?types=segment.*&pageSize=10", None),
     ("POST", f"{SEG}/segments"): ("", _SEGMENT),
     ("POST", f"{SEG}/segments/search"): ("", {"q": "siteCode:main"}),
     ("POST", f"{SEG}/segments/bulk"): ("", [_SEGMENT]),

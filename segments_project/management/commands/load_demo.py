@@ -35,7 +35,11 @@ from segments.services.segments import segment_upsert
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.models import ApiClient
 from segments_project.tenancy.scopes import ALL_SCOPES
-from segments_project.tenancy.services import api_client_upsert, tenant_get_or_create
+from segments_project.tenancy.services import (
+    api_client_upsert,
+    client_secret_generate,
+    tenant_get_or_create,
+)
 from segments_project.tenancy.views import TenantTokenView
 
 DEMO_TENANT = "demo"
@@ -127,11 +131,14 @@ def _client_is_current(tenant: str, client_id: str, secret: str) -> bool:
 
 
 def load_api_client(ctx: DemoContext) -> str:
-    """The demo client with every scope; left alone when current, since an upsert revokes tokens."""
-    secret = ctx.credentials.setdefault("client_secret", secrets.token_urlsafe(32))
+    """The demo client with every scope; left alone when current, since an upsert revokes
+    tokens. Otherwise it gets a newly generated secret (one that stays fast to check, where a
+    secret read back from the file would be stored as a chosen one)."""
     ctx.credentials["client_id"] = DEMO_CLIENT_ID
-    if _client_is_current(ctx.tenant, DEMO_CLIENT_ID, secret):
+    current = ctx.credentials.get("client_secret")
+    if current and _client_is_current(ctx.tenant, DEMO_CLIENT_ID, current):
         return f"API client {DEMO_CLIENT_ID}: up to date"
+    secret = ctx.credentials["client_secret"] = client_secret_generate()
     _, created = api_client_upsert(
         tenant=ctx.tenant, client_id=DEMO_CLIENT_ID, client_secret=secret, scopes=ALL_SCOPES
     )

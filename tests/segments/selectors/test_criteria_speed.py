@@ -54,6 +54,20 @@ def test_a_rule_on_the_customers_columns_is_one_pass_over_the_customers(customer
     assert list(pairs) == [(ada, None)]
 
 
+def test_the_preview_tests_the_address_containment_last(customers):
+    rule = {"q": "addresses.country:DE mixins.loyalty.points:>=100 preferredLanguage:de"}
+
+    with CaptureQueriesContext(connection) as queries:
+        preview = criteria_preview(tenant=TENANT, criteria=rule)
+
+    assert preview.count == 0  # nobody has an address in DE
+    aggregate = queries.captured_queries[0]["sql"]
+    matched = aggregate[aggregate.index("FILTER") :]
+    # As written in the FILTER, which evaluates its conditions in order on every row.
+    positions = [matched.index(column) for column in ("preferred_language", "mixins", "addresses")]
+    assert positions == sorted(positions)
+
+
 def test_a_rule_joining_the_links_still_counts_each_customer_once(customers):
     rule = {"q": "legalEntityIds:(acme,initech)"}
     assert criteria_preview(tenant=TENANT, criteria=rule).count == 1

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.scopes import parse_scopes
-from segments_project.tenancy.services import api_client_upsert
+from segments_project.tenancy.services import api_client_upsert, client_secret_generate
 
 
 class Command(BaseCommand):
@@ -14,8 +14,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True)
         parser.add_argument("--client-id", required=True)
-        parser.add_argument(
-            "--client-secret", default="", help="Required, unless --storefront is given."
+        secret = parser.add_mutually_exclusive_group()
+        secret.add_argument(
+            "--generate-secret",
+            action="store_true",
+            help="Generate a new secret (256 random bits), print it once. Recommended: a "
+            "generated secret is checked fast, one you choose is stored with PBKDF2.",
+        )
+        secret.add_argument(
+            "--client-secret",
+            default="",
+            help="A secret you choose; required unless --generate-secret or --storefront.",
         )
         parser.add_argument(
             "--scopes",
@@ -32,13 +41,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         storefront = options["storefront"]
-        if not storefront and not options["client_secret"]:
-            raise CommandError("--client-secret is required unless --storefront is given.")
+        secret = options["client_secret"]
+        if options["generate_secret"]:
+            if storefront:
+                raise CommandError("A storefront client has no secret: drop --generate-secret.")
+            secret = client_secret_generate()
+        if not storefront and not secret:
+            raise CommandError(
+                "--client-secret is required unless --generate-secret or --storefront is given."
+            )
         try:
             client, created = api_client_upsert(
                 tenant=options["tenant"],
                 client_id=options["client_id"],
-                client_secret=options["client_secret"],
+                client_secret=secret,
                 scopes=parse_scopes(options["scopes"]),
                 storefront=storefront,
             )
@@ -53,3 +69,5 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(f"{verb} client {client}: {client.allowed_scopes}")
             )
+        if options["generate_secret"]:
+            self.stdout.write(f"Client secret (shown only now): {secret}")
