@@ -48,7 +48,7 @@ run: $(STAMP)
 	@echo "== Loading demo data =="
 	DEBUG=true $(BIN)/python manage.py load_demo --host $(HOST) --port $(PORT)
 	@echo "== Serving on http://$(HOST):$(PORT)/ with one background worker, the evaluation scheduler and the event pruner (Ctrl-C stops all) =="
-	DEBUG=true setsid $(BIN)/python manage.py db_worker --verbosity 0 & worker=$$!; \
+	DEBUG=true WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true setsid $(BIN)/python manage.py db_worker --verbosity 0 & worker=$$!; \
 	DEBUG=true setsid $(BIN)/python manage.py evaluate_segments --due --enqueue --every 60 >/dev/null & scheduler=$$!; \
 	DEBUG=true setsid $(BIN)/python manage.py prune_events --enqueue --every 3600 >/dev/null & pruner=$$!; \
 	trap 'kill -TERM -- -$$worker -$$scheduler -$$pruner 2>/dev/null || true; wait $$worker $$scheduler $$pruner 2>/dev/null || true' EXIT; \
