@@ -103,17 +103,24 @@ def _append_portably(
         for stream in streams.filter(tenant_id=tenant, resource_id__in={k[1] for k in counts})
         if (stream.resource_type, stream.resource_id) in counts
     }
-    new = [
-        EventStream(tenant_id=tenant, resource_type=key[0], resource_id=key[1])
-        for key in sorted(counts.keys() - stored.keys())
-    ]
-    for stream in [*stored.values(), *new]:
-        stream.last_sequence_number += counts[stream.resource_type, stream.resource_id]
-    streams.bulk_update(stored.values(), ["last_sequence_number"], batch_size=200)
-    streams.bulk_create(new, batch_size=200)
-    last = {
-        (s.resource_type, s.resource_id): s.last_sequence_number for s in [*stored.values(), *new]
-    }
+    last = {key: counts[key] for key in counts}
+    for key, stream in stored.items():
+        last[key] += stream.last_sequence_number
+    # One upsert for stored and new streams alike (rows without a pk: Django inserts rows
+    # with and without one in separate statements), so a write costs the same statements
+    # whether its resources had events before or not.
+    streams.bulk_create(
+        [
+            EventStream(
+                tenant_id=tenant, resource_type=key[0], resource_id=key[1], last_sequence_number=n
+            )
+            for key, n in sorted(last.items())
+        ],
+        batch_size=200,
+        update_conflicts=True,
+        unique_fields=["tenant", "resource_type", "resource_id"],
+        update_fields=["last_sequence_number"],
+    )
     events = []
     for draft, n in zip(drafts, nth, strict=True):
         key = (draft.resource_type, draft.resource_id)
