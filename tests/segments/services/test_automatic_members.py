@@ -131,8 +131,9 @@ def test_one_insert_and_one_delete_whatever_the_number_of_customers(directory):
     ]
     assert len(writes) == 2
     assert SegmentCustomerAssignment.objects.count() == 34
-    # ... plus the one statement of the change events.
-    assert len(queries) <= 9
+    # ... plus the statements of the change events (SQLite: the streams read, their
+    # upsert, the events' INSERT).
+    assert len(queries) <= 9 + (0 if connection.vendor == "postgresql" else 2)
 
 
 def test_one_audit_event_per_application_with_counts_and_samples(directory):

@@ -70,7 +70,8 @@ def test_a_second_evaluation_follows_the_customers_and_keeps_manual_members(dire
 
     assert _members() == {("cy", None): "MANUAL"}
     assert (applied.added, applied.removed) == (0, 1)
-    assert len(queries) <= 12
+    # SQLite: the change events take three statements instead of one.
+    assert len(queries) <= 12 + (0 if connection.vendor == "postgresql" else 2)
 
 
 def test_a_segment_without_a_rule_loses_its_automatic_members(directory):
