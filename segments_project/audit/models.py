@@ -1,4 +1,5 @@
-"""The audit trail: one row per change of a segment, assignment, coupon or redemption."""
+"""The audit trail: one row per change of a segment, assignment, coupon, redemption or
+webhook subscription."""
 
 from __future__ import annotations
 
@@ -26,6 +27,8 @@ class DocumentType(models.TextChoices):
     SEGMENT_EXCLUSION = "segment_exclusion", "Segment exclusion"
     COUPON = "coupon", "Coupon"
     REDEMPTION = "redemption", "Redemption"
+    # Configuration, not content: recorded for the trail, announced by no change event.
+    WEBHOOK_SUBSCRIPTION = "webhook_subscription", "Webhook subscription"
 
 
 class AuditEvent(models.Model):

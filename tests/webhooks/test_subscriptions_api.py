@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from segments_project.audit.models import AuditEvent, DocumentType
+from segments_project.events.models import Event
 from segments_project.tenancy import scopes
 from webhooks.models import Subscription
 
@@ -245,3 +247,33 @@ def test_unknown_members_are_refused(webhook_manager):
     assert refused.status_code == patched.status_code == 400
     assert refused.json()["details"][0]["field"] == "urls"
     assert patched.json()["details"][0]["field"] == "metadata.versoin"
+
+
+def test_every_write_is_in_the_audit_trail_without_its_secrets_and_emits_no_event(
+    webhook_manager,
+):
+    created = _create(webhook_manager, id="crm")
+    webhook_manager.patch(f"{BASE}/crm", {"active": False})
+    webhook_manager.patch(f"{BASE}/crm", {"active": False})  # changes nothing: no entry
+    rotated = webhook_manager.post(f"{BASE}/crm/secret-rotation", {"gracePeriodSeconds": 60})
+    assert rotated.status_code == 200, rotated.content
+    webhook_manager.delete(f"{BASE}/crm")
+
+    trail = list(
+        AuditEvent.objects.filter(
+            tenant_id=TENANT, document_type=DocumentType.WEBHOOK_SUBSCRIPTION
+        ).order_by("id")
+    )
+    assert [(entry.document_id, entry.action) for entry in trail] == [
+        ("crm", "created"),
+        ("crm", "updated"),
+        ("crm", "updated"),
+        ("crm", "deleted"),
+    ]
+    assert trail[0].changes["url"] == HOOK
+    assert trail[1].changes == {"active": [True, False]}
+    assert set(trail[2].changes) == {"secret", "previous_secret_expires_at"}
+    recorded = str([entry.changes for entry in trail])
+    assert created["secret"] not in recorded and rotated.json()["secret"] not in recorded
+    assert "whsec_" not in recorded
+    assert not Event.objects.filter(tenant_id=TENANT).exists()

@@ -18,6 +18,8 @@ from segments_project.api.documents import (
     requested_version,
 )
 from segments_project.api.patch import apply_patch
+from segments_project.audit.models import AuditAction, DocumentType
+from segments_project.audit.record import Change, diff, record
 from segments_project.errors import AlreadyExists
 from segments_project.events.models import Event
 
@@ -79,7 +81,16 @@ def _insert(tenant: str, subscription_id: str, values: dict[str, Any]) -> tuple[
             f"A webhook subscription with id {subscription_id} already exists.",
             resource_id=subscription_id,
         ) from exc
+    _audit(tenant, subscription_id, AuditAction.CREATED, values)
     return subscription, secret
+
+
+def _audit(tenant: str, subscription_id: str, action: str, changes: dict[str, Any]) -> None:
+    """The trail's entry of a subscription write; its secrets are never recorded."""
+    record(
+        tenant,
+        [Change(DocumentType.WEBHOOK_SUBSCRIPTION, subscription_id, action, None, changes)],
+    )
 
 
 @transaction.atomic
@@ -96,14 +107,16 @@ def _write(subscription: Subscription, values: dict[str, Any]) -> Subscription:
     """Writes only the changed fields; a write that changes nothing keeps the version.
     (Not `versioned.update_changed`: a subscription is no storefront content, so its writes
     must not move the tenant's content version and empty the storefront caches.)"""
-    changed = [field for field, value in values.items() if getattr(subscription, field) != value]
-    if not changed:
+    changes = diff({field: getattr(subscription, field) for field in values}, values)
+    if not changes:
         return subscription
+    changed = list(changes)
     for field in changed:
         setattr(subscription, field, values[field])
     subscription.version += 1
     subscription.modified_at = timezone.now()
     subscription.save(update_fields=[*changed, "version", "modified_at"])
+    _audit(subscription.tenant_id, subscription.public_id, AuditAction.UPDATED, changes)
     return subscription
 
 
@@ -151,7 +164,9 @@ def subscription_patch(*, tenant: str, subscription_id: str, patch: Any) -> Subs
 def subscription_delete(*, tenant: str, subscription_id: str) -> None:
     """Deletes the subscription with its delivery log; nothing more is sent to it."""
     clean_id(subscription_id)
-    locked_subscription(tenant, subscription_id).delete()
+    subscription = locked_subscription(tenant, subscription_id)
+    subscription.delete()
+    _audit(tenant, subscription_id, AuditAction.DELETED, {"url": subscription.url})
 
 
 @transaction.atomic
@@ -175,9 +190,9 @@ def subscription_rotate_secret(
     now = timezone.now()
     secret = new_secret()
     subscription.previous_secret = subscription.secret if grace_seconds else ""
-    subscription.previous_secret_expires_at = (
-        now + timedelta(seconds=grace_seconds) if grace_seconds else None
-    )
+    expires = now + timedelta(seconds=grace_seconds) if grace_seconds else None
+    expired_before = subscription.previous_secret_expires_at
+    subscription.previous_secret_expires_at = expires
     subscription.secret = secret
     subscription.version += 1
     subscription.modified_at = now
@@ -189,6 +204,17 @@ def subscription_rotate_secret(
             "version",
             "modified_at",
         ]
+    )
+    # The secrets themselves stay out of the trail: only that one was replaced, and until when
+    # the previous one still signs.
+    _audit(
+        tenant,
+        subscription_id,
+        AuditAction.UPDATED,
+        {
+            "secret": ["(replaced)", "(new)"],
+            "previous_secret_expires_at": [expired_before, expires],
+        },
     )
     return subscription, secret
 
