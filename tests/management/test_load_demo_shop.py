@@ -186,6 +186,16 @@ def test_each_printed_storefront_curl_answers_200_with_data(demo_output):
         assert json.loads(response.content), command
 
 
-def test_the_customer_token_is_for_a_customer_of_the_demo(demo_output):
+def test_the_token_customer_is_a_manual_and_an_automatic_member_as_the_banner_says(demo_output):
     customer_id = printed(demo_output, "A logged-in customer")
-    assert Customer.objects.filter(tenant_id=TENANT, public_id=customer_id).exists()
+
+    active_now = Segment.objects.filter(tenant_id=TENANT).active_at(timezone.now())
+    memberships = SegmentCustomerAssignment.objects.filter(
+        segment__in=active_now, customer__public_id=customer_id, legal_entity__isnull=True
+    ).values_list("segment__public_id", "assignment_type", "segment__criteria")
+
+    kinds = {kind for _, kind, _ in memberships}
+    assert kinds == {AssignmentType.MANUAL, AssignmentType.AUTOMATIC}, memberships
+    for segment_id, kind, criteria in memberships:
+        assert (kind == AssignmentType.AUTOMATIC) == (criteria is not None), segment_id
+        assert segment_id in demo_output
