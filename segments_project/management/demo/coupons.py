@@ -10,17 +10,17 @@ from coupons.selectors.redemptions import redemptions_of_coupon
 from coupons.services import Redeemer, coupon_create, coupon_redeem, coupon_update
 from segments_project.errors import NotFound
 
-from .context import DemoContext
+from .context import DemoContext, summary
 
 # The coupon the printed validation curl asks about, for the customer of the printed token.
-VALIDATION_COUPON = "GOLD10"
+VALIDATION_COUPON = "GOLD15"
 
 COUPONS: list[dict[str, Any]] = [
     {
-        "code": "GOLD10",
-        "name": "Gold customers: 10% off",
+        "code": "GOLD15",
+        "name": "Gold customers: 15% off",
         "discountType": "PERCENT",
-        "discountPercentage": 10,
+        "discountPercentage": 15,
         "maxRedemptionsPerCustomer": 1,
         "segmentRestricted": True,
         "restrictions": {"segments": ["gold"]},
@@ -50,9 +50,9 @@ COUPONS: list[dict[str, Any]] = [
     },
 ]
 
-# Ben, a gold member, has used his GOLD10 once already.
+# Ben, a gold member, has used his GOLD15 once already.
 REDEMPTION: dict[str, Any] = {
-    "coupon": "GOLD10",
+    "coupon": "GOLD15",
     "customerNumber": "C-1002",
     "body": {"orderCode": "DEMO-1001", "orderTotal": {"amount": 80, "currency": "GBP"}},
 }
@@ -71,7 +71,7 @@ def load_coupons(ctx: DemoContext) -> str:
             continue
         if not existing.deleted:
             coupon_update(tenant=ctx.tenant, code=document["code"], document=document)
-    return f"{len(COUPONS)} coupons: {created} created"
+    return summary("coupons", len(COUPONS), created)
 
 
 def load_redemption(ctx: DemoContext) -> str:
