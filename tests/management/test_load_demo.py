@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -16,25 +15,17 @@ from rest_framework.test import APIClient
 
 from coupons.models import ReferralSettings
 from segments.models import Segment
+from segments_project.management.demo import segments as demo_segments
 from segments_project.tenancy.hashers import GeneratedSecretSHA256Hasher
 from segments_project.tenancy.models import ApiClient, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
 
+from .demo_run import load_demo as _load_demo
+from .demo_run import printed as _printed
+
 pytestmark = pytest.mark.django_db
 
-DEMO_SEGMENT_IDS = ["b2b-partners", "gold", "silver"]
-
-
-def _load_demo(credentials_file: Path, **options) -> str:
-    out = StringIO()
-    call_command("load_demo", credentials_file=str(credentials_file), stdout=out, **options)
-    return out.getvalue()
-
-
-def _printed(output: str, label: str) -> str:
-    match = re.search(rf"^{label}:\s+(\S+)", output, re.MULTILINE)
-    assert match, f"{label!r} not printed in:\n{output}"
-    return match.group(1)
+DEMO_SEGMENT_IDS = sorted(segment.id for segment in demo_segments.SEGMENTS)
 
 
 def _password(output: str) -> str:
