@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from segments_project.admin import ServiceWriteAdmin
+from segments_project.admin.history import AuditHistoryAdminMixin
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin
 
@@ -29,8 +30,9 @@ _STATUS_BADGES = {
 
 
 @admin.register(Coupon)
-class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
+class CouponAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteAdmin):
     form = CouponAdminForm
+    audit_document_type = "coupon"
     list_display = [
         "public_id",
         "name",
@@ -46,7 +48,7 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     search_fields = ["public_id", "name"]
     ordering = ["tenant_id", "public_id"]
     list_per_page = 50
-    readonly_fields = ["referral_coupon", "deleted", "version"]
+    readonly_fields = ["referral_coupon", "deleted", "version", "latest_changes"]
     inlines = [RedemptionInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Coupon]:
@@ -101,7 +103,7 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         ]
         if obj is not None:
             sets.append(("Metadata", {"fields": ["referral_coupon", "deleted", "version"]}))
-        return sets
+        return [*sets, *self.history_fieldset(request, obj)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Coupon | None = None) -> list[str]:
         if obj is None:

@@ -23,6 +23,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
+from segments_project.admin.history import AuditHistoryAdminMixin
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import (
     TenantScopedAdminMixin,
@@ -100,8 +101,9 @@ class CurrentlyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Segment)
-class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
+class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteAdmin):
     form = SegmentForm
+    audit_document_type = "segment"
     list_display = [
         "public_id",
         "segment_name",
@@ -119,7 +121,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     ordering = ["tenant_id", "public_id"]
     list_per_page = 50
     actions = ["activate", "deactivate", "duplicate", "export_members", "export_items"]
-    readonly_fields = ["assignments", "version", "created_at", "modified_at"]
+    readonly_fields = ["assignments", "version", "created_at", "modified_at", "latest_changes"]
 
     def get_urls(self) -> list[Any]:
         return [*segment_urls(self), *super().get_urls()]
@@ -165,7 +167,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         ]
         if obj is not None:
             sets.append(("Metadata", {"fields": ["version", "created_at", "modified_at"]}))
-        return sets
+        return [*sets, *self.history_fieldset(request, obj)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list[str]:
         fixed = ["tenant", "public_id"] if obj else []

@@ -49,7 +49,8 @@ def test_the_list_shows_who_did_what_with_a_readable_diff(auditor):
     page = auditor.get(EVENTS).content.decode()
 
     assert "API client acme-integration" in page
-    assert "<strong>status</strong>: &quot;INACTIVE&quot; → &quot;ACTIVE&quot;" in page
+    changed = '<strong>status</strong>: <span class="seg-change-value">INACTIVE → ACTIVE</span>'
+    assert changed in page
     assert '<a href="?tenant=acme&amp;segment_id=gold">gold</a>' in page
 
 
