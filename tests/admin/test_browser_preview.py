@@ -45,6 +45,7 @@ def storefront(transactional_db: Any) -> dict[str, Any]:
     Fashion; alice a member of audio (gives Audio), vip (gives Headphones and a laptop),
     and of a scheduled, an expired, an inactive and another site's segment."""
     tenant, _ = Tenant.objects.get_or_create(name="acme")
+    Tenant.objects.filter(name="acme").update(time_zone="Europe/Berlin")
     now = timezone.now()
     electronics = make_category("acme", "electronics", name="Electronics", position=0)
     audio = make_category("acme", "audio", parent=electronics, name="Audio", position=0)
@@ -94,7 +95,18 @@ def test_preview_tree_collapsed_with_attribution(page: Any, live_server: Any, st
     log_in(page, base)
     vip: Segment = storefront["vip"]
     page.goto(f"{base}/admin/segments/segment/{vip.pk}/change/")
+    # A name change shows in the page's history as text, and as the only change.
+    page.fill("#id_name__en", "VIP members")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    latest = page.inner_text("#latest-changes")
+    assert "VIP customers (en), VIP-Kunden (de) → VIP members (en), VIP-Kunden (de)" in latest
+    assert "mixins" not in latest
+    assert " CET" in page.inner_text(".field-created_at")
     shoot_for_docs(page, "segment")
+    page.fill("#id_name__en", "VIP customers")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
 
     # When they preview alice's storefront on site main.
     page.goto(
