@@ -181,7 +181,7 @@ class CategoryAdminForm(DocumentAdminForm):
         labels = {"code": "Code", "valid_to": "Valid until"}
         help_texts = {
             "code": "Optional code of the category in other systems.",
-            "valid_from": "Empty: valid from the start. Times are in UTC.",
+            "valid_from": "Empty: valid from the start. Times: the tenant's time zone.",
             "valid_to": "Empty: valid without end.",
             "parent": "Empty for a top-level category. Moving a category moves its subtree.",
             "published": "Unpublished categories, and everything below them, are hidden from "

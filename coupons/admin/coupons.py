@@ -3,15 +3,17 @@ list query; every write goes through the coupon services (a delete is a soft del
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
 
 from segments_project.admin import ServiceWriteAdmin
+from segments_project.admin.history import AuditHistoryAdminMixin
+from segments_project.admin.status import Lifecycle, LifecycleFilter, lifecycle, lifecycle_badge
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin
 
@@ -20,17 +22,34 @@ from ..models import Coupon, CouponStatus
 from .forms import CouponAdminForm, coupon_document_from_form
 from .redemptions import RedemptionInline
 
-_STATUS_BADGES = {
-    CouponStatus.VALID: "seg-active",
-    CouponStatus.INACTIVE: "seg-scheduled",
-    CouponStatus.EXPIRED: "seg-expired",
-    CouponStatus.USED: "seg-inactive",
-}
+
+def coupon_lifecycle(coupon: Coupon, at: datetime | None = None) -> Lifecycle:
+    """The coupon's status in the admin's vocabulary: a deleted coupon is switched off; the
+    rest follows the validity and, once every allowed redemption is made, Used up (the
+    API's derived status, `CouponQuerySet.with_status`, says the same in its words)."""
+    return lifecycle(
+        switched_on=not coupon.deleted,
+        valid_from=coupon.valid_from,
+        valid_to=coupon.valid_until,
+        at=at or timezone.now(),
+        used_up=coupon.status == CouponStatus.USED,
+    )
+
+
+class CouponStatusFilter(LifecycleFilter):
+    """Active, Scheduled, Expired, Used up or Inactive (deleted) now."""
+
+    statuses = (*LifecycleFilter.statuses, Lifecycle.USED_UP)
+    switched_on = Q(deleted=False)
+    valid_to = "valid_until"
+    # `status` is annotated by the list's queryset (`with_status`).
+    used_up = Q(status=CouponStatus.USED)
 
 
 @admin.register(Coupon)
-class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
+class CouponAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteAdmin):
     form = CouponAdminForm
+    audit_document_type = "coupon"
     list_display = [
         "public_id",
         "name",
@@ -42,11 +61,17 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         "tenant_name",
     ]
     list_display_links = ["public_id", "name"]
-    list_filter = ["deleted", "discount_type", "segment_restricted", "referral_coupon"]
+    list_filter = [
+        CouponStatusFilter,
+        "deleted",
+        "discount_type",
+        "segment_restricted",
+        "referral_coupon",
+    ]
     search_fields = ["public_id", "name"]
     ordering = ["tenant_id", "public_id"]
     list_per_page = 50
-    readonly_fields = ["referral_coupon", "deleted", "version"]
+    readonly_fields = ["referral_coupon", "deleted", "version", "latest_changes"]
     inlines = [RedemptionInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Coupon]:
@@ -101,7 +126,7 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         ]
         if obj is not None:
             sets.append(("Metadata", {"fields": ["referral_coupon", "deleted", "version"]}))
-        return sets
+        return [*sets, *self.history_fieldset(request, obj)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Coupon | None = None) -> list[str]:
         if obj is None:
@@ -112,13 +137,7 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
 
     @admin.display(description="status", ordering="status")
     def coupon_status(self, coupon: Coupon) -> str:
-        status = CouponStatus(coupon.status)
-        return format_html(
-            '<span class="seg-badge {}" title="API status {}">{}</span>',
-            _STATUS_BADGES[status],
-            status.value,
-            status.label,
-        )
+        return lifecycle_badge(coupon_lifecycle(coupon), api_status=coupon.status)
 
     @admin.display(description="discount")
     def discount(self, coupon: Coupon) -> str:

@@ -173,7 +173,7 @@ class CouponAdminForm(forms.ModelForm):
             "max_redemptions_per_customer": "-1: unlimited.",
             "category_restricted": "The discount applies only to products of the categories below.",
             "segment_restricted": "Only members of the segments below may redeem it.",
-            "valid_from": "Empty: valid now. Times are in UTC.",
+            "valid_from": "Empty: valid now. Times: the tenant's time zone.",
             "valid_until": "Empty: valid without end.",
             "min_order_amount": "Empty: any order value.",
             "issued_to": "Optional: the customer id the coupon was issued to.",

@@ -26,6 +26,7 @@ from ..models import (
     SegmentCustomerAssignment,
     SegmentExclusion,
     SegmentItemAssignment,
+    SegmentStatus,
 )
 
 # Document member (or detail field) of a segment error -> the form field that shows it.
@@ -132,6 +133,11 @@ class SegmentForm(DocumentAdminForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # A segment added in the admin is meant to work: Active unless the user (or the
+        # add link's ?status=) says otherwise. The API's default stays INACTIVE, as the
+        # vendor's contract says.
+        if self.instance._state.adding and "status" not in (kwargs.get("initial") or {}):
+            self.initial["status"] = SegmentStatus.ACTIVE
         criteria = self.instance.criteria or {}
         for member, field in CRITERIA_FORM_FIELDS:
             if field in self.fields:
@@ -153,9 +159,10 @@ class SegmentForm(DocumentAdminForm):
         ]
         labels = {"site_code": "Site", "valid_from": "Valid from", "valid_to": "Valid until"}
         help_texts = {
-            "status": "Only active segments give their members anything.",
+            "status": "The switch: only active segments give their members anything, and "
+            "only while valid (the list says Scheduled before and Expired after the validity).",
             "site_code": "The storefront site the segment belongs to, e.g. main.",
-            "valid_from": "Empty: valid from the start. Times are in UTC.",
+            "valid_from": "Empty: valid from the start. Times: the tenant's time zone.",
             "valid_to": "Empty: valid without end.",
         }
 
@@ -326,7 +333,7 @@ class PreviewForm(forms.Form):
         label="When",
         required=False,
         widget=admin_widgets.AdminSplitDateTime,
-        help_text="The moment to show (UTC). Empty: now.",
+        help_text="The moment to show, in the tenant's time zone. Empty: now.",
     )
     language = forms.CharField(
         label="Language",

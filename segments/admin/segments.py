@@ -10,19 +10,21 @@ document functions (`forms`). The admin is tenant-scoped (`TenantScopedAdminMixi
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.timezone import localtime
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
+from segments_project.admin.dates import admin_datetime
+from segments_project.admin.history import AuditHistoryAdminMixin
+from segments_project.admin.status import Lifecycle, LifecycleFilter, lifecycle, lifecycle_badge
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import (
     TenantScopedAdminMixin,
@@ -51,8 +53,17 @@ from .views.pages import audit_trail_url
 DUPLICATE_BATCH = 1000
 
 
-def _when(moment: Any) -> str:
-    return date_format(localtime(moment), "SHORT_DATETIME_FORMAT") if moment else ""
+_when = admin_datetime
+
+
+def segment_lifecycle(segment: Segment, at: datetime | None = None) -> Lifecycle:
+    """The segment's status in the admin's vocabulary (`segments_project.admin.status`)."""
+    return lifecycle(
+        switched_on=segment.status == SegmentStatus.ACTIVE,
+        valid_from=segment.valid_from,
+        valid_to=segment.valid_to,
+        at=at or timezone.now(),
+    )
 
 
 class SiteFilter(admin.SimpleListFilter):
@@ -72,36 +83,16 @@ class SiteFilter(admin.SimpleListFilter):
         return queryset.filter(site_code=self.value()) if self.value() else queryset
 
 
-class CurrentlyFilter(admin.SimpleListFilter):
-    """Where the segment stands now: live, not live, expired or scheduled."""
+class SegmentStatusFilter(LifecycleFilter):
+    """Active, Scheduled, Expired or Inactive now, as the status column says."""
 
-    title = "validity now"
-    parameter_name = "currently"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
-            ("active", "Active now"),
-            ("not-active", "Not active now"),
-            ("scheduled", "Scheduled (starts later)"),
-            ("expired", "Expired"),
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        now = timezone.now()
-        if self.value() == "active":
-            return queryset.active_at(now)
-        if self.value() == "not-active":
-            return queryset.exclude(pk__in=Segment.objects.active_at(now).values("pk"))
-        if self.value() == "scheduled":
-            return queryset.filter(valid_from__gt=now)
-        if self.value() == "expired":
-            return queryset.filter(valid_to__lt=now)
-        return queryset
+    switched_on = Q(status=SegmentStatus.ACTIVE)
 
 
 @admin.register(Segment)
-class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
+class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteAdmin):
     form = SegmentForm
+    audit_document_type = "segment"
     list_display = [
         "public_id",
         "segment_name",
@@ -113,13 +104,20 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         "tenant_name",
     ]
     list_display_links = ["public_id", "segment_name"]
-    list_filter = ["status", SiteFilter, CurrentlyFilter]
+    list_filter = [SegmentStatusFilter, SiteFilter]
     search_fields = ["public_id", "name"]
     search_help_text = "Search by id or by name in any language."
     ordering = ["tenant_id", "public_id"]
     list_per_page = 50
     actions = ["activate", "deactivate", "duplicate", "export_members", "export_items"]
-    readonly_fields = ["assignments", "version", "created_at", "modified_at"]
+    readonly_fields = [
+        "assignments",
+        "status_now",
+        "version",
+        "created_at",
+        "modified_at",
+        "latest_changes",
+    ]
 
     def get_urls(self) -> list[Any]:
         return [*segment_urls(self), *super().get_urls()]
@@ -140,7 +138,16 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
             first = [*first, "assignments", "base_version"]
         sets: list[Any] = [
             (None, {"fields": first}),
-            ("Where and when", {"fields": ["status", "site_code", ("valid_from", "valid_to")]}),
+            (
+                "Where and when",
+                {
+                    "fields": [
+                        ("status", "status_now") if obj is not None else "status",
+                        "site_code",
+                        ("valid_from", "valid_to"),
+                    ]
+                },
+            ),
             (
                 "Rule",
                 {
@@ -165,7 +172,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         ]
         if obj is not None:
             sets.append(("Metadata", {"fields": ["version", "created_at", "modified_at"]}))
-        return sets
+        return [*sets, *self.history_fieldset(request, obj)]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Segment | None = None) -> list[str]:
         fixed = ["tenant", "public_id"] if obj else []
@@ -208,14 +215,11 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, segment: Segment) -> str:
-        now = timezone.now()
-        if segment.status != SegmentStatus.ACTIVE:
-            return format_html('<span class="seg-badge seg-inactive">{}</span>', "Inactive")
-        if segment.valid_from and segment.valid_from > now:
-            return format_html('<span class="seg-badge seg-scheduled">{}</span>', "Scheduled")
-        if segment.valid_to and segment.valid_to < now:
-            return format_html('<span class="seg-badge seg-expired">{}</span>', "Expired")
-        return format_html('<span class="seg-badge seg-active">{}</span>', "Active")
+        return lifecycle_badge(segment_lifecycle(segment), api_status=segment.status)
+
+    @admin.display(description="Status now")
+    def status_now(self, segment: Segment) -> str:
+        return self.status_badge(segment)
 
     @admin.display(description="validity", ordering="valid_from")
     def validity(self, segment: Segment) -> str:

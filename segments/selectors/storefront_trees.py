@@ -134,3 +134,17 @@ def _assemble(
     node["segmentIds"] = sorted(segment_ids)
     node["subcategories"] = kept
     return node
+
+
+def categories_given_directly(scope: StorefrontScope) -> dict[str, list[str]]:
+    """The categories the scope's segments assign themselves (the assigned categories of
+    `segment_category_forest`, not their subtrees or ancestors), each with the ids of the
+    segments that assign it: who gives a node, as opposed to who makes it visible. One
+    query."""
+    givers: dict[str, set[str]] = defaultdict(set)
+    rows = SegmentItemAssignment.objects.filter(
+        tenant_id=scope.tenant, segment__in=scope.segments(), item_type=ItemType.CATEGORY
+    ).values_list("category__public_id", "segment__public_id")
+    for category_id, segment_id in rows.order_by():
+        givers[category_id].add(segment_id)
+    return {category_id: sorted(ids) for category_id, ids in givers.items()}

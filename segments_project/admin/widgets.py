@@ -217,6 +217,26 @@ class PrettyJSONField(forms.JSONField):
             return value
         return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
 
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        # A blank textarea is the empty object it displays (`prepare_value`) and saves as
+        # (`clean`); Django's JSONField compares it as None with the stored {}, so every
+        # save of a segment without custom data claimed the mixins changed.
+        if self.disabled:
+            return False
+        try:
+            submitted = self.to_python(data)
+        except forms.ValidationError:
+            return True
+        empty = (None, "", {})
+        if initial in empty and submitted in empty:
+            return False
+        if isinstance(initial, str):
+            try:
+                initial = json.loads(initial, cls=self.decoder)
+            except ValueError:
+                return True
+        return json.dumps(initial, sort_keys=True) != json.dumps(submitted, sort_keys=True)
+
     def clean(self, value: Any) -> Any:
         cleaned = super().clean(value)
         if cleaned in (None, ""):

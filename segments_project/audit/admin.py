@@ -19,26 +19,48 @@ from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin
 from .admin_dates import DrillDownQuerySet
 from .models import AuditAction, AuditEvent, DocumentType
 
-# Longer values are cut in the list; the change page shows them whole.
-SHOWN_VALUE_LENGTH = 80
+# The documents' localized members, shown as "text (language)" rather than JSON.
+LOCALIZED_FIELDS = frozenset({"name", "description"})
 
 
-def shown(value: Any, limit: int | None = SHOWN_VALUE_LENGTH) -> str:
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return text if limit is None or len(text) <= limit else f"{text[: limit - 1]}…"
+def shown(value: Any, *, localized: bool = False) -> str:
+    """A value as a person reads it: texts without quotes, localized texts as
+    "text (language)", lists of plain values comma-separated, nothing as "(none)", the rest
+    as compact JSON. Never cut: long values wrap (`.field-diff` in base_site.html)."""
+    if value is None or value == "" or value == {} or value == []:
+        return "(none)"
+    if isinstance(value, str):
+        return value
+    if localized and isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        codes = sorted(value, key=lambda code: (code != "en", code))
+        return ", ".join(f"{value[code]} ({code})" for code in codes)
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return ", ".join(str(v) for v in value)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
 
 
-def readable_changes(event: AuditEvent, limit: int | None = SHOWN_VALUE_LENGTH) -> str:
+def readable_changes(event: AuditEvent) -> str:
     """`field: old → new` per line for an update, `field: value` for the other actions."""
     changes = event.changes if isinstance(event.changes, dict) else {}
     if event.action == AuditAction.UPDATED:
         rows = (
-            (name, f"{shown(pair[0], limit)} → {shown(pair[1], limit)}")
+            (
+                name,
+                f"{shown(pair[0], localized=name in LOCALIZED_FIELDS)} → "
+                f"{shown(pair[1], localized=name in LOCALIZED_FIELDS)}"
+                if isinstance(pair, list | tuple) and len(pair) == 2
+                else shown(pair),
+            )
             for name, pair in sorted(changes.items())
         )
     else:
-        rows = ((name, shown(value, limit)) for name, value in sorted(changes.items()))
-    return format_html_join("", "<div><strong>{}</strong>: {}</div>", rows)
+        rows = (
+            (name, shown(value, localized=name in LOCALIZED_FIELDS))
+            for name, value in sorted(changes.items())
+        )
+    return format_html_join(
+        "", '<div><strong>{}</strong>: <span class="seg-change-value">{}</span></div>', rows
+    )
 
 
 class CappedCountPaginator(Paginator):
@@ -68,6 +90,18 @@ class SegmentFilter(admin.SimpleListFilter):
         return queryset.filter(segment_id=value) if value else queryset
 
 
+class DocumentFilter(SegmentFilter):
+    """The `?document_id=` filter (with `document_type__exact`: one document's history,
+    which its History link opens); like the segment filter, set by links only."""
+
+    title = "document"
+    parameter_name = "document_id"
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(document_id=value) if value else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -80,7 +114,7 @@ class AuditEventAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
         "segment",
         "diff",
     )
-    list_filter = ("action", "document_type", "actor_kind", SegmentFilter)
+    list_filter = ("action", "document_type", "actor_kind", SegmentFilter, DocumentFilter)
     # Only shows the search box: `get_search_results` does the (exact) matching.
     search_fields = ("document_id", "segment_id", "actor")
     search_help_text = "The exact id of a document or segment, or the exact actor."
@@ -147,4 +181,4 @@ class AuditEventAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="changes")
     def full_diff(self, event: AuditEvent) -> str:
-        return readable_changes(event, limit=None)
+        return readable_changes(event)

@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "segments_project.audit.hooks.AdminActorMiddleware",
+    "segments_project.tenancy.time_zones.AdminTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -199,6 +200,8 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
+# One date format everywhere in the admin (the admin activates a tenant's time zone).
+FORMAT_MODULE_PATH = ["segments_project.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -56,7 +56,7 @@ for oauth_model in (
 
 @admin.register(Tenant)
 class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
-    list_display = ["name", "staff_count", "api_client_count", "created_at"]
+    list_display = ["name", "time_zone", "staff_count", "api_client_count", "created_at"]
     search_fields = ["name"]
     readonly_fields = ["content_version", "created_at"]
     inlines = [TenantMembershipInline]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+import zoneinfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from oauth2_provider.settings import oauth2_settings
@@ -18,6 +20,15 @@ tenant_name_validator = RegexValidator(
 )
 
 
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(
+            f"{value!r} is not a time zone; give an IANA name such as Europe/Berlin."
+        ) from exc
+
+
 class Tenant(models.Model):
     """One shop. Its name is the `{tenant}` segment of every API path."""
 
@@ -25,6 +36,14 @@ class Tenant(models.Model):
     # Grows with every committed write that can change what a storefront sees; cached
     # storefront answers are keyed by it, so a write makes them unreachable at once.
     content_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # The admin shows the tenant's moments in it (`time_zones.AdminTimeZoneMiddleware`);
+    # the API always speaks UTC.
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="The admin shows times in this zone, e.g. Europe/Berlin.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -217,6 +217,8 @@ def preview_storefront(page: Any, base: str, segment: Segment) -> None:
     pick(page, "id_customer", "alice")
     page.click("#preview-form input[type=submit]")
     page.wait_for_selector("#preview-categories")
+    # The tree starts collapsed: open Summer collection.
+    page.locator("li[data-category=summer] > details > summary .seg-node-name").click()
     tree = page.locator("#preview-categories").inner_text()
     assert "Summer collection" in tree
     assert "Dresses" in tree

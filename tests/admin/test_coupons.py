@@ -149,7 +149,10 @@ def test_the_list_shows_a_readable_status_discount_and_restriction(merchandiser,
 
     html = merchandiser.get(LIST).content.decode()
 
-    assert '<span class="seg-badge seg-active" title="API status VALID">Valid</span>' in html
+    assert (
+        'class="seg-badge seg-active" title="switched on and valid now (API status VALID)"' in html
+    )
+    assert ">Active</span>" in html
     assert "15 %" in html
     assert "segments gold" in html
 

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from segments.models import Segment
 from tests.segments.factories import assign_customer, make_customer, make_segment
 
 from .conftest import TENANT
@@ -63,8 +64,8 @@ def test_the_list_costs_the_same_queries_for_3_or_30_segments(merchandiser, shop
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("status__exact=ACTIVE", ["gold"]),
-        ("status__exact=INACTIVE", ["silver"]),
+        ("lifecycle=active", ["gold"]),
+        ("lifecycle=inactive", ["silver"]),
         ("site=outlet", ["silver"]),
         ("site=main", ["gold"]),
     ],
@@ -79,10 +80,16 @@ def test_filters_by_where_the_segment_stands_now(merchandiser, shop):
     make_segment(TENANT, "future", valid_from=now + timedelta(days=1))
     make_segment(TENANT, "running", valid_to=now + timedelta(days=1))
 
-    assert _ids(merchandiser.get(f"{LIST}?currently=active")) == ["gold", "running"]
-    assert _ids(merchandiser.get(f"{LIST}?currently=expired")) == ["past"]
-    assert _ids(merchandiser.get(f"{LIST}?currently=scheduled")) == ["future"]
-    assert _ids(merchandiser.get(f"{LIST}?currently=not-active")) == ["future", "past", "silver"]
+    Segment.objects.filter(public_id="past").update(status="INACTIVE")
+    make_segment(TENANT, "ended", valid_to=now - timedelta(days=1))
+
+    assert _ids(merchandiser.get(f"{LIST}?lifecycle=active")) == ["gold", "running"]
+    assert _ids(merchandiser.get(f"{LIST}?lifecycle=expired")) == ["ended"]
+    assert _ids(merchandiser.get(f"{LIST}?lifecycle=scheduled")) == ["future"]
+    # Switched off wins over the validity: past is Inactive, not Expired.
+    assert _ids(merchandiser.get(f"{LIST}?lifecycle=inactive")) == ["past", "silver"]
+    html = merchandiser.get(LIST).content.decode()
+    assert html.count(">Scheduled</span>") == html.count(">Expired</span>") == 1
 
 
 @pytest.mark.parametrize(

@@ -49,7 +49,8 @@ def test_the_list_shows_who_did_what_with_a_readable_diff(auditor):
     page = auditor.get(EVENTS).content.decode()
 
     assert "API client acme-integration" in page
-    assert "<strong>status</strong>: &quot;INACTIVE&quot; → &quot;ACTIVE&quot;" in page
+    changed = '<strong>status</strong>: <span class="seg-change-value">INACTIVE → ACTIVE</span>'
+    assert changed in page
     assert '<a href="?tenant=acme&amp;segment_id=gold">gold</a>' in page
 
 
@@ -143,9 +144,10 @@ def test_the_list_takes_a_constant_number_of_queries(auditor, count, django_asse
     for index in range(count):
         make_event(document_id=f"s{index}", segment_id=f"s{index}")
 
-    # session, user, its permissions (user and group), tenant grants, the tenant filter's
-    # choices, the capped count, the page, the date hierarchy's range and its days
-    with django_assert_num_queries(10):
+    # session, user, its permissions (user and group), tenant grants, their time zone, the
+    # tenant filter's choices, the capped count, the page, the date hierarchy's range and
+    # its days
+    with django_assert_num_queries(11):
         response = auditor.get(EVENTS)
 
     assert len(_listed_ids(response)) == count

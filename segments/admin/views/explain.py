@@ -94,5 +94,6 @@ def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         customer=customer,
         legal_entity=legal_entity,
         explanation=explanation_document(explanation),
+        at=explanation.at,
     )
     return TemplateResponse(request, "admin/segments/explain.html", context)

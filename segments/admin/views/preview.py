@@ -15,7 +15,6 @@ from django.template.response import TemplateResponse
 from django.utils import translation
 
 from catalog.models import CategoryAssignment, Product
-from segments_project.admin import localized_display
 from segments_project.api.localization import ALL_LANGUAGES
 from segments_project.tenancy.admin_scoping import granted_tenant_names
 
@@ -24,49 +23,28 @@ from ...models import ItemType, Segment, SegmentItemAssignment
 from ...selectors.members import customer_assignments
 from ...selectors.storefront_match import match_products
 from ...selectors.storefront_scope import StorefrontScope
-from ...selectors.storefront_trees import segment_category_forest
+from ...selectors.storefront_trees import categories_given_directly, segment_category_forest
 from ..forms import PreviewForm
 from .explain import explain_url
 from .pages import customer_named, page_context, sites_of
+from .preview_tree import (
+    ForestLabels,
+    display_forest,
+    display_name,
+    forest_ids,
+    products_by_category,
+    segments_not_counting,
+)
 
 PREVIEW_PRODUCTS = 100
 
 
-def _name(names: dict[str, str] | None, language: str | None) -> str:
-    """The text in the preview's language, else in the admin's (see `localized_display`)."""
-    names = names or {}
-    if language and names.get(language):
-        return names[language]
-    return localized_display(names)
-
-
-def _display_forest(
-    nodes: list[dict[str, Any]], language: str | None, explain: Callable[[str, str], str]
-) -> list[dict[str, Any]]:
-    """The storefront's category forest with one display name per node, each linked to its
-    explanation (`explain(item_type, item_id)`)."""
-    shown = []
-    for node in nodes:
-        shown.append(
-            {
-                "id": node["id"],
-                "name": _name(node.get("name"), language) or node["id"],
-                "assigned": node.get("isSegmentAssigned", False),
-                "segment_ids": node.get("segmentIds", []),
-                "explain_url": explain("CATEGORY", node["id"]),
-                "children": _display_forest(node.get("subcategories", []), language, explain),
-            }
-        )
-    return shown
-
-
-def _visible_products(
-    scope: StorefrontScope, language: str | None, explain: Callable[[str, str], str]
-) -> tuple[list[dict[str, Any]], int]:
-    """The products the scope's segments give (directly, or in an assigned category's
-    subtree), the first PREVIEW_PRODUCTS of them confirmed by the storefront's matcher."""
-    segments = scope.segments()
-    assigned = SegmentItemAssignment.objects.filter(tenant_id=scope.tenant, segment__in=segments)
+def _visible_condition(scope: StorefrontScope) -> Q:
+    """The products the scope's segments give: assigned directly, or placed in an assigned
+    category's subtree (the rule of `storefront_match`, which confirms each shown one)."""
+    assigned = SegmentItemAssignment.objects.filter(
+        tenant_id=scope.tenant, segment__in=scope.segments()
+    )
     direct = assigned.filter(item_type=ItemType.PRODUCT).values("product_id")
     paths = set(
         assigned.filter(item_type=ItemType.CATEGORY).values_list("category__path", flat=True)
@@ -78,6 +56,16 @@ def _visible_products(
             tenant_id=scope.tenant,
         ).values("product_id")
         condition |= Q(pk__in=placed)
+    return condition
+
+
+def _visible_products(
+    scope: StorefrontScope, language: str | None, explain: Callable[[str, str], str]
+) -> tuple[list[dict[str, Any]], int]:
+    """The products the scope's segments give (directly, or in an assigned category's
+    subtree), the first PREVIEW_PRODUCTS of them confirmed by the storefront's matcher."""
+    segments = scope.segments()
+    condition = _visible_condition(scope)
     products = Product.objects.filter(condition, tenant_id=scope.tenant).order_by("public_id")
     total = products.count()
     page = list(products[:PREVIEW_PRODUCTS])
@@ -87,7 +75,7 @@ def _visible_products(
     return [
         {
             "product": product,
-            "name": _name(product.name, language),
+            "name": display_name(product.name, language),
             "segment_ids": matches.get(product.public_id, []),
             "explain_url": explain("PRODUCT", product.public_id),
         }
@@ -193,14 +181,27 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
     forest = segment_category_forest(scope, ALL_LANGUAGES)
     products, product_total = _visible_products(scope, language, explain)
     panels = [panel(scope) for panel in PREVIEW_PANELS]
+    names = {segment.public_id: display_name(segment.name, language) for segment in segments}
+    for entry in products:
+        entry["given_by"] = [(sid, names.get(sid, sid)) for sid in entry["segment_ids"]]
+    labels = ForestLabels(
+        language=language,
+        segment_names=names,
+        givers=categories_given_directly(scope),
+        products_in=products_by_category(
+            scope.tenant, forest_ids(forest), _visible_condition(scope)
+        ),
+        explain=explain,
+    )
     return {
         "scope": scope,
         "customer": customer,
         "legal_entity": legal_entity,
         "segments": [
-            {"segment": segment, "name": _name(segment.name, language)} for segment in segments
+            {"segment": segment, "name": names[segment.public_id]} for segment in segments
         ],
-        "forest": _display_forest(forest, language, explain),
+        "not_counting": segments_not_counting(scope, language),
+        "forest": display_forest(forest, labels),
         "products": products,
         "product_total": product_total,
         "products_cut": product_total > len(products),

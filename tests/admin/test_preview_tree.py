@@ -1,0 +1,145 @@
+"""The storefront preview's category tree (collapsed, counted, attributed only where a
+segment gives a node) and the customer's segments that do not count now, with why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.catalog.factories import make_assignment, make_category, make_product
+from tests.segments.factories import assign_customer, assign_item, make_segment
+
+from .conftest import TENANT
+
+PREVIEW = reverse("admin:segments_segment_preview")
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def electronics(shop) -> dict[str, Any]:
+    """Electronics > Audio > Headphones | Speakers; alice (of `shop`) in segment audio
+    (gives Audio) and vip (gives Headphones), and in a scheduled, an expired, an inactive
+    and another site's segment."""
+    now = timezone.now()
+    root = make_category(TENANT, "electronics", name="Electronics", position=5)
+    audio = make_category(TENANT, "audio", parent=root, name="Audio")
+    headphones = make_category(TENANT, "headphones", parent=audio, name="Headphones")
+    speakers = make_category(TENANT, "speakers", parent=audio, name="Speakers", position=1)
+    for number, category in enumerate([headphones, headphones, speakers]):
+        make_assignment(category, make_product(TENANT, f"e{number}"))
+    audio_fans = make_segment(TENANT, "audio-fans")
+    audio_fans.name = {"en": "Audio fans"}
+    audio_fans.save()
+    vip = make_segment(TENANT, "vip")
+    vip.name = {"en": "VIP customers"}
+    vip.save()
+    assign_item(audio_fans, audio)
+    assign_item(vip, headphones)
+    others = [
+        make_segment(TENANT, "summer", valid_from=now + timedelta(days=30)),
+        make_segment(TENANT, "last-year", valid_to=now - timedelta(days=30)),
+        make_segment(TENANT, "paused", status="INACTIVE"),
+        make_segment(TENANT, "outlet-only", site="outlet"),
+    ]
+    for segment in [audio_fans, vip, *others]:
+        assign_customer(segment, shop["alice"])
+    for segment in others:
+        assign_item(segment, root)
+    return {"audio": audio, "alice": shop["alice"]}
+
+
+def _preview(client, customer, **params) -> dict[str, Any]:
+    response = client.get(PREVIEW, {"customer": customer.pk, "site": "main", **params})
+    assert response.status_code == 200
+    return response.context["result"]
+
+
+def _nodes(forest: list[dict]) -> dict[str, dict]:
+    found = {}
+    for node in forest:
+        found[node["id"]] = node
+        found.update(_nodes(node["children"]))
+    return found
+
+
+def test_attribution_only_where_a_segment_gives_the_node(merchandiser, electronics):
+    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"])
+
+    shown = {
+        node_id: (node["name"], node["kind"], [name for _, name in node["given_by"]])
+        for node_id, node in nodes.items()
+        if node_id in {"electronics", "audio", "headphones", "speakers"}
+    }
+    assert shown == {
+        "electronics": ("Electronics", "path", []),
+        "audio": ("Audio", "given", ["Audio fans"]),
+        "headphones": ("Headphones", "given", ["VIP customers"]),
+        "speakers": ("Speakers", "included", []),
+    }
+
+
+def test_each_node_counts_the_products_in_it_and_below(merchandiser, electronics):
+    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"])
+
+    counts = {node_id: nodes[node_id]["product_count"] for node_id in nodes}
+    assert counts["headphones"] == 2
+    assert counts["speakers"] == 1
+    assert counts["audio"] == counts["electronics"] == 3
+    # Clothing (given by gold in `shop`): its shirt and its parka.
+    assert counts["clothing"] == 2
+
+
+def test_segments_that_do_not_count_say_why(merchandiser, electronics):
+    result = _preview(merchandiser, electronics["alice"])
+
+    why = {entry["segment"].public_id: entry["why"] for entry in result["not_counting"]}
+    assert set(why) == {"summer", "last-year", "paused", "outlet-only"}
+    assert why["summer"].startswith("not yet active (from ")
+    assert why["last-year"].startswith("expired (ended ")
+    assert why["paused"] == "inactive"
+    assert why["outlet-only"] == "other site (outlet)"
+    counting = [entry["segment"].public_id for entry in result["segments"]]
+    assert counting == ["audio-fans", "gold", "vip"]
+
+
+def test_the_tree_is_collapsed_named_and_explained(merchandiser, electronics):
+    response = merchandiser.get(PREVIEW, {"customer": electronics["alice"].pk, "site": "main"})
+    html = response.content.decode()
+    tree = html[html.index('id="preview-categories"') : html.index('id="preview-products"')]
+
+    assert "<details>" in tree and "<details open" not in tree
+    assert "label" not in tree
+    assert ">Audio fans<" in tree and "3 products" in tree
+    assert "item_type=CATEGORY&amp;item_id=speakers" in tree
+    assert "not yet active" in html and "other site (outlet)" in html
+
+
+def _grow(root, start: int, stop: int) -> None:
+    """Categories numbered start to stop under the root, each with a product."""
+    parent = root
+    for number in range(start, stop):
+        category = make_category(TENANT, f"grown-{root.public_id}-{number}", parent=parent)
+        make_assignment(category, make_product(TENANT, f"g-{root.public_id}-{number}"))
+        parent = category if number % 3 == 0 else parent
+
+
+def test_the_queries_do_not_grow_with_the_tree(merchandiser, electronics):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            _preview(merchandiser, electronics["alice"])
+        return len(captured)
+
+    _grow(electronics["audio"], 0, 3)
+    small = queries()
+    _grow(electronics["audio"], 3, 33)
+    large = queries()
+
+    assert len(_nodes(_preview(merchandiser, electronics["alice"])["forest"])) > 35
+    assert large == small
