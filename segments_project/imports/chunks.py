@@ -18,8 +18,9 @@ Guarantees, whatever the kind:
   (`content_changed_with_commit`): one commit per chunk.
 
 Within a chunk, a key named twice is applied in file order, as two requests would be:
-the chunk is split before the repeated row. A row that repeats an earlier row of the file
-exactly (the same cells, the same JSON text) is rejected as a duplicate (`repeated_rows`).
+the chunk is split before the repeated row. A row that repeats an earlier row of its
+chunk exactly (the same cells, the same JSON text) is rejected as a duplicate
+(`repeated_rows`); remembering every row of the file would make memory grow with it.
 """
 
 from __future__ import annotations
@@ -47,9 +48,6 @@ from .progress import Progress
 from .report import Rejection, RejectionLog, Summary
 
 DEFAULT_CHUNK_SIZE = 10_000
-# Rows whose text `repeated_rows` remembers (about 100 bytes each): repeats of later rows
-# are not told from new ones.
-REMEMBERED_ROWS = 1_000_000
 
 
 @dataclass(slots=True)
@@ -100,9 +98,10 @@ def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield chunk
 
 
-def repeated_rows(rows: Iterable[SourceRow], limit: int = REMEMBERED_ROWS) -> Iterator[SourceRow]:
-    """The rows, those repeating an earlier row of the file exactly turned into rejected
-    "duplicate" rows (a repeat is a mistake of the file; it would count as unchanged)."""
+def repeated_rows(rows: Iterable[SourceRow], limit: int) -> Iterator[SourceRow]:
+    """The rows, those repeating an earlier one exactly turned into rejected "duplicate"
+    rows (a repeat is a mistake of the file; it would count as unchanged). The first
+    `limit` rows are remembered (about 100 bytes each); repeats of later ones pass."""
     seen: dict[int, int] = {}
     for row in rows:
         if row.problem is None and row.raw is not None:
@@ -259,7 +258,8 @@ class Importer:
         # work on this one, measured slower: the GIL makes every query of the chunk wait
         # for the validating thread, which costs more than the overlap gains (see
         # docs/benchmarks.md).
-        for number, chunk in enumerate(chunked(repeated_rows(rows), self.chunk_size), start=1):
+        for number, chunk in enumerate(chunked(rows, self.chunk_size), start=1):
+            chunk = list(repeated_rows(chunk, len(chunk)))
             self.summary.read += len(chunk)
             self.apply(chunk)
             if self.progress is not None:

@@ -40,6 +40,9 @@ from ...models import Segment
 IMPORT_CHUNK_ROWS = 2000
 # Rows one uploaded file may hold; larger files go through `manage.py import_data`.
 IMPORT_MAX_ROWS = 500_000
+# Rows of an upload among which repeats are found (about 100 bytes each); beyond them, a
+# repeat is found within its part of IMPORT_CHUNK_ROWS rows.
+IMPORT_REMEMBERED_ROWS = 100_000
 # Rejections kept for the report page; the downloadable file has all of them.
 IMPORT_SHOWN_REJECTIONS = 200
 # Jobs older than this are deleted when the next upload starts.
@@ -157,7 +160,8 @@ class ImportJob:
         try:
             with open_source(str(raw), fmt, layout) as source:
                 shape = source.shape
-                for row in repeated_rows(_for_segment(source, segment_id)):
+                rows_ = _for_segment(source, segment_id)
+                for row in repeated_rows(rows_, IMPORT_REMEMBERED_ROWS):
                     if rows >= IMPORT_MAX_ROWS:
                         raise FormatError(
                             f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it, or "

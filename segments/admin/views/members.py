@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -48,7 +48,7 @@ DEFAULT_MEMBER_SORT = "-added"
 SHOWN_PROBLEMS = 20
 
 
-def member_sorting(request: HttpRequest) -> tuple[list[str], list[dict[str, Any]]]:
+def member_sorting(request: HttpRequest) -> tuple[list[Any], list[dict[str, Any]]]:
     """The `order_by` of the `o` parameter (an unknown one sorts by the default) and the
     column headers with their sort links."""
     requested = request.GET.get("o", DEFAULT_MEMBER_SORT)
@@ -57,7 +57,11 @@ def member_sorting(request: HttpRequest) -> tuple[list[str], list[dict[str, Any]
         requested, name = DEFAULT_MEMBER_SORT, DEFAULT_MEMBER_SORT.removeprefix("-")
     descending = requested.startswith("-")
     fields = MEMBER_SORTS[name][1]
-    order = [f"-{field}" if descending else field for field in fields]
+    # Empty values (no legal entity) last either way, on PostgreSQL and SQLite alike.
+    order: list[Any] = [
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        for field in fields
+    ]
     order.append("-pk" if descending else "pk")
     headers = []
     for key, (label, _) in MEMBER_SORTS.items():
