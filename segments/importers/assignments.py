@@ -26,11 +26,12 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 
+from catalog.selectors.products import product_pks_by_code
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.copy import Arbiter, Planned, RowTable, Stage, Statistics
 from segments_project.db.sql import rule_segment_lock, segment_stripe
-from segments_project.errors import ValidationFailed
+from segments_project.errors import ErrorDetail, ValidationFailed
 from segments_project.imports.audit import REPLACE_MODE, AssignmentAudit, lines_of
 from segments_project.imports.chunks import (
     Accepted,
@@ -254,6 +255,7 @@ class SegmentItemImporter(SegmentAssignmentImporter):
 
     kind = "segment-items"
     label = "item assignment"
+    title = "Items"
     layout = Layout((Field("segmentId"), Field("type"), Field("itemId"), *MIXINS))
     table = ITEM_TABLE
     audit_type = DocumentType.SEGMENT_ITEM_ASSIGNMENT
@@ -279,8 +281,9 @@ class SegmentItemImporter(SegmentAssignmentImporter):
         write = item_assignment_write(required_id(document, "itemId"), document)
         return Accepted(line, (segment_id, item_type, write.item_id), write.values, write.version)
 
-    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
-        segments = self.locked_segments(batch)
+    def _item_pks(self, batch: list[Accepted]) -> dict[ItemType, dict[str, int]]:
+        """Item id -> pk per type; a product may also be named by its code (SKU) when no
+        product has that id. A code several products share is left out (`_ambiguous`)."""
         items = {
             item_type: catalog_item_pks(
                 tenant=self.tenant,
@@ -289,6 +292,32 @@ class SegmentItemImporter(SegmentAssignmentImporter):
             )
             for item_type in ItemType
         }
+        products = items[ItemType.PRODUCT]
+        unknown = {
+            item.key[2]
+            for item in batch
+            if item.key[1] == ItemType.PRODUCT and item.key[2] not in products
+        }
+        self._ambiguous: dict[str, int] = {}
+        for code, pks in product_pks_by_code(tenant=self.tenant, codes=unknown).items():
+            if len(pks) == 1:
+                products[code] = pks[0]
+            else:
+                self._ambiguous[code] = len(pks)
+        return items
+
+    def _unknown(self, item_type: str, item_id: str) -> ValidationFailed:
+        count = self._ambiguous.get(item_id)
+        if item_type != ItemType.PRODUCT or count is None:
+            return unknown_item(item_type, item_id)
+        message = f"The code {item_id} names {count} products; give the product's id."
+        return ValidationFailed(
+            message, resource_id=item_id, details=[ErrorDetail("id", "ambiguous", message)]
+        )
+
+    def write(self, batch: list[Accepted], counts: Counts, now: datetime) -> None:
+        segments = self.locked_segments(batch)
+        items = self._item_pks(batch)
         stored = self.stored(
             SegmentItemAssignment.objects.filter(
                 Q(item_type=ItemType.PRODUCT, product_id__in=items[ItemType.PRODUCT].values())
@@ -301,13 +330,15 @@ class SegmentItemImporter(SegmentAssignmentImporter):
             )
         )
         planned = []
+        # A product named by its id and by its code in one batch: the same row twice.
+        lines: dict[tuple, int] = {}
         for item in batch:
             segment_id, item_type, item_id = item.key
             if self.segment_missing(item, segments):
                 continue
             item_pk = items[item_type].get(item_id)
             if item_pk is None:
-                self.reject(item.line, unknown_item(item_type, item_id), document=item)
+                self.reject(item.line, self._unknown(item_type, item_id), document=item)
                 continue
             is_product = item_type == ItemType.PRODUCT
             refs = (
@@ -316,6 +347,14 @@ class SegmentItemImporter(SegmentAssignmentImporter):
                 item_pk if is_product else None,
                 None if is_product else item_pk,
             )
+            if refs in lines:
+                message = f"This row names the same item as line {lines[refs]}."
+                error = ValidationFailed(
+                    message, details=[ErrorDetail("itemId", "duplicate", message)]
+                )
+                self.reject(item.line, error, document=item)
+                continue
+            lines[refs] = item.line
             row = self.plan(item, refs, stored, counts, now)
             if row is not None:
                 planned.append(row)
@@ -353,6 +392,7 @@ class SegmentCustomerImporter(SegmentAssignmentImporter):
 
     kind = "segment-customers"
     label = "customer assignment"
+    title = "Members"
     layout = Layout((Field("segmentId"), Field("customerId"), Field("legalEntityId"), *MIXINS))
     table = MEMBER_TABLE
     audit_type = DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT

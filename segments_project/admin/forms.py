@@ -10,8 +10,10 @@ from django import forms
 
 from segments_project.api.documents import clean_id
 from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_scoping import form_tenant
 
-from .widgets import PrettyJSONField
+from .languages import languages_in_use
+from .widgets import LocalizedTextField, PrettyJSONField
 
 
 def api_error_on_form(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
@@ -59,6 +61,37 @@ class DocumentAdminForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk and "base_version" in self.fields:
             self.fields["base_version"].initial = self.instance.version
+        self._offer_tenant_languages()
+
+    def _offer_tenant_languages(self) -> None:
+        """Gives every localized input one row per language of the tenant, all at once."""
+        stored = {field.name for field in self._meta.model._meta.concrete_fields}
+        localized = {
+            name: field
+            for name, field in self.fields.items()
+            if isinstance(field, LocalizedTextField) and not field.disabled and name in stored
+        }
+        if not localized:
+            return
+        languages = languages_in_use(
+            self._meta.model, tenants=self._language_tenants(), fields=list(localized)
+        )
+        for field in localized.values():
+            field.widget.languages = languages
+
+    def _language_tenants(self) -> list[str]:
+        """The edited row's tenant; on an add form the chosen one, else the tenant field's
+        choices (the tenants the user may administer)."""
+        tenant = form_tenant(self)
+        if tenant is not None:
+            return [tenant]
+        field = self.fields.get("tenant")
+        if field is None:
+            return []
+        initial = self.initial.get("tenant", field.initial)
+        if initial:
+            return [getattr(initial, "pk", initial)]
+        return list(field.queryset.values_list("pk", flat=True))
 
     def clean_public_id(self) -> str:
         """The id, checked as the API checks it; empty where the form lets the service

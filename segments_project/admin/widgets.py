@@ -45,16 +45,18 @@ def localized_display(value: dict[str, str] | None) -> str:
 
 
 class LocalizedTextWidget(forms.Widget):
-    """One text input per language the value has, plus an empty "add language" row.
+    """One text input per language, side by side: the tenant's languages (`languages`, set
+    by the form) and those the value has, plus an empty "add language" row.
 
-    Inputs are named `<name>__<language>`; clearing a text drops that language. The new
-    row is `<name>__add_language` and `<name>__add_text` (a language code cannot contain
-    `_`, so the names never collide).
+    Inputs are named `<name>__<language>`; an empty one is not stored, so clearing a text
+    drops that language. The new row is `<name>__add_language` and `<name>__add_text` (a
+    language code cannot contain `_`, so the names never collide).
     """
 
     def __init__(self, *, multiline: bool = False, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.multiline = multiline
+        self.languages: list[str] = []
 
     def format_value(self, value: Any) -> dict[str, str]:
         if isinstance(value, str):
@@ -91,9 +93,9 @@ class LocalizedTextWidget(forms.Widget):
                 (
                     f"{name}__{code}",
                     language_label(code),
-                    self._input(f"{name}__{code}", texts[code]),
+                    self._input(f"{name}__{code}", texts.get(code, "")),
                 )
-                for code in ordered_languages(texts)
+                for code in ordered_languages([*texts, *self.languages])
             ),
         )
         new_row = format_html(

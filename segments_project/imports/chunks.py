@@ -18,7 +18,9 @@ Guarantees, whatever the kind:
   (`content_changed_with_commit`): one commit per chunk.
 
 Within a chunk, a key named twice is applied in file order, as two requests would be:
-the chunk is split before the repeated row.
+the chunk is split before the repeated row. A row that repeats an earlier row of its
+chunk exactly (the same cells, the same JSON text) is rejected as a duplicate
+(`repeated_rows`); remembering every row of the file would make memory grow with it.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from segments_project.errors import ApplicationError, ErrorDetail, ValidationFai
 from segments_project.tenancy.versions import content_changed, content_changed_with_commit
 from segments_project.writes import Counts, unique_batches
 
-from .formats import Layout, SourceRow
+from .formats import Layout, RowProblem, SourceRow
 from .progress import Progress
 from .report import Rejection, RejectionLog, Summary
 
@@ -96,6 +98,23 @@ def chunked(rows: Iterable[SourceRow], size: int) -> Iterator[list[SourceRow]]:
         yield chunk
 
 
+def repeated_rows(rows: Iterable[SourceRow], limit: int) -> Iterator[SourceRow]:
+    """The rows, those repeating an earlier one exactly turned into rejected "duplicate"
+    rows (a repeat is a mistake of the file; it would count as unchanged). The first
+    `limit` rows are remembered (about 100 bytes each); repeats of later ones pass."""
+    seen: dict[int, int] = {}
+    for row in rows:
+        if row.problem is None and row.raw is not None:
+            fingerprint = hash(tuple(row.raw) if isinstance(row.raw, list) else row.raw)
+            first = seen.get(fingerprint)
+            if first is not None:
+                message = f"This row repeats line {first}; it is imported once."
+                row = row._replace(problem=RowProblem("body", message, "duplicate"))
+            elif len(seen) < limit:
+                seen[fingerprint] = row.line
+        yield row
+
+
 def required_id(document: dict[str, Any], field: str = "id") -> str:
     """The document's id, which an import must give (it is how a re-run finds the row)."""
     value = document.get(field)
@@ -133,6 +152,8 @@ class Importer:
 
     kind: ClassVar[str]
     label: ClassVar[str]
+    # What people call a file of this kind where they choose it ("Members"); else the kind.
+    title: ClassVar[str] = ""
     layout: ClassVar[Layout]
     # The API's field names mapped to the file's column names, where they differ.
     renamed: ClassVar[dict[str, str]] = {}
@@ -166,6 +187,10 @@ class Importer:
         self.progress = progress
         self._one_transaction = replace or (dry_run and self.dry_run_in_one_transaction)
         self._changed = False
+        # The current chunk's rows as the file gives them, for the rejected rows file, and
+        # its rejections until the chunk ends.
+        self._raws: dict[int, Any] = {}
+        self._pending: list[tuple[Rejection, Any]] | None = None
 
     # --- what a kind provides -------------------------------------------------------
 
@@ -193,8 +218,19 @@ class Importer:
     def reject(
         self, line: int, error: ApplicationError, *, field: str | None = None, document: Any = None
     ) -> None:
-        self.rejections.add(Rejection.from_error(line, error, field=field, renamed=self.renamed))
+        rejection = Rejection.from_error(line, error, field=field, renamed=self.renamed)
+        if self._pending is None:
+            self.rejections.add(rejection, raw=self._raws.get(line))
+        else:
+            self._pending.append((rejection, self._raws.get(line)))
         self.rejected(line, document)
+
+    def _report_pending(self) -> None:
+        """Reports the chunk's rejections by line, whichever pass (reading, validation,
+        lookups) found them, so the rejected rows keep the file's order."""
+        pending, self._pending = self._pending or [], None
+        for rejection, raw in sorted(pending, key=lambda entry: entry[0].line):
+            self.rejections.add(rejection, raw=raw)
 
     def run(self, rows: Iterable[SourceRow]) -> Summary:
         started = time.monotonic()
@@ -223,6 +259,7 @@ class Importer:
         # for the validating thread, which costs more than the overlap gains (see
         # docs/benchmarks.md).
         for number, chunk in enumerate(chunked(rows, self.chunk_size), start=1):
+            chunk = list(repeated_rows(chunk, len(chunk)))
             self.summary.read += len(chunk)
             self.apply(chunk)
             if self.progress is not None:
@@ -235,8 +272,10 @@ class Importer:
         checked = Checked()
         for row in rows:
             if row.problem is not None:
-                problem = ValidationFailed(row.problem.message)
-                checked.rejected.append((row.line, problem, row.problem.field, None))
+                field_, message = row.problem.field, row.problem.message
+                detail = ErrorDetail(field_, row.problem.type, message)
+                problem = ValidationFailed(message, details=[detail])
+                checked.rejected.append((row.line, problem, field_, None))
                 continue
             try:
                 checked.accepted.append(self.accept(row.line, row.document))
@@ -246,6 +285,15 @@ class Importer:
 
     def apply(self, rows: Iterable[SourceRow]) -> None:
         """Validates and writes one chunk in one transaction (a savepoint in replace mode)."""
+        rows = list(rows)
+        self._raws = {row.line: row.raw for row in rows}
+        self._pending = []
+        try:
+            self._apply(rows)
+        finally:
+            self._report_pending()
+
+    def _apply(self, rows: list[SourceRow]) -> None:
         checked = self.checked(rows)
         for line, error, column, document in checked.rejected:
             self.reject(line, error, field=column, document=document)

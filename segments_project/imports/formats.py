@@ -22,6 +22,9 @@ from typing import Any, NamedTuple
 from segments_project.api.parsers import UnstorableJSON, decode_json
 
 STDIO = "-"
+# The column (CSV) or member (JSON) a file of rejected rows gives each row's error in;
+# ignored on reading, so that the fixed rows import as they are.
+ERROR_COLUMN = "error"
 
 
 class FormatError(Exception):
@@ -79,18 +82,54 @@ MIXINS = (Field("mixins", FieldType.JSON), Field("metadata.mixins", FieldType.JS
 class RowProblem(Exception):
     """One row cannot be turned into a document; names the column and the reason."""
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, type: str = "invalid") -> None:
         super().__init__(message)
         self.field = field
         self.message = message
+        self.type = type
 
 
 class SourceRow(NamedTuple):
-    """A row read from a file: its line number and its document, or why there is none."""
+    """A row read from a file: its line number and its document, or why there is none;
+    `raw` is the row as the file gives it (the cells of a CSV record, the text of a JSON
+    line), so that a rejected row can be written back in the file's own format."""
 
     line: int
     document: Any = None
     problem: RowProblem | None = None
+    raw: Any = None
+
+
+# What the JSON decoder's messages mean, said for people who edit files in a spreadsheet.
+_JSON_MESSAGES = (
+    ("Expecting ',' delimiter", "a comma (,) is missing between two values"),
+    ("Expecting ':' delimiter", "a colon (:) is missing after a name"),
+    (
+        "Expecting property name enclosed in double quotes",
+        'a name is expected in double quotes ("name"), or there is a comma too many',
+    ),
+    ("Expecting value", "a value is missing, or a text is not in double quotes"),
+    ("Unterminated string", "a text is not closed by a double quote"),
+    ("Extra data", "there is more after the end of the JSON value (one object per line)"),
+    ("Invalid control character", "a text holds a tab or line break; write it as \\t or \\n"),
+    ("Invalid \\escape", "a backslash (\\) starts an escape JSON does not know; write \\\\"),
+)
+
+
+def plain_json_error(error: ValueError, *, what: str, line: int | None = None) -> str:
+    """Why `what` (the row, a cell) is not JSON, in plain words, with where: the file's
+    `line` when given (a JSON Lines row), and the column in that line or in the cell."""
+    if not isinstance(error, json.JSONDecodeError):
+        return f"{what} is not valid JSON ({error})."
+    reason = next(
+        (plain for start, plain in _JSON_MESSAGES if error.msg.startswith(start)),
+        error.msg[:1].lower() + error.msg[1:],
+    )
+    if line is not None:
+        where = f"line {line + error.lineno - 1}, column {error.colno}"
+    else:
+        where = f"character {error.pos + 1}"
+    return f"{what} is not valid JSON: {reason} (at {where})."
 
 
 _INTEGER = re.compile(r"^-?\d+$")
@@ -112,7 +151,7 @@ def _cell_value(field: Field, text: str) -> Any:
         except UnstorableJSON as exc:
             raise RowProblem(field.path, f"{field.path}: {exc}") from exc
         except ValueError as exc:
-            raise RowProblem(field.path, f"{field.path} is not valid JSON: {exc}.") from exc
+            raise RowProblem(field.path, plain_json_error(exc, what=field.path)) from exc
     return text
 
 
@@ -169,12 +208,22 @@ class Layout:
                 return Column(candidate, candidate.parts, _converter(candidate))
         return None
 
+    def knows_column(self, name: str) -> bool:
+        return name == ERROR_COLUMN or self._column(name) is not None
+
+    def knows_member(self, name: str) -> bool:
+        """Whether documents of this kind have a top-level member `name`."""
+        return any(field.parts[0] == name for field in self.fields)
+
     def columns(self, header: list[str]) -> list[Column]:
         """What each header column fills; a FormatError for unknown or repeated columns."""
         if not header or not any(name.strip() for name in header):
             raise FormatError("The CSV file has no header row.")
         columns = []
         for name in header:
+            if name.strip() == ERROR_COLUMN:
+                columns.append(Column(Field(ERROR_COLUMN), (), None))
+                continue
             column = self._column(name.strip())
             if column is None:
                 known = ", ".join(
@@ -194,7 +243,7 @@ class Layout:
         """The document a CSV row describes; empty cells are absent members."""
         document: dict[str, Any] = {}
         for column, text in zip(columns, cells, strict=True):
-            if not text:
+            if not text or not column.parts:
                 continue
             value = text if column.convert is None else column.convert(text)
             if len(column.parts) == 1:

@@ -30,6 +30,7 @@ from segments_project.registry import Registry
 if TYPE_CHECKING:
     from .chunks import Importer
     from .exporters import Exporter
+    from .formats import Layout
 
 IMPORTERS: Registry[type[Importer]] = Registry(
     "imports.importers", provided_by=("catalog", "segments")
@@ -45,3 +46,25 @@ def register_kinds(
         IMPORTERS.register(importer, owner=owner, name=importer.kind)
     for exporter in exporters:
         EXPORTERS.register(exporter, owner=owner, name=exporter.kind)
+
+
+def kind_suggestion(layout: Layout, names: list[str], *, documents: bool = False) -> str | None:
+    """When a file's columns (or, with `documents`, its first document's members) are not
+    all the `layout`'s but are all another kind's, the message that names that kind, so a
+    members file uploaded as items is recognised rather than refused column by column."""
+    known = layout.knows_member if documents else layout.knows_column
+    strange = [name for name in names if not known(name)]
+    if not strange:
+        return None
+    for kind in IMPORTERS.names():
+        importer = IMPORTERS.get(kind)
+        other = importer.layout
+        fits = other.knows_member if documents else other.knows_column
+        if other is not layout and all(fits(name) for name in names):
+            title = importer.title or kind
+            article = "an" if title[0].lower() in "aeiou" else "a"
+            return (
+                f"This looks like {article} {title.lower()} file (column {strange[0]}); "
+                f"choose {title} (kind {kind})."
+            )
+    return None

@@ -12,15 +12,41 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import itertools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
 from segments_project.api.parsers import UnstorableJSON, decode_json
 
-from .formats import STDIO, Column, Format, FormatError, Layout, RowProblem, SourceRow
+from .formats import (
+    ERROR_COLUMN,
+    STDIO,
+    Column,
+    Format,
+    FormatError,
+    Layout,
+    RowProblem,
+    SourceRow,
+    plain_json_error,
+)
+from .kinds import kind_suggestion
+
+# The delimiters a CSV file may use: spreadsheets write `;` where `,` is the decimal mark.
+DELIMITERS = (",", ";", "\t")
+
+
+@dataclass
+class Shape:
+    """How the file is laid out, known once its first line is read: the format, and for
+    CSV the delimiter and the header as the file gives it."""
+
+    format: Format
+    delimiter: str = ","
+    header: list[str] = field(default_factory=list)
+
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -31,6 +57,7 @@ class Source:
     stored, so compressed bytes for gzip) let the progress display estimate the rest."""
 
     rows: Iterator[SourceRow]
+    shape: Shape
     size: int | None = None
     position: Callable[[], int | None] = field(default=lambda: None)
     _closers: list[Callable[[], None]] = field(default_factory=list)
@@ -79,11 +106,12 @@ def open_source(path: str, fmt: Format, layout: Layout, *, stdin: Any = None) ->
     text = io.TextIOWrapper(
         _decompressed(raw), encoding="utf-8-sig", errors="surrogateescape", newline=""
     )
-    rows = _csv_rows(text, layout) if fmt is Format.CSV else _jsonl_rows(text)
+    shape = Shape(fmt)
+    rows = _csv_rows(text, layout, shape) if fmt is Format.CSV else _jsonl_rows(text, layout)
     # The source holds the text layer until it is closed (a wrapper that is collected
     # closes what it wraps); for stdin it lets go of it without closing stdin.
     closers.append(text.close if closers else text.detach)
-    return Source(rows=_decoding(rows), size=size, position=position, _closers=closers)
+    return Source(rows=_decoding(rows), shape=shape, size=size, position=position, _closers=closers)
 
 
 def _decoding(rows: Iterator[SourceRow]) -> Iterator[SourceRow]:
@@ -113,8 +141,8 @@ class _CsvLines:
 
     __slots__ = ("_text", "count", "problem", "record")
 
-    def __init__(self, text: IO[str]) -> None:
-        self._text = text
+    def __init__(self, text: Iterable[str]) -> None:
+        self._text = iter(text)
         self.count = 0
         self.record: list[str] = []
         self.problem: str | None = None
@@ -149,10 +177,22 @@ class _CsvLines:
             quotes += line.count('"')
 
 
-def _csv_rows(text: IO[str], layout: Layout) -> Iterator[SourceRow]:
-    lines = _CsvLines(text)
-    reader = csv.reader(lines)
-    columns = _csv_columns(reader, lines, layout)
+def _delimiter(first_line: str) -> str:
+    """The delimiter of a CSV file, told by its header line: the candidate found most often
+    outside quotes (a header is the API's field names, which contain none of them); `,`
+    when the header has a single column."""
+    outside = first_line.split('"')[::2]
+    counts = {d: sum(part.count(d) for part in outside) for d in DELIMITERS}
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _csv_rows(text: IO[str], layout: Layout, shape: Shape) -> Iterator[SourceRow]:
+    first = text.readline()
+    shape.delimiter = _delimiter(first)
+    lines = _CsvLines(itertools.chain((first,) if first else (), text))
+    reader = csv.reader(lines, delimiter=shape.delimiter)
+    columns = _csv_columns(reader, lines, layout, shape)
     if columns is None:
         return
     while True:
@@ -165,14 +205,14 @@ def _csv_rows(text: IO[str], layout: Layout) -> Iterator[SourceRow]:
         except csv.Error as exc:
             lines.skip_rest_of_record()
             problem = RowProblem("body", f"The row cannot be read as CSV: {exc}.")
-            yield SourceRow(line=line, problem=problem)
+            yield SourceRow(line=line, problem=problem, raw=[])
             continue
         if cells:  # else a blank line
             yield _csv_row(line, cells, lines.problem, columns, layout)
 
 
 def _csv_columns(
-    reader: Iterator[list[str]], lines: _CsvLines, layout: Layout
+    reader: Iterator[list[str]], lines: _CsvLines, layout: Layout, shape: Shape
 ) -> list[Column] | None:
     """What each column of the header fills; None for an empty file."""
     try:
@@ -183,7 +223,12 @@ def _csv_columns(
         return None
     if lines.problem is not None:
         raise FormatError(f"The CSV header cannot be read: {lines.problem}")
-    return layout.columns(header)
+    shape.header = header
+    try:
+        return layout.columns(header)
+    except FormatError as exc:
+        suggestion = kind_suggestion(layout, [name.strip() for name in header])
+        raise FormatError(suggestion or str(exc)) from exc
 
 
 def _csv_row(
@@ -192,28 +237,38 @@ def _csv_row(
     """The row of a CSV record: its document, or why it has none (`problem`: what the
     record's lines showed)."""
     if problem is not None:
-        return SourceRow(line=line, problem=RowProblem("body", problem))
+        return SourceRow(line=line, problem=RowProblem("body", problem), raw=cells)
     if len(cells) != len(columns):
         message = f"The row has {len(cells)} cells; the header has {len(columns)} columns."
-        return SourceRow(line=line, problem=RowProblem("body", message))
+        return SourceRow(line=line, problem=RowProblem("body", message), raw=cells)
     try:
-        return SourceRow(line=line, document=layout.document(columns, cells))
+        return SourceRow(line=line, document=layout.document(columns, cells), raw=cells)
     except RowProblem as exc:
-        return SourceRow(line=line, problem=exc)
+        return SourceRow(line=line, problem=exc, raw=cells)
 
 
-def _jsonl_rows(text: IO[str]) -> Iterator[SourceRow]:
+def _jsonl_rows(text: IO[str], layout: Layout) -> Iterator[SourceRow]:
+    first = True
     for line, content in enumerate(text, start=1):
         if not content.strip():
             continue
+        raw = content.rstrip("\r\n")
         if not content.isascii() and _not_utf8(content):
-            yield SourceRow(line=line, problem=RowProblem("body", NOT_UTF8))
+            yield SourceRow(line=line, problem=RowProblem("body", NOT_UTF8), raw=raw)
             continue
         try:
-            document = decode_json(content)
+            document = decode_json(raw)
         except UnstorableJSON as exc:
-            yield SourceRow(line=line, problem=RowProblem("body", str(exc)))
+            yield SourceRow(line=line, problem=RowProblem("body", str(exc)), raw=raw)
         except ValueError as exc:
-            yield SourceRow(line=line, problem=RowProblem("body", f"Not valid JSON: {exc}."))
+            message = plain_json_error(exc, what="The row", line=line)
+            yield SourceRow(line=line, problem=RowProblem("body", message), raw=raw)
         else:
-            yield SourceRow(line=line, document=document)
+            if isinstance(document, dict):
+                document.pop(ERROR_COLUMN, None)
+            if first and isinstance(document, dict):
+                suggestion = kind_suggestion(layout, list(document), documents=True)
+                if suggestion:
+                    raise FormatError(suggestion)
+            first = False
+            yield SourceRow(line=line, document=document, raw=raw)

@@ -7,7 +7,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from http import HTTPStatus
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from segments_project.errors import ApplicationError
 from segments_project.writes import Counts
@@ -94,14 +94,25 @@ class Summary(Counts):
 _ERROR_COLUMNS = ["line", "field", "type", "message", "id"]
 
 
+class RowsSink(Protocol):
+    """Where rejected rows go as rows of the input (`rejected.RejectedRows`)."""
+
+    def write(self, rejection: Rejection, raw: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class RejectionLog:
     """Collects rejections: all of them into the errors file (CSV or JSON Lines by its
     extension), the first few into the summary. Memory stays bounded whatever the count."""
 
-    def __init__(self, summary: Summary, path: str | None = None) -> None:
+    def __init__(
+        self, summary: Summary, path: str | None = None, *, rows: RowsSink | None = None
+    ) -> None:
         self._summary = summary
         self._file: IO[str] | None = None
         self._csv: Any = None
+        self._rows = rows
         if path is None:
             return
         lowered = path.lower()
@@ -115,7 +126,10 @@ class RejectionLog:
             self._csv = csv.writer(self._file, lineterminator="\n")
             self._csv.writerow(_ERROR_COLUMNS)
 
-    def add(self, rejection: Rejection) -> None:
+    def add(self, rejection: Rejection, raw: Any = None) -> None:
+        """Counts and records the rejection; `raw` is the row as the file gave it."""
+        if self._rows is not None:
+            self._rows.write(rejection, raw)
         self._summary.rejected += 1
         if len(self._summary.first_rejections) < PRINTED_REJECTIONS:
             self._summary.first_rejections.append(rejection)
@@ -127,6 +141,8 @@ class RejectionLog:
     def close(self) -> None:
         if self._file is not None:
             self._file.close()
+        if self._rows is not None:
+            self._rows.close()
 
 
 def read_rejections(path: str) -> list[dict[str, Any]]:

@@ -87,9 +87,12 @@ def test_a_csv_is_checked_then_imported(merchandiser, shop):
     assert (event.actor_kind, event.actor, event.action) == ("admin", "merch", "assigned")
     assert event.changes == {"count": 2, "ids": ["PRODUCT/parka", "CATEGORY/shoes"]}
     download = merchandiser.get(f"{job_url}rejections/")
-    lines = b"".join(download.streaming_content).decode().splitlines()
-    assert lines[0] == "line,field,type,message,id"
-    assert len(lines) == 3
+    assert download["Content-Disposition"] == 'attachment; filename="gold-rejected-rows.csv"'
+    assert b"".join(download.streaming_content).decode().splitlines() == [
+        "type,itemId,mixins,error",
+        "PRODUCT,nope,,line 4: itemId: The product with id nope has not been found.",
+        "THING,tee,,line 5: type: type must be PRODUCT or CATEGORY.",
+    ]
 
 
 def test_members_from_gzipped_json_lines(merchandiser, shop):
@@ -227,3 +230,37 @@ def test_the_upload_page_explains_the_columns(merchandiser, shop):
 
     assert "segmentId, type, itemId, mixins, metadata.mixins" in html
     assert "segmentId, customerId, legalEntityId, mixins, metadata.mixins" in html
+
+
+def test_a_semicolon_file_with_skus_and_a_repeat_is_checked_and_its_rejected_rows_reupload(
+    merchandiser, shop
+):
+    gold = shop["gold"]
+    content = "type;itemId\nPRODUCT;code-tee\nPRODUCT;nope\nPRODUCT;code-tee\n"
+
+    job_url = _upload(merchandiser, gold, "items.csv", content)["Location"]
+    checked = _run(merchandiser, job_url)
+    download = merchandiser.get(f"{job_url}rejections/")
+
+    assert checked["check"] == {"read": 3, "inserted": 1, "updated": 0, "unchanged": 0,
+                                "rejected": 2}  # fmt: skip
+    rows = b"".join(download.streaming_content).decode()
+    assert rows.splitlines() == [
+        "type;itemId;error",
+        "PRODUCT;nope;line 3: itemId: The product with id nope has not been found.",
+        'PRODUCT;code-tee;"line 4: body: This row repeats line 2; it is imported once."',
+    ]
+
+    fixed = rows.replace("PRODUCT;nope", "PRODUCT;code-parka")
+    again = _upload(merchandiser, gold, "fixed.csv", fixed)["Location"]
+    assert _run(merchandiser, again)["check"]["rejected"] == 0
+
+
+def test_a_members_file_uploaded_as_items_is_named_as_such(merchandiser, shop):
+    response = _upload(merchandiser, shop["gold"], "members.csv", "customerId\nalice\n")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["file"] == [
+        "This looks like a members file (column customerId); "
+        "choose Members (kind segment-customers)."
+    ]

@@ -142,7 +142,10 @@ def test_errors_can_be_written_as_json_lines(tmp_path):
 
     broken, wrong = read_rejections(str(errors))
     assert (broken["line"], broken["field"], broken["type"]) == (1, "body", "invalid")
-    assert broken["message"].startswith("Not valid JSON")
+    assert broken["message"] == (
+        "The row is not valid JSON: a comma (,) is missing between two values "
+        "(at line 1, column 12)."
+    )
     assert wrong == {
         "line": 2,
         "field": "name",
@@ -248,7 +251,9 @@ def test_dry_run_validates_everything_and_writes_nothing(tmp_path):
     assert not LegalEntity.objects.exists()
 
 
-def test_a_key_named_twice_in_one_chunk_applies_in_file_order(tmp_path):
+def test_a_key_named_twice_in_one_chunk_applies_in_file_order_and_a_repeat_is_a_duplicate(
+    tmp_path,
+):
     path = write_jsonl(
         tmp_path / "p.jsonl",
         [
@@ -260,6 +265,7 @@ def test_a_key_named_twice_in_one_chunk_applies_in_file_order(tmp_path):
 
     run = run_import("products", path)
 
-    assert "inserted 1, updated 1, unchanged 1" in run.out
+    assert "inserted 1, updated 1, unchanged 0, rejected 1" in run.out
+    assert "line 3: body: This row repeats line 2; it is imported once." in run.out
     product = Product.objects.get(public_id="p1")
     assert (product.name, product.version) == ({"en": "Two"}, 2)

@@ -84,7 +84,10 @@ def test_jsonl_line_numbers_count_blank_lines(tmp_path):
     run = run_import("products", path)
 
     assert "line 3: body: A product must be a JSON object." in run.out
-    assert "line 4: body: Not valid JSON" in run.out
+    assert (
+        "line 4: body: The row is not valid JSON: a name is expected in double quotes "
+        '("name"), or there is a comma too many (at line 4, column 2).'
+    ) in run.out
 
 
 def test_an_unknown_column_refuses_the_whole_file(tmp_path):

@@ -19,12 +19,13 @@ def test_older_objects_are_frozen_during_the_import_and_released_after(tmp_path,
     make_tenants(TENANT)
     make_segment(TENANT, "gold")
     make_customer(TENANT, "c1")
+    make_customer(TENANT, "c2")
     frozen_during: list[int] = []
     on_checkpoint(
         Checkpoint.IMPORT_CHUNK_DONE, lambda number: frozen_during.append(gc.get_freeze_count())
     )
     path = write_csv(
-        tmp_path / "members.csv", ["segmentId", "customerId"], [["gold", "c1"], ["gold", "c1"]]
+        tmp_path / "members.csv", ["segmentId", "customerId"], [["gold", "c1"], ["gold", "c2"]]
     )
     before = gc.get_freeze_count()
 

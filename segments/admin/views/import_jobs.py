@@ -3,7 +3,6 @@ applied one part per request by the command-line import's importers."""
 
 from __future__ import annotations
 
-import csv
 import fcntl
 import json
 import os
@@ -22,6 +21,7 @@ from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
+from segments_project.imports.chunks import repeated_rows
 from segments_project.imports.formats import (
     Format,
     FormatError,
@@ -30,7 +30,8 @@ from segments_project.imports.formats import (
     detect_format,
 )
 from segments_project.imports.kinds import IMPORTERS
-from segments_project.imports.readers import open_source
+from segments_project.imports.readers import Shape, open_source
+from segments_project.imports.rejected import RejectedRows
 from segments_project.imports.report import Rejection, RejectionLog, Summary
 
 from ...models import Segment
@@ -39,6 +40,9 @@ from ...models import Segment
 IMPORT_CHUNK_ROWS = 2000
 # Rows one uploaded file may hold; larger files go through `manage.py import_data`.
 IMPORT_MAX_ROWS = 500_000
+# Rows of an upload among which repeats are found (about 100 bytes each); beyond them, a
+# repeat is found within its part of IMPORT_CHUNK_ROWS rows.
+IMPORT_REMEMBERED_ROWS = 100_000
 # Rejections kept for the report page; the downloadable file has all of them.
 IMPORT_SHOWN_REJECTIONS = 200
 # Jobs older than this are deleted when the next upload starts.
@@ -78,12 +82,14 @@ def _for_segment(rows: Iterable[SourceRow], segment_id: str) -> Iterator[SourceR
 class _CollectedRejections(RejectionLog):
     """Counts rejections (as the import's log does) and hands each to `collect`."""
 
-    def __init__(self, summary: Summary, collect: Callable[[Rejection], None]) -> None:
-        super().__init__(summary)
+    def __init__(
+        self, summary: Summary, collect: Callable[[Rejection], None], rows: RejectedRows
+    ) -> None:
+        super().__init__(summary, rows=rows)
         self._collect = collect
 
-    def add(self, rejection: Rejection) -> None:
-        super().add(rejection)
+    def add(self, rejection: Rejection, raw: Any = None) -> None:
+        super().add(rejection, raw)
         self._collect(rejection)
 
 
@@ -117,7 +123,7 @@ class ImportJob:
                 for chunk in upload.chunks():
                     target.write(chunk)
             fmt = detect_format(name)
-            rows, parts = cls._split(raw, directory, fmt, kind, segment.public_id)
+            rows, parts, shape = cls._split(raw, directory, fmt, kind, segment.public_id)
             raw.unlink()
         except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
@@ -131,6 +137,8 @@ class ImportJob:
             "kind": kind,
             "file_name": name,
             "format": str(fmt),
+            "delimiter": shape.delimiter,
+            "header": shape.header,
             "rows": rows,
             "parts": parts,
             "phase": "checking" if parts else "checked",
@@ -151,7 +159,9 @@ class ImportJob:
         target = None
         try:
             with open_source(str(raw), fmt, layout) as source:
-                for row in _for_segment(source, segment_id):
+                shape = source.shape
+                rows_ = _for_segment(source, segment_id)
+                for row in repeated_rows(rows_, IMPORT_REMEMBERED_ROWS):
                     if rows >= IMPORT_MAX_ROWS:
                         raise FormatError(
                             f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it, or "
@@ -162,13 +172,17 @@ class ImportJob:
                             target.close()
                         target = open(directory / f"part-{parts:05d}.jsonl", "w")  # noqa: SIM115
                         parts += 1
-                    problem = [row.problem.field, row.problem.message] if row.problem else None
-                    target.write(json.dumps([row.line, row.document, problem]) + "\n")
+                    problem = row.problem and [
+                        row.problem.field,
+                        row.problem.message,
+                        row.problem.type,
+                    ]
+                    target.write(json.dumps([row.line, row.document, problem, row.raw]) + "\n")
                     rows += 1
         finally:
             if target is not None:
                 target.close()
-        return rows, parts
+        return rows, parts, shape
 
     @classmethod
     def load(cls, token: str, *, request: HttpRequest, segment: Segment) -> ImportJob:
@@ -231,11 +245,12 @@ class ImportJob:
     def _part_rows(self, number: int) -> Iterator[SourceRow]:
         with open(self.directory / f"part-{number:05d}.jsonl") as part:
             for text in part:
-                line, document, problem = json.loads(text)
+                line, document, problem, raw = json.loads(text)
                 yield SourceRow(
                     line=line,
                     document=document,
                     problem=RowProblem(*problem) if problem else None,
+                    raw=raw,
                 )
 
     def step(self) -> bool:
@@ -243,27 +258,27 @@ class ImportJob:
         applying = self.state["phase"] == "applying"
         number = self.state["next_part"]
         summary = Summary()
-        rejections_file = self.directory / ("rejections.csv" if applying else "check.csv")
         shown: list[dict[str, Any]] = self.state["rejections"]
-        with open(rejections_file, "a", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            if number == 0:
-                writer.writerow(["line", "field", "type", "message", "id"])
 
-            def collect(rejection: Rejection) -> None:
-                fields = asdict(rejection)
-                writer.writerow(["" if value is None else value for value in fields.values()])
-                if len(shown) < IMPORT_SHOWN_REJECTIONS:
-                    shown.append(fields)
+        def collect(rejection: Rejection) -> None:
+            if len(shown) < IMPORT_SHOWN_REJECTIONS:
+                shown.append(asdict(rejection))
 
+        path = self.rejected_rows_path()
+        # Bytes that were not UTF-8 are written back as they came (surrogateescape).
+        rows_file = open(path, "a", newline="", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+        log = _CollectedRejections(summary, collect, RejectedRows(rows_file, self.shape()))
+        try:
             importer = IMPORTERS.get(self.state["kind"])(
                 tenant=self.state["tenant"],
                 chunk_size=IMPORT_CHUNK_ROWS,
                 dry_run=not applying,
                 summary=summary,
-                rejections=_CollectedRejections(summary, collect),
+                rejections=log,
             )
             importer.run(self._part_rows(number))
+        finally:
+            log.close()
         counts = self.state["apply" if applying else "check"]
         for name in _COUNTS:
             counts[name] += getattr(summary, name)
@@ -273,6 +288,17 @@ class ImportJob:
             self.state["phase"] = "done" if applying else "checked"
         self.save()
         return finished
+
+    def shape(self) -> Shape:
+        fmt = Format(self.state["format"])
+        return Shape(fmt, self.state.get("delimiter", ","), self.state.get("header", []))
+
+    def rejected_rows_path(self) -> Path:
+        """The rejected rows of the current phase (the check's, or the import's), in the
+        upload's format."""
+        phase = "import" if self.state["phase"] in ("applying", "done") else "check"
+        extension = "csv" if self.state["format"] == Format.CSV else "jsonl"
+        return self.directory / f"rejected-{phase}.{extension}"
 
     def start_applying(self) -> None:
         if self.state["phase"] != "checked":

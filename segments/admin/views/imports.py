@@ -131,16 +131,18 @@ def import_cancel_view(model_admin: Any, request: HttpRequest, object_id: str, t
 def import_rejections_view(
     model_admin: Any, request: HttpRequest, object_id: str, token: str
 ) -> Any:
-    """Every rejected row of the last phase, as CSV (line, field, type, message, id)."""
+    """The rejected rows of the last phase as a file in the upload's format (CSV with its
+    delimiter and header, or JSON Lines) with an `error` column, streamed from disk: fix
+    them and upload the file again."""
     segment = segment_for(model_admin, request, object_id, write=True)
     job = ImportJob.load(token, request=request, segment=segment)
-    name = "rejections.csv" if job.state["phase"] in ("applying", "done") else "check.csv"
-    path_ = job.directory / name
+    path_ = job.rejected_rows_path()
     if not path_.exists():
         raise Http404("No rejections yet.")
+    csv_file = path_.suffix == ".csv"
     return FileResponse(
         open(path_, "rb"),  # closed by the response
         as_attachment=True,
-        filename=f"{job.state['segment_id']}-rejected-rows.csv",
-        content_type="text/csv",
+        filename=f"{job.state['segment_id']}-rejected-rows{path_.suffix}",
+        content_type="text/csv" if csv_file else "application/x-ndjson",
     )

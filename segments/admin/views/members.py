@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -14,7 +14,9 @@ from segments_project.errors import ApplicationError
 
 from ...selectors.members import customer_assignments
 from ...services import members as member_services
+from ...services.member_bulk_add import customer_assignments_add_pasted
 from ..forms import MemberAddForm
+from ..member_forms import MemberBulkAddForm
 from .explain import member_explain_url
 from .exports import assignments_csv_response
 from .pages import (
@@ -25,19 +27,89 @@ from .pages import (
     paged,
     post_only,
     posted,
+    query_string,
     segment_for,
     segment_url,
 )
 
 _MEMBER_ERROR_FIELDS = {"customerId": "customer", "legalEntityId": "legal_entity"}
 
+# The sortable columns: `?o=<name>` ascending, `?o=-<name>` descending; the pk breaks ties.
+MEMBER_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "customer": ("Customer", ("customer__public_id",)),
+    "name": ("Name", ("customer__last_name", "customer__first_name")),
+    "email": ("Email", ("customer__email",)),
+    "for": ("Acting for", ("legal_entity__public_id",)),
+    "type": ("Type", ("assignment_type",)),
+    "added": ("Added", ("created_at",)),
+}
+DEFAULT_MEMBER_SORT = "-added"
+# Problems of a pasted list shown as messages; the rest are counted.
+SHOWN_PROBLEMS = 20
+
+
+def member_sorting(request: HttpRequest) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The `order_by` of the `o` parameter (an unknown one sorts by the default) and the
+    column headers with their sort links."""
+    requested = request.GET.get("o", DEFAULT_MEMBER_SORT)
+    name = requested.removeprefix("-")
+    if name not in MEMBER_SORTS:
+        requested, name = DEFAULT_MEMBER_SORT, DEFAULT_MEMBER_SORT.removeprefix("-")
+    descending = requested.startswith("-")
+    fields = MEMBER_SORTS[name][1]
+    # Empty values (no legal entity) last either way, on PostgreSQL and SQLite alike.
+    order: list[Any] = [
+        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        for field in fields
+    ]
+    order.append("-pk" if descending else "pk")
+    headers = []
+    for key, (label, _) in MEMBER_SORTS.items():
+        current = "desc" if key == name and descending else "asc" if key == name else ""
+        following = f"-{key}" if current == "asc" else key
+        url = query_string(request, o=following, p=None)
+        headers.append({"label": label, "key": key, "sorted": current, "url": url})
+    return order, headers
+
+
+def _bulk_add(
+    model_admin: Any, request: HttpRequest, segment: Any, form: MemberBulkAddForm
+) -> bool:
+    """Adds the pasted customers through the service and says what happened; False when
+    the service refused the whole list (its reason is then on the form)."""
+    try:
+        result = customer_assignments_add_pasted(
+            tenant=segment.tenant_id,
+            segment_id=segment.public_id,
+            text=form.cleaned_data["customers"],
+        )
+    except ApplicationError as exc:
+        form.add_error("customers", exc.message)
+        return False
+    if result.added:
+        names = ", ".join(result.added)
+        model_admin.log_change(request, segment, f"Added the members {names}.")
+        messages.success(request, f"Added {len(result.added)} member(s): {names}.")
+    if result.already:
+        messages.info(request, f"Already members: {', '.join(result.already)}.")
+    for number, reference, reason in result.problems[:SHOWN_PROBLEMS]:
+        messages.error(request, f"Line {number}: {reference}: {reason}")
+    hidden = len(result.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        messages.error(request, f"… and {hidden} more lines that named no customer.")
+    return True
+
 
 def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> HttpResponse:
     """The segment's members, paged and searchable, with an add form."""
     segment = segment_for(model_admin, request, object_id, write=request.method == "POST")
     site = model_admin.admin_site
-    form = MemberAddForm(posted(request), segment=segment, admin_site=site)
-    if request.method == "POST" and form.is_valid():
+    bulk = "bulk_add" in request.POST
+    form = MemberAddForm(None if bulk else posted(request), segment=segment, admin_site=site)
+    bulk_form = MemberBulkAddForm(posted(request) if bulk else None)
+    if bulk and bulk_form.is_valid() and _bulk_add(model_admin, request, segment, bulk_form):
+        return HttpResponseRedirect(request.get_full_path())
+    if request.method == "POST" and not bulk and form.is_valid():
         customer_id = form.customer.public_id
         legal_entity_id = form.legal_entity.public_id if form.legal_entity else None
         who = customer_id + (f" for {legal_entity_id}" if legal_entity_id else "")
@@ -65,7 +137,8 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
             | Q(legal_entity__public_id__icontains=query)
             | Q(legal_entity__name__icontains=query)
         )
-    page = paged(request, rows.order_by("-pk"))
+    order, headers = member_sorting(request)
+    page = paged(request, rows.order_by(*order))
     page.object_list = list(page.object_list)
     for row in page.object_list:
         row.explain_url = member_explain_url(row, site=segment.site_code)
@@ -75,6 +148,8 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         segment,
         f"Members of {segment.public_id}",
         form=form,
+        bulk_form=bulk_form,
+        headers=headers,
         media=model_admin.media + form.media,
         page=page,
         query=query,

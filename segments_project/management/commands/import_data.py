@@ -19,6 +19,7 @@ from segments_project.imports.formats import Format, FormatError, detect_format
 from segments_project.imports.kinds import IMPORTERS
 from segments_project.imports.progress import Progress
 from segments_project.imports.readers import open_source
+from segments_project.imports.rejected import rejected_rows_file
 from segments_project.imports.report import RejectionLog, Summary
 from segments_project.management.base import TenantCommand
 from segments_project.tenancy.models import Tenant
@@ -55,6 +56,12 @@ class Command(TenantCommand):
         )
         parser.add_argument(
             "--errors", metavar="FILE", help="Write every rejected row here (.csv or .jsonl)."
+        )
+        parser.add_argument(
+            "--rejected-rows",
+            metavar="FILE",
+            help="Write every rejected row here, in the input's format (CSV with its "
+            "delimiter and header, or JSON Lines) with an error column: fix and import it.",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Validate everything, write nothing."
@@ -102,7 +109,8 @@ class Command(TenantCommand):
             interval=options["progress_interval"],
         )
         try:
-            rejections = RejectionLog(summary, options["errors"])
+            rows = rejected_rows_file(options["rejected_rows"], source.shape)
+            rejections = RejectionLog(summary, options["errors"], rows=rows)
         except FormatError as exc:
             source.close()
             raise CommandError(str(exc)) from exc
@@ -126,7 +134,8 @@ class Command(TenantCommand):
         for line in summary.lines():
             self.stdout.write(line)
         if summary.rejected:
-            where = f"; every one is in {options['errors']}" if options["errors"] else ""
+            files = [options[name] for name in ("errors", "rejected_rows") if options[name]]
+            where = f"; every one is in {' and '.join(files)}" if files else ""
             rows = "1 row was" if summary.rejected == 1 else f"{summary.rejected} rows were"
             raise CommandError(f"{rows} rejected{where}.")
 
