@@ -21,6 +21,12 @@ ARTIFACTS = REPO / "artifacts" / "bench"
 LUA = REPO / "bench" / "lua"
 PYTHON = sys.executable
 VENV_BIN = Path(PYTHON).parent
+# The reference views of `bench/urls.py` (the benchmark's settings only).
+BARE_PATH = "/bench/bare"
+
+
+def authenticated_path(tenant: str) -> str:
+    return f"/bench/{tenant}/authenticated"
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,8 @@ def django_env(target: Target, **extra: str) -> dict[str, str]:
     """The production settings' environment, pointed at the benchmark's database and Redis."""
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="segments_project.settings.base",
+        # Production's settings plus the bare reference views (`bench/urls.py`).
+        DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY=env.get("BENCH_SECRET_KEY") or "bench-" + secrets.token_urlsafe(32),
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
