@@ -21,12 +21,17 @@ ARTIFACTS = REPO / "artifacts" / "bench"
 LUA = REPO / "bench" / "lua"
 PYTHON = sys.executable
 VENV_BIN = Path(PYTHON).parent
-# The reference views of `bench/urls.py` (the benchmark's settings only).
-BARE_PATH = "/bench/bare"
+
+
+def bare_path(tenant: str) -> str:
+    """The bare reference view of `bench/urls.py` (the benchmark's settings only). Under an
+    API service's path, and sent the same bearer tokens (which it ignores), so that it
+    passes the same middleware as the storefront reads."""
+    return f"/customer-segment/{tenant}/bench/bare"
 
 
 def authenticated_path(tenant: str) -> str:
-    return f"/bench/{tenant}/authenticated"
+    return f"/customer-segment/{tenant}/bench/authenticated"
 
 
 @dataclass(frozen=True)

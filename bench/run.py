@@ -45,10 +45,10 @@ sys.path.insert(0, str(REPO))
 from bench import dataset, floor, load, report, tokens, writes  # noqa: E402
 from bench.common import (  # noqa: E402
     ARTIFACTS,
-    BARE_PATH,
     PYTHON,
     Target,
     authenticated_path,
+    bare_path,
     django_env,
     log,
     percentiles,
@@ -214,7 +214,7 @@ def read_phase(
         log(f"  ceiling (GET one small segment): {_brief(ceiling)}")
         ceiling["bare"] = load.run_load(
             client,
-            [Call("GET", BARE_PATH, None)],
+            [Call("GET", bare_path(target.tenant), c.token) for c in customers],
             duration=args.duration,
             connections=args.connections,
             use_wrk=use_wrk,

@@ -1,8 +1,9 @@
 """The production URLs plus two references measured in every storefront benchmark run:
 
-- `bench/bare`: the framework's ceiling, a DRF view with no authentication, no throttling
-  and no database answering 20 small items (only the middleware runs before it);
-- `bench/{tenant}/authenticated`: the same answer behind the service's token
+- `customer-segment/{tenant}/bench/bare`: the framework's ceiling, a DRF view with no
+  authentication, no throttling and no database answering 20 small items (only the
+  middleware runs before it, the same as before every API request);
+- `customer-segment/{tenant}/bench/authenticated`: the same answer behind the service's token
   authentication, scope check and rate limit (the API's base view, as every path has).
 
 Only `bench/settings.py` names this module: production never serves these paths.
@@ -17,7 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bench.common import BARE_PATH
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 from segments_project.urls import handler400, handler403, handler404, handler500  # noqa: F401
@@ -31,7 +31,7 @@ class BareView(APIView):
     permission_classes: list[Any] = []
     throttle_classes: list[Any] = []
 
-    def get(self, request: Request) -> Response:
+    def get(self, request: Request, tenant: str) -> Response:
         return Response(BARE_ITEMS)
 
 
@@ -45,7 +45,7 @@ class AuthenticatedBareView(TenantAPIView):
 
 
 urlpatterns = [
-    path(BARE_PATH.lstrip("/"), BareView.as_view()),
-    path("bench/<str:tenant>/authenticated", AuthenticatedBareView.as_view()),
+    path("customer-segment/<str:tenant>/bench/bare", BareView.as_view()),
+    path("customer-segment/<str:tenant>/bench/authenticated", AuthenticatedBareView.as_view()),
     *project_urlpatterns,
 ]

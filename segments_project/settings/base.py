@@ -53,16 +53,18 @@ INSTALLED_APPS = [
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
 
+# Sessions, CSRF, the session user and messages: Django's, skipped for bearer-token API
+# requests, which use none of them (`segments_project/browser_middleware.py`).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "segments_project.request_log.RequestLogMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "segments_project.browser_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "segments_project.browser_middleware.CsrfViewMiddleware",
+    "segments_project.browser_middleware.AuthenticationMiddleware",
     "segments_project.audit.hooks.AdminActorMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "segments_project.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
