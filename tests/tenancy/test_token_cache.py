@@ -1,12 +1,15 @@
-"""The in-process memory of verified tokens: no database round trip for a token verified
-seconds ago, revocation within ACCESS_TOKEN_CACHE_SECONDS, never another tenant's caller."""
+"""The memory of verified tokens: no database round trip for a token verified
+seconds ago (by this worker or another), revocation within ACCESS_TOKEN_CACHE_SECONDS,
+never another tenant's caller."""
 
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model
 
@@ -28,7 +31,7 @@ def _me(tenant: str = TENANT) -> str:
 
 class Clock:
     def __init__(self) -> None:
-        self.now = 1000.0
+        self.now = time.time()
 
     def __call__(self) -> float:
         return self.now
@@ -54,6 +57,15 @@ def test_a_warm_read_with_a_token_verified_moments_ago_needs_no_database(
     first = shopper.get(_me())
 
     with django_assert_num_queries(0):  # neither the token nor the cached answer
+        again = shopper.get(_me())
+    assert (again.status_code, again.content) == (200, first.content)
+
+
+def test_a_token_another_worker_verified_needs_no_database(shopper, django_assert_num_queries):
+    first = shopper.get(_me())
+    token_cache.forget_all()  # as if the next request reached another worker
+
+    with django_assert_num_queries(0):
         again = shopper.get(_me())
     assert (again.status_code, again.content) == (200, first.content)
 
@@ -115,6 +127,7 @@ def test_the_memory_is_bounded_oldest_first(issue_token, clock, settings):
     for caller in callers:
         assert caller.get(f"/customer-segment/{TENANT}/segments").status_code == 200
 
+    cache.clear()  # this process's memory only, then
     assert token_cache.recall(_checksum_of(callers[0])) is None
     assert token_cache.recall(_checksum_of(callers[1])) is not None
     assert token_cache.recall(_checksum_of(callers[2])) is not None
