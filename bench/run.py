@@ -212,22 +212,19 @@ def read_phase(
         )
         ceiling["path"] = f"GET /customer-segment/{target.tenant}/segments/{segment}"
         log(f"  ceiling (GET one small segment): {_brief(ceiling)}")
-        ceiling["bare"] = load.run_load(
-            client,
-            [Call("GET", bare_path(target.tenant), c.token) for c in customers],
-            duration=args.duration,
-            connections=args.connections,
-            use_wrk=use_wrk,
+        references = (
+            ("bare", bare_path, "bare framework ceiling (no authentication, no database)"),
+            ("authenticated", authenticated_path, "the same behind token authentication"),
         )
-        log(f"  bare framework ceiling (no authentication, no database): {_brief(ceiling['bare'])}")
-        ceiling["authenticated"] = load.run_load(
-            client,
-            [Call("GET", authenticated_path(target.tenant), c.token) for c in customers],
-            duration=args.duration,
-            connections=args.connections,
-            use_wrk=use_wrk,
-        )
-        log(f"  the same behind token authentication: {_brief(ceiling['authenticated'])}")
+        for name, path_of, label in references:
+            ceiling[name] = load.run_load(
+                client,
+                [Call("GET", path_of(target.tenant), c.token) for c in customers],
+                duration=args.duration,
+                connections=args.connections,
+                use_wrk=use_wrk,
+            )
+            log(f"  {label}: {_brief(ceiling[name])}")
     with timed("database floor (psycopg)", timings):
         for endpoint in load.STOREFRONT_ENDPOINTS:
             reads[endpoint]["floor"] = floor.measure_floor(
