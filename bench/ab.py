@@ -7,7 +7,8 @@ Each checkout (a `git archive` of a commit, or this work tree) runs its own guni
 storefront benchmark's stack, `bench/server.py`) on the dataset `bench/run.py` left in
 `seg_bench_<scale>`, with its own Redis database. Per round and path, one wrk run against
 each (the order swapped every round); the median of the rounds per side, and each path's
-ratio to its own side's bare ceiling. Prints a JSON summary.
+ratio to its own side's bare ceiling. Prints a JSON summary; leaves the customers and their
+tokens in `artifacts/bench/ab-customers.json` (for `bench/profile_paths.py --customers`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import json
 import statistics
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +120,9 @@ def main() -> None:
             server.start()
         clients = {side: Client("127.0.0.1", targets[side].port) for side in sides}
         tokens.customer_tokens(clients["after"], customers, *credentials["generated"], 4)
+        # For `bench/profile_paths.py --customers` on either checkout afterwards.
+        saved = REPO / "artifacts" / "bench" / "ab-customers.json"
+        saved.write_text(json.dumps([asdict(c) for c in customers]))
         calls = {side: paths(clients[side], "bench", customers) for side in sides}
         for side in sides:  # every worker warm, every answer cached
             for path_calls in calls[side].values():
