@@ -1,11 +1,12 @@
-"""The browser's middleware (sessions, CSRF, the session user, messages), skipped for
+"""The browser's middleware (sessions, the session user, messages), skipped for
 bearer-token API requests, which use none of them.
 
 The API authenticates by bearer token only (`REST_FRAMEWORK` has no session
-authentication and no browsable renderer) and its views are CSRF-exempt, so for a request
-to an API path carrying `Authorization: Bearer ...` these middleware only cost time: a
-fifth to a third of a bare request's. Every other request (the admin, the API docs, a
-token request, an API path without a bearer token) passes through them as before.
+authentication and no browsable renderer), so for a request to an API path carrying
+`Authorization: Bearer ...` these middleware only cost time. Every other request (the
+admin, the API docs, a token request, an API path without a bearer token) passes through
+them as before. Django's own CSRF middleware stays for every request (its deploy check
+asks for it by name; API views are exempt from it anyway).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from django.contrib.auth.middleware import AuthenticationMiddleware as _Authenti
 from django.contrib.messages.middleware import MessageMiddleware as _Messages
 from django.contrib.sessions.middleware import SessionMiddleware as _Sessions
 from django.http import HttpRequest
-from django.middleware.csrf import CsrfViewMiddleware as _Csrf
 
 # The first path segment of every API service (Emporix's service names).
 API_SERVICES = (
@@ -51,11 +51,6 @@ class _BrowserOnly:
 
 class SessionMiddleware(_BrowserOnly, _Sessions):
     pass
-
-
-class CsrfViewMiddleware(_BrowserOnly, _Csrf):
-    """Its view check still runs for every request: API views are exempt, and any other
-    view a bearer request reaches is checked as before (the secret is read then)."""
 
 
 class AuthenticationMiddleware(_BrowserOnly, _Authentication):

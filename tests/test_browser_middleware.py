@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.sessions.middleware import SessionMiddleware
-from django.middleware.csrf import CsrfViewMiddleware
 from django.test import Client
 
 from .conftest import TENANT, Caller
@@ -18,9 +18,9 @@ SEGMENTS = f"/customer-segment/{TENANT}/segments"
 
 @pytest.fixture
 def browser_calls(monkeypatch) -> list[str]:
-    """The names of Django's session and CSRF request hooks, each time one runs."""
+    """The names of Django's session and messages request hooks, each time one runs."""
     calls: list[str] = []
-    for middleware in (SessionMiddleware, CsrfViewMiddleware):
+    for middleware in (SessionMiddleware, MessageMiddleware):
         real = middleware.process_request
 
         def spy(self, request, _real=real, _name=middleware.__name__):
@@ -31,7 +31,7 @@ def browser_calls(monkeypatch) -> list[str]:
     return calls
 
 
-def test_a_bearer_api_request_skips_sessions_and_csrf(manager: Caller, browser_calls):
+def test_a_bearer_api_request_skips_sessions_and_messages(manager: Caller, browser_calls):
     response = manager.get(SEGMENTS)
 
     assert response.status_code == 200
@@ -41,14 +41,14 @@ def test_a_bearer_api_request_skips_sessions_and_csrf(manager: Caller, browser_c
 
 def test_an_api_request_without_a_bearer_token_keeps_them(anonymous: Caller, browser_calls):
     assert anonymous.get(SEGMENTS).status_code == 401
-    assert set(browser_calls) == {"SessionMiddleware", "CsrfViewMiddleware"}
+    assert set(browser_calls) == {"SessionMiddleware", "MessageMiddleware"}
 
 
 def test_a_bearer_header_on_an_admin_page_keeps_them(browser_calls):
     response = Client().get("/admin/", HTTP_AUTHORIZATION="Bearer whatever")
 
     assert response.status_code == 302  # to the login page, no error
-    assert set(browser_calls) == {"SessionMiddleware", "CsrfViewMiddleware"}
+    assert set(browser_calls) == {"SessionMiddleware", "MessageMiddleware"}
 
 
 def test_the_admin_still_logs_in_with_its_session_and_csrf_token():

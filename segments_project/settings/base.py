@@ -53,15 +53,15 @@ INSTALLED_APPS = [
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
 
-# Sessions, CSRF, the session user and messages: Django's, skipped for bearer-token API
-# requests, which use none of them (`segments_project/browser_middleware.py`).
+# Sessions, the session user and messages: Django's, skipped for bearer-token API requests,
+# which use none of them (`segments_project/browser_middleware.py`).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "segments_project.request_log.RequestLogMiddleware",
     "segments_project.browser_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "segments_project.browser_middleware.CsrfViewMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
     "segments_project.browser_middleware.AuthenticationMiddleware",
     "segments_project.audit.hooks.AdminActorMiddleware",
     "segments_project.browser_middleware.MessageMiddleware",
