@@ -23,6 +23,17 @@ PYTHON = sys.executable
 VENV_BIN = Path(PYTHON).parent
 
 
+def bare_path(tenant: str) -> str:
+    """The bare reference view of `bench/urls.py` (the benchmark's settings only). Under an
+    API service's path, and sent the same bearer tokens (which it ignores), so that it
+    passes the same middleware as the storefront reads."""
+    return f"/customer-segment/{tenant}/bench/bare"
+
+
+def authenticated_path(tenant: str) -> str:
+    return f"/customer-segment/{tenant}/bench/authenticated"
+
+
 @dataclass(frozen=True)
 class Target:
     """Where one benchmark run reads and writes: its database, Redis db, tenant and port."""
@@ -66,7 +77,8 @@ def django_env(target: Target, **extra: str) -> dict[str, str]:
     """The production settings' environment, pointed at the benchmark's database and Redis."""
     env = dict(os.environ)
     env.update(
-        DJANGO_SETTINGS_MODULE="segments_project.settings.base",
+        # Production's settings plus the bare reference views (`bench/urls.py`).
+        DJANGO_SETTINGS_MODULE="bench.settings",
         SECRET_KEY=env.get("BENCH_SECRET_KEY") or "bench-" + secrets.token_urlsafe(32),
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",

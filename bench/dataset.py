@@ -267,6 +267,17 @@ def bump_content_version(target: Target) -> None:
             "UPDATE tenancy_tenant SET content_version = content_version + 1 WHERE name = %s",
             [target.tenant],
         )
+    forget_published_version(target)
+
+
+def forget_published_version(target: Target) -> None:
+    """Drops the tenant's content version from the cache (`tenancy/versions.py`): the next
+    read starts a new one, under which no answer was cached."""
+    import redis
+
+    client = redis.Redis.from_url(target.redis_url)
+    for key in client.scan_iter(match=f"*content-version:{target.tenant}"):
+        client.delete(key)
 
 
 WRITE_SEGMENT_PREFIX = "bench-write-"
@@ -286,4 +297,5 @@ def remove_write_segments(target: Target) -> int:
             "UPDATE tenancy_tenant SET content_version = content_version + 1 WHERE name = %s",
             [target.tenant],
         )
+    forget_published_version(target)
     return deleted

@@ -93,12 +93,11 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.db.models import F
     from django.test import Client
     from pyinstrument import Profiler
 
     from bench.dataset import Customer
-    from segments_project.tenancy.models import Tenant
+    from segments_project.tenancy.versions import content_published
 
     customers = [Customer(**row) for row in json.loads(Path(args.customers).read_text())]
     client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
@@ -123,7 +122,7 @@ def main() -> None:
     for index in range(args.requests):
         customer = customers[index % len(customers)]
         if args.cold:
-            Tenant.objects.filter(name=args.tenant).update(content_version=F("content_version") + 1)
+            content_published(args.tenant)
         started = time.perf_counter()
         profiler.start()
         statuses[send(customer)] += 1

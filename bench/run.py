@@ -43,7 +43,16 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import dataset, floor, load, report, tokens, writes  # noqa: E402
-from bench.common import ARTIFACTS, PYTHON, Target, django_env, log, percentiles  # noqa: E402
+from bench.common import (  # noqa: E402
+    ARTIFACTS,
+    PYTHON,
+    Target,
+    authenticated_path,
+    bare_path,
+    django_env,
+    log,
+    percentiles,
+)
 from bench.http_client import Call, Client, run_calls  # noqa: E402
 from bench.server import Server  # noqa: E402
 
@@ -203,6 +212,19 @@ def read_phase(
         )
         ceiling["path"] = f"GET /customer-segment/{target.tenant}/segments/{segment}"
         log(f"  ceiling (GET one small segment): {_brief(ceiling)}")
+        references = (
+            ("bare", bare_path, "bare framework ceiling (no authentication, no database)"),
+            ("authenticated", authenticated_path, "the same behind token authentication"),
+        )
+        for name, path_of, label in references:
+            ceiling[name] = load.run_load(
+                client,
+                [Call("GET", path_of(target.tenant), c.token) for c in customers],
+                duration=args.duration,
+                connections=args.connections,
+                use_wrk=use_wrk,
+            )
+            log(f"  {label}: {_brief(ceiling[name])}")
     with timed("database floor (psycopg)", timings):
         for endpoint in load.STOREFRONT_ENDPOINTS:
             reads[endpoint]["floor"] = floor.measure_floor(
@@ -449,6 +471,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not (args.skip_profile or args.tokens_only):
         results["profile"] = profile_phase(args, target, customers, reads, manager_token, timings)
     results["dataset"] = {**prepared, "counts": _counts(target)}
+    results["ratios_to_bare"] = report.ratios_to_bare(results)
     results["goals"] = report.judge(results)
     results["timings"] = timings
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from segments_project.checkpoints import Checkpoint, listening
-from segments_project.tenancy import scopes
+from segments_project.tenancy import scopes, token_cache
 from segments_project.tenancy.services import api_client_upsert
 
 from .schema_conformance import assert_conforms
@@ -96,8 +96,10 @@ def _empty_cache():
     """Each test starts with an empty cache: cached answers are keyed by tenant and content
     version, which repeat from test to test."""
     cache.clear()
+    token_cache.forget_all()
     yield
     cache.clear()
+    token_cache.forget_all()
 
 
 @pytest.fixture

@@ -75,14 +75,12 @@ class StorefrontView(TenantAPIView):
         )
         parts = [
             endpoint,
-            self.tenant,
-            str(self.principal.content_version),
             scope.cache_key(),
             self.languages.cache_key(),
             repr(params),
             str(self.request.headers.get("X-Total-Count", "")).lower(),
         ]
-        answer = cached_answer(parts, compute, valid_until=scope.next_boundary)
+        answer = cached_answer(self.tenant, parts, compute, valid_until=scope.next_boundary)
         headers = {
             "ETag": answer.etag,
             "Cache-Control": "private, no-cache",

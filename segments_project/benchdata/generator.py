@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.db.models import F
 from oauth2_provider.models import get_access_token_model
 
 from catalog.models import Category, CategoryAssignment, Product
@@ -25,13 +24,14 @@ from segments.models import (
     SegmentCustomerAssignment,
     SegmentItemAssignment,
 )
-from segments_project.tenancy.models import CustomerTokenBinding, Tenant
+from segments_project.tenancy.models import CustomerTokenBinding
 from segments_project.tenancy.scopes import ALL_SCOPES
 from segments_project.tenancy.services import (
     api_client_upsert,
     client_secret_generate,
     tenant_get_or_create,
 )
+from segments_project.tenancy.versions import content_published
 
 from .catalog import generate_catalog
 from .context import Context
@@ -159,7 +159,7 @@ def generate(
         )
     # Whatever was cached for this tenant before is stale now (the services' after-commit
     # bump, done directly: there is no transaction to wait for here).
-    Tenant.objects.filter(name=tenant).update(content_version=F("content_version") + 1)
+    content_published(tenant)
     with progress.step("analyze"):
         analyze(TENANT_TABLES)
     return summary

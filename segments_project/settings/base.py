@@ -53,17 +53,19 @@ INSTALLED_APPS = [
     "segments_project",  # last: the top layer (data commands, start-up checks)
 ]
 
+# Sessions, the session user and messages: Django's, skipped for bearer-token API requests,
+# which use none of them (`segments_project/browser_middleware.py`).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "segments_project.request_log.RequestLogMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "segments_project.browser_middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "segments_project.browser_middleware.AuthenticationMiddleware",
     "segments_project.audit.hooks.AdminActorMiddleware",
     "segments_project.tenancy.time_zones.AdminTimeZoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "segments_project.browser_middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -309,6 +311,11 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 CUSTOMER_TOKEN_EXPIRE_SECONDS = env.int("CUSTOMER_TOKEN_EXPIRE_SECONDS", default=900)
+# A verified access token is trusted again without the database for this many seconds, in
+# each worker (at most ACCESS_TOKEN_CACHE_SIZE tokens): a revocation takes effect within
+# them. 0 turns it off (`tenancy/token_cache.py`, docs/security.md "Revocation").
+ACCESS_TOKEN_CACHE_SECONDS = env.float("ACCESS_TOKEN_CACHE_SECONDS", default=5.0)
+ACCESS_TOKEN_CACHE_SIZE = env.int("ACCESS_TOKEN_CACHE_SIZE", default=10_000)
 # Anonymous storefront tokens: the vendor's access token lives an hour, its refresh token a
 # day (each refresh starts a new day).
 ANONYMOUS_TOKEN_EXPIRE_SECONDS = env.int("ANONYMOUS_TOKEN_EXPIRE_SECONDS", default=3600)

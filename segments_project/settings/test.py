@@ -15,6 +15,9 @@ PASSWORD_HASHERS = [
 ]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 SECURE_SSL_REDIRECT = False
+# Revocation at once, as most tests expect; tests/tenancy/test_token_cache.py turns the
+# memory of verified tokens on.
+ACCESS_TOKEN_CACHE_SECONDS = 0
 
 # A second alias standing in for the read replica: the same test database, reached through
 # its own connection, so routing can be observed (tests/test_replica_router.py).

@@ -1,4 +1,5 @@
-"""Bearer-token authentication for the API: one indexed lookup per request."""
+"""Bearer-token authentication for the API: one indexed lookup per token, then its
+verified caller is remembered for a few seconds (`token_cache`)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from datetime import UTC, datetime
 
 from django.db import connections, router
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from oauth2_provider.models import get_access_token_model
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from . import token_cache
 from .principal import Principal
 from .scopes import VISITOR_SCOPES, parse_scopes
 
@@ -24,12 +27,12 @@ _PRINCIPAL_COLUMNS = (
     "scope",
     "application__client_id",
     "application__api_client__tenant_id",
-    "application__api_client__tenant__content_version",
     "customer_binding__customer_id",
     "customer_binding__legal_entity_id",
     "application__api_client__storefront",
     "anonymous_session__session_id",
     "anonymous_session__tenant_id",
+    "expires",
 )
 _CHECKSUM_PLACEHOLDER = "checksum-placeholder"
 _EXPIRY_PLACEHOLDER = datetime(2000, 1, 1, tzinfo=UTC)
@@ -62,6 +65,12 @@ def _lookup_sql(alias: str) -> str:
 def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
     """The caller behind the token with this SHA-256 checksum and the token's id, or None
     when no such token is unexpired or its client is gone."""
+    found = _lookup(checksum)
+    return None if found is None else found[0]
+
+
+def _lookup(checksum: str) -> tuple[tuple[Principal, int], datetime] | None:
+    """`principal_for_checksum`'s answer with the token's expiry, from the database."""
     alias = router.db_for_read(get_access_token_model())
     connection = connections[alias]
     now = connection.ops.adapt_datetimefield_value(timezone.now())
@@ -70,12 +79,25 @@ def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
         row = cursor.fetchone()
     if row is None:
         return None
+    principal = _principal(row[:-1])
+    return None if principal is None else (principal, _aware(row[-1]))
+
+
+def _aware(value: datetime | str) -> datetime:
+    """A raw row's datetime: PostgreSQL's is aware, SQLite's a naive UTC string."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        raise RuntimeError(f"Unreadable token expiry {value!r}")
+    return moment if timezone.is_aware(moment) else moment.replace(tzinfo=UTC)
+
+
+def _principal(row: tuple) -> tuple[Principal, int] | None:
+    """The caller a token row names and the token's id, or None when the row grants none."""
     (
         token_pk,
         scope,
         client_id,
         tenant,
-        content_version,
         customer_id,
         legal_entity_id,
         storefront,
@@ -93,7 +115,6 @@ def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
             tenant=tenant,
             client_id=client_id,
             scopes=VISITOR_SCOPES,
-            content_version=content_version,
             # The raw row holds a UUID (PostgreSQL) or its 32 hex digits (SQLite).
             session_id=str(uuid.UUID(str(session_id))),
         )
@@ -106,7 +127,6 @@ def principal_for_checksum(checksum: str) -> tuple[Principal, int] | None:
         scopes=parse_scopes(scope),
         customer_id=customer_id,
         legal_entity_id=legal_entity_id or None,
-        content_version=content_version,
     )
     return principal, token_pk
 
@@ -131,10 +151,18 @@ class BearerTokenAuthentication(BaseAuthentication):
             raw = parts[1].decode("ascii")
         except UnicodeDecodeError as exc:
             raise AuthenticationFailed("Invalid access token") from exc
-        found = principal_for_checksum(hashlib.sha256(raw.encode("ascii")).hexdigest())
+        checksum = hashlib.sha256(raw.encode("ascii")).hexdigest()
+        remembered = token_cache.recall(checksum)
+        if remembered is not None:
+            return remembered
+        found = _lookup(checksum)
         if found is None:
             raise AuthenticationFailed("Invalid access token")
-        return found
+        verified, expires = found
+        token_cache.remember(
+            checksum, verified, token_seconds_left=(expires - timezone.now()).total_seconds()
+        )
+        return verified
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

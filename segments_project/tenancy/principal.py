@@ -17,8 +17,6 @@ class Principal:
     scopes: frozenset[str]
     customer_id: str | None = None
     legal_entity_id: str | None = None
-    # The tenant's content version when the request was authenticated (see Tenant).
-    content_version: int = 0
     # The anonymous session of a storefront visitor's token (its scopes are then exactly
     # `VISITOR_SCOPES`); None for client and customer tokens.
     session_id: str | None = None

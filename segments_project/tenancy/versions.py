@@ -1,11 +1,65 @@
-"""The tenant's content version: one counter that every storefront-relevant write bumps."""
+"""The tenant's content version: one counter that every storefront-relevant write bumps.
+
+It is kept twice: in the tenant's row (`Tenant.content_version`, the record of writes) and
+in the cache, where the storefront reads it together with its cached answer in one round
+trip (`cached_version`). The cache's counter is advanced after the write commits, so an
+answer tagged with a version was computed from data at least as new as every write
+committed before that version was published.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 
 from .models import Tenant
+
+
+def version_key(tenant: str) -> str:
+    """The cache key of the tenant's published content version."""
+    return f"content-version:{tenant}"
+
+
+def cached_version(tenant: str, found: Mapping[str, Any]) -> int:
+    """The tenant's published version from `found` (a `get_many` that asked for
+    `version_key`), or, when the cache has none (never set, evicted, flushed), a new one.
+
+    A new counter starts at the clock in nanoseconds, far from any value an earlier counter
+    reached (counters advance by one per write), so no answer tagged under an earlier
+    counter is ever valid again."""
+    key = version_key(tenant)
+    version = found.get(key)
+    if version is not None:
+        return int(version)
+    candidate = time.time_ns()
+    if cache.add(key, candidate, None):
+        return candidate
+    current = cache.get(key)  # another worker started it first
+    return candidate if current is None else int(current)
+
+
+def _publish(tenant: str) -> None:
+    """Advances the cache's counter (after the commit); without one there is nothing to
+    advance: the next reader starts a new one."""
+    with contextlib.suppress(ValueError):
+        cache.incr(version_key(tenant))
+
+
+def _bump_row(tenant: str) -> None:
+    Tenant.objects.filter(name=tenant).update(content_version=F("content_version") + 1)
+
+
+def content_published(tenant: str) -> None:
+    """Bumps the version in the row and then in the cache (a write outside any transaction:
+    the benchmark's data generator)."""
+    _bump_row(tenant)
+    _publish(tenant)
 
 
 def content_changed(*, tenant: str) -> None:
@@ -15,9 +69,7 @@ def content_changed(*, tenant: str) -> None:
     contention between concurrent writers); a reader that raced the commit stored its
     answer under the old version, which no later request asks for.
     """
-    transaction.on_commit(
-        lambda: Tenant.objects.filter(name=tenant).update(content_version=F("content_version") + 1)
-    )
+    transaction.on_commit(lambda: content_published(tenant))
 
 
 def content_changed_with_commit(*, tenant: str) -> None:
@@ -27,8 +79,9 @@ def content_changed_with_commit(*, tenant: str) -> None:
     foreign-key checks run first, so that the tenant row, which every writer's
     `content_changed` updates, is locked only while the commit is flushed. Only for a
     transaction about to commit (`SET CONSTRAINTS` holds until its end)."""
+    transaction.on_commit(lambda: _publish(tenant))
     if connection.vendor != "postgresql":
-        Tenant.objects.filter(name=tenant).update(content_version=F("content_version") + 1)
+        _bump_row(tenant)
         return
     with connection.cursor() as cursor:
         # One round trip for both statements (the client-side binding cursor allows it).

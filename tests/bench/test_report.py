@@ -65,3 +65,40 @@ def test_goals_are_judged_per_path():
         "match: cold p99 <= 10x the database floor's p99": False,
         "bulk writes >= 10,000 assignments/s": True,
     }
+
+
+def test_every_path_is_a_ratio_to_the_bare_ceiling_of_its_run():
+    results = {
+        "ceiling": {
+            "rps": 300.0,
+            "latency": {"p99_ms": 40.0},
+            "bare": {"rps": 1000.0, "latency": {"p99_ms": 10.0}},
+            "authenticated": {"rps": 800.0, "latency": {"p99_ms": 20.0}},
+        },
+        "reads": {
+            "items": _read(650.0, 25.0, 90.0, 10.0),
+            "me-segments": _read(500.0, 35.0, 90.0, 10.0),
+            "match": _read(100.0, 90.0, 200.0, 10.0),
+        },
+    }
+
+    ratios = report.ratios_to_bare(results)
+    met = {goal["goal"]: goal["met"] for goal in report.judge(results)}
+
+    assert ratios["items"] == {"throughput": 0.65, "p99": 2.5}
+    assert ratios["authenticated"] == {"throughput": 0.8, "p99": 2.0}
+    assert ratios["ceiling"] == {"throughput": 0.3, "p99": 4.0}
+    assert ratios["bare"] == {"throughput": 1.0, "p99": 1.0}
+    assert met["items: warm throughput >= 60% of the bare ceiling"] is True
+    assert met["items: warm p99 <= 3x the bare ceiling's p99"] is True
+    assert met["me-segments: warm throughput >= 60% of the bare ceiling"] is False
+    assert met["me-segments: warm p99 <= 3x the bare ceiling's p99"] is False
+    assert met["trivially authenticated view: throughput >= 75% of the bare ceiling"] is True
+    assert not any(goal.startswith("match:") and "bare" in goal for goal in met)
+    assert "| **bare framework ceiling** | 1,000 | 1.00 |" in "\n".join(
+        report._reads_table(results)
+    )
+
+
+def test_a_run_without_the_bare_ceiling_has_no_ratios():
+    assert report.ratios_to_bare({"ceiling": {"rps": 300.0}, "reads": {}}) == {}

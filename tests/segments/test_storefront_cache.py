@@ -6,9 +6,11 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from catalog.models import Category, Product
+from segments_project.tenancy.versions import content_changed, version_key
 
 from ..catalog.factories import make_assignment, make_category, make_product
 from ..conftest import TENANT, Caller
@@ -176,7 +178,7 @@ def test_a_cached_answer_never_outlives_the_next_validity_boundary(customer, sho
     real_set = cache.set
 
     def record(key, value, timeout=None):
-        if key.startswith("storefront:"):  # not the rate limiter's counters
+        if key.startswith("storefront-answer:"):  # not the rate limiter's counters
             timeouts.append(timeout)
         return real_set(key, value, timeout)
 
@@ -233,3 +235,51 @@ def test_a_member_added_sees_the_segment_at_once(shop, issue_token, write):
     write("PUT", f"{MEMBERS}/c2", {})
 
     assert _tree_ids(newcomer) == ["tools", "power"]
+
+
+def test_a_warm_read_asks_the_cache_once(customer, monkeypatch):
+    customer.get(f"{TREES}?siteCode=main")
+    calls: list[str] = []
+    depth = [0]
+
+    def counted(name, real):
+        def call(*args, **kwargs):
+            if not depth[0]:  # the outermost call (locmem's get_many calls its get)
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return real(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        return call
+
+    for name in ("get", "get_many", "set", "add"):
+        monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+
+    response = customer.get(f"{TREES}?siteCode=main")
+
+    # The version and the answer in one get_many (the rate limiter's incr aside).
+    assert (response.status_code, calls) == (200, ["get_many"])
+
+
+def test_a_cache_that_lost_the_version_computes_afresh(customer, shop):
+    assert _tree_ids(customer) == ["tools", "power"]
+    # A change no service announced, then the version gone (evicted, flushed): the answers
+    # cached under the lost counter are never served again.
+    Category.objects.filter(tenant_id=TENANT, public_id="power").update(published=False)
+    cache.delete(version_key(TENANT))
+
+    assert _tree_ids(customer) == []
+
+
+def test_the_version_advances_after_the_commit_only(django_capture_on_commit_callbacks):
+    cache.set(version_key(TENANT), 7, None)
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        content_changed(tenant=TENANT)
+    assert cache.get(version_key(TENANT)) == 7
+    for callback in callbacks:
+        callback()
+
+    assert cache.get(version_key(TENANT)) == 8
