@@ -148,10 +148,19 @@ class MySegmentsView(StorefrontView):
 
         def compute() -> tuple[Any, dict]:
             segments = scope.segments().order_by("public_id")
-            documents = [segment_document(segment, languages) for segment in segments]
+            # A storefront answer: the segments' rules (`criteria`) are the merchant's own
+            # business, read through `GET /segments/{id}` with a manage or read scope.
+            documents = [
+                _without_rule(segment_document(segment, languages)) for segment in segments
+            ]
             return [project(document, projection) for document in documents], {}
 
         return self.cached_response("me-segments", scope, compute)
+
+
+def _without_rule(document: dict[str, Any]) -> dict[str, Any]:
+    document.pop("criteria", None)
+    return document
 
 
 @schemas.segment_match

@@ -71,3 +71,13 @@ def test_include_product_categories_is_a_boolean(segments, manager):
     assert manager.get(f"{TREES}?includeProductCategories=1").status_code == 200
     message, _ = _error(manager.get(f"{TREES}?includeProductCategories=x"))
     assert message == "includeProductCategories must be true or false."
+
+
+def test_my_segments_never_show_the_segments_rules(segments, manager):
+    make_segment(TENANT, "germany", criteria={"q": "addresses.country:DE"})
+
+    documents = manager.get(f"{MINE}?onlyActive=false&siteCode=main").json()
+
+    assert "germany" in [document["id"] for document in documents]
+    assert all("criteria" not in document for document in documents)
+    assert "criteria" in manager.get(f"{BASE}/segments/germany").json()
