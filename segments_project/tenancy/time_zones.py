@@ -36,12 +36,13 @@ class AdminTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The path first: reading `request.user` loads the session's user.
         user = getattr(request, "user", None)
         if (
-            user is not None
+            request.path.startswith(reverse("admin:index"))
+            and user is not None
             and user.is_authenticated
             and user.is_staff
-            and request.path.startswith(reverse("admin:index"))
         ):
             zone = admin_time_zone(request)
             if zone is not None:
