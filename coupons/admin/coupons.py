@@ -45,6 +45,7 @@ class CouponAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     list_filter = ["deleted", "discount_type", "segment_restricted", "referral_coupon"]
     search_fields = ["public_id", "name"]
     ordering = ["tenant_id", "public_id"]
+    sort_by_name = True
     list_per_page = 50
     readonly_fields = ["referral_coupon", "deleted", "version"]
     inlines = [RedemptionInline]

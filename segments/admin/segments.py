@@ -24,6 +24,7 @@ from django.utils.timezone import localtime
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_ranking import NAME_SORT
 from segments_project.tenancy.admin_scoping import (
     TenantScopedAdminMixin,
     require_tenant,
@@ -31,6 +32,7 @@ from segments_project.tenancy.admin_scoping import (
 )
 
 from ..documents.segments import segment_document
+from ..hooks import SEGMENT_PAGE_PANELS
 from ..models import (
     EvaluationStatus,
     ItemType,
@@ -117,6 +119,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     search_fields = ["public_id", "name"]
     search_help_text = "Search by id or by name in any language."
     ordering = ["tenant_id", "public_id"]
+    sort_by_name = True
     list_per_page = 50
     actions = ["activate", "deactivate", "duplicate", "export_members", "export_items"]
     readonly_fields = ["assignments", "version", "created_at", "modified_at"]
@@ -190,6 +193,10 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
         obj: Segment | None = None,
     ) -> HttpResponse:
         context["audit_url"] = audit_trail_url(request, obj) if obj is not None else None
+        # What the apps above show on the page (the coupons restricted to the segment).
+        context["segment_panels"] = (
+            [panel(obj) for panel in SEGMENT_PAGE_PANELS] if obj is not None else []
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def autocomplete_label(self, segment: Segment) -> str:
@@ -198,7 +205,7 @@ class SegmentAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
 
     # -- columns --
 
-    @admin.display(description="name")
+    @admin.display(description="name", ordering=NAME_SORT)
     def segment_name(self, segment: Segment) -> str:
         return localized_display(segment.name)
 
