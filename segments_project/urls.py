@@ -6,6 +6,7 @@ from catalog.api.urls import category_urlpatterns, product_urlpatterns
 from segments_project.api import exceptions
 from segments_project.api.anonymous_views import AnonymousLoginView, AnonymousRefreshView
 from segments_project.api.fallback import unknown_api_path
+from segments_project.favicon import favicon
 from segments_project.tenancy.views import TenantTokenView
 
 urlpatterns = [
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
     re_path(
         r"^(?:customer-segment|coupon|category|product|customer|customerlogin|webhook)/",
         unknown_api_path,
