@@ -20,7 +20,7 @@ from tests.catalog.factories import make_category, make_product
 from tests.segments.factories import make_segment
 
 from . import test_browser
-from .test_browser import ARTIFACTS, PASSWORD, log_in
+from .test_browser import ARTIFACTS, PASSWORD, log_in, search_picker
 
 pytestmark = test_browser.pytestmark
 page = test_browser.page
@@ -65,11 +65,7 @@ def two_shops(transactional_db: Any) -> dict[str, Any]:
 
 def open_picker(page: Any, field_id: str, text: str) -> list[str]:
     """Types `text` in the field's select2 picker; the options it offers, dropdown open."""
-    page.locator(f"#{field_id} + .select2 .select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill(text)
-    page.wait_for_timeout(400)  # select2 asks the server 250 ms after the last key
-    page.wait_for_load_state("networkidle")
-    page.locator(".select2-results__option.loading-results").wait_for(state="detached")
+    search_picker(page, field_id, text)
     return page.locator(".select2-results__option").all_inner_texts()
 
 
