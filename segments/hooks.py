@@ -4,6 +4,10 @@
 storefront, on which site, at which moment) and returns one `PreviewPanel` for the admin's
 storefront preview, rendered after the products. Connected by coupons (the coupons the
 customer could redeem).
+
+`SEGMENT_PAGE_PANELS`: each hook takes a stored segment and returns one `PreviewPanel`
+shown on the segment's change page, after its fields. Connected by coupons (the coupons
+restricted to the segment).
 """
 
 from __future__ import annotations
@@ -33,8 +37,9 @@ class PreviewScope(Protocol):
 
 @dataclass(frozen=True)
 class PreviewPanel:
-    """A part of the preview page: `template` is rendered with `panel` set to `context`.
-    `name` is the key under which the preview's result also carries the context."""
+    """A part of the preview page (or of a segment's page): `template` is rendered with
+    `panel` set to `context`. `name` is the key under which the preview's result also
+    carries the context."""
 
     name: str
     template: str
@@ -43,4 +48,18 @@ class PreviewPanel:
 
 PREVIEW_PANELS: Hooks[Callable[[PreviewScope], PreviewPanel]] = Hooks(
     "segments.preview_panels", provided_by=("coupons",)
+)
+
+
+class SegmentOnPage(Protocol):
+    """The parts of a stored `segments.models.Segment` a segment page panel may read."""
+
+    @property
+    def tenant_id(self) -> str: ...
+    @property
+    def public_id(self) -> str: ...
+
+
+SEGMENT_PAGE_PANELS: Hooks[Callable[[SegmentOnPage], PreviewPanel]] = Hooks(
+    "segments.segment_page_panels", provided_by=("coupons",)
 )

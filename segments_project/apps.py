@@ -16,7 +16,13 @@ class ProjectConfig(AppConfig):
 
     def ready(self) -> None:
         # Registers the start-up check that every registry has its providers.
+        from django.db.models.signals import post_migrate
+
         from . import registry  # noqa: F401
+        from .tenancy.admin_groups import sync_after_migrate
+
+        # Sent for this app last (it is installed last): every app's permissions exist.
+        post_migrate.connect(sync_after_migrate, sender=self, dispatch_uid="admin_groups")
 
         if getattr(settings, "CHECKPOINT_PAUSE_FROM_ENVIRONMENT", False):
             from .checkpoints import pause_from_environment

@@ -7,6 +7,7 @@ from segments_project.api import exceptions
 from segments_project.api.anonymous_views import AnonymousLoginView, AnonymousRefreshView
 from segments_project.api.fallback import unknown_api_path
 from segments_project.browser_middleware import API_SERVICES
+from segments_project.favicon import favicon
 from segments_project.tenancy.views import TenantTokenView
 
 urlpatterns = [
@@ -31,6 +32,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("favicon.ico", favicon, name="favicon"),
     re_path(rf"^(?:{'|'.join(API_SERVICES)})/", unknown_api_path),
 ]
 

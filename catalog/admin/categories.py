@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
+from segments_project.tenancy.admin_ranking import NAME_SORT
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
 from ..models import Category, CategoryAssignment
@@ -86,6 +87,7 @@ class CategoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     search_fields = ["public_id", "code", "name"]
     autocomplete_fields = ["parent"]
     ordering = ["tenant_id", "path"]
+    sort_by_name = True  # when not shown as the tree
     list_per_page = 100
     readonly_fields = ["path_display", "version", "created_at", "modified_at"]
 
@@ -132,7 +134,20 @@ class CategoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     def autocomplete_label(self, category: Category) -> str:
         return category_label(category)
 
-    @admin.display(description="category")
+    def autocomplete_labels(self, rows: list[Category]) -> dict[int, str]:
+        """Each category with its place in the tree ("audio — Electronics > Audio"), the
+        ancestors of the whole page read in one query."""
+        wanted = {pk for category in rows for pk in category.ancestor_pks}
+        ancestors = Category.objects.only("public_id", "name").in_bulk(wanted)
+        labels = {}
+        for category in rows:
+            trail = [ancestors[pk] for pk in category.ancestor_pks if pk in ancestors]
+            names = [localized_display(node.name) or node.public_id for node in trail]
+            names.append(localized_display(category.name) or category.public_id)
+            labels[category.pk] = f"{category.public_id} — {' > '.join(names)}"
+        return labels
+
+    @admin.display(description="category", ordering=NAME_SORT)
     def tree_name(self, category: Category) -> str:
         name = localized_display(category.name) or category.public_id
         if category.depth == 0:

@@ -14,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
+from segments_project.tenancy.admin_ranking import NAME_SORT
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
 from ..models import CategoryAssignment, Product
@@ -30,6 +31,7 @@ class ProductAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     list_filter = ["published"]
     search_fields = ["public_id", "code", "name"]
     ordering = ["tenant_id", "public_id"]
+    sort_by_name = True
     list_per_page = 50
     readonly_fields = ["version", "created_at", "modified_at"]
 
@@ -54,9 +56,10 @@ class ProductAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
 
     def autocomplete_label(self, product: Product) -> str:
         name = localized_display(product.name)
-        return f"{product.public_id} — {name}" if name else product.public_id
+        label = f"{product.public_id} — {name}" if name else product.public_id
+        return f"{label} (SKU {product.code})" if product.code else label
 
-    @admin.display(description="name")
+    @admin.display(description="name", ordering=NAME_SORT)
     def product_name(self, product: Product) -> str:
         return localized_display(product.name)
 

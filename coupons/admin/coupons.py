@@ -70,6 +70,7 @@ class CouponAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteAd
     ]
     search_fields = ["public_id", "name"]
     ordering = ["tenant_id", "public_id"]
+    sort_by_name = True
     list_per_page = 50
     readonly_fields = ["referral_coupon", "deleted", "version", "latest_changes"]
     inlines = [RedemptionInline]

@@ -3,11 +3,13 @@ and redemption counts."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, TextField
+from django.db.models.functions import Cast
 
 from segments_project.errors import NotFound
 
@@ -24,6 +26,24 @@ def coupons_of_tenant(*, tenant: str, at: datetime, show_deleted: bool = False) 
     to filter, sort and render; soft-deleted ones only with `show_deleted`."""
     coupons = Coupon.objects.for_tenant(tenant).with_status(at)
     return coupons if show_deleted else coupons.not_deleted()
+
+
+def coupons_restricted_to_segment(
+    *, tenant: str, segment_id: str, at: datetime, limit: int
+) -> list[Coupon]:
+    """The tenant's coupons (not deleted) only members of the segment may redeem, by code,
+    at most `limit`; in one query.
+
+    `segment_ids` is a JSON list: the query narrows by its text (portable to SQLite, which
+    has no JSON containment), the exact membership is checked on the rows it returns.
+    """
+    candidates = (
+        coupons_of_tenant(tenant=tenant, at=at)
+        .alias(segment_ids_text=Cast("segment_ids", TextField()))
+        .filter(segment_restricted=True, segment_ids_text__contains=json.dumps(segment_id))
+        .order_by("public_id")
+    )
+    return [coupon for coupon in candidates if segment_id in coupon.segment_ids][:limit]
 
 
 def coupon_get(*, tenant: str, code: str, at: datetime) -> Coupon:

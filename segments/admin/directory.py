@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
+from django.db.models import CharField, QuerySet, Value
+from django.db.models.functions import Concat, Trim
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
+from segments_project.tenancy.admin_ranking import NAME_SORT
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
 from ..models import (
@@ -65,6 +67,7 @@ class DirectoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     """What the customer and legal entity admins share."""
 
     ordering = ["tenant_id", "public_id"]
+    sort_by_name = True
     list_per_page = 50
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -127,14 +130,23 @@ class CustomerAdmin(DirectoryAdmin):
             sets.append(("Metadata", {"fields": ["version", "created_at", "modified_at"]}))
         return sets
 
+    autocomplete_match = ("public_id", "email")
+    autocomplete_name = Trim(
+        Concat("first_name", Value(" "), "last_name", output_field=CharField())
+    )
+
     def autocomplete_label(self, customer: Customer) -> str:
         name = f"{customer.first_name} {customer.last_name}".strip()
-        parts = [customer.public_id, name, f"<{customer.email}>" if customer.email else ""]
-        return " ".join(part for part in parts if part)
+        email = f"<{customer.email}>" if customer.email else ""
+        described = " ".join(part for part in (name, email) if part)
+        return f"{customer.public_id} — {described}" if described else customer.public_id
 
-    @admin.display(description="name", ordering="last_name")
+    @admin.display(description="name", ordering=NAME_SORT)
     def full_name(self, customer: Customer) -> str:
         return f"{customer.first_name} {customer.last_name}".strip()
+
+    def object_title(self, customer: Customer) -> str:
+        return self.full_name(customer) or customer.public_id
 
     @admin.display(description="legal entities")
     def legal_entity_list(self, customer: Customer) -> str:

@@ -26,6 +26,7 @@ from segments_project.admin.dates import admin_datetime
 from segments_project.admin.history import AuditHistoryAdminMixin
 from segments_project.admin.status import Lifecycle, LifecycleFilter, lifecycle, lifecycle_badge
 from segments_project.errors import ApplicationError
+from segments_project.tenancy.admin_ranking import NAME_SORT
 from segments_project.tenancy.admin_scoping import (
     TenantScopedAdminMixin,
     require_tenant,
@@ -33,6 +34,7 @@ from segments_project.tenancy.admin_scoping import (
 )
 
 from ..documents.segments import segment_document
+from ..hooks import SEGMENT_PAGE_PANELS
 from ..models import (
     EvaluationStatus,
     ItemType,
@@ -108,6 +110,7 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
     search_fields = ["public_id", "name"]
     search_help_text = "Search by id or by name in any language."
     ordering = ["tenant_id", "public_id"]
+    sort_by_name = True
     list_per_page = 50
     actions = ["activate", "deactivate", "duplicate", "export_members", "export_items"]
     readonly_fields = [
@@ -197,6 +200,10 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
         obj: Segment | None = None,
     ) -> HttpResponse:
         context["audit_url"] = audit_trail_url(request, obj) if obj is not None else None
+        # What the apps above show on the page (the coupons restricted to the segment).
+        context["segment_panels"] = (
+            [panel(obj) for panel in SEGMENT_PAGE_PANELS] if obj is not None else []
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def autocomplete_label(self, segment: Segment) -> str:
@@ -205,7 +212,7 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
 
     # -- columns --
 
-    @admin.display(description="name")
+    @admin.display(description="name", ordering=NAME_SORT)
     def segment_name(self, segment: Segment) -> str:
         return localized_display(segment.name)
 

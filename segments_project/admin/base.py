@@ -13,6 +13,7 @@ from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import require_tenant
 
 from .display import readable_form
+from .widgets import localized_display
 
 
 class ServiceWriteAdmin(admin.ModelAdmin):
@@ -28,6 +29,27 @@ class ServiceWriteAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, change, **kwargs)
         view_only = obj is not None and not self.has_change_permission(request, obj)
         return readable_form(form, self.form.declared_fields, view_only=view_only)
+
+    def object_title(self, obj: Any) -> str:
+        """What the object's page is titled by: its name (in the admin's language), else its
+        id."""
+        name = getattr(obj, "name", None)
+        if isinstance(name, dict):
+            name = localized_display(name)
+        return name or getattr(obj, "public_id", "") or str(obj)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: Any = None,
+    ) -> HttpResponse:
+        if obj is not None:
+            context["subtitle"] = self.object_title(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def upsert_from_form(
         self,

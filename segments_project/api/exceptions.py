@@ -228,8 +228,24 @@ def handler500(request: HttpRequest) -> JsonResponse:
     return json_error_response(request, 500, "An unexpected error occurred.")
 
 
-def handler400(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if is_admin_request(request):
+        return admin_error_page(request, 400)
     return json_error_response(request, 400, "Bad request.")
+
+
+CSRF_REASON = (
+    "The form was sent from a page that is no longer valid (your session ended or the page "
+    "is outdated). Go back, reload the page and send it again."
+)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """`CSRF_FAILURE_VIEW`: an admin form sent with a stale token gets the admin's page with
+    what to do; anything else the API's 403."""
+    if is_admin_request(request):
+        return admin_error_page(request, 403, reason=CSRF_REASON)
+    return json_error_response(request, 403, "Forbidden.")
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

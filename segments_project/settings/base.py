@@ -28,6 +28,8 @@ ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# An admin form with a stale token gets the admin's 403 page, other paths the API's JSON.
+CSRF_FAILURE_VIEW = "segments_project.api.exceptions.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -36,9 +36,11 @@ from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 from django.urls import path, reverse
 
+from .admin_ranking import NAME_SORT, TextSource, best_match_first, by_name, name_key
 from .models import Tenant
 
 _CACHE_ATTRIBUTE = "_granted_tenant_names"
+_FORM_TENANT_ATTRIBUTE = "_form_tenant"
 
 
 def granted_tenant_names(request: HttpRequest) -> frozenset[str] | None:
@@ -98,14 +100,38 @@ def form_tenant(form: forms.ModelForm) -> str | None:
     """
     if form.instance.pk:
         return form.instance.tenant_id
+    if hasattr(form, _FORM_TENANT_ATTRIBUTE):
+        return getattr(form, _FORM_TENANT_ATTRIBUTE)
     field = form.fields.get("tenant")
-    if field is None or not form.is_bound:
-        return None
+    tenant = _chosen_tenant(form, field) if field is not None else None
+    setattr(form, _FORM_TENANT_ATTRIBUTE, tenant)
+    return tenant
+
+
+def _chosen_tenant(form: forms.BaseForm, field: forms.Field) -> str | None:
     try:
-        tenant = field.clean(form["tenant"].data)
+        # The posted tenant, or on a form not posted yet its initial one (a user of one
+        # tenant has it chosen already).
+        tenant = field.clean(form["tenant"].value())
     except forms.ValidationError:
         return None
-    return tenant.pk if tenant is not None else None
+    if isinstance(tenant, Tenant):
+        return tenant.pk
+    return tenant or None
+
+
+def narrow_choices_to_form_tenant(form: forms.BaseForm) -> None:
+    """Narrows the form's choices of tenant-owned rows, and their pickers, to the form's
+    tenant (`form_tenant`; none at all without one)."""
+    tenant = form_tenant(form)  # type: ignore[arg-type]
+    for name, field in form.fields.items():
+        queryset = getattr(field, "queryset", None)
+        if name == "tenant" or queryset is None or not is_tenant_owned(queryset.model):
+            continue
+        field.queryset = queryset.filter(tenant_id=tenant) if tenant else queryset.none()
+        widget = getattr(field.widget, "widget", field.widget)  # inside the related wrapper
+        if isinstance(widget, _TenantAutocompleteMixin):
+            widget.tenant = tenant
 
 
 def is_tenant_owned(model: type[Model]) -> bool:
@@ -145,20 +171,34 @@ class GrantedTenantFilter(admin.SimpleListFilter):
 
 
 class TenantAutocompleteJsonView(AutocompleteJsonView):
-    """Django's autocomplete view, narrowed to `?tenant=` when given and labelled by the
-    target admin's `autocomplete_label` (ids with names, not `tenant/id`)."""
+    """Django's autocomplete view, narrowed to `?tenant=` when given (to nothing when it is
+    given empty: a form whose tenant is not chosen yet), ranked best match first
+    (`admin_ranking`) and labelled by the target admin's `autocomplete_labels` (ids with
+    names, not `tenant/id`)."""
 
     def get_queryset(self) -> QuerySet:
         queryset = super().get_queryset()
-        tenant = self.request.GET.get("tenant")
-        if tenant:
+        if "tenant" in self.request.GET:
+            tenant = self.request.GET["tenant"]
+            if not tenant:
+                return queryset.none()
             lookup = getattr(self.model_admin, "tenant_lookup", "tenant")
             queryset = queryset.filter(**{lookup: tenant})
-        return queryset
+        ranking = getattr(self.model_admin, "autocomplete_ranking", lambda: None)()
+        if ranking is None:
+            return queryset
+        match, name = ranking
+        return best_match_first(queryset, self.term, match=match, name=name)
+
+    def get_context_data(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(*args, **kwargs)
+        context["object_list"] = rows = list(context["object_list"])
+        labels = getattr(self.model_admin, "autocomplete_labels", None)
+        self._labels = labels(rows) if labels else {}
+        return context
 
     def serialize_result(self, obj: Model, to_field_name: str) -> dict[str, str]:
-        label = getattr(self.model_admin, "autocomplete_label", None)
-        return {"id": str(getattr(obj, to_field_name)), "text": label(obj) if label else str(obj)}
+        return {"id": str(getattr(obj, to_field_name)), "text": self._labels.get(obj.pk, str(obj))}
 
 
 def autocomplete_label_of(admin_site: Any, model: type[Model]) -> Any:
@@ -167,8 +207,17 @@ def autocomplete_label_of(admin_site: Any, model: type[Model]) -> Any:
 
 
 class _TenantAutocompleteMixin:
-    """Points select2 at the target admin's scoped autocomplete view, for one tenant when
-    `tenant` is given."""
+    """Points select2 at the target admin's scoped autocomplete view, for the `tenant` (for
+    none while it is None). On an add form whose tenant is still to be chosen, the picker
+    follows the form's tenant field (`tenancy/tenant_pickers.js`)."""
+
+    @property
+    def media(self) -> forms.Media:
+        # Named after the scripts it needs, so that Media's merge keeps it after them.
+        follows = forms.Media(
+            js=["admin/js/jquery.init.js", "admin/js/autocomplete.js", "tenancy/tenant_pickers.js"]
+        )
+        return super().media + follows  # type: ignore[misc]
 
     def __init__(
         self, field: Any, admin_site: Any, *args: Any, tenant: str | None = None, **kwargs: Any
@@ -181,7 +230,9 @@ class _TenantAutocompleteMixin:
         url = reverse(
             f"{self.admin_site.name}:{target.app_label}_{target.model_name}_scoped_autocomplete"
         )
-        return f"{url}?{urlencode({'tenant': self.tenant})}" if self.tenant else url
+        # Always named: an empty tenant (not chosen yet) offers nothing, never every
+        # tenant's rows (`TenantAutocompleteJsonView`).
+        return f"{url}?{urlencode({'tenant': self.tenant or ''})}"
 
 
 class TenantAutocompleteSelect(_TenantAutocompleteMixin, AutocompleteSelect):
@@ -200,13 +251,51 @@ class TenantScopedAdminMixin:
 
     `tenant_lookup` is the path from the model to its tenant (`tenant` for the usual
     foreign key). Subclasses may define `autocomplete_label(obj)` for their autocomplete
-    results.
+    results (or `autocomplete_labels(rows)` for a page of them at once), and rank the
+    results by `autocomplete_match` (ids, codes, emails: by default the plain
+    `search_fields`) and `autocomplete_name` (by default the `name` field).
     """
 
     tenant_lookup = "tenant"
+    autocomplete_match: tuple[TextSource, ...] | None = None
+    autocomplete_name: TextSource | None = None
+    # Rows with names: the list sorts by name (`name_sort`, the default language's name
+    # of a localized one, case-insensitively) unless the user sorts by a column.
+    sort_by_name = False
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        ranking = self.autocomplete_ranking() if self.sort_by_name else None
+        if ranking is not None:
+            # The expression, not the annotation: ModelAdmin orders before it annotates.
+            return [by_name(self.model, ranking[1]), "pk"]  # type: ignore[attr-defined]
+        return super().get_ordering(request)  # type: ignore[misc]
+
+    def autocomplete_ranking(self) -> tuple[tuple[TextSource, ...], TextSource] | None:
+        """What the picker compares with the term, and the name it sorts by; None for rows
+        with neither a name nor an id (they keep the admin's order)."""
+        fields = {field.name for field in self.model._meta.get_fields()}  # type: ignore[attr-defined]
+        name = self.autocomplete_name or next(
+            (field for field in ("name", "public_id") if field in fields), None
+        )
+        if name is None:
+            return None
+        match = self.autocomplete_match
+        if match is None:
+            plain = (entry.lstrip("^=@") for entry in getattr(self, "search_fields", ()))
+            match = tuple(entry for entry in plain if entry in fields and entry != name)
+        return match, name
+
+    def autocomplete_labels(self, rows: list[Any]) -> dict[Any, str]:
+        """The picker's text of each row of a page, by primary key."""
+        label = getattr(self, "autocomplete_label", None) or str
+        return {row.pk: label(row) for row in rows}
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return scoped(super().get_queryset(request), request, self.tenant_lookup)  # type: ignore[misc]
+        queryset = scoped(super().get_queryset(request), request, self.tenant_lookup)  # type: ignore[misc]
+        ranking = self.autocomplete_ranking() if self.sort_by_name else None
+        if ranking is not None:
+            queryset = queryset.annotate(**{NAME_SORT: name_key(self.model, ranking[1])})  # type: ignore[attr-defined]
+        return queryset
 
     def get_list_filter(self, request: HttpRequest) -> list[Any]:
         filters = [
@@ -249,6 +338,22 @@ class TenantScopedAdminMixin:
         if formfield is not None and label is not None:
             formfield.label_from_instance = label
         return formfield
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.BaseForm]:
+        form = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]
+        if not is_tenant_owned(self.model):  # type: ignore[attr-defined]
+            return form
+
+        class TenantChoicesForm(form):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                narrow_choices_to_form_tenant(self)
+
+        TenantChoicesForm.__name__ = form.__name__
+        TenantChoicesForm._meta = form._meta  # as adjusted by the base admin, not rebuilt
+        return TenantChoicesForm
 
     def get_urls(self) -> list[Any]:
         opts = self.model._meta  # type: ignore[attr-defined]

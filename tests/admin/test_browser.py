@@ -66,11 +66,20 @@ def shoot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def search_picker(page: Any, field_id: str, text: str) -> None:
+    """Opens the field's select2 autocomplete and types `text`; returns once the answer for
+    the text is shown, not the list shown before it (whose labels may contain the text: a
+    category's path names its parent)."""
+    page.locator(f"#{field_id} + .select2 .select2-selection").click()
+    page.locator(".select2-container--open .select2-search__field").fill(text)
+    page.wait_for_timeout(400)  # select2 asks the server 250 ms after the last key
+    page.wait_for_load_state("networkidle")
+    page.locator(".select2-results__option.loading-results").wait_for(state="detached")
+
+
 def pick(page: Any, field_id: str, text: str) -> None:
     """Chooses `text` in the select2 autocomplete of the field, as a person would."""
-    page.locator(f"#{field_id} + .select2 .select2-selection").click()
-    search = page.locator(".select2-container--open .select2-search__field")
-    search.fill(text)
+    search_picker(page, field_id, text)
     option = page.locator(".select2-results__option", has_text=text).first
     option.wait_for()
     option.click()

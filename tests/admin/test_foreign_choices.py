@@ -97,3 +97,73 @@ def test_a_foreign_row_posted_to_a_change_form_is_no_valid_choice(
     )  # fmt: skip
 
     _assert_refused_without_a_trace(response, "legal_entities", row.pk, row)
+
+
+# --- the pickers themselves (issue 20, item 4) ----------------------------------------------
+
+SEGMENT_PICKER = "/admin/segments/segment/autocomplete/?tenant="
+CATEGORY_PICKER = "/admin/catalog/category/autocomplete/?tenant="
+
+
+def _segment_choices(client: Client, tenant: str) -> list[str]:
+    response = client.get(
+        SEGMENT_PICKER.split("?")[0],
+        {"app_label": "segments", "model_name": "segmentitemassignment", "field_name": "segment",
+         "term": "", "tenant": tenant},
+    )  # fmt: skip
+    return [row["text"].split(" — ")[0] for row in response.json()["results"]]
+
+
+def test_the_coupon_add_forms_segment_picker_asks_for_the_users_only_tenant(
+    merchandiser: Client, foreign_rows
+):
+    html = merchandiser.get(reverse("admin:coupons_coupon_add")).content.decode()
+
+    assert f"{SEGMENT_PICKER}{TENANT}" in html
+    assert _segment_choices(merchandiser, TENANT) == ["gold", "silver"]
+
+
+def test_the_coupon_add_forms_pickers_offer_nothing_until_the_tenant_is_chosen(
+    superuser_client: Client, foreign_rows
+):
+    html = superuser_client.get(reverse("admin:coupons_coupon_add")).content.decode()
+
+    assert f'data-ajax--url="{SEGMENT_PICKER}"' in html
+    assert f'data-ajax--url="{CATEGORY_PICKER}"' in html
+    assert "tenancy/tenant_pickers.js" in html  # it follows the tenant chosen in the form
+    assert _segment_choices(superuser_client, "") == []
+
+
+def test_a_coupon_form_shown_again_after_an_error_keeps_its_pickers_to_the_tenant(
+    superuser_client: Client, foreign_rows, shop
+):
+    posted = {**_coupon_add(TENANT, "segment_ids", shop["gold"].pk), "discount_amount": "-1"}
+
+    response = superuser_client.post(reverse("admin:coupons_coupon_add"), posted)
+
+    assert response.context["adminform"].form.errors  # shown again, with the error
+    html = response.content.decode()
+    assert f'data-ajax--url="{SEGMENT_PICKER}{TENANT}"' in html
+    assert f'data-ajax--url="{CATEGORY_PICKER}{TENANT}"' in html
+    assert "gold — Gold customers" in html  # the segment picked, shown back
+    assert FOREIGN_NAME not in html
+
+
+def test_the_category_add_forms_parent_picker_keeps_to_the_tenant(
+    merchandiser: Client, superuser_client: Client, foreign_rows
+):
+    own = merchandiser.get(reverse("admin:catalog_category_add")).content.decode()
+    chosen_later = superuser_client.get(reverse("admin:catalog_category_add")).content.decode()
+    foreign = foreign_rows["included_categories"]
+    posted = superuser_client.post(
+        reverse("admin:catalog_category_add"),
+        {"tenant": TENANT, "public_id": "probe", "parent": foreign.pk, "name__add_language": "en",
+         "name__add_text": "Probe", "position": "0", "mixins": "", "metadata_mixins": ""},
+    )  # fmt: skip
+
+    assert f'data-ajax--url="{CATEGORY_PICKER}{TENANT}"' in own
+    assert f'data-ajax--url="{CATEGORY_PICKER}"' in chosen_later
+    assert posted.context["adminform"].form.errors["parent"] == [
+        "Select a valid choice. That choice is not one of the available choices."
+    ]
+    assert FOREIGN_NAME not in posted.content.decode()

@@ -256,10 +256,10 @@ def test_the_member_form_offers_customers_of_the_segments_tenant(superuser_clien
 
     assert "/admin/segments/customer/autocomplete/?tenant=acme" in page
     assert [result["text"] for result in found["results"]] == [
-        "alice First Alice <alice@example.com>",
-        "bob First Bob <bob@example.com>",
+        "alice — First Alice <alice@example.com>",
+        "bob — First Bob <bob@example.com>",
     ]
-    assert "alien First Alien <alien@example.com>" in [r["text"] for r in everyone["results"]]
+    assert "alien — First Alien <alien@example.com>" in [r["text"] for r in everyone["results"]]
 
 
 def test_product_results_are_searched_by_name(merchandiser, shop):
@@ -277,5 +277,8 @@ def test_product_results_are_searched_by_name(merchandiser, shop):
     )
 
     assert response.json()["results"] == [
-        {"id": str(response.json()["results"][0]["id"]), "text": "scarf — Wool scarf"}
+        {
+            "id": str(response.json()["results"][0]["id"]),
+            "text": "scarf — Wool scarf (SKU code-scarf)",
+        }
     ]

@@ -319,3 +319,51 @@ def test_api_paths_still_answer_json_errors(client):
 
     assert response.status_code == 404
     assert response.json()["code"] == 404
+
+
+def test_a_staff_user_without_permissions_gets_the_admins_error_pages(login, shop):
+    user = User.objects.create_user("nobody", is_staff=True)
+    client = login(user)
+    gold = shop["gold"]
+    urls = [reverse("admin:segments_segment_changelist"), reverse("admin:coupons_coupon_add"),
+            reverse("admin:segments_segment_members", args=[gold.pk]),
+            reverse("admin:segments_segment_items", args=[gold.pk])]  # fmt: skip
+
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code in (403, 404), url  # 404: no segment of theirs
+        assert response["Content-Type"].startswith("text/html"), url
+        assert 'id="site-name"' in response.content.decode(), url
+
+
+def test_an_admin_form_with_a_stale_csrf_token_gets_the_admins_403_page(acme_staff, shop):
+    client = Client(enforce_csrf_checks=True)
+    client.cookies = acme_staff.cookies
+
+    response = client.post(reverse("admin:segments_segment_change", args=[shop["gold"].pk]), {})
+
+    assert response.status_code == 403
+    html = response.content.decode()
+    assert 'id="site-name"' in html
+    assert "reload the page and send it again" in html
+
+
+def test_an_admin_request_it_cannot_read_gets_the_admins_400_page(acme_staff, shop, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 3
+    url = reverse("admin:segments_segment_change", args=[shop["gold"].pk])
+
+    response = acme_staff.post(url, {f"field{index}": "x" for index in range(10)})
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
+    assert "<h2>Bad request</h2>" in response.content.decode()
+
+
+def test_the_favicon_is_there(client):
+    response = client.get("/favicon.ico")
+    page = client.get(reverse("admin:login")).content.decode()
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert response.content.startswith(b"\x00\x00\x01\x00")  # an ICO
+    assert '<link rel="icon" href="/static/favicon.ico">' in page
