@@ -10,20 +10,24 @@ from django.utils import timezone
 
 from segments.hooks import PreviewPanel, SegmentOnPage
 
-from ..models import CouponStatus
+from segments_project.admin.status import lifecycle_badge
+
 from ..selectors.coupons import coupons_restricted_to_segment
+from .coupons import coupon_lifecycle
 
 SHOWN_COUPONS = 100
 
 
 def segment_coupons_panel(segment: SegmentOnPage) -> PreviewPanel:
+    now = timezone.now()
     coupons = coupons_restricted_to_segment(
-        tenant=segment.tenant_id,
-        segment_id=segment.public_id,
-        at=timezone.now(),
-        limit=SHOWN_COUPONS + 1,
+        tenant=segment.tenant_id, segment_id=segment.public_id, at=now, limit=SHOWN_COUPONS + 1
     )
-    rows = [(coupon, CouponStatus(coupon.status).label) for coupon in coupons[:SHOWN_COUPONS]]
+    # In the admin's one status vocabulary, as on the coupon list.
+    rows = [
+        (coupon, lifecycle_badge(coupon_lifecycle(coupon, now), api_status=coupon.status))
+        for coupon in coupons[:SHOWN_COUPONS]
+    ]
     return PreviewPanel(
         name="coupons",
         template="admin/coupons/segment_panel.html",
