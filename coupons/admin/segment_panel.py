@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.utils import timezone
 
 from segments.hooks import PreviewPanel, SegmentOnPage
-
 from segments_project.admin.status import lifecycle_badge
 
 from ..selectors.coupons import coupons_restricted_to_segment
