@@ -14,6 +14,9 @@ PASSWORD_HASHERS = [
     "segments_project.tenancy.hashers.GeneratedSecretSHA256Hasher",
 ]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One process: its cache stands in for the shared Redis of production (the version in the
+# cache); tests/segments/test_storefront_cache.py covers the unshared case too.
+CACHE_SHARED_BY_PROCESSES = True
 SECURE_SSL_REDIRECT = False
 # Revocation at once, as most tests expect; tests/tenancy/test_token_cache.py turns the
 # memory of verified tokens on.

@@ -14,6 +14,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
@@ -28,11 +29,17 @@ def version_key(tenant: str) -> str:
 
 def cached_version(tenant: str, found: Mapping[str, Any]) -> int:
     """The tenant's published version from `found` (a `get_many` that asked for
-    `version_key`), or, when the cache has none (never set, evicted, flushed), a new one.
+    `version_key`), or, when the cache has none (never set, evicted, flushed), a new one;
+    the row's version when the cache is not shared by the processes.
 
     A new counter starts at the clock in nanoseconds, far from any value an earlier counter
     reached (counters advance by one per write), so no answer tagged under an earlier
     counter is ever valid again."""
+    if not settings.CACHE_SHARED_BY_PROCESSES:
+        # A cache of this process alone (no Redis): the other processes' writes (workers,
+        # jobs) advance only their own counter, so the version comes from the row.
+        row = Tenant.objects.filter(name=tenant).values_list("content_version", flat=True)
+        return row.first() or 0
     key = version_key(tenant)
     version = found.get(key)
     if version is not None:

@@ -7,9 +7,11 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from catalog.models import Category, Product
+from segments_project.tenancy.models import Tenant
 from segments_project.tenancy.versions import content_changed, version_key
 
 from ..catalog.factories import make_assignment, make_category, make_product
@@ -283,3 +285,18 @@ def test_the_version_advances_after_the_commit_only(django_capture_on_commit_cal
         callback()
 
     assert cache.get(version_key(TENANT)) == 8
+
+
+def test_without_a_shared_cache_another_process_write_is_seen_at_once(customer, shop, settings):
+    """No Redis: each process has its own cache, so a write made by another process (a
+    task worker, another app worker) advances only the tenant's row, which reads go by."""
+    settings.CACHE_SHARED_BY_PROCESSES = False
+    assert _tree_ids(customer) == ["tools", "power"]
+    cached_counter = cache.get(version_key(TENANT))
+
+    # As another process commits: the data and the row's version, not this cache.
+    Category.objects.filter(tenant_id=TENANT, public_id="power").update(published=False)
+    Tenant.objects.filter(name=TENANT).update(content_version=F("content_version") + 1)
+
+    assert cache.get(version_key(TENANT)) == cached_counter
+    assert _tree_ids(customer) == []
