@@ -94,16 +94,25 @@ def catalog(transactional_db: Any) -> dict[str, Any]:
     sundress = make_product("acme", "sundress", name="Sun dress")
     make_assignment(dresses, sundress)
     alice = make_customer("acme", "alice")
-    # A merchandiser: staff with the merchandising permissions, granted tenant acme only.
+    user = make_merchandiser(tenant)
+    return {"summer": summer, "alice": alice, "sundress": sundress, "user": user}
+
+
+MERCHANDISING_APPS = ("segments", "catalog", "coupons")
+
+
+def make_merchandiser(*tenants: Tenant, apps: tuple[str, ...] = MERCHANDISING_APPS) -> User:
+    """User `merch`: staff with every view/add/change/delete permission of `apps`,
+    granted `tenants` only."""
     user = User.objects.create_user("merch", "merch@example.com", PASSWORD, is_staff=True)
     user.user_permissions.set(
         Permission.objects.filter(
-            content_type__app_label__in=["segments", "catalog", "coupons"],
-            codename__regex=r"^(view|add|change|delete)_",
+            content_type__app_label__in=apps, codename__regex=r"^(view|add|change|delete)_"
         )
     )
-    TenantMembership.objects.create(user=user, tenant=tenant)
-    return {"summer": summer, "alice": alice, "sundress": sundress, "user": user}
+    for tenant in tenants:
+        TenantMembership.objects.create(user=user, tenant=tenant)
+    return user
 
 
 def test_merchandiser_creates_a_segment_and_previews_it(page: Any, live_server: Any, catalog):

@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from segments.models import Customer, SegmentCustomerAssignment, SegmentExclusion
 from segments.services.rule_evaluation import segment_rule_apply
-from segments_project.tenancy.models import Tenant, TenantMembership
+from segments_project.tenancy.models import Tenant
 from tests.segments.factories import assign_customer, make_customer, make_segment
 
 from . import test_browser
-from .test_browser import PASSWORD, log_in, shoot
+from .test_browser import log_in, make_merchandiser, shoot
 
 # The browser tests' marks (slow, browser, skipped without Chromium) and Chromium tab.
 pytestmark = test_browser.pytestmark
@@ -37,14 +36,7 @@ def ruled(transactional_db: Any) -> dict[str, Any]:
     )
     assign_customer(loyal, alice)
     segment_rule_apply(tenant="acme", segment_id="loyal")
-    user = User.objects.create_user("merch", "merch@example.com", PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["segments", "catalog", "coupons"],
-            codename__regex=r"^(view|add|change|delete)_",
-        )
-    )
-    TenantMembership.objects.create(user=user, tenant=tenant)
+    make_merchandiser(tenant)
     return {"loyal": loyal}
 
 

@@ -13,14 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
-from segments_project.tenancy.models import Tenant, TenantMembership
+from segments_project.tenancy.models import Tenant
 from tests.catalog.factories import make_category, make_product
 from tests.segments.factories import make_segment
 
 from . import test_browser
-from .test_browser import ARTIFACTS, PASSWORD, log_in, search_picker
+from .test_browser import ARTIFACTS, log_in, make_merchandiser, search_picker
 
 pytestmark = test_browser.pytestmark
 page = test_browser.page
@@ -51,15 +50,7 @@ def two_shops(transactional_db: Any) -> dict[str, Any]:
         segment = make_segment(tenant, segment_id)
         segment.name = {"en": name}
         segment.save()
-    user = User.objects.create_user("merch", "merch@example.com", PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["segments", "catalog", "coupons"],
-            codename__regex=r"^(view|add|change|delete)_",
-        )
-    )
-    TenantMembership.objects.create(user=user, tenant=acme)
-    TenantMembership.objects.create(user=user, tenant=globex)
+    make_merchandiser(acme, globex)
     return {"gold": gold}
 
 

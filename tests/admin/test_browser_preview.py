@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.utils import timezone
 
 from segments.models import Segment
-from segments_project.tenancy.models import Tenant, TenantMembership
+from segments_project.tenancy.models import Tenant
 from tests.catalog.factories import make_assignment, make_category, make_product
 from tests.segments.factories import assign_customer, assign_item, make_customer, make_segment
 
 from . import test_browser
-from .test_browser import PASSWORD, log_in, shoot
+from .test_browser import log_in, make_merchandiser, shoot
 
 # The browser tests' marks (slow, browser, skipped without Chromium) and Chromium tab.
 pytestmark = test_browser.pytestmark
@@ -78,14 +77,7 @@ def storefront(transactional_db: Any) -> dict[str, Any]:
     assign_item(vip, laptop)
     for segment in segments[2:]:
         assign_item(segment, fashion)
-    user = User.objects.create_user("merch", "merch@example.com", PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["segments", "catalog", "coupons", "audit"],
-            codename__regex=r"^(view|add|change|delete)_",
-        )
-    )
-    TenantMembership.objects.create(user=user, tenant=tenant)
+    make_merchandiser(tenant, apps=("segments", "catalog", "coupons", "audit"))
     return {"vip": vip, "alice": alice}
 
 

@@ -11,17 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
 
 from catalog.models import Product
 from segments.models import Customer, Segment, SegmentCustomerAssignment
 from segments.services.rule_evaluation import segment_rule_apply
-from segments_project.tenancy.models import Tenant, TenantMembership
+from segments_project.tenancy.models import Tenant
 from tests.catalog.factories import make_category, make_product
 from tests.segments.factories import assign_customer, make_customer, make_segment
 
 from . import test_browser
-from .test_browser import ARTIFACTS, PASSWORD, log_in
+from .test_browser import ARTIFACTS, log_in, make_merchandiser
 
 pytestmark = test_browser.pytestmark
 page = test_browser.page
@@ -59,14 +58,7 @@ def shop(transactional_db: Any) -> dict[str, Any]:
     for number in range(1, 4):
         make_product("acme", f"p-{number}", name=f"Sun dress {number}")
     Product.objects.filter(public_id="p-1").update(code="SKU-1001")
-    user = User.objects.create_user("merch", "merch@example.com", PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label__in=["segments", "catalog", "coupons"],
-            codename__regex=r"^(view|add|change|delete)_",
-        )
-    )
-    TenantMembership.objects.create(user=user, tenant=tenant)
+    make_merchandiser(tenant)
     return {"loyal": loyal}
 
 
