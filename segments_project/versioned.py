@@ -10,7 +10,7 @@ changed rows per call.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -30,7 +30,7 @@ from segments_project.api.documents import (
 from segments_project.api.localization import localized_input
 from segments_project.api.patch import apply_patch
 from segments_project.audit.models import AuditAction
-from segments_project.audit.record import Change, diff, record
+from segments_project.audit.record import Change, diff, record, updated_event_data
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import AlreadyExists, NotFound, VersionConflict, field_error
 from segments_project.tenancy.versions import content_changed
@@ -58,6 +58,8 @@ class DocumentKind:
     audit_type: str | None = None
     # The document is a segment: its audit events are filed under its own id.
     is_segment: bool = False
+    # Stored field -> document member, for the change events' `changedFields`.
+    event_fields: Mapping[str, str] | None = None
     # JSON Pointers a JSON Patch may not write.
     read_only_paths: frozenset[str] = READ_ONLY_PATHS
     # Called with the audit changes of every create, update and set-based upsert of the
@@ -119,11 +121,12 @@ def update_changed(
     audit_type: str | None = None,
     audit_segment_id: str | None = None,
     on_changes: ChangesHook | None = None,
+    event_fields: Mapping[str, str] | None = None,
 ) -> Any:
     """Writes only the changed fields; a write that changes nothing keeps the version.
 
     With `audit_type`, a change is recorded in the audit trail as `{field: [old, new]}`
-    and passed to `on_changes`.
+    and passed to `on_changes`; its change event names the fields by `event_fields`.
     """
     changes = diff({field: getattr(obj, field) for field in values}, values)
     if not changes:
@@ -135,7 +138,14 @@ def update_changed(
     obj.save(update_fields=[*changes, "version", "modified_at"])
     content_changed(tenant=obj.tenant_id)
     if audit_type is not None:
-        change = Change(audit_type, obj.public_id, AuditAction.UPDATED, audit_segment_id, changes)
+        change = Change(
+            audit_type,
+            obj.public_id,
+            AuditAction.UPDATED,
+            audit_segment_id,
+            changes,
+            event_data=updated_event_data(changes, event_fields),
+        )
         _recorded(on_changes, obj.tenant_id, [change])
     return obj
 
@@ -148,6 +158,7 @@ def kind_update_changed(kind: DocumentKind, obj: Any, values: dict[str, Any]) ->
         audit_type=kind.audit_type,
         audit_segment_id=kind.audit_segment_id(obj.public_id),
         on_changes=kind.on_changes,
+        event_fields=kind.event_fields,
     )
 
 
@@ -428,4 +439,11 @@ def _audit_change(kind: DocumentKind, row: DocumentRow, current: dict[str, Any] 
     if current is None:
         return Change(kind.audit_type, row.key, AuditAction.CREATED, segment_id, row.values)
     changes = diff({name: current[name] for name in row.values}, row.values)
-    return Change(kind.audit_type, row.key, AuditAction.UPDATED, segment_id, changes)
+    return Change(
+        kind.audit_type,
+        row.key,
+        AuditAction.UPDATED,
+        segment_id,
+        changes,
+        event_data=updated_event_data(changes, kind.event_fields),
+    )

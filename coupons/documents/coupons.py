@@ -64,6 +64,37 @@ COUPON_QUERY_FIELDS: dict[str, FieldSpec] = {
 }
 
 
+# Stored field -> the document member a consumer knows it by (the `q` names where there
+# is one): how `coupon.updated` events name the changed fields (`changedFields`).
+COUPON_EVENT_FIELDS: dict[str, str] = {
+    "name": "name",
+    "description": "description",
+    "discount_type": "discountType",
+    "discount_percentage": "discountPercentage",
+    "discount_amount": "discountAbsolute.amount",
+    "discount_currency": "discountAbsolute.currency",
+    "allow_anonymous": "allowAnonymous",
+    "max_redemptions": "maxRedemptions",
+    "max_redemptions_per_customer": "maxRedemptionsPerCustomer",
+    "discount_calculation_type": "discountCalculationType",
+    "category_restricted": "categoryRestricted",
+    "segment_restricted": "segmentRestricted",
+    "included_categories": "restrictions.includedCategories",
+    "excluded_categories": "restrictions.excludedCategories",
+    "segment_ids": "restrictions.segments",
+    "valid_for": "restrictions.validFor",
+    "valid_from": "restrictions.validFrom",
+    "valid_until": "restrictions.validUntil",
+    "min_order_amount": "restrictions.minOrderValue.amount",
+    "min_order_currency": "restrictions.minOrderValue.currency",
+    "issued_to": "issuedTo",
+    "referral_coupon": "referralCoupon",
+    "deleted": "deleted",
+    "mixins": "mixins",
+    "metadata_mixins": "metadata.mixins",
+}
+
+
 # --- codes -----------------------------------------------------------------------------------
 
 

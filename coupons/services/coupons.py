@@ -17,6 +17,7 @@ from segments_project.tenancy.versions import content_changed
 
 from ..documents.coupon_writes import coupon_values
 from ..documents.coupons import (
+    COUPON_EVENT_FIELDS,
     COUPON_READ_ONLY_PATHS,
     clean_code,
     generate_code,
@@ -97,7 +98,9 @@ def _replace(current: Coupon, document: Any) -> Coupon:
     values = coupon_values(document, tenant=current.tenant_id)
     if current.referral_coupon:
         _keep_referral_owner(current, document, values)
-    return versioned.update_changed(current, values, audit_type=DocumentType.COUPON)
+    return versioned.update_changed(
+        current, values, audit_type=DocumentType.COUPON, event_fields=COUPON_EVENT_FIELDS
+    )
 
 
 @transaction.atomic

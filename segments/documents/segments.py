@@ -40,6 +40,20 @@ DOCUMENT_FIELDS = frozenset(
     }
 )
 
+# Stored field -> the document member a consumer knows it by: how `segment.updated`
+# events name the changed fields (`changedFields`).
+SEGMENT_EVENT_FIELDS: dict[str, str] = {
+    "name": "name",
+    "description": "description",
+    "site_code": "siteCode",
+    "status": "status",
+    "valid_from": "validity.from",
+    "valid_to": "validity.to",
+    "criteria": "criteria",
+    "mixins": "mixins",
+    "metadata_mixins": "metadata.mixins",
+}
+
 # `criteria` is not a q field: its members are q texts themselves, and which segments have
 # a rule mentioning some field is not a question the list answers (the members are).
 SEGMENT_QUERY_FIELDS: dict[str, FieldSpec] = {

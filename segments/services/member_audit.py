@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from segments_project.audit.models import AuditAction, DocumentType
-from segments_project.audit.record import Change, diff
+from segments_project.audit.record import Change, diff, updated_event_data
 
 from ..documents.members import MemberKey
 
@@ -29,9 +29,32 @@ def member_change(segment_id: str, key: MemberKey, action: str, changes: dict[st
     )
 
 
+# Stored field -> the member document's name for it, for `segment.member.updated`.
+MEMBER_EVENT_FIELDS = {
+    "mixins": "mixins",
+    "metadata_mixins": "metadata.mixins",
+    "assignment_type": "assignmentType",
+}
+
+
 def member_update(
-    segment_id: str, key: MemberKey, before: dict[str, Any], after: dict[str, Any]
+    segment_id: str,
+    key: MemberKey,
+    before: dict[str, Any],
+    after: dict[str, Any],
+    assignment_type: str,
 ) -> Change | None:
-    """The update's `{field: [old, new]}`; None when the writes of one call cancelled out."""
+    """The update's `{field: [old, new]}`; None when the writes of one call cancelled out.
+    Its event also says the member's `assignment_type` after it."""
     changes = diff(before, after)
-    return member_change(segment_id, key, AuditAction.UPDATED, changes) if changes else None
+    if not changes:
+        return None
+    event_data = updated_event_data(changes, MEMBER_EVENT_FIELDS)
+    return Change(
+        DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT,
+        member_document_id(key),
+        AuditAction.UPDATED,
+        segment_id,
+        changes,
+        event_data={**(event_data or {}), "assignmentType": str(assignment_type)},
+    )

@@ -113,7 +113,13 @@ class _Plan:
             for key, row in self.created.values()
         ]
         updated = [
-            member_update(segment_id, key, self.before[pair], row.values(self.before[pair]))
+            member_update(
+                segment_id,
+                key,
+                self.before[pair],
+                row.values(self.before[pair]),
+                row.assignment_type,
+            )
             for pair, (key, row) in self.updated.items()
         ]
         return assigned + [change for change in updated if change is not None]

@@ -15,7 +15,12 @@ from segments_project.errors import ValidationFailed
 from segments_project.tenancy.versions import content_changed
 from segments_project.writes import Upserted
 
-from ..documents.segments import DOCUMENT_FIELDS, segment_document, segment_values
+from ..documents.segments import (
+    DOCUMENT_FIELDS,
+    SEGMENT_EVENT_FIELDS,
+    segment_document,
+    segment_values,
+)
 from ..models import Segment, SegmentEvaluation
 from .evaluations import evaluations_for_criteria_changes
 
@@ -28,6 +33,7 @@ SEGMENT = versioned.DocumentKind(
     localized_fields=(("name", "name"), ("description", "description")),
     audit_type=DocumentType.SEGMENT,
     is_segment=True,
+    event_fields=SEGMENT_EVENT_FIELDS,
     # A changed rule (created with one, replaced, removed) enqueues a full evaluation, in
     # the write's transaction, whichever entry point wrote it.
     on_changes=evaluations_for_criteria_changes,

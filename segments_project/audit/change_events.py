@@ -25,11 +25,14 @@ if TYPE_CHECKING:
 _AUTOMATIC = "AUTOMATIC"
 
 _ADDED_REMOVED = {AuditAction.ASSIGNED: "added", AuditAction.UNASSIGNED: "removed"}
+# A member stays a member through an update (of its mixins, or AUTOMATIC turned MANUAL),
+# but a consumer's copy of it changes: `segment.member.updated`.
+_MEMBER_VERBS = {**_ADDED_REMOVED, AuditAction.UPDATED: "updated"}
 
 
 def change_events(changes: list[Change]) -> list[EventDraft]:
     """The events of the changes, in their order (none for a change no consumer is told of,
-    such as an update of an assignment's mixins)."""
+    such as an update of an item assignment's mixins)."""
     return [draft for change in changes for draft in _events(change)]
 
 
@@ -56,7 +59,11 @@ def _document_events(change: Change, resource: ResourceType) -> Iterator[EventDr
         return
     if action not in (AuditAction.CREATED, AuditAction.UPDATED, AuditAction.DELETED):
         return
-    data = {"changedFields": sorted(change.changes)} if action == AuditAction.UPDATED else {}
+    data = {}
+    if action == AuditAction.UPDATED:
+        data["changedFields"] = (change.event_data or {}).get("changedFields") or sorted(
+            change.changes
+        )
     yield EventDraft(f"{resource}.{action}", resource, change.document_id, data)
 
 
@@ -78,7 +85,7 @@ def _batch_member(name: str) -> dict[str, Any]:
 
 
 def _member_events(change: Change) -> Iterator[EventDraft]:
-    verb = _ADDED_REMOVED.get(change.action)
+    verb = _MEMBER_VERBS.get(change.action)
     if verb is None or change.segment_id is None:
         return
     event_type = f"segment.member.{verb}"
@@ -88,7 +95,12 @@ def _member_events(change: Change) -> Iterator[EventDraft]:
         context = {"source": "import", "assignmentType": extra.get("assignmentType")}
         yield from _batched(event_type, change.segment_id, "members", members, context)
         return
-    data = _member(change.document_id, change.changes.get("assignment_type"))
+    if verb == "updated":
+        # The update's trail holds only what changed: the type after it is in event_data.
+        data = _member(change.document_id, extra.get("assignmentType"))
+        data["changedFields"] = extra.get("changedFields") or sorted(change.changes)
+    else:
+        data = _member(change.document_id, change.changes.get("assignment_type"))
     if "reason" in change.changes:
         data["reason"] = change.changes["reason"]
     yield EventDraft(event_type, ResourceType.SEGMENT, change.segment_id, data)

@@ -44,6 +44,17 @@ def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]
     return {name: [old.get(name), value] for name, value in new.items() if old.get(name) != value}
 
 
+def updated_event_data(
+    changes: Mapping[str, Any], names: Mapping[str, str] | None
+) -> dict[str, Any] | None:
+    """`Change.event_data` of an update: `changedFields`, the changed stored fields by the
+    names a consumer knows from the API document (`valid_from` is `validity.from`).
+    None without names (the event then names the stored fields)."""
+    if names is None:
+        return None
+    return {"changedFields": sorted({names.get(name, name) for name in changes})}
+
+
 # Bookkeeping columns that say nothing about what a document holds.
 _NOT_RECORDED = frozenset({"id", "tenant", "public_id", "created_at", "modified_at"})
 

@@ -7,12 +7,13 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from segments.models import Customer, Segment, SegmentCustomerAssignment
 from segments.services import members as member_services
 from segments_project.events.models import Event, EventStream
 
 from ..catalog.factories import make_product
 from ..conftest import TENANT
-from ..segments.factories import make_customer, make_legal_entity, make_segment
+from ..segments.factories import assign_customer, make_customer, make_legal_entity, make_segment
 from .helpers import member, outbox
 
 pytestmark = pytest.mark.django_db
@@ -50,10 +51,24 @@ def test_segment_created_updated_deleted(manager, db):
     assert numbers == [("segment", 1), ("segment", 2), ("segment", 3)]
 
 
+def test_segment_updated_names_the_changed_fields_as_the_api_does(manager, db):
+    body = {"id": "silver", "name": {"en": "Silver"}, "status": "ACTIVE", "siteCode": "main"}
+    assert manager.post(SEGMENTS, body).status_code == 201
+    change = {
+        "siteCode": "outlet",
+        "validity": {"from": "2030-01-01T00:00:00Z"},
+        "metadata": {"mixins": {"x": "https://example.com/x.json"}},
+        "mixins": {"x": 1},
+    }
+    assert manager.patch(f"{SEGMENTS}/silver", change).status_code == 204
+
+    [(_, _, data)] = outbox(TENANT, prefix="segment.updated")
+    assert data == {"changedFields": ["metadata.mixins", "mixins", "siteCode", "validity.from"]}
+
+
 def test_member_added_and_removed_single_and_b2b(manager, directory):
     assert manager.put(f"{MEMBERS}/c2", {"mixins": {"a": 1}}).status_code == 201
     assert manager.put(f"{MEMBERS}/c1/acme-corp").status_code == 201
-    manager.put(f"{MEMBERS}/c2", {"mixins": {"a": 2}})  # an update of mixins: no event
     assert manager.delete(f"{MEMBERS}/c1/acme-corp").status_code == 204
 
     assert outbox(TENANT) == [
@@ -66,6 +81,34 @@ def test_member_added_and_removed_single_and_b2b(manager, directory):
         2,
         3,
     ]
+
+
+def test_a_member_whose_mixins_change_is_updated_in_wire_names(manager, directory):
+    assert manager.put(f"{MEMBERS}/c2", {"mixins": {"a": 1}}).status_code == 201
+    assert manager.put(f"{MEMBERS}/c2", {"mixins": {"a": 2}}).status_code == 204
+    schema = {"mixins": {"a": 2}, "metadata": {"mixins": {"a": "https://example.com/a.json"}}}
+    assert manager.put(f"{MEMBERS}/c2", schema).status_code == 204
+
+    assert outbox(TENANT)[1:] == [
+        ("segment.member.updated", "gold", {**member("c2"), "changedFields": ["mixins"]}),
+        (
+            "segment.member.updated",
+            "gold",
+            {**member("c2"), "changedFields": ["metadata.mixins"]},
+        ),
+    ]
+
+
+def test_an_automatic_member_written_manual_is_updated_with_its_new_type(manager, directory):
+    gold = Segment.objects.get(public_id="gold")
+    assigned = assign_customer(gold, Customer.objects.get(public_id="c2"))
+    SegmentCustomerAssignment.objects.filter(pk=assigned.pk).update(assignment_type="AUTOMATIC")
+    bulk = [{"customerId": "c2", "mixins": {"b": True}}]
+
+    assert manager.put(f"{MEMBERS}/bulk", bulk).status_code == 207
+
+    changed = {**member("c2", kind="MANUAL"), "changedFields": ["assignmentType", "mixins"]}
+    assert outbox(TENANT) == [("segment.member.updated", "gold", changed)]
 
 
 def test_bulk_members_emit_one_event_each_like_single_writes(manager, directory):
@@ -150,6 +193,33 @@ def test_coupons_and_redemptions(manager, directory):
         ("coupon.deleted", "TENOFF", {}),
     ]
     assert set(Event.objects.values_list("resource_type", flat=True)) == {"coupon"}
+
+
+def test_coupon_updated_names_the_changed_fields_as_the_api_does(manager, db):
+    coupon = {
+        "code": "TENOFF",
+        "name": "Ten off",
+        "discountType": "ABSOLUTE",
+        "discountAbsolute": {"amount": 10, "currency": "EUR"},
+    }
+    assert manager.post(COUPONS, coupon).status_code == 201
+    change = {
+        "maxRedemptionsPerCustomer": 2,
+        "discountAbsolute": {"amount": 12, "currency": "EUR"},
+        "restrictions": {"validFrom": "2030-01-01T00:00:00Z"},
+        "issuedTo": "c2",
+    }
+    assert manager.patch(f"{COUPONS}/TENOFF", change).status_code in (200, 204)
+
+    [(_, _, data)] = outbox(TENANT, prefix="coupon.updated")
+    assert data == {
+        "changedFields": [
+            "discountAbsolute.amount",
+            "issuedTo",
+            "maxRedemptionsPerCustomer",
+            "restrictions.validFrom",
+        ]
+    }
 
 
 def test_deleting_a_customer_removes_its_memberships_then_the_customer(manager, directory):

@@ -69,6 +69,24 @@ def test_replace_mode_emits_the_members_it_removed(tmp_path, db):
     assert outbox(TENANT) == [("segment.member.removed", "gold", removed)]
 
 
+def test_an_import_that_updates_members_emits_them_updated_and_manual(tmp_path, db):
+    gold = make_segment(TENANT, "gold")
+    automatic = assign_customer(gold, make_customer(TENANT, "ann"))
+    SegmentCustomerAssignment.objects.filter(pk=automatic.pk).update(assignment_type="AUTOMATIC")
+    assign_customer(gold, make_customer(TENANT, "bob"))
+    assign_customer(gold, make_customer(TENANT, "cid"))
+    path = write_csv(
+        tmp_path / "m.csv",
+        ["segmentId", "customerId", "legalEntityId", "mixins"],
+        [["gold", "ann", "", ""], ["gold", "bob", "", '{"a": 1}'], ["gold", "cid", "", ""]],
+    )
+
+    assert run_import("segment-customers", path).ok
+
+    updated = batched("import", "MANUAL", ("ann", None), ("bob", None))
+    assert outbox(TENANT) == [("segment.member.updated", "gold", updated)]
+
+
 @pytest.fixture
 def germans(db) -> None:
     make_segment(TENANT, "germans", criteria={"q": "preferredLanguage:de"})
