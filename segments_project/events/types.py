@@ -12,6 +12,7 @@ class EventType(StrEnum):
     SEGMENT_DELETED = "segment.deleted"
     SEGMENT_MEMBER_ADDED = "segment.member.added"
     SEGMENT_MEMBER_REMOVED = "segment.member.removed"
+    SEGMENT_MEMBER_UPDATED = "segment.member.updated"
     SEGMENT_ITEM_ADDED = "segment.item.added"
     SEGMENT_ITEM_REMOVED = "segment.item.removed"
     SEGMENT_EXCLUSION_ADDED = "segment.exclusion.added"
