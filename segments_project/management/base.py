@@ -1,11 +1,13 @@
 """The base of management commands that act in one tenant (zulip's `ZulipBaseCommand`).
 
 `--tenant` is added and resolved in one place: it is required, and a tenant that does not
-exist is a `CommandError` naming it (commands never create tenants by accident).
+exist is a `CommandError` naming it (commands never create tenants by accident). The
+schedulers' `--every SECONDS` loop is here too (`RepeatingTenantsCommand`).
 """
 
 from __future__ import annotations
 
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -72,3 +74,36 @@ class TenantsCommand(TenantCommand):
 
     def handle_tenants(self, tenants: list[Tenant], *args: Any, **options: Any) -> str | None:
         raise NotImplementedError
+
+
+class RepeatingTenantsCommand(TenantsCommand):
+    """A `TenantsCommand` that with `--every SECONDS` repeats until stopped (a scheduler
+    process): implement `handle_pass(tenants, **options)`, one pass over the tenants.
+    Between passes it calls `wait(seconds, **options)` (a sleep; override to work
+    meanwhile) and reads the tenants again, to follow tenants created since it started."""
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--every",
+            type=int,
+            metavar="SECONDS",
+            help="Repeat every SECONDS seconds until stopped (the scheduler process).",
+        )
+
+    def handle_tenants(self, tenants: list[Tenant], *args: Any, **options: Any) -> None:
+        every = options["every"]
+        if every is not None and every < 1:
+            raise CommandError("--every takes a number of seconds of at least 1.")
+        while True:
+            self.handle_pass(tenants, **options)
+            if every is None:
+                return
+            self.wait(every, **options)
+            tenants = self.get_tenants()
+
+    def handle_pass(self, tenants: list[Tenant], **options: Any) -> None:
+        raise NotImplementedError
+
+    def wait(self, seconds: float, **options: Any) -> None:
+        time.sleep(seconds)

@@ -133,8 +133,3 @@ def test_between_passes_the_scheduler_ticks_the_webhook_pump(rules):
 
     assert [call.args for call in sleep.call_args_list] == [(2,), (2,), (1.0,)]
     assert tick.call_count == 3
-
-
-def test_every_needs_a_positive_number(rules):
-    with pytest.raises(CommandError, match="at least 1"):
-        _run("--every", "0")

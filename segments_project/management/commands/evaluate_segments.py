@@ -18,15 +18,13 @@ import time
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import CommandError
-
 from segments.services.evaluation_schedule import evaluations_recover_stalled, segments_evaluate
-from segments_project.management.base import TenantsCommand
+from segments_project.management.base import RepeatingTenantsCommand
 from segments_project.tenancy.models import Tenant
 from webhooks.services.triggers import pump_request_if_waiting
 
 
-class Command(TenantsCommand):
+class Command(RepeatingTenantsCommand):
     help = (
         "Evaluate the rules of the segments of a tenant (or of every tenant), and enqueue "
         "again the evaluations whose worker died. --due: only rules with relative dates whose "
@@ -46,12 +44,6 @@ class Command(TenantsCommand):
             "them here.",
         )
         parser.add_argument(
-            "--every",
-            type=int,
-            metavar="SECONDS",
-            help="Repeat every SECONDS seconds until stopped (the scheduler process).",
-        )
-        parser.add_argument(
             "--webhook-tick",
             type=float,
             default=2.0,
@@ -59,20 +51,13 @@ class Command(TenantsCommand):
             help="With --every: how often to queue the webhook pump when work waits (0: never).",
         )
 
-    def handle_tenants(self, tenants: list[Tenant], *args: Any, **options: Any) -> None:
-        every = options["every"]
-        if every is not None and every < 1:
-            raise CommandError("--every takes a number of seconds of at least 1.")
-        while True:
-            for tenant in tenants:
-                self._pass(tenant.name, due=options["due"], enqueue=options["enqueue"])
-            if every is None:
-                return
-            self._wait(every, options["webhook_tick"])
-            tenants = self.get_tenants()
+    def handle_pass(self, tenants: list[Tenant], **options: Any) -> None:
+        for tenant in tenants:
+            self._pass(tenant.name, due=options["due"], enqueue=options["enqueue"])
 
-    def _wait(self, seconds: float, webhook_tick: float) -> None:
+    def wait(self, seconds: float, **options: Any) -> None:
         """Sleeps until the next pass, ticking the webhook pump meanwhile."""
+        webhook_tick = options["webhook_tick"]
         if webhook_tick <= 0:
             time.sleep(seconds)
             return

@@ -4,19 +4,16 @@ with `--every`, repeatedly (the scheduler of `make run` runs it hourly)."""
 
 from __future__ import annotations
 
-import time
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import CommandError
-
 from segments_project.events.retention import events_prune
 from segments_project.events.tasks import events_prune_task
-from segments_project.management.base import TenantsCommand
+from segments_project.management.base import RepeatingTenantsCommand
 from segments_project.tenancy.models import Tenant
 
 
-class Command(TenantsCommand):
+class Command(RepeatingTenantsCommand):
     help = (
         "Delete the change events older than EVENTS_RETENTION_DAYS, of a tenant or of every "
         "tenant. --enqueue: as background jobs (run by manage.py db_worker); --every: repeat "
@@ -30,28 +27,12 @@ class Command(TenantsCommand):
             action="store_true",
             help="Enqueue a job per tenant instead of deleting here.",
         )
-        parser.add_argument(
-            "--every",
-            type=int,
-            metavar="SECONDS",
-            help="Repeat every SECONDS seconds until stopped (the scheduler process).",
-        )
 
-    def handle_tenants(self, tenants: list[Tenant], *args: Any, **options: Any) -> None:
-        every = options["every"]
-        if every is not None and every < 1:
-            raise CommandError("--every takes a number of seconds of at least 1.")
-        while True:
-            for tenant in tenants:
-                if options["enqueue"]:
-                    job = events_prune_task.enqueue(tenant.name)
-                    self.stdout.write(f"{tenant.name}: enqueued the pruning as job {job.id}.")
-                else:
-                    deleted = events_prune(tenant=tenant.name)
-                    self.stdout.write(
-                        self.style.SUCCESS(f"{tenant.name}: deleted {deleted} event(s).")
-                    )
-            if every is None:
-                return
-            time.sleep(every)
-            tenants = self.get_tenants()
+    def handle_pass(self, tenants: list[Tenant], **options: Any) -> None:
+        for tenant in tenants:
+            if options["enqueue"]:
+                job = events_prune_task.enqueue(tenant.name)
+                self.stdout.write(f"{tenant.name}: enqueued the pruning as job {job.id}.")
+            else:
+                deleted = events_prune(tenant=tenant.name)
+                self.stdout.write(self.style.SUCCESS(f"{tenant.name}: deleted {deleted} event(s)."))
