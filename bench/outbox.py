@@ -1,0 +1,239 @@
+"""Benchmark: what the change events' outbox adds to writes (issue 18: at most 10% on the
+bulk member upsert and on the import).
+
+**The outbox's cost** is what a write does for its events in its own transaction:
+`record()` turning the audit changes into events (`change_events`) and appending them
+(`events_append`: one INSERT of the events with the per-resource counter upsert). That is
+all a write pays; subscriptions add nothing to it (dispatch and delivery run later, in the
+`db_worker` processes, whether there are none or many), so the events table is measured
+as it is, with no subscription. The reference is the same write with those two steps
+switched off by this benchmark (a patch of `segments_project.audit.record` in its own
+process, never a setting: production has no way to skip events). Both variants run in one
+process against one database, in alternating rounds (the order flipped every round), so
+a busy moment of the shared machine hits both.
+
+1. Bulk member upsert: the service call behind `PUT .../customers/bulk`
+   (`customer_assignments_upsert_bulk`) of 200 new members into a segment, in-process
+   (no HTTP: the cost of the API layer would only dilute the ratio). Per round and
+   variant a fresh segment and `--calls` calls; the median and the mean per call.
+2. Import: `import_data --kind segment-customers` of `--import-rows` new rows (20
+   segments, chunks of 10,000), the table emptied of them between runs; per variant the
+   median and the fastest.
+
+Runs against its own PostgreSQL database (`seg_bench_outbox`, dropped and created each
+run), with the test settings:
+
+    .venv/bin/python bench/outbox.py                 # about 3 minutes
+    .venv/bin/python bench/outbox.py --smoke         # tiny, < 1 minute
+
+Writes bench/results/summary-outbox.json (not with --smoke).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from bench.common import RESULTS, Target, log  # noqa: E402
+from bench.report import commit, machine  # noqa: E402
+
+GOAL_RATIO = 1.10
+BULK_SIZE = 200
+VARIANTS = ("outbox", "no events")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15, help="bulk rounds per variant")
+    parser.add_argument("--calls", type=int, default=10, help="bulk calls per round")
+    parser.add_argument("--import-rows", type=int, default=50_000)
+    parser.add_argument("--import-rounds", type=int, default=5)
+    parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--database", default="seg_bench_outbox")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.rounds, args.calls, args.import_rows, args.import_rounds = 2, 2, 2_000, 1
+    return args
+
+
+def setup(target: Target) -> None:
+    with target.connect("postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target.database}"')
+        conn.execute(f'CREATE DATABASE "{target.database}"')
+    os.environ["DATABASE_URL"] = target.database_url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "segments_project.settings.test"
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+@contextmanager
+def events_off() -> Iterator[None]:
+    """`record()` without its events: the audit trail only (the benchmark's reference)."""
+    with (
+        mock.patch("segments_project.audit.record.change_events", lambda changes: []),
+        mock.patch("segments_project.audit.record.events_append", lambda **kwargs: None),
+    ):
+        yield
+
+
+def _variant(name: str) -> Any:
+    return events_off() if name == "no events" else nullcontext()
+
+
+def _orders(rounds: int) -> Iterator[tuple[str, ...]]:
+    for index in range(rounds):
+        yield VARIANTS if index % 2 == 0 else VARIANTS[::-1]
+
+
+def _events() -> int:
+    from segments_project.events.models import Event
+
+    return Event.objects.count()
+
+
+def bulk(args: argparse.Namespace, customers: list[str]) -> dict[str, Any]:
+    from bench.import_customer_assignments import TENANT
+    from segments.services.members import customer_assignments_upsert_bulk
+    from segments.services.segments import segment_create
+
+    load_start = os.getloadavg()
+    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    events: dict[str, int] = dict.fromkeys(VARIANTS, 0)
+    for index, order in enumerate(_orders(args.rounds)):
+        for name in order:
+            segment_id = f"bulk-{index}-{name.replace(' ', '-')}"
+            segment_create(
+                tenant=TENANT,
+                document={
+                    "id": segment_id,
+                    "name": {"en": "Outbox"},
+                    "status": "ACTIVE",
+                    "siteCode": "main",
+                },
+            )
+            before = _events()
+            with _variant(name):
+                for call in range(args.calls):
+                    start = call * BULK_SIZE % len(customers)
+                    documents = [
+                        {"customerId": customer}
+                        for customer in customers[start : start + BULK_SIZE]
+                    ]
+                    started = time.perf_counter()
+                    customer_assignments_upsert_bulk(
+                        tenant=TENANT, segment_id=segment_id, documents=documents
+                    )
+                    times[name].append(time.perf_counter() - started)
+            events[name] += _events() - before
+    return _summary(times, events, load_start, unit="ms", scale=1000)
+
+
+def imports(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.import_customer_assignments import _delete_assignments, _time_import, _write_files
+
+    load_start = os.getloadavg()
+    times: dict[str, list[float]] = {name: [] for name in VARIANTS}
+    events: dict[str, int] = dict.fromkeys(VARIANTS, 0)
+    with tempfile.TemporaryDirectory() as directory:
+        csv_path, _ = _write_files(Path(directory), args.import_rows, 20)
+        for order in _orders(args.import_rounds):
+            for name in order:
+                before = _events()
+                with _variant(name):
+                    seconds, summary = _time_import(csv_path, 10_000)
+                if f"inserted {args.import_rows}" not in summary:
+                    raise RuntimeError(f"{name}: {summary}")
+                times[name].append(seconds)
+                events[name] += _events() - before
+                _delete_assignments()
+    return _summary(times, events, load_start, unit="s", scale=1)
+
+
+def _summary(
+    times: dict[str, list[float]],
+    events: dict[str, int],
+    load_start: tuple[float, float, float],
+    *,
+    unit: str,
+    scale: float,
+) -> dict[str, Any]:
+    def stats(values: list[float]) -> dict[str, Any]:
+        return {
+            f"median_{unit}": round(statistics.median(values) * scale, 2),
+            f"mean_{unit}": round(statistics.fmean(values) * scale, 2),
+            f"fastest_{unit}": round(min(values) * scale, 2),
+            "runs": len(values),
+        }
+
+    with_outbox, without = times["outbox"], times["no events"]
+    result = {
+        "outbox": {**stats(with_outbox), "events_written": events["outbox"]},
+        "no_events": {**stats(without), "events_written": events["no events"]},
+        "ratio_median": round(statistics.median(with_outbox) / statistics.median(without), 3),
+        "ratio_mean": round(statistics.fmean(with_outbox) / statistics.fmean(without), 3),
+        "ratio_fastest": round(min(with_outbox) / min(without), 3),
+        "load_average_start": load_start,
+        "load_average_end": os.getloadavg(),
+    }
+    result["within_goal"] = result["ratio_median"] <= GOAL_RATIO
+    return result
+
+
+def _directory(args: argparse.Namespace) -> list[str]:
+    from bench.import_customer_assignments import TENANT, _generate_directory
+    from segments.models import Customer
+
+    customers = max(args.import_rows // 20, args.calls * BULK_SIZE)
+    _generate_directory(20, customers)
+    return list(
+        Customer.objects.filter(tenant_id=TENANT).order_by("pk").values_list("public_id", flat=True)
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    target = Target(database=args.database, tenant="bench", redis_db=0, port=0)
+    setup(target)
+    customers = _directory(args)
+    parts: list[tuple[str, Callable[[], dict[str, Any]]]] = [
+        ("bulk_member_upsert", lambda: bulk(args, customers)),
+        ("import", lambda: imports(args)),
+    ]
+    results: dict[str, Any] = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(target),
+        "goal_ratio": GOAL_RATIO,
+        "bulk_size": BULK_SIZE,
+        "import_rows": args.import_rows,
+    }
+    for name, part in parts:
+        results[name] = part()
+        log(f"{name}: {results[name]}")
+    print(json.dumps(results, indent=2))
+    if not args.smoke:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / "summary-outbox.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
