@@ -14,8 +14,9 @@ a busy moment of the shared machine hits both.
 
 1. Bulk member upsert: the service call behind `PUT .../customers/bulk`
    (`customer_assignments_upsert_bulk`) of 200 new members into a segment, in-process
-   (no HTTP: the cost of the API layer would only dilute the ratio). Per round and
-   variant a fresh segment and `--calls` calls; the median and the mean per call.
+   (no HTTP: the cost of the API layer would only dilute the ratio). Per round a fresh
+   segment per variant, then `--calls` calls to each, alternating call by call; the
+   median and the mean per call.
 2. Import: `import_data --kind segment-customers` of `--import-rows` new rows (20
    segments, chunks of 10,000), the table emptied of them between runs; per variant the
    median and the fastest.
@@ -58,7 +59,7 @@ VARIANTS = ("outbox", "no events")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=15, help="bulk rounds per variant")
+    parser.add_argument("--rounds", type=int, default=30, help="bulk rounds")
     parser.add_argument("--calls", type=int, default=10, help="bulk calls per round")
     parser.add_argument("--import-rows", type=int, default=50_000)
     parser.add_argument("--import-rounds", type=int, default=5)
@@ -117,9 +118,9 @@ def bulk(args: argparse.Namespace, customers: list[str]) -> dict[str, Any]:
     load_start = os.getloadavg()
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
     events: dict[str, int] = dict.fromkeys(VARIANTS, 0)
-    for index, order in enumerate(_orders(args.rounds)):
-        for name in order:
-            segment_id = f"bulk-{index}-{name.replace(' ', '-')}"
+    for index in range(args.rounds):
+        segments = {name: f"bulk-{index}-{name.replace(' ', '-')}" for name in VARIANTS}
+        for segment_id in segments.values():
             segment_create(
                 tenant=TENANT,
                 document={
@@ -129,20 +130,20 @@ def bulk(args: argparse.Namespace, customers: list[str]) -> dict[str, Any]:
                     "siteCode": "main",
                 },
             )
-            before = _events()
-            with _variant(name):
-                for call in range(args.calls):
-                    start = call * BULK_SIZE % len(customers)
-                    documents = [
-                        {"customerId": customer}
-                        for customer in customers[start : start + BULK_SIZE]
-                    ]
+        # Call by call, the variants alternate (the order flipped every call), so that the
+        # load of the shared machine meets both alike.
+        for call, order in enumerate(_orders(args.calls)):
+            start = call * BULK_SIZE % len(customers)
+            documents = [{"customerId": c} for c in customers[start : start + BULK_SIZE]]
+            for name in order:
+                before = _events()
+                with _variant(name):
                     started = time.perf_counter()
                     customer_assignments_upsert_bulk(
-                        tenant=TENANT, segment_id=segment_id, documents=documents
+                        tenant=TENANT, segment_id=segments[name], documents=documents
                     )
                     times[name].append(time.perf_counter() - started)
-            events[name] += _events() - before
+                events[name] += _events() - before
     return _summary(times, events, load_start, unit="ms", scale=1000)
 
 

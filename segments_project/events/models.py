@@ -13,9 +13,19 @@ class Event(models.Model):
     order, set by `sequencing.events_sequence()` once the row is visible (NULL until then);
     `sequence_number` increases per resource (`EventStream`)."""
 
-    public_id = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
+    # Random (version 4, 122 random bits: unique without an index), and never looked up:
+    # consumers de-duplicate by it. A unique index was a random-order B-tree insert per
+    # event on every write (issue 18: the outbox adds at most 10% to writes).
+    public_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    # No database constraint: the appending write names its own tenant, and the deferred
+    # check cost one lookup per event at every commit. Deleting a tenant still deletes its
+    # events (Django's cascade).
     tenant = models.ForeignKey(
-        "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False
+        "tenancy.Tenant",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     type = models.CharField(max_length=64)
     resource_type = models.CharField(max_length=32)
