@@ -45,7 +45,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench.common import PYTHON, RESULTS, Target, log  # noqa: E402
+from bench.common import ARTIFACTS, PYTHON, RESULTS, Target, log  # noqa: E402
 from bench.report import commit, machine  # noqa: E402
 
 TENANT = "bench"
@@ -154,14 +154,18 @@ def start_worker(target: Target, **extra: str) -> subprocess.Popen:
         **extra,
     }
     command = [PYTHON, "manage.py", "db_worker", "--no-reload", "--no-startup-delay"]
-    return subprocess.Popen(
-        [*command, "--interval", "0.05"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    # The worker's log to a file: a pipe nobody reads fills up (64 KB, a few hundred jobs'
+    # log lines) and then blocks the worker in its next write.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with open(ARTIFACTS / f"webhooks-worker-{target.database}.log", "ab") as worker_log:
+        return subprocess.Popen(
+            [*command, "--interval", "0.05"],
+            cwd=REPO,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=worker_log,
+            start_new_session=True,
+        )
 
 
 def stop_worker(worker: subprocess.Popen) -> None:
