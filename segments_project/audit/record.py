@@ -16,6 +16,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router
 from django.db.models import Model
 
+from segments_project.db.binding import server_binding_cursor
 from segments_project.events.append import events_append
 
 from .actor import current_actor
@@ -85,40 +86,49 @@ _INSERT = f"""INSERT INTO "{AuditEvent._meta.db_table}" (tenant_id, occurred_at,
         action, document_type, document_id, segment_id, changes, request_id)
     SELECT %s, CURRENT_TIMESTAMP, %s, %s, e->>0, e->>1, e->>2, e->>3, e->4, %s
     FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS u(e, idx)
-    ORDER BY idx
-"""
+    ORDER BY idx"""
 
 
 def record(tenant: str, changes: Iterable[Change]) -> None:
     """Records the changes as done by the current actor, with one INSERT (none if empty),
-    and appends the change events they mean to the outbox (`change_events`; one more
-    statement when there are any)."""
+    and appends the change events they mean to the outbox (`change_events`): on
+    PostgreSQL in the same statement, elsewhere in one more."""
     changes = list(changes)
     if not changes:
         return
+    drafts = change_events(changes)
+    connection = connections[router.db_for_write(AuditEvent)]
+    if connection.vendor == "postgresql" and drafts:
+        # The trail's rows and the events in one statement: one round trip for both.
+        audit = (f"audit AS ({_INSERT})", _insert_params(tenant, changes))
+        events_append(tenant=tenant, drafts=drafts, preceding=audit)
+        return
     _record(tenant, changes)
-    events_append(tenant=tenant, drafts=change_events(changes))
+    events_append(tenant=tenant, drafts=drafts)
+
+
+def _insert_params(tenant: str, changes: list[Change]) -> list[Any]:
+    actor = current_actor()
+    rows = [
+        [
+            str(change.action),
+            str(change.document_type),
+            change.document_id,
+            change.segment_id,
+            change.changes,
+        ]
+        for change in changes
+    ]
+    return [tenant, str(actor.kind), actor.name, actor.request_id, _encoded(rows)]
 
 
 def _record(tenant: str, changes: list[Change]) -> None:
-    actor = current_actor()
     connection = connections[router.db_for_write(AuditEvent)]
     if connection.vendor == "postgresql":
-        rows = [
-            [
-                str(change.action),
-                str(change.document_type),
-                change.document_id,
-                change.segment_id,
-                change.changes,
-            ]
-            for change in changes
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT, [tenant, str(actor.kind), actor.name, actor.request_id, _encoded(rows)]
-            )
+        with server_binding_cursor(connection) as cursor:
+            cursor.execute(_INSERT, _insert_params(tenant, changes))
         return
+    actor = current_actor()
     AuditEvent.objects.bulk_create(
         AuditEvent(
             tenant_id=tenant,

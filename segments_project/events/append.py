@@ -15,9 +15,8 @@ from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, router
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.postgresql.base import ServerBindingCursor
-from django.db.backends.utils import CursorWrapper
+
+from segments_project.db.binding import server_binding_cursor
 
 from .models import Event, EventStream
 
@@ -41,8 +40,8 @@ _STREAMS = EventStream._meta.db_table
 # order), and each event takes its number below the new value. The events travel as one
 # JSON array: as a text[] of JSON documents, the client-side quoting of every `"` in them
 # cost more than the statement itself (~1 s per MB).
-_APPEND = f"""
-WITH u AS (
+_APPEND_CTES = f"""
+u AS (
     SELECT e->>0 AS type, e->>1 AS resource_type, e->>2 AS resource_id, e->3 AS data,
         (e->>4)::bigint AS nth, idx
     FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS a(e, idx)
@@ -54,7 +53,8 @@ WITH u AS (
     ON CONFLICT (tenant_id, resource_type, resource_id) DO UPDATE
     SET last_sequence_number = "{_STREAMS}".last_sequence_number + EXCLUDED.last_sequence_number
     RETURNING resource_type, resource_id, last_sequence_number
-)
+)"""
+_APPEND_INSERT = f"""
 INSERT INTO "{_EVENTS}" (public_id, tenant_id, type, resource_type, resource_id,
     sequence_number, data, created_at)
 SELECT gen_random_uuid(), %s, u.type, u.resource_type, u.resource_id,
@@ -62,25 +62,25 @@ SELECT gen_random_uuid(), %s, u.type, u.resource_type, u.resource_id,
 FROM u JOIN total USING (resource_type, resource_id) JOIN counter USING (resource_type, resource_id)
 ORDER BY u.idx
 """
-
-
-def _server_binding_cursor(connection: BaseDatabaseWrapper) -> CursorWrapper:
-    """A cursor that sends the parameters apart from the statement (psycopg's server-side
-    binding), wrapped as `connection.cursor()` is (query logging). Django's default binds
-    on the client: the JSON, hundreds of KB for an import's chunk, was escaped into the
-    statement's text and lexed again by PostgreSQL, half the cost of the append. The text
-    never changes, so psycopg also prepares it after a few executions (`prepare_threshold`)."""
-    connection.ensure_connection()
-    return connection._prepare_cursor(ServerBindingCursor(connection.connection))
+_APPEND = f"WITH {_APPEND_CTES}{_APPEND_INSERT}"
 
 
 def _encoded(data: dict[str, Any]) -> str:
     return json.dumps(data, cls=DjangoJSONEncoder)
 
 
-def events_append(*, tenant: str, drafts: Iterable[EventDraft]) -> None:
+def events_append(
+    *,
+    tenant: str,
+    drafts: Iterable[EventDraft],
+    preceding: tuple[str, list[Any]] | None = None,
+) -> None:
     """Appends the events in order, numbered per resource; one statement on PostgreSQL,
-    none when there are no events. Must run inside the change's transaction."""
+    none when there are no events. Must run inside the change's transaction.
+
+    `preceding` (PostgreSQL, with events only): another data-modifying statement of the
+    change, `name AS (INSERT ...)` and its parameters, run as a part of the same statement
+    (the audit trail's INSERT: one round trip for both)."""
     drafts = list(drafts)
     if not drafts:
         return
@@ -97,9 +97,15 @@ def events_append(*, tenant: str, drafts: Iterable[EventDraft]) -> None:
             for draft, n in zip(drafts, nth, strict=True)
         ]
         payload = json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"))
-        with _server_binding_cursor(connection) as cursor:
-            cursor.execute(_APPEND, [payload, tenant, tenant])
+        statement, params = _APPEND, [payload, tenant, tenant]
+        if preceding is not None:
+            statement = f"WITH {preceding[0]},{_APPEND_CTES}{_APPEND_INSERT}"
+            params = [*preceding[1], *params]
+        with server_binding_cursor(connection) as cursor:
+            cursor.execute(statement, params)
         return
+    if preceding is not None:
+        raise ValueError("preceding statements are for PostgreSQL only")
     _append_portably(database, tenant, drafts, nth, seen)
 
 
