@@ -37,9 +37,21 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        # The feed and retention indexes hold numbered events only: a write inserts its
+        # events with no position and the sequencer's UPDATE (which sets it) adds the rows
+        # to every index anyway, so entries made at the insert were only dead weight on
+        # every write. Their queries say `position > x` or `position IS NOT NULL`.
         indexes = [
-            models.Index(fields=["tenant", "position"], name="event_feed"),
-            models.Index(fields=["tenant", "created_at"], name="event_retention"),
+            models.Index(
+                fields=["tenant", "position"],
+                name="event_feed",
+                condition=models.Q(position__isnull=False),
+            ),
+            models.Index(
+                fields=["tenant", "created_at"],
+                name="event_retention",
+                condition=models.Q(position__isnull=False),
+            ),
             # Small at all times: only the events the sequencer has not numbered yet.
             models.Index(
                 fields=["id"], name="event_unsequenced", condition=models.Q(position__isnull=True)

@@ -27,9 +27,10 @@ def events_prune(*, tenant: str, now: datetime | None = None) -> int:
 
 
 def _prune(tenant: str, cutoff: datetime) -> int:
-    through = Event.objects.filter(tenant_id=tenant, created_at__lt=cutoff).aggregate(
-        through=Max("position")
-    )["through"]
+    # `position` not NULL: the retention index holds numbered events only (see the model).
+    through = Event.objects.filter(
+        tenant_id=tenant, created_at__lt=cutoff, position__isnull=False
+    ).aggregate(through=Max("position"))["through"]
     if through is None:
         return 0
     deleted, _ = Event.objects.filter(tenant_id=tenant, position__lte=through).delete()
