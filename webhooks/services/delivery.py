@@ -40,9 +40,10 @@ from .sending import Outcome, Sender
 from .signing import signed_headers
 from .subscriptions import locked_unless_held, signing_secrets
 
-# Deliveries per claim: the claim and the recording of the outcomes cost about the same per
-# batch whatever its size, so larger batches leave more of a worker's time to sending (100
-# -> 250: about 10% more deliveries per second to one subscription, bench/webhooks.py).
+# Deliveries per claim. The pump's one thread claims and records every batch (about the
+# same work per batch whatever its size) while the sending threads wait; with one
+# subscription that thread was the limit: 100 -> 250 took one worker from 346 to 866-943
+# deliveries/s to one subscription (bench/webhooks.py, docs/benchmarks.md).
 CLAIM_BATCH = 250
 # Batches of one subscription in flight at once (their lanes are disjoint: a claimed delivery
 # holds its lane): a subscription's next batches are claimed and sent while one is recorded; a
