@@ -17,6 +17,8 @@ a busy moment of the shared machine hits both.
    (no HTTP: the cost of the API layer would only dilute the ratio). Per round a fresh
    segment per variant, then `--calls` calls to each, alternating call by call; the
    median and the mean per call.
+   The same through the API (`bulk_member_upsert_api`): Django's test client in-process,
+   so the middleware, token authentication, parsing and the 207 answer are in both.
 2. Import: `import_data --kind segment-customers` of `--import-rows` new rows (20
    segments, chunks of 10,000), the table emptied of them between runs; per variant the
    median and the fastest.
@@ -77,6 +79,7 @@ def setup(target: Target) -> None:
         conn.execute(f'CREATE DATABASE "{target.database}"')
     os.environ["DATABASE_URL"] = target.database_url
     os.environ["DJANGO_SETTINGS_MODULE"] = "segments_project.settings.test"
+    os.environ["ALLOWED_HOSTS"] = "localhost"  # the API part's test client
     import django
 
     django.setup()
@@ -110,16 +113,65 @@ def _events() -> int:
     return Event.objects.count()
 
 
-def bulk(args: argparse.Namespace, customers: list[str]) -> dict[str, Any]:
+BulkCall = Callable[[str, list[dict[str, str]]], None]
+
+
+def _service_call() -> BulkCall:
     from bench.import_customer_assignments import TENANT
     from segments.services.members import customer_assignments_upsert_bulk
+
+    def call(segment_id: str, documents: list[dict[str, str]]) -> None:
+        customer_assignments_upsert_bulk(tenant=TENANT, segment_id=segment_id, documents=documents)
+
+    return call
+
+
+def _api_call() -> BulkCall:
+    """`PUT .../customers/bulk` through the whole API (Django's test client, in-process: the
+    middleware, token authentication, parsing and the 207 answer), as `bench/writes.py`
+    sends it over HTTP."""
+    from django.test import Client
+
+    from bench.import_customer_assignments import TENANT
+    from segments_project.tenancy import scopes
+    from segments_project.tenancy.services import api_client_upsert
+
+    api_client_upsert(
+        tenant=TENANT,
+        client_id="bench-outbox",
+        client_secret="bench-outbox-secret",
+        scopes=frozenset({scopes.SEGMENT_MANAGE, scopes.SEGMENT_READ}),
+    )
+    client = Client(HTTP_HOST="localhost")
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": "bench-outbox",
+        "client_secret": "bench-outbox-secret",
+    }
+    token = client.post("/oauth/token", form).json()["access_token"]
+
+    def call(segment_id: str, documents: list[dict[str, str]]) -> None:
+        response = client.put(
+            f"/customer-segment/{TENANT}/segments/{segment_id}/customers/bulk",
+            json.dumps(documents),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {token}",
+        )
+        if response.status_code != 207:
+            raise RuntimeError(f"{response.status_code}: {response.content[:300]!r}")
+
+    return call
+
+
+def bulk(args: argparse.Namespace, customers: list[str], call: BulkCall, part: str) -> dict:
+    from bench.import_customer_assignments import TENANT
     from segments.services.segments import segment_create
 
     load_start = os.getloadavg()
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
     events: dict[str, int] = dict.fromkeys(VARIANTS, 0)
     for index in range(args.rounds):
-        segments = {name: f"bulk-{index}-{name.replace(' ', '-')}" for name in VARIANTS}
+        segments = {name: f"{part}-{index}-{name.replace(' ', '-')}" for name in VARIANTS}
         for segment_id in segments.values():
             segment_create(
                 tenant=TENANT,
@@ -132,16 +184,14 @@ def bulk(args: argparse.Namespace, customers: list[str]) -> dict[str, Any]:
             )
         # Call by call, the variants alternate (the order flipped every call), so that the
         # load of the shared machine meets both alike.
-        for call, order in enumerate(_orders(args.calls)):
-            start = call * BULK_SIZE % len(customers)
+        for number, order in enumerate(_orders(args.calls)):
+            start = number * BULK_SIZE % len(customers)
             documents = [{"customerId": c} for c in customers[start : start + BULK_SIZE]]
             for name in order:
                 before = _events()
                 with _variant(name):
                     started = time.perf_counter()
-                    customer_assignments_upsert_bulk(
-                        tenant=TENANT, segment_id=segments[name], documents=documents
-                    )
+                    call(segments[name], documents)
                     times[name].append(time.perf_counter() - started)
                 events[name] += _events() - before
     return _summary(times, events, load_start, unit="ms", scale=1000)
@@ -215,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     setup(target)
     customers = _directory(args)
     parts: list[tuple[str, Callable[[], dict[str, Any]]]] = [
-        ("bulk_member_upsert", lambda: bulk(args, customers)),
+        ("bulk_member_upsert", lambda: bulk(args, customers, _service_call(), "bulk")),
+        ("bulk_member_upsert_api", lambda: bulk(args, customers, _api_call(), "api")),
         ("import", lambda: imports(args)),
     ]
     results: dict[str, Any] = {
