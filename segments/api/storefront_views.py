@@ -23,7 +23,7 @@ from ..selectors.items import item_assignments_in
 from ..selectors.storefront_match import match_products
 from ..selectors.storefront_scope import StorefrontScope, scope_for
 from ..selectors.storefront_trees import segment_category_forest
-from ..services.storefront_cache import cached_answer, etag_matches
+from ..services.storefront_cache import Dependencies, cached_answer, etag_matches
 from . import storefront_filters as filters
 from . import storefront_schemas as schemas
 
@@ -80,7 +80,18 @@ class StorefrontView(TenantAPIView):
             repr(params),
             str(self.request.headers.get("X-Total-Count", "")).lower(),
         ]
-        answer = cached_answer(self.tenant, parts, compute, valid_until=scope.next_boundary)
+
+        def dependencies() -> Dependencies:
+            keys, valid_until = scope.dependencies()
+            return Dependencies(keys=keys, valid_until=valid_until)
+
+        answer = cached_answer(
+            self.tenant,
+            parts,
+            compute,
+            scope_keys=scope.version_keys(),
+            dependencies=dependencies,
+        )
         headers = {
             "ETag": answer.etag,
             "Cache-Control": "private, no-cache",
