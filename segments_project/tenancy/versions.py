@@ -160,7 +160,15 @@ def content_changed_with_commit(*, tenant: str) -> None:
     if settings.CACHE_SHARED_BY_PROCESSES:
         content_changed(tenant=tenant)
         return
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-    publish(tenant, [TENANT])
+    if connection.vendor != "postgresql":
+        publish(tenant, [TENANT])
+        return
+    with connection.cursor() as cursor:
+        # One round trip for both statements (the client-side binding cursor allows it).
+        cursor.execute(
+            f"SET CONSTRAINTS ALL IMMEDIATE; INSERT INTO {StorefrontVersion._meta.db_table}"
+            " (tenant_id, key, value, modified_at) VALUES (%s, %s, %s, now())"
+            " ON CONFLICT (tenant_id, key) DO UPDATE"
+            " SET value = EXCLUDED.value, modified_at = EXCLUDED.modified_at",
+            [tenant, TENANT, _token()],
+        )
