@@ -49,6 +49,7 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.sql import SEGMENT_LOCK_STRIPES, one_of, segment_advisory_lock
+from segments_project.tenancy.versions import customers_changed
 
 from ..documents.members import MemberKey
 from ..models import (
@@ -63,7 +64,6 @@ from ..models import (
 from ..selectors.written_matches import RULE_SET_CACHE_SIZE, RuleSegment, Sql, written_matches
 from .automatic_members import SAMPLE_SIZE
 from .member_audit import member_document_id
-from .storefront_invalidation import member_customers_changed
 from .written_changes import CustomerChanges, flipped
 
 # The `source` of the audit events, naming the trigger.
@@ -240,9 +240,6 @@ def _evaluate(
             removed = cursor.fetchall()
     reached(Checkpoint.WRITTEN_CUSTOMERS_EVALUATED, added=added, removed=removed)
     if added or removed:
-        member_customers_changed(
-            tenant=tenant, customer_pks={member[1] for member in [*added, *removed]}
-        )
         _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)
 
 
@@ -329,6 +326,8 @@ def _record(
     }
     pairs = {pair for a, r in changed.values() for pair in (*a, *r)}
     names, keys = _member_names(pairs)
+    # Their storefront answers are stale (the ids read for the audit trail serve here too).
+    customers_changed(tenant=tenant, customer_ids={key[0] for key in keys.values()})
     public_ids = {rule.pk: rule.public_id for rule in rules}
     record(
         tenant,
