@@ -41,7 +41,7 @@ from bench.server import Server  # noqa: E402
 
 # The server's counter of computed answers (`bench/urls.py`), as Django's Redis cache
 # stores it (key prefix and version 1).
-COMPUTED_KEY = ":1:bench-storefront-computed"
+COMPUTED_KEY = "segsvc:1:bench-storefront-computed"
 RESULTS = REPO / "bench" / "results"
 
 

@@ -64,6 +64,14 @@ def _remember(key: str, keys: tuple[str, ...]) -> None:
     _DEPENDENCIES[key] = keys
 
 
+def _answer(entry: Any) -> CachedAnswer | None:
+    """The entry if it is an answer of this release (one stored by an earlier release, in
+    a Redis shared across a deployment, has another shape: a miss)."""
+    if isinstance(entry, CachedAnswer) and isinstance(getattr(entry, "versions", None), dict):
+        return entry
+    return None
+
+
 def _current(answer: CachedAnswer, versions_now: Mapping[str, Any]) -> bool:
     return all(versions_now.get(key) == value for key, value in answer.versions.items())
 
@@ -76,14 +84,14 @@ def _lookup(
     if not settings.CACHE_SHARED_BY_PROCESSES:
         # The answers are this process's own (no round trip); the versions come from
         # the rows, in one query.
-        answer = cache.get(key)
+        answer = _answer(cache.get(key))
         wanted = [*scope_keys, *(answer.versions if answer is not None else ())]
         versions_now = versions.published_versions(tenant, wanted, {})
         return _checked(answer, versions_now), versions_now
     remembered = _DEPENDENCIES.get(key, ())
     names = [versions.cache_key(tenant, name) for name in [*scope_keys, *remembered]]
     found = cache.get_many([key, *names])
-    answer = found.get(key)
+    answer = _answer(found.get(key))
     if answer is None:
         return None, found
     if set(answer.versions) - set(scope_keys) - set(remembered):

@@ -340,3 +340,17 @@ def test_a_coupon_write_leaves_every_answer_cached(shop, callers, write, publish
     )
 
     assert published == []
+
+
+def test_an_entry_of_another_shape_is_a_miss_not_an_error():
+    """A shared Redis may still hold answers an earlier release stored (a rolling deploy)."""
+    from segments.services.storefront_cache import CachedAnswer, _answer
+
+    class Earlier:
+        body, etag, headers, version = b"[]", '"x"', {}, 3
+
+    answer = CachedAnswer(body=b"[]", etag='"x"', headers={}, versions={"t": 1})
+
+    assert _answer(Earlier()) is None
+    assert _answer(None) is None
+    assert _answer(answer) is answer
