@@ -6,9 +6,11 @@
   are deleted, with `model` (Product or Category), `tenant` and `pks` (the rows about to go;
   for a category deletion the whole subtree). Whatever references them and goes with them
   by cascade can record it. Connected by segments (the audit of its item assignments).
-- `STOREFRONT_CHANGED(tenant, categories=pks, products=pks)`: inside a catalog write's
-  transaction, marks the cached storefront answers that show these rows stale (for a
-  deletion, before the rows go; for a move, with the old parent). Provided by segments.
+- `STOREFRONT_CHANGED(tenant, categories=pks, products=pks, product_categories=pks)`:
+  inside a catalog write's transaction, marks the cached storefront answers that show these
+  categories or products, or the categories of `product_categories` (their links changed),
+  stale (for a deletion, before the rows go; for a move, with the old parent). Provided by
+  segments.
 """
 
 from __future__ import annotations

@@ -120,7 +120,7 @@ def _assign(
         reached(Checkpoint.CATEGORY_ASSIGNMENTS_INSERTING)
         CategoryAssignment.objects.bulk_create(new_rows.values(), ignore_conflicts=True)
         # Trees that graft the products' categories show it.
-        STOREFRONT_CHANGED(tenant, products=[row.product_id for row in new_rows.values()])
+        STOREFRONT_CHANGED(tenant, product_categories=[row.product_id for row in new_rows.values()])
         return _settle_races(tenant=tenant, category=category, outcomes=outcomes, upsert=upsert)
     return outcomes
 
@@ -275,4 +275,4 @@ def product_assignments_delete(*, tenant: str, product_id: str) -> int:
 def _storefront_changed(tenant: str, assignments: QuerySet[CategoryAssignment]) -> None:
     """Marks the trees that graft the categories of these assignments' products stale
     (before the assignments go)."""
-    STOREFRONT_CHANGED(tenant, products=assignments.values("product_id"))
+    STOREFRONT_CHANGED(tenant, product_categories=assignments.values("product_id"))

@@ -88,6 +88,6 @@ def product_delete(*, tenant: str, product_id: str) -> bool:
         return False
     for hook in ROWS_DELETING:
         hook(model=Product, tenant=tenant, pks=[product.pk])
-    STOREFRONT_CHANGED(tenant, products=[product.pk])
+    STOREFRONT_CHANGED(tenant, products=[product.pk], product_categories=[product.pk])
     product.delete()
     return True

@@ -95,10 +95,13 @@ class StorefrontScope:
             return [versions.TENANT, versions.ALL_SEGMENTS]
         return [versions.TENANT, versions.customer_key(self.customer_id)]
 
-    def dependencies(self) -> tuple[tuple[str, ...], datetime | None]:
-        """The version keys of the segments a customer's view draws on (every segment the
-        customer is assigned to, whatever its status or validity: a change of those
-        makes it a segment of the view) and `next_boundary()`, in one query."""
+    def dependencies(
+        self, aspects: tuple[str, ...] = (versions.SEGMENT,)
+    ) -> tuple[tuple[str, ...], datetime | None]:
+        """The version keys, for each of `aspects`, of the segments a customer's view draws
+        on (every segment the customer is assigned to, whatever its status or validity: a
+        change of those makes it a segment of the view) and `next_boundary()`, in one
+        query."""
         if self.visitor or self.customer_id is None:
             return (), self.next_boundary()
         rows = (
@@ -113,7 +116,7 @@ class StorefrontScope:
         keys = []
         bounds: list[datetime] = []
         for pk, status, valid_from, valid_to in rows:
-            keys.append(versions.segment_key(pk))
+            keys += [versions.segment_key(pk, aspect) for aspect in aspects]
             if status != "ACTIVE":
                 continue
             if valid_from is not None and valid_from > self.at:

@@ -32,14 +32,26 @@ def member_customers_changed(*, tenant: str, customer_pks: Iterable[int]) -> Non
 
 
 def catalog_changed(
-    tenant: str, *, categories: Iterable[int] = (), products: Iterable[int] = ()
+    tenant: str,
+    *,
+    categories: Iterable[int] = (),
+    products: Iterable[int] = (),
+    product_categories: Iterable[int] = (),
 ) -> None:
-    """Hook of `catalog.hooks.STOREFRONT_CHANGED`: marks the segments whose answers show
-    these categories or products stale. Called inside the write's transaction, where the
-    rows are still there (a deletion) or already moved (a move names the old parent)."""
+    """Hook of `catalog.hooks.STOREFRONT_CHANGED`: marks the answers that show these
+    categories, these products, or the categories of `product_categories` (whose links
+    changed) stale, per aspect (`segments_showing_catalog`). Called inside the write's
+    transaction, where the rows are still there (a deletion) or already moved (a move
+    names the old parent)."""
+    found = segments_showing_catalog(
+        tenant=tenant,
+        category_pks=categories,
+        product_pks=products,
+        product_category_pks=product_categories,
+    )
     segments_changed(
         tenant=tenant,
-        segment_pks=segments_showing_catalog(
-            tenant=tenant, category_pks=categories, product_pks=products
-        ),
+        items_shown=found.items_shown,
+        trees=found.trees,
+        grafted=found.grafted,
     )

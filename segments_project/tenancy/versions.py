@@ -7,8 +7,12 @@ was computed:
 - `TENANT` ("t"): everything of the tenant (imports, the data generator, repairs);
 - `customer_key(id)` ("c:<public id>"): the customer's memberships (B2C and for its legal
   entities) and its links to legal entities;
-- `segment_key(pk)` ("s:<pk>"): the segment's own fields, its items, and the catalog those
-  items show (a catalog write names the segments it reaches);
+- `segment_key(pk)` ("s:<pk>"): the segment's own fields and its item assignments;
+- `segment_key(pk, ITEMS_SHOWN)` ("i:<pk>"): the catalog rows assigned to it (their names
+  in `segments/items`); `segment_key(pk, TREE)` ("tree:<pk>"): the categories around those
+  assigned (ancestors and subtrees, in category trees); `segment_key(pk, GRAFTED)`
+  ("g:<pk>"): the categories of its products (trees with `includeProductCategories`). A
+  catalog write names the segments it reaches, per aspect;
 - `ALL_SEGMENTS` ("S"): any segment, for the answers of a tenant-wide reader.
 
 A write marks keys changed (`customers_changed`, `segments_changed`, `content_changed`);
@@ -38,6 +42,8 @@ from .models import StorefrontVersion
 
 TENANT = "t"
 ALL_SEGMENTS = "S"
+# The aspects of a segment an answer can depend on (see above).
+SEGMENT, ITEMS_SHOWN, TREE, GRAFTED = "s", "i", "tree", "g"
 # A membership write of more customers than this marks the whole tenant changed: one key
 # instead of a key per customer (a rule's first evaluation, a bulk load).
 CUSTOMER_KEYS_LIMIT = 10_000
@@ -47,8 +53,8 @@ def customer_key(customer_id: str) -> str:
     return f"c:{customer_id}"
 
 
-def segment_key(segment_pk: int) -> str:
-    return f"s:{segment_pk}"
+def segment_key(segment_pk: int, aspect: str = SEGMENT) -> str:
+    return f"{aspect}:{segment_pk}"
 
 
 def cache_key(tenant: str, key: str) -> str:
@@ -136,10 +142,26 @@ def customers_changed(*, tenant: str, customer_ids: Iterable[str]) -> None:
     mark_changed(tenant=tenant, keys=keys)
 
 
-def segments_changed(*, tenant: str, segment_pks: Iterable[int]) -> None:
+def segments_changed(
+    *,
+    tenant: str,
+    segment_pks: Iterable[int] = (),
+    items_shown: Iterable[int] = (),
+    trees: Iterable[int] = (),
+    grafted: Iterable[int] = (),
+) -> None:
     """Marks the answers that draw on these segments stale (those of their members, and
-    of tenant-wide readers)."""
-    keys = {segment_key(pk) for pk in segment_pks}
+    of tenant-wide readers): everything of `segment_pks`, one aspect of the others."""
+    keys = {
+        segment_key(pk, aspect)
+        for aspect, pks in (
+            (SEGMENT, segment_pks),
+            (ITEMS_SHOWN, items_shown),
+            (TREE, trees),
+            (GRAFTED, grafted),
+        )
+        for pk in pks
+    }
     if keys:
         mark_changed(tenant=tenant, keys=keys | {ALL_SEGMENTS})
 

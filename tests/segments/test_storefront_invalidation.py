@@ -262,7 +262,10 @@ RACES = {
 RACE_KEYS = {
     "membership": lambda shop: [versions.customer_key("c2")],
     "item": lambda shop: [versions.segment_key(shop["silver"].pk), versions.ALL_SEGMENTS],
-    "catalog": lambda shop: [versions.segment_key(shop["silver"].pk), versions.ALL_SEGMENTS],
+    "catalog": lambda shop: [
+        versions.segment_key(shop["silver"].pk, versions.TREE),
+        versions.ALL_SEGMENTS,
+    ],
 }
 
 
@@ -354,3 +357,18 @@ def test_an_entry_of_another_shape_is_a_miss_not_an_error():
     assert _answer(Earlier()) is None
     assert _answer(None) is None
     assert _answer(answer) is answer
+
+
+def test_a_category_rename_leaves_the_answers_that_do_not_show_it_cached(shared, callers, write):
+    """garden is assigned to silver: c2's trees and items show it, its segments do not."""
+    me = f"{ME}?siteCode=main"
+    callers["c2"].get(me)
+    _trees(callers["c2"])
+    warm_me = _queries(lambda: callers["c2"].get(me))
+    warm_trees = _queries(lambda: _trees(callers["c2"]))
+
+    write("PATCH", f"{CATEGORIES}/garden", {"localizedName": {"en": "Yard"}})
+
+    assert _queries(lambda: callers["c2"].get(me)) == warm_me
+    assert _queries(lambda: _trees(callers["c2"])) > warm_trees
+    assert _trees(callers["c2"]) == ["garden:Yard"]
