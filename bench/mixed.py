@@ -7,15 +7,16 @@ tokens), then, in one run and on one server, rounds of:
 
 1. read-only: the three cached storefront reads (`segments/items`, `.../category-trees`,
    `me/segments`) of the sampled customers, every answer cached first, for `--duration`;
-2. mixed: the same load while one membership write per second (a random sampled customer,
-   B2B ones for their legal entity, put into a random segment without a rule; taken out
-   again at the end) and one catalog write every ten seconds (a random category renamed;
-   its name put back at the end) go to the server.
+2. mixed: the same load while one membership write per second (a random customer, B2B
+   ones for their legal entity, put into a random segment without a rule; taken out again
+   at the end) and one catalog write every ten seconds (a random category renamed; its
+   name put back at the end) go to the server.
 
 The hit ratio is 1 - answers computed / requests answered. The server counts the answers
 it computes (`bench/urls.py` wraps the storefront's compute with a Redis INCR, in the
-benchmark's URL configuration only). The writes pick the customers that are read, so
-every membership write makes answers of the load stale: the pessimistic case.
+benchmark's URL configuration only). `--write-customers all` (the default) picks the
+member among all the tenant's customers; `read` among the customers being read, so that
+every membership write makes three answers of the load stale (the pessimistic case).
 """
 
 from __future__ import annotations
@@ -59,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=200, help="customers sampled")
     parser.add_argument("--membership-interval", type=float, default=1.0, help="seconds")
     parser.add_argument("--catalog-interval", type=float, default=10.0, help="seconds")
+    parser.add_argument("--write-customers", choices=("all", "read"), default="all")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
     parser.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", 5432)))
@@ -156,6 +158,19 @@ def _manual_segments(target: Target) -> list[str]:
     return [row[0] for row in rows]
 
 
+def _all_customers(target: Target) -> list[dataset.Customer]:
+    """Every customer of the tenant, B2B ones acting for one of their legal entities."""
+    with target.connect() as conn:
+        rows = conn.execute(
+            "SELECT c.public_id, min(e.public_id) FROM segments_customer c"
+            " LEFT JOIN segments_customerlegalentity l ON l.customer_id = c.id"
+            " LEFT JOIN segments_legalentity e ON e.id = l.legal_entity_id"
+            " WHERE c.tenant_id = %s GROUP BY c.id ORDER BY c.id",
+            [target.tenant],
+        ).fetchall()
+    return [dataset.Customer(customer, entity, "main") for customer, entity in rows]
+
+
 def _categories(target: Target) -> list[str]:
     with target.connect() as conn:
         rows = conn.execute(
@@ -225,6 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             for endpoint in load.CACHED_ENDPOINTS
         ]
         random.Random(args.seed).shuffle(calls)
+        members = _all_customers(target)
         for number in range(1, args.rounds + 1):
             run_calls(client, calls, args.connections)  # every answer cached
             read_only = phase(client, target, calls, args, writer=None)
@@ -233,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 Client("127.0.0.1", args.port),
                 target,
                 manager_token,
-                customers,
+                customers if args.write_customers == "read" else members,
                 args=args,
                 rng=random.Random(f"mixed:{args.seed}:{number}"),
             )
