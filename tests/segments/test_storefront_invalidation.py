@@ -280,23 +280,27 @@ def test_an_answer_computed_before_a_commit_and_stored_after_it_is_never_served(
     shared, shop, callers, monkeypatch, kind
 ):
     """A reader reads the versions, computes from the snapshot before a write's commit,
-    and stores its answer only after the write committed and published: the next read
-    does not take it."""
+    and stores its answer only after the write committed and published (here: the write
+    commits and publishes right after the reader's data was read): the next read does not
+    take that answer."""
+    from segments.api import storefront_views
+
     before = _trees(callers["c2"])
     cache.clear()
-    real_set = cache.set
+    real_forest = storefront_views.segment_category_forest
     raced = []
 
-    def set_after_the_write(key, value, timeout=None, **kwargs):
-        if key.startswith("storefront-answer:") and not raced:
-            raced.append(key)
+    def forest_then_the_write(*args, **kwargs):
+        forest = real_forest(*args, **kwargs)  # the data before the write
+        if not raced:
+            raced.append(True)
             RACES[kind](shop)  # the write commits...
             versions.publish(TENANT, RACE_KEYS[kind](shop))  # ...and publishes
-        return real_set(key, value, timeout, **kwargs)
+        return forest
 
-    monkeypatch.setattr(cache, "set", set_after_the_write)
+    monkeypatch.setattr(storefront_views, "segment_category_forest", forest_then_the_write)
 
-    assert _trees(callers["c2"]) == before  # computed before the write
+    assert _trees(callers["c2"]) == before  # computed before the write, then stored
     assert raced
 
     after = _trees(callers["c2"])
