@@ -261,22 +261,17 @@ def small_segment(target: Target) -> str:
 
 
 def bump_content_version(target: Target) -> None:
-    """What every storefront-relevant write does: cached answers become unreachable."""
-    with target.connect(autocommit=True) as conn:
-        conn.execute(
-            "UPDATE tenancy_tenant SET content_version = content_version + 1 WHERE name = %s",
-            [target.tenant],
-        )
+    """What a write of the whole tenant does (an import): every cached answer stale."""
     forget_published_version(target)
 
 
 def forget_published_version(target: Target) -> None:
-    """Drops the tenant's content version from the cache (`tenancy/versions.py`): the next
-    read starts a new one, under which no answer was cached."""
+    """Drops the tenant's own version from the cache (`tenancy/versions.py`): the next
+    read starts a new one, so no answer cached under the old one counts."""
     import redis
 
     client = redis.Redis.from_url(target.redis_url)
-    for key in client.scan_iter(match=f"*content-version:{target.tenant}"):
+    for key in client.scan_iter(match=f"*sv:{target.tenant}:t"):
         client.delete(key)
 
 
@@ -293,9 +288,5 @@ def remove_write_segments(target: Target) -> int:
         deleted = conn.execute(
             "DELETE FROM segments_segment WHERE tenant_id = %s AND public_id LIKE %s", params
         ).rowcount
-        conn.execute(
-            "UPDATE tenancy_tenant SET content_version = content_version + 1 WHERE name = %s",
-            [target.tenant],
-        )
     forget_published_version(target)
     return deleted

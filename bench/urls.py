@@ -6,18 +6,24 @@
 - `customer-segment/{tenant}/bench/authenticated`: the same answer behind the service's token
   authentication, scope check and rate limit (the API's base view, as every path has).
 
+It also counts the storefront answers the server computes (cache misses) in Redis, for
+`bench/mixed.py`'s hit ratio: one INCR per computed answer, never on a cached one.
+
 Only `bench/settings.py` names this module: production never serves these paths.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from django.core.cache import cache
 from django.urls import path
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from segments.api import storefront_views
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 from segments_project.urls import handler400, handler403, handler404, handler500  # noqa: F401
@@ -43,6 +49,23 @@ class AuthenticatedBareView(TenantAPIView):
     def get(self, request: Request, tenant: str) -> Response:
         return Response(BARE_ITEMS)
 
+
+COMPUTED_KEY = "bench-storefront-computed"
+
+
+def _counted(cached_answer: Callable[..., Any]) -> Callable[..., Any]:
+    def answer(tenant: str, parts: list[str], compute: Callable[[], Any], **kwargs: Any) -> Any:
+        def counted() -> Any:
+            if not cache.add(COMPUTED_KEY, 1, None):
+                cache.incr(COMPUTED_KEY)
+            return compute()
+
+        return cached_answer(tenant, parts, counted, **kwargs)
+
+    return answer
+
+
+storefront_views.cached_answer = _counted(storefront_views.cached_answer)
 
 urlpatterns = [
     path("customer-segment/<str:tenant>/bench/bare", BareView.as_view()),

@@ -41,6 +41,9 @@ ValuesFunction = Callable[..., dict[str, Any]]
 # (tenant, the audit changes of one write) -> None: a kind's follow-up work in the write's
 # transaction (a segment whose criteria changed enqueues its evaluation).
 ChangesHook = Callable[[str, list[Change]], None]
+# (the row written, whether it was created) -> None: marks the storefront answers it can
+# change stale (`tenancy/versions.py`), inside the write's transaction.
+ContentHook = Callable[[Any, bool], None]
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,15 @@ class DocumentKind:
     # kind, inside the write's transaction (needs `audit_type`): one place for work that
     # must follow a change whichever entry point made it.
     on_changes: ChangesHook | None = None
+    # What a create or update of one row marks stale in the storefront's cache; None marks
+    # every answer of the tenant (fail safe). Set-based upserts leave it to their caller.
+    on_content_change: ContentHook | None = None
+
+    def content_changed(self, obj: Any, *, created: bool) -> None:
+        if self.on_content_change is None:
+            content_changed(tenant=obj.tenant_id)
+        else:
+            self.on_content_change(obj, created)
 
     def audit_segment_id(self, public_id: str) -> str | None:
         return public_id if self.is_segment else None
@@ -94,7 +106,7 @@ def insert(kind: DocumentKind, tenant: str, public_id: str, values: dict[str, An
         raise AlreadyExists(
             f"A {kind.label} with id {public_id} already exists.", resource_id=public_id
         ) from exc
-    content_changed(tenant=tenant)
+    kind.content_changed(obj, created=True)
     if kind.audit_type is not None:
         change = Change(
             kind.audit_type,
@@ -122,11 +134,14 @@ def update_changed(
     audit_segment_id: str | None = None,
     on_changes: ChangesHook | None = None,
     event_fields: Mapping[str, str] | None = None,
+    on_content_change: ContentHook | None = None,
 ) -> Any:
     """Writes only the changed fields; a write that changes nothing keeps the version.
 
     With `audit_type`, a change is recorded in the audit trail as `{field: [old, new]}`
     and passed to `on_changes`; its change event names the fields by `event_fields`.
+    `on_content_change` marks what the change makes stale in the storefront's cache (None:
+    every answer of the tenant).
     """
     changes = diff({field: getattr(obj, field) for field in values}, values)
     if not changes:
@@ -136,7 +151,10 @@ def update_changed(
     obj.version += 1
     obj.modified_at = timezone.now()
     obj.save(update_fields=[*changes, "version", "modified_at"])
-    content_changed(tenant=obj.tenant_id)
+    if on_content_change is None:
+        content_changed(tenant=obj.tenant_id)
+    else:
+        on_content_change(obj, False)
     if audit_type is not None:
         change = Change(
             audit_type,
@@ -159,6 +177,7 @@ def kind_update_changed(kind: DocumentKind, obj: Any, values: dict[str, Any]) ->
         audit_segment_id=kind.audit_segment_id(obj.public_id),
         on_changes=kind.on_changes,
         event_fields=kind.event_fields,
+        on_content_change=lambda row, created: kind.content_changed(row, created=created),
     )
 
 

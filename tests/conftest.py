@@ -13,7 +13,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from segments_project.checkpoints import Checkpoint, listening
-from segments_project.tenancy import scopes, token_cache
+from segments_project.tenancy import scopes, token_cache, versions
 from segments_project.tenancy.services import api_client_upsert
 
 from .schema_conformance import assert_conforms
@@ -100,6 +100,22 @@ def _empty_cache():
     yield
     cache.clear()
     token_cache.forget_all()
+
+
+@pytest.fixture
+def published(monkeypatch) -> list[tuple[str, frozenset[str]]]:
+    """Every publication of new storefront versions (`tenancy/versions.py`) while the
+    test runs, as (tenant, keys); they still take effect."""
+    calls: list[tuple[str, frozenset[str]]] = []
+    real = versions.publish
+
+    def record(tenant: str, keys) -> None:
+        keys = frozenset(keys)
+        calls.append((tenant, keys))
+        real(tenant, keys)
+
+    monkeypatch.setattr(versions, "publish", record)
+    return calls
 
 
 @pytest.fixture

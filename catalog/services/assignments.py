@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from segments_project.api.documents import clean_id
@@ -23,9 +24,9 @@ from segments_project.errors import (
     NotFound,
     ValidationFailed,
 )
-from segments_project.tenancy.versions import content_changed
 
 from ..documents.assignments import AssignmentOutcome, referenced_product_id
+from ..hooks import STOREFRONT_CHANGED
 from ..models import Category, CategoryAssignment, Product
 
 
@@ -118,7 +119,8 @@ def _assign(
     if new_rows:
         reached(Checkpoint.CATEGORY_ASSIGNMENTS_INSERTING)
         CategoryAssignment.objects.bulk_create(new_rows.values(), ignore_conflicts=True)
-        content_changed(tenant=tenant)
+        # Trees that graft the products' categories show it.
+        STOREFRONT_CHANGED(tenant, product_categories=[row.product_id for row in new_rows.values()])
         return _settle_races(tenant=tenant, category=category, outcomes=outcomes, upsert=upsert)
     return outcomes
 
@@ -229,9 +231,9 @@ def category_assignments_upsert_bulk(
 def category_assignments_delete_all(*, tenant: str, category_id: str) -> int:
     """Removes every product from the category; returns how many; 404 for an unknown one."""
     category = _category_locked(tenant=tenant, category_id=category_id)
-    deleted, _ = CategoryAssignment.objects.filter(tenant_id=tenant, category=category).delete()
-    if deleted:
-        content_changed(tenant=tenant)
+    assignments = CategoryAssignment.objects.filter(tenant_id=tenant, category=category)
+    _storefront_changed(tenant, assignments)
+    deleted, _ = assignments.delete()
     return deleted
 
 
@@ -255,20 +257,22 @@ def _delete_in_category(*, tenant: str, category_id: str, **match: str) -> bool:
     """Deletes the category's assignment that `match` names, under the category's lock;
     whether there was one."""
     category = _category_locked(tenant=tenant, category_id=category_id)
-    deleted, _ = CategoryAssignment.objects.filter(
-        tenant_id=tenant, category=category, **match
-    ).delete()
-    if deleted:
-        content_changed(tenant=tenant)
+    assignments = CategoryAssignment.objects.filter(tenant_id=tenant, category=category, **match)
+    _storefront_changed(tenant, assignments)
+    deleted, _ = assignments.delete()
     return bool(deleted)
 
 
 @transaction.atomic
 def product_assignments_delete(*, tenant: str, product_id: str) -> int:
     """Takes the product out of every category of the tenant; returns how many (idempotent)."""
-    deleted, _ = CategoryAssignment.objects.filter(
-        tenant_id=tenant, product__public_id=product_id
-    ).delete()
-    if deleted:
-        content_changed(tenant=tenant)
+    assignments = CategoryAssignment.objects.filter(tenant_id=tenant, product__public_id=product_id)
+    _storefront_changed(tenant, assignments)
+    deleted, _ = assignments.delete()
     return deleted
+
+
+def _storefront_changed(tenant: str, assignments: QuerySet[CategoryAssignment]) -> None:
+    """Marks the trees that graft the categories of these assignments' products stale
+    (before the assignments go)."""
+    STOREFRONT_CHANGED(tenant, product_categories=assignments.values("product_id"))

@@ -32,7 +32,7 @@ from ..documents.categories import (
     category_document,
     category_values,
 )
-from ..hooks import ROWS_DELETING
+from ..hooks import ROWS_DELETING, STOREFRONT_CHANGED
 from ..models import Category
 
 
@@ -101,7 +101,8 @@ def _insert(tenant: str, category_id: str, values: dict[str, Any]) -> Category:
         ) from exc
     category.path = f"{parent.path if parent else '/'}{category.pk}/"
     category.save(update_fields=["path"])
-    content_changed(tenant=tenant)
+    # The trees showing its parent's subtree show it.
+    STOREFRONT_CHANGED(tenant, categories=[category.pk])
     return category
 
 
@@ -131,7 +132,10 @@ def _update(category: Category, values: dict[str, Any]) -> Category:
     if values["position"] is None:
         values["position"] = category.position
     changed = [field for field, value in values.items() if getattr(category, field) != value]
+    touched = [category.pk]
     if parent != category.parent:
+        # The trees that showed it under its old parent change too.
+        touched += [category.parent_id] if category.parent_id else []
         _move(category, parent)
         changed += ["parent"]
     if not changed:
@@ -142,7 +146,7 @@ def _update(category: Category, values: dict[str, Any]) -> Category:
     category.version += 1
     category.modified_at = timezone.now()
     category.save(update_fields=[*changed, "version", "modified_at"])
-    content_changed(tenant=category.tenant_id)
+    STOREFRONT_CHANGED(category.tenant_id, categories=touched)
     return category
 
 
@@ -229,8 +233,8 @@ def category_delete(*, tenant: str, category_id: str, with_subcategories: bool =
         )
     for hook in ROWS_DELETING:
         hook(model=Category, tenant=tenant, pks=subtree.values("pk"))
+    STOREFRONT_CHANGED(tenant, categories=[category.pk])
     subtree.delete()
-    content_changed(tenant=tenant)
     return True
 
 

@@ -9,11 +9,10 @@ from typing import Any
 from django.db import transaction
 
 from segments_project import versioned
-from segments_project.tenancy.versions import content_changed
 from segments_project.writes import Upserted
 
 from ..documents.products import DOCUMENT_FIELDS, product_document, product_values
-from ..hooks import ROWS_DELETING
+from ..hooks import ROWS_DELETING, STOREFRONT_CHANGED
 from ..models import Product
 
 PRODUCT = versioned.DocumentKind(
@@ -23,6 +22,10 @@ PRODUCT = versioned.DocumentKind(
     render=product_document,
     document_fields=DOCUMENT_FIELDS,
     localized_fields=(("name", "name"),),
+    # The answers of the segments holding the product (none for a new one) show it.
+    on_content_change=lambda product, created: STOREFRONT_CHANGED(
+        product.tenant_id, products=[product.pk]
+    ),
 )
 
 
@@ -85,6 +88,6 @@ def product_delete(*, tenant: str, product_id: str) -> bool:
         return False
     for hook in ROWS_DELETING:
         hook(model=Product, tenant=tenant, pks=[product.pk])
+    STOREFRONT_CHANGED(tenant, products=[product.pk], product_categories=[product.pk])
     product.delete()
-    content_changed(tenant=tenant)
     return True

@@ -13,7 +13,6 @@ from segments_project.api.patch import apply_patch, merge_patch
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.errors import AlreadyExists, NotFound
-from segments_project.tenancy.versions import content_changed
 
 from ..documents.coupon_writes import coupon_values
 from ..documents.coupons import (
@@ -28,6 +27,11 @@ from ..selectors.coupons import coupon_not_found
 
 # Generated codes are random; a clash with an existing code is retried this often.
 GENERATION_ATTEMPTS = 5
+
+
+def no_storefront_answer(coupon: Coupon, created: bool) -> None:
+    """No cached storefront answer shows a coupon (validations are computed per request):
+    a coupon write leaves the storefront's cache alone."""
 
 
 def _locked(tenant: str, code: str) -> Coupon:
@@ -52,7 +56,6 @@ def insert_coupon(tenant: str, code: str, values: dict[str, Any]) -> Coupon:
             coupon.save(force_insert=True)
     except IntegrityError as exc:
         raise AlreadyExists(f"A coupon with code {code} already exists.", resource_id=code) from exc
-    content_changed(tenant=tenant)
     record(tenant, [Change(DocumentType.COUPON, code, AuditAction.CREATED, None, values)])
     return coupon
 
@@ -99,7 +102,11 @@ def _replace(current: Coupon, document: Any) -> Coupon:
     if current.referral_coupon:
         _keep_referral_owner(current, document, values)
     return versioned.update_changed(
-        current, values, audit_type=DocumentType.COUPON, event_fields=COUPON_EVENT_FIELDS
+        current,
+        values,
+        audit_type=DocumentType.COUPON,
+        event_fields=COUPON_EVENT_FIELDS,
+        on_content_change=no_storefront_answer,
     )
 
 
@@ -137,7 +144,7 @@ def coupon_delete(*, tenant: str, code: str) -> None:
     if coupon is None:
         raise coupon_not_found(code)
     if not coupon.deleted:
-        versioned.update_changed(coupon, {"deleted": True})
+        versioned.update_changed(coupon, {"deleted": True}, on_content_change=no_storefront_answer)
         change = Change(
             DocumentType.COUPON, code, AuditAction.DELETED, None, {"deleted": [False, True]}
         )

@@ -14,7 +14,7 @@ from segments_project.api.documents import clean_id, invalid
 from segments_project.api.projection import project, requested_fields
 from segments_project.api.views import TenantAPIView
 from segments_project.db_router import replica_reads_begin, replica_reads_end, wrote_recently
-from segments_project.tenancy import scopes
+from segments_project.tenancy import scopes, versions
 
 from ..documents.items import ITEM_ASSIGNMENT_QUERY_FIELDS, item_assignment_document
 from ..documents.segments import segment_document
@@ -23,7 +23,7 @@ from ..selectors.items import item_assignments_in
 from ..selectors.storefront_match import match_products
 from ..selectors.storefront_scope import StorefrontScope, scope_for
 from ..selectors.storefront_trees import segment_category_forest
-from ..services.storefront_cache import cached_answer, etag_matches
+from ..services.storefront_cache import Dependencies, cached_answer, etag_matches
 from . import storefront_filters as filters
 from . import storefront_schemas as schemas
 
@@ -68,8 +68,15 @@ class StorefrontView(TenantAPIView):
         )
 
     def cached_response(
-        self, endpoint: str, scope: StorefrontScope, compute: Callable[[], tuple[Any, dict]]
+        self,
+        endpoint: str,
+        scope: StorefrontScope,
+        compute: Callable[[], tuple[Any, dict]],
+        *,
+        aspects: tuple[str, ...],
     ) -> HttpResponse | Response:
+        """The answer, cached with the versions of `aspects` of the scope's segments
+        (`tenancy/versions.py`: what of a segment the answer shows)."""
         params = sorted(
             (key, value) for key, values in self.request.query_params.lists() for value in values
         )
@@ -80,7 +87,18 @@ class StorefrontView(TenantAPIView):
             repr(params),
             str(self.request.headers.get("X-Total-Count", "")).lower(),
         ]
-        answer = cached_answer(self.tenant, parts, compute, valid_until=scope.next_boundary)
+
+        def dependencies() -> Dependencies:
+            keys, valid_until = scope.dependencies(aspects)
+            return Dependencies(keys=keys, valid_until=valid_until)
+
+        answer = cached_answer(
+            self.tenant,
+            parts,
+            compute,
+            scope_keys=scope.version_keys(),
+            dependencies=dependencies,
+        )
         headers = {
             "ETag": answer.etag,
             "Cache-Control": "private, no-cache",
@@ -113,7 +131,9 @@ class SegmentsItemsView(StorefrontView):
                 q=request.query_params.get("q"),
             )
 
-        return self.cached_response("segments-items", scope, compute)
+        return self.cached_response(
+            "segments-items", scope, compute, aspects=(versions.SEGMENT, versions.ITEMS_SHOWN)
+        )
 
 
 @schemas.segment_category_trees
@@ -131,7 +151,8 @@ class SegmentCategoryTreesView(StorefrontView):
             forest = segment_category_forest(scope, languages, include_product_categories=graft)
             return forest, {}
 
-        return self.cached_response("category-trees", scope, compute)
+        aspects = (versions.SEGMENT, versions.TREE) + ((versions.GRAFTED,) if graft else ())
+        return self.cached_response("category-trees", scope, compute, aspects=aspects)
 
 
 @schemas.my_segments
@@ -155,7 +176,7 @@ class MySegmentsView(StorefrontView):
             ]
             return [project(document, projection) for document in documents], {}
 
-        return self.cached_response("me-segments", scope, compute)
+        return self.cached_response("me-segments", scope, compute, aspects=(versions.SEGMENT,))
 
 
 def _without_rule(document: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from segments_project.errors import PermissionDenied
+from segments_project.tenancy import versions
 from segments_project.tenancy.principal import Principal
 
 from ..models import Segment
@@ -18,6 +19,7 @@ from .membership import (
     SegmentRowsStatement,
     active_member_segment_rows,
     active_member_segments,
+    segments_of_customer,
 )
 
 
@@ -83,6 +85,46 @@ class StorefrontScope:
             using=using,
         )
 
+    def version_keys(self) -> list[str]:
+        """The version keys (`tenancy/versions.py`) of what this view draws on, as far as
+        they are known before reading: the tenant, and the customer's memberships or, for
+        a tenant-wide reader, every segment."""
+        if self.visitor:
+            return [versions.TENANT]
+        if self.customer_id is None:
+            return [versions.TENANT, versions.ALL_SEGMENTS]
+        return [versions.TENANT, versions.customer_key(self.customer_id)]
+
+    def dependencies(
+        self, aspects: tuple[str, ...] = (versions.SEGMENT,)
+    ) -> tuple[tuple[str, ...], datetime | None]:
+        """The version keys, for each of `aspects`, of the segments a customer's view draws
+        on (every segment the customer is assigned to, whatever its status or validity: a
+        change of those makes it a segment of the view) and `next_boundary()`, in one
+        query."""
+        if self.visitor or self.customer_id is None:
+            return (), self.next_boundary()
+        rows = (
+            segments_of_customer(
+                tenant=self.tenant,
+                customer_id=self.customer_id,
+                legal_entity_id=self.legal_entity_id,
+            )
+            .order_by("pk")
+            .values_list("pk", "status", "valid_from", "valid_to")
+        )
+        keys = []
+        bounds: list[datetime] = []
+        for pk, status, valid_from, valid_to in rows:
+            keys += [versions.segment_key(pk, aspect) for aspect in aspects]
+            if status != "ACTIVE":
+                continue
+            if valid_from is not None and valid_from > self.at:
+                bounds.append(valid_from)
+            if valid_to is not None and valid_to >= self.at:
+                bounds.append(valid_to)
+        return tuple(keys), min(bounds, default=None)
+
     def next_boundary(self) -> datetime | None:
         """The earliest moment after `at` when a validity window this view depends on opens
         or closes; an answer computed now is wrong from then on."""
@@ -91,8 +133,6 @@ class StorefrontScope:
         if self.customer_id is None:
             candidates = Segment.objects.for_tenant(self.tenant)
         else:
-            from .membership import segments_of_customer
-
             candidates = segments_of_customer(
                 tenant=self.tenant,
                 customer_id=self.customer_id,

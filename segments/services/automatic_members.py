@@ -28,7 +28,7 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.sql import one_of
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import customers_changed
 
 from ..documents.members import MemberKey
 from ..models import (
@@ -185,8 +185,9 @@ def automatic_members_apply(
         added_sample=_sample(added_ids),
         removed_sample=_sample(removed_ids),
     )
-    if added or removed:
-        content_changed(tenant=tenant)
+    customers_changed(
+        tenant=tenant, customer_ids={customer for customer, _ in [*added_ids, *removed_ids]}
+    )
     record(
         tenant,
         [

@@ -29,7 +29,7 @@ from segments_project.errors import AlreadyExists, ErrorDetail, ValidationFailed
 from segments_project.events.append import EventDraft, events_append
 from segments_project.events.types import EventType, ResourceType
 from segments_project.tenancy.services import customer_tokens_revoke
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import customers_changed
 from segments_project.writes import Upserted
 
 from ..documents.directory import (
@@ -43,6 +43,7 @@ from ..documents.directory import (
 )
 from ..models import Customer, CustomerLegalEntity, LegalEntity
 from .audit_cascades import record_members_removed
+from .storefront_invalidation import member_customers_changed
 from .write_evaluation import (
     legal_entity_customers_evaluate,
     rule_segments_locked,
@@ -56,6 +57,9 @@ CUSTOMER = versioned.DocumentKind(
     values=customer_values,
     render=customer_document,
     document_fields=CUSTOMER_DOCUMENT_FIELDS,
+    on_content_change=lambda customer, created: customers_changed(
+        tenant=customer.tenant_id, customer_ids=[customer.public_id]
+    ),
 )
 
 LEGAL_ENTITY = versioned.DocumentKind(
@@ -64,6 +68,9 @@ LEGAL_ENTITY = versioned.DocumentKind(
     values=legal_entity_values,
     render=legal_entity_document,
     document_fields=LEGAL_ENTITY_DOCUMENT_FIELDS,
+    # No storefront answer shows a legal entity's fields; its customers' links and
+    # memberships are marked by the writes that change them.
+    on_content_change=lambda legal_entity, created: None,
 )
 
 
@@ -142,12 +149,12 @@ def _customer_update(
     version = customer.version
     links_changed = _links_sync(customer, legal_entities)
     changes.add(before, values, links_changed=links_changed)
-    versioned.update_changed(customer, values)
+    versioned.update_changed(customer, values, on_content_change=CUSTOMER.on_content_change)
     if links_changed and customer.version == version:
         customer.version += 1
         customer.modified_at = timezone.now()
         customer.save(update_fields=["version", "modified_at"])
-        content_changed(tenant=customer.tenant_id)
+        customers_changed(tenant=customer.tenant_id, customer_ids=[customer.public_id])
     return customer
 
 
@@ -354,7 +361,7 @@ def customer_delete(*, tenant: str, customer_id: str) -> bool:
     if customer is not None:
         record_members_removed(tenant, Q(customer=customer), "customer deleted")
         customer.delete()
-        content_changed(tenant=tenant)
+        customers_changed(tenant=tenant, customer_ids=[customer_id])
         events_append(
             tenant=tenant,
             drafts=[EventDraft(EventType.CUSTOMER_DELETED, ResourceType.CUSTOMER, customer_id)],
@@ -427,6 +434,10 @@ def legal_entity_delete(*, tenant: str, legal_entity_id: str) -> bool:
     if legal_entity is None:
         return False
     record_members_removed(tenant, Q(legal_entity=legal_entity), "legal entity deleted")
+    # Its customers' answers for it (their links and B2B memberships go with it).
+    linked = CustomerLegalEntity.objects.filter(tenant_id=tenant, legal_entity=legal_entity)
+    member_customers_changed(
+        tenant=tenant, customer_pks=linked.values_list("customer_id", flat=True)
+    )
     legal_entity.delete()
-    content_changed(tenant=tenant)
     return True

@@ -21,7 +21,7 @@ from django.utils import timezone
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import customers_changed
 
 from ..documents.members import MemberKey, member_key
 from ..models import AssignmentType, SegmentCustomerAssignment, SegmentExclusion
@@ -84,7 +84,7 @@ def exclusion_put(*, tenant: str, segment_id: str, customer_id: str) -> bool:
     removed = _automatic_members_remove(tenant=tenant, segment=segment, key=key, customer=customer)
     reached(Checkpoint.EXCLUSION_WRITTEN, customer=customer)
     if removed:
-        content_changed(tenant=tenant)
+        customers_changed(tenant=tenant, customer_ids=[key.customer_id])
     record(
         tenant,
         [

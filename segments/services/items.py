@@ -1,9 +1,10 @@
 """Writes of a segment's item assignments. The API and the admin come through here.
 
 Every write goes through one of the four functions below, which tell the storefront's
-cache of every change (`content_changed`) and record it in the audit trail. A write locks
-the segment row first (see `item_segment_lock`), so writers of one segment's items are
-serialized; the segment itself is never changed. Requests are applied as sets: the
+cache of every change (`segments_changed`: the answers of the segment's members) and
+record it in the audit trail. A write locks the segment row first (see
+`item_segment_lock`), so writers of one segment's items are serialized; the segment itself
+is never changed. Requests are applied as sets: the
 referenced items are looked up in one query, the assignments already there in another,
 new rows are inserted together and changed rows updated together.
 """
@@ -22,7 +23,7 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, diff, record
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.errors import ApplicationError
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import segments_changed
 
 from ..documents.items import (
     ItemOutcome,
@@ -146,7 +147,7 @@ def _plan_write(
     return ItemOutcome(item_id=write.item_id, code=204)
 
 
-def _write(plan: _Plan, *, tenant: str) -> None:
+def _write(plan: _Plan, *, tenant: str, segment_pk: int) -> None:
     """Inserts the created rows and updates the changed ones, one statement each."""
     if plan.created:
         SegmentItemAssignment.objects.bulk_create(plan.created.values())
@@ -155,7 +156,7 @@ def _write(plan: _Plan, *, tenant: str) -> None:
             plan.changed.values(), [*_WRITABLE, "version", "modified_at"]
         )
     if plan.created or plan.changed:
-        content_changed(tenant=tenant)
+        segments_changed(tenant=tenant, segment_pks=[segment_pk])
 
 
 def _audit(plan: _Plan, *, segment: Segment, item_type: ItemType, items: dict[str, int]) -> None:
@@ -197,7 +198,7 @@ def _upsert(
         _plan_write(write, segment=segment, item_type=item_type, items=items, plan=plan, now=now)
         for write in requested
     ]
-    _write(plan, tenant=segment.tenant_id)
+    _write(plan, tenant=segment.tenant_id, segment_pk=segment.pk)
     _audit(plan, segment=segment, item_type=item_type, items=items)
     return outcomes
 
@@ -222,7 +223,7 @@ def _delete(*, segment: Segment, item_type: ItemType, item_ids: set[str]) -> int
     if not found:
         return 0
     deleted, _ = SegmentItemAssignment.objects.filter(pk__in=[row[0] for row in found]).delete()
-    content_changed(tenant=segment.tenant_id)
+    segments_changed(tenant=segment.tenant_id, segment_pks=[segment.pk])
     record(
         segment.tenant_id,
         [

@@ -1,7 +1,7 @@
 """Writes of segment members. The API and the admin come through here.
 
 Every write is one entry point below, so that whatever depends on membership (the
-storefront's cached answers, through `content_changed`) hears of every change, and the
+storefront's cached answers, through `customers_changed`) hears of every change, and the
 audit trail gets one entry per changed assignment (one `record` per call).
 
 Requests are validated and applied as sets: the referenced customers, legal entities and
@@ -42,7 +42,7 @@ from segments_project.errors import (
     ValidationFailed,
     VersionConflict,
 )
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import customers_changed
 
 from ..documents.members import (
     MemberKey,
@@ -171,8 +171,12 @@ def _upsert(
     members_insert(tenant=tenant, segment=segment.pk, rows=created, now=now)
     updated = [row for _, row in plan.updated.values()]
     members_update(tenant=tenant, segment=segment.pk, rows=updated, now=now)
-    if plan.created or plan.updated:
-        content_changed(tenant=tenant)
+    customers_changed(
+        tenant=tenant,
+        customer_ids={
+            key.customer_id for key, _ in [*plan.created.values(), *plan.updated.values()]
+        },
+    )
     record(tenant, plan.changes(segment.public_id))
     return outcomes
 
@@ -270,7 +274,7 @@ def _delete(
     if not found:
         return refused
     SegmentCustomerAssignment.objects.filter(pk__in=[pk for _, pk, _ in found]).delete()
-    content_changed(tenant=tenant)
+    customers_changed(tenant=tenant, customer_ids={key.customer_id for key, _, _ in found})
     record(
         tenant,
         [

@@ -12,7 +12,7 @@ from segments_project import versioned
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
 from segments_project.errors import ValidationFailed
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import segments_changed
 from segments_project.writes import Upserted
 
 from ..documents.segments import (
@@ -37,6 +37,10 @@ SEGMENT = versioned.DocumentKind(
     # A changed rule (created with one, replaced, removed) enqueues a full evaluation, in
     # the write's transaction, whichever entry point wrote it.
     on_changes=evaluations_for_criteria_changes,
+    # Its status, validity, site and fields are in its members' answers.
+    on_content_change=lambda segment, created: segments_changed(
+        tenant=segment.tenant_id, segment_pks=[segment.pk]
+    ),
 )
 
 
@@ -122,8 +126,8 @@ def segment_delete(*, tenant: str, segment_id: str, force: bool = False) -> bool
                 resource_id=segment_id,
             )
     values = snapshot(segment)
+    segments_changed(tenant=tenant, segment_pks=[segment.pk])
     segment.delete()
-    content_changed(tenant=tenant)
     if force:
         values["forceDelete"] = True
     record(

@@ -1,18 +1,24 @@
 """Cached storefront answers with strong ETags.
 
-An answer is cached under (endpoint, tenant, scope, language, parameters), tagged with the
-tenant's content version it was computed at; both come back in one round trip (`get_many`)
-and the answer counts only if its version is the current one. Any committed write advances
-the tenant's content version (`tenancy/versions.py`), so the next read computes afresh; an
-answer is never kept past the next validity boundary of the segments it depends on. The
-ETag is a hash of the answer itself, so a 304 is never stale.
+An answer is cached under (endpoint, tenant, scope, language, parameters) with the versions
+of everything it depends on (`tenancy/versions.py`): the tenant, the customer, and each
+segment the customer is assigned to (whatever its status, so that activating one counts),
+read before it was computed. It counts only while each of them is current, so a write
+invalidates only the answers that draw on what it changed. An answer is never kept past
+the next validity boundary of the segments it depends on. The ETag is a hash of the answer
+itself, so a 304 is never stale.
+
+With a shared cache a warm read is one round trip: the answer and its versions come in one
+`get_many`. The keys of the segment versions are known only from the answer, so each
+process remembers them per answer (`_DEPENDENCIES`) and asks for them with it; only an
+answer this process has not seen yet takes a second round trip.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,7 +27,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
-from segments_project.tenancy.versions import cached_version, version_key
+from segments_project.tenancy import versions
 
 
 @dataclass(frozen=True)
@@ -29,7 +35,22 @@ class CachedAnswer:
     body: bytes
     etag: str
     headers: dict[str, str]
-    version: int
+    # Version key -> the version the answer was computed at.
+    versions: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What an answer draws on beyond the scope's own keys: the segments' version keys,
+    and the moment it must expire (a validity boundary), if any."""
+
+    keys: tuple[str, ...]
+    valid_until: datetime | None
+
+
+# Answer key -> its segments' version keys, as this process last saw them (bounded).
+_DEPENDENCIES: dict[str, tuple[str, ...]] = {}
+_DEPENDENCIES_SIZE = 50_000
 
 
 def _cache_key(parts: list[str]) -> str:
@@ -37,35 +58,94 @@ def _cache_key(parts: list[str]) -> str:
     return f"storefront-answer:{digest}"
 
 
+def _remember(key: str, keys: tuple[str, ...]) -> None:
+    if len(_DEPENDENCIES) >= _DEPENDENCIES_SIZE:
+        _DEPENDENCIES.clear()
+    _DEPENDENCIES[key] = keys
+
+
+def _answer(entry: Any) -> CachedAnswer | None:
+    """The entry if it is an answer of this release (one stored by an earlier release, in
+    a Redis shared across a deployment, has another shape: a miss)."""
+    if isinstance(entry, CachedAnswer) and isinstance(getattr(entry, "versions", None), dict):
+        return entry
+    return None
+
+
+def _current(answer: CachedAnswer, versions_now: Mapping[str, Any]) -> bool:
+    return all(versions_now.get(key) == value for key, value in answer.versions.items())
+
+
+def _lookup(
+    tenant: str, key: str, scope_keys: list[str]
+) -> tuple[CachedAnswer | None, dict[str, Any]]:
+    """The cached answer if it is current, and what was fetched on the way: the cache's
+    entries (shared cache), or the versions read from the rows."""
+    if not settings.CACHE_SHARED_BY_PROCESSES:
+        # The answers are this process's own (no round trip); the versions come from
+        # the rows, in one query.
+        answer = _answer(cache.get(key))
+        wanted = [*scope_keys, *(answer.versions if answer is not None else ())]
+        versions_now = versions.published_versions(tenant, wanted, {})
+        return _checked(answer, versions_now), versions_now
+    remembered = _DEPENDENCIES.get(key, ())
+    names = [versions.cache_key(tenant, name) for name in [*scope_keys, *remembered]]
+    found = cache.get_many([key, *names])
+    answer = _answer(found.get(key))
+    if answer is None:
+        return None, found
+    if set(answer.versions) - set(scope_keys) - set(remembered):
+        # Computed by another process, or with other segments than remembered.
+        unknown = [versions.cache_key(tenant, name) for name in answer.versions]
+        found = {**found, **cache.get_many([name for name in unknown if name not in found])}
+        _remember(key, tuple(name for name in answer.versions if name not in scope_keys))
+    return _checked(answer, versions.published_versions(tenant, answer.versions, found)), found
+
+
+def _checked(answer: CachedAnswer | None, versions_now: Mapping[str, Any]) -> CachedAnswer | None:
+    return answer if answer is not None and _current(answer, versions_now) else None
+
+
 def cached_answer(
     tenant: str,
     parts: list[str],
     compute: Callable[[], tuple[Any, dict[str, str]]],
     *,
-    valid_until: Callable[[], datetime | None],
+    scope_keys: list[str],
+    dependencies: Callable[[], Dependencies],
 ) -> CachedAnswer:
-    """The tenant's cached answer for `parts` at its current content version, or
-    `compute()`'s (body, headers) stored for later."""
+    """The cached answer for `parts` if every version it depends on is current, or
+    `compute()`'s (body, headers) stored for later.
+
+    `scope_keys` are the version keys known before anything is read (the tenant's, the
+    customer's); `dependencies()` names the rest, read before `compute()` runs."""
     key = _cache_key([tenant, *parts])
-    found = cache.get_many([version_key(tenant), key])
-    version = cached_version(tenant, found)
-    answer = found.get(key)
-    if answer is not None and answer.version == version:
+    answer, found = _lookup(tenant, key, scope_keys)
+    if answer is not None:
         return answer
+    # Every version is read before the data it guards, so an answer computed from a
+    # snapshot older than a write records a version older than that write's.
+    if settings.CACHE_SHARED_BY_PROCESSES:
+        recorded = versions.read_versions(tenant, scope_keys, found)
+    else:
+        recorded = {name: found[name] for name in scope_keys}
+    depends = dependencies()
+    recorded.update(versions.read_versions(tenant, depends.keys, {}))
     data, headers = compute()
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
     answer = CachedAnswer(
         body=body,
         etag=f'"{hashlib.sha256(body).hexdigest()[:32]}"',
         headers=headers,
-        version=version,
+        versions=recorded,
     )
     timeout = settings.STOREFRONT_CACHE_SECONDS
-    boundary = valid_until()
-    if boundary is not None:
-        timeout = min(timeout, (boundary - timezone.now()).total_seconds())
+    if depends.valid_until is not None:
+        timeout = min(timeout, (depends.valid_until - timezone.now()).total_seconds())
     if timeout >= 1:
         cache.set(key, answer, int(timeout))
+        if settings.CACHE_SHARED_BY_PROCESSES:
+            _remember(key, depends.keys)
     return answer
 
 

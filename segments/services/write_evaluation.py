@@ -49,7 +49,7 @@ from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record
 from segments_project.checkpoints import Checkpoint, reached
 from segments_project.db.sql import SEGMENT_LOCK_STRIPES, one_of, segment_advisory_lock
-from segments_project.tenancy.versions import content_changed
+from segments_project.tenancy.versions import customers_changed
 
 from ..documents.members import MemberKey
 from ..models import (
@@ -240,7 +240,6 @@ def _evaluate(
             removed = cursor.fetchall()
     reached(Checkpoint.WRITTEN_CUSTOMERS_EVALUATED, added=added, removed=removed)
     if added or removed:
-        content_changed(tenant=tenant)
         _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)
 
 
@@ -327,6 +326,8 @@ def _record(
     }
     pairs = {pair for a, r in changed.values() for pair in (*a, *r)}
     names, keys = _member_names(pairs)
+    # Their storefront answers are stale (the ids read for the audit trail serve here too).
+    customers_changed(tenant=tenant, customer_ids={key[0] for key in keys.values()})
     public_ids = {rule.pk: rule.public_id for rule in rules}
     record(
         tenant,

@@ -179,7 +179,7 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Whether every process (app workers, task workers) sees one cache: only then may the
-# storefront take the tenant's content version from it (`tenancy/versions.py`).
+# storefront keep the versions its cached answers depend on there (`tenancy/versions.py`).
 CACHE_SHARED_BY_PROCESSES = env.bool("CACHE_SHARED_BY_PROCESSES", default=bool(REDIS_URL))
 
 # How long a storefront answer may be served from the cache at most; writes and validity

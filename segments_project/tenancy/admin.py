@@ -58,7 +58,7 @@ for oauth_model in (
 class TenantAdmin(TenantScopedAdminMixin, admin.ModelAdmin):
     list_display = ["name", "time_zone", "staff_count", "api_client_count", "created_at"]
     search_fields = ["name"]
-    readonly_fields = ["content_version", "created_at"]
+    readonly_fields = ["created_at"]
     inlines = [TenantMembershipInline]
     tenant_lookup = "name"
 

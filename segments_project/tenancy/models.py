@@ -33,9 +33,6 @@ class Tenant(models.Model):
     """One shop. Its name is the `{tenant}` segment of every API path."""
 
     name = models.CharField(primary_key=True, max_length=16, validators=[tenant_name_validator])
-    # Grows with every committed write that can change what a storefront sees; cached
-    # storefront answers are keyed by it, so a write makes them unreachable at once.
-    content_version = models.PositiveBigIntegerField(default=0, editable=False)
     # The admin shows the tenant's moments in it (`time_zones.AdminTimeZoneMiddleware`);
     # the API always speaks UTC.
     time_zone = models.CharField(
@@ -51,6 +48,25 @@ class Tenant(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StorefrontVersion(models.Model):
+    """The version of one thing storefront answers depend on (`tenancy/versions.py`), when
+    the cache is not shared by the processes; a key never changed has no row."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    value = models.BigIntegerField()
+    modified_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "key"], name="storefront_version_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant_id}:{self.key}={self.value}"
 
 
 class ApiClient(models.Model):

@@ -10,7 +10,6 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.urls import reverse
 
 from segments.models import Segment, SegmentCustomerAssignment, SegmentItemAssignment
-from segments_project.tenancy.models import Tenant
 from tests.segments.factories import assign_customer, make_customer
 
 from .conftest import TENANT
@@ -56,10 +55,8 @@ def _change_form(segment: Segment, **overrides: Any) -> dict[str, Any]:
 
 
 def test_adding_a_segment_goes_through_the_service_and_is_logged(
-    merchandiser, shop, django_capture_on_commit_callbacks
+    merchandiser, shop, django_capture_on_commit_callbacks, published
 ):
-    version_before = Tenant.objects.get(name=TENANT).content_version
-
     with django_capture_on_commit_callbacks(execute=True):
         response = merchandiser.post(ADD, _form(mixins='{"tier": {"level": 2}}'))
 
@@ -69,8 +66,8 @@ def test_adding_a_segment_goes_through_the_service_and_is_logged(
     assert segment.status == "ACTIVE"
     assert segment.mixins == {"tier": {"level": 2}}
     assert segment.version == 1
-    # The service bumped the tenant's content version (storefront caches go stale).
-    assert Tenant.objects.get(name=TENANT).content_version > version_before
+    # The service marked the segment's storefront answers stale.
+    assert published == [(TENANT, frozenset({f"s:{segment.pk}", "S"}))]
     entry = LogEntry.objects.get(object_id=str(segment.pk))
     assert entry.action_flag == ADDITION
     assert entry.user.username == "merch"

@@ -213,13 +213,13 @@ def test_refuses_a_tenant_with_data_unless_replace(generated):
     assert Customer.objects.filter(tenant=TENANT).count() == XS.customers
 
 
-def test_creates_a_client_with_every_scope_and_bumps_the_content_version(db):
+def test_creates_a_client_with_every_scope_and_marks_the_answers_stale(db, published):
     Tenant.objects.create(name=TENANT)
     generate()
     client = ApiClient.objects.get(application__client_id=f"{TENANT}-client")
     assert client.tenant_id == TENANT
     assert client.scopes == ALL_SCOPES
-    assert Tenant.objects.get(name=TENANT).content_version == 1
+    assert published[-1] == (TENANT, frozenset({"t"}))
 
 
 def test_generated_secret_is_printed(db):

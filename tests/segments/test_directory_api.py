@@ -15,7 +15,6 @@ from segments.services import directory as directory_services
 from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
-from segments_project.tenancy.models import Tenant
 from segments_project.tenancy.services import api_client_upsert, tenant_get_or_create
 
 from ..concurrency import run_concurrently
@@ -1100,25 +1099,32 @@ def test_more_than_200_legal_entities_are_a_400(manager):
 # --- storefront caches -----------------------------------------------------------------------
 
 
-def test_every_directory_write_marks_the_tenants_content_changed(
-    manager, companies, django_capture_on_commit_callbacks
+def test_every_customer_write_marks_that_customers_answers_stale(
+    manager, companies, django_capture_on_commit_callbacks, published
 ):
-    def version() -> int:
-        return Tenant.objects.get(name=TENANT).content_version
-
     writes = [
-        lambda: manager.put(f"{CUSTOMERS}/alice", ALICE),
-        lambda: manager.patch(f"{CUSTOMERS}/alice", {"legalEntityIds": ["acme-corp"]}),
-        lambda: manager.delete(f"{CUSTOMERS}/alice"),
-        lambda: manager.put(f"{LEGAL_ENTITIES}/delta-corp", ACME),
-        lambda: manager.patch(f"{LEGAL_ENTITIES}/delta-corp", {"name": "Delta"}),
-        lambda: manager.delete(f"{LEGAL_ENTITIES}/delta-corp"),
+        (lambda: manager.put(f"{CUSTOMERS}/alice", ALICE), {"c:alice"}),
+        (
+            lambda: manager.patch(f"{CUSTOMERS}/alice", {"legalEntityIds": ["acme-corp"]}),
+            {"c:alice"},
+        ),
+        (lambda: manager.delete(f"{CUSTOMERS}/alice"), {"c:alice"}),
+        # No answer shows a legal entity's own fields.
+        (lambda: manager.put(f"{LEGAL_ENTITIES}/delta-corp", ACME), set()),
+        (lambda: manager.patch(f"{LEGAL_ENTITIES}/delta-corp", {"name": "Delta"}), set()),
+        (
+            lambda: manager.put(f"{CUSTOMERS}/bob", {**ALICE, "legalEntityIds": ["delta-corp"]}),
+            {"c:bob"},
+        ),
+        # Its customers' links go with it.
+        (lambda: manager.delete(f"{LEGAL_ENTITIES}/delta-corp"), {"c:bob"}),
     ]
-    for write in writes:
-        before = version()
+    for write, keys in writes:
+        published.clear()
         with django_capture_on_commit_callbacks(execute=True):
             assert write().status_code in (201, 204)
-        assert version() > before
+        if keys is not None:
+            assert {key for _, marked in published for key in marked} == keys
 
 
 # --- concurrency -----------------------------------------------------------------------------

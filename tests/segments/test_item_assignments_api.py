@@ -16,7 +16,6 @@ from segments_project.api.documents import format_datetime
 from segments_project.checkpoints import Checkpoint
 from segments_project.errors import VersionConflict
 from segments_project.tenancy import scopes
-from segments_project.tenancy.models import Tenant
 
 from ..api.test_schema_conformance import REFERENCE, operations_by_id, scopes_of
 from ..catalog.factories import make_category, make_product
@@ -184,15 +183,15 @@ def test_a_write_never_changes_the_segment_itself(manager, shop):
     assert Segment.objects.filter(public_id="gold").values().get() == before
 
 
-def test_a_write_marks_the_tenants_storefront_answers_stale(
-    manager, shop, django_capture_on_commit_callbacks
+def test_a_write_marks_the_segments_storefront_answers_stale(
+    manager, shop, django_capture_on_commit_callbacks, published
 ):
-    version = Tenant.objects.get(name=TENANT).content_version
-
     with django_capture_on_commit_callbacks(execute=True):
         manager.put(_item("PRODUCT", "p1"))
 
-    assert Tenant.objects.get(name=TENANT).content_version > version
+    # The answers of the segment's members (and of tenant-wide readers), by one key.
+    gold = Segment.objects.get(tenant_id=TENANT, public_id="gold")
+    assert published == [(TENANT, frozenset({f"s:{gold.pk}", "S"}))]
 
 
 def test_assigning_to_an_unknown_segment_is_a_404(manager, shop):
