@@ -17,7 +17,11 @@ from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.tenancy.admin_ranking import NAME_SORT
-from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
+from segments_project.tenancy.admin_scoping import (
+    NameSortedChangeList,
+    TenantScopedAdminMixin,
+    require_tenant,
+)
 
 from ..models import Category, CategoryAssignment
 from ..services import categories as category_services
@@ -43,12 +47,16 @@ def tree_order(rows: list[tuple[int, int | None, int, str]]) -> list[int]:
     return ordered
 
 
-class CategoryTreeChangeList(ChangeList):
+class CategoryTreeChangeList(NameSortedChangeList):
     """Lists categories as a tree (depth first, siblings by position) unless the user sorts
-    by a column or searches; then it is the usual flat list."""
+    by a column or searches; then it is the usual flat list (by name unless sorted)."""
 
     def tree_mode(self) -> bool:
         return ORDER_VAR not in self.params and not self.params.get(SEARCH_VAR)
+
+    def get_ordering_field_columns(self) -> dict[int, str]:
+        # The tree's order is no column's.
+        return {} if self.tree_mode() else super().get_ordering_field_columns()
 
     def get_results(self, request: HttpRequest) -> None:
         if not self.tree_mode():

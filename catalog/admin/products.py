@@ -30,7 +30,7 @@ class ProductAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     list_display_links = ["public_id", "product_name"]
     list_filter = ["published"]
     search_fields = ["public_id", "code", "name"]
-    ordering = ["tenant_id", "public_id"]
+    # By name (`TenantScopedAdminMixin.get_ordering`), the name column showing it.
     sort_by_name = True
     list_per_page = 50
     readonly_fields = ["version", "created_at", "modified_at"]

@@ -66,7 +66,7 @@ def _memberships(assignments: QuerySet) -> str:
 class DirectoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     """What the customer and legal entity admins share."""
 
-    ordering = ["tenant_id", "public_id"]
+    # By name (`TenantScopedAdminMixin.get_ordering`), the name column showing it.
     sort_by_name = True
     list_per_page = 50
 
@@ -77,7 +77,12 @@ class DirectoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple:
         rows = list(objs)
         perms = set() if self.has_delete_permission(request) else {self.opts.model_name}
-        return [str(row) for row in rows], {self.opts.verbose_name_plural: len(rows)}, perms, []
+        return (
+            [self.object_title(row) for row in rows],
+            {self.opts.verbose_name_plural: len(rows)},
+            perms,
+            [],
+        )
 
 
 @admin.register(Customer)

@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
+from django.contrib.admin.views.main import ORDER_VAR, ChangeList
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
@@ -246,6 +247,24 @@ class TenantAutocompleteSelectMultiple(_TenantAutocompleteMixin, AutocompleteSel
 # --- the mixin ------------------------------------------------------------------------------
 
 
+class NameSortedChangeList(ChangeList):
+    """The change list of an admin that sorts by name unless the user sorts by a column: the
+    name column (the one ordered by `name_sort` or the name field) shows the sort arrow then.
+    Django would place it by the ModelAdmin's `ordering`, which the name sort replaces."""
+
+    def get_ordering_field_columns(self) -> dict[int, str]:
+        if ORDER_VAR in self.params:
+            return super().get_ordering_field_columns()
+        ranking = self.model_admin.autocomplete_ranking()
+        name = ranking[1] if ranking is not None else None
+        # The name column: sorted by the annotation, or the plain name field itself.
+        by_name = {NAME_SORT, name} if isinstance(name, str) else {NAME_SORT}
+        for index, column in enumerate(self.list_display):
+            if self.get_ordering_field(column) in by_name:
+                return {index: "asc"}
+        return {}
+
+
 class TenantScopedAdminMixin:
     """Scopes a ModelAdmin of a tenant-owned model to the user's tenants (module docstring).
 
@@ -262,6 +281,11 @@ class TenantScopedAdminMixin:
     # Rows with names: the list sorts by name (`name_sort`, the default language's name
     # of a localized one, case-insensitively) unless the user sorts by a column.
     sort_by_name = False
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        if self.sort_by_name:
+            return NameSortedChangeList
+        return super().get_changelist(request, **kwargs)  # type: ignore[misc]
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         ranking = self.autocomplete_ranking() if self.sort_by_name else None
