@@ -23,7 +23,7 @@ from segments_project.tenancy.admin_scoping import (
     require_tenant,
 )
 
-from ..models import Category, CategoryAssignment
+from ..models import CATEGORY_SEARCH_FIELDS, Category, CategoryAssignment
 from ..services import categories as category_services
 from .forms import CategoryAdminForm, category_document_from_form, category_label
 
@@ -93,6 +93,8 @@ class CategoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     list_display_links = ["tree_name"]
     list_filter = ["published"]
     search_fields = ["public_id", "code", "name"]
+    # One trigram-indexed text (migration 0002), as products.
+    search_text_fields = CATEGORY_SEARCH_FIELDS
     autocomplete_fields = ["parent"]
     ordering = ["tenant_id", "path"]
     sort_by_name = True  # when not shown as the tree
