@@ -45,18 +45,24 @@ def _visible_condition(scope: StorefrontScope) -> Q:
     assigned = SegmentItemAssignment.objects.filter(
         tenant_id=scope.tenant, segment__in=scope.segments()
     )
-    direct = assigned.filter(item_type=ItemType.PRODUCT).values("product_id")
+    direct = assigned.filter(item_type=ItemType.PRODUCT).order_by().values("product_id")
     paths = set(
         assigned.filter(item_type=ItemType.CATEGORY).values_list("category__path", flat=True)
     )
-    condition = Q(pk__in=direct)
-    if paths:
-        placed = CategoryAssignment.objects.filter(
+    if not paths:
+        return Q(pk__in=direct)
+    placed = (
+        CategoryAssignment.objects.filter(
             reduce(or_, (Q(category__path__startswith=path) for path in paths)),
             tenant_id=scope.tenant,
-        ).values("product_id")
-        condition |= Q(pk__in=placed)
-    return condition
+        )
+        .order_by()
+        .values("product_id")
+    )
+    # One IN over the union, not two INs ORed: PostgreSQL answers an OR of subqueries by
+    # reading every product of the tenant (0.5 s at 2,000,000 products), the union by
+    # looking up its ids.
+    return Q(pk__in=direct.union(placed))
 
 
 def _visible_products(
