@@ -48,12 +48,17 @@ QUERIES = {
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN indexes: PostgreSQL only")
 @pytest.mark.parametrize("index", sorted(QUERIES))
 def test_the_admins_query_can_use_its_index(index):
+    # A trigram index is read by a bitmap scan: plain index scans off too, so that another
+    # index read in order (the model's ordering) cannot stand in for it.
+    off = ["enable_seqscan", *(["enable_indexscan"] if index.endswith("_trgm") else [])]
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        for setting in off:
+            cursor.execute(f"SET LOCAL {setting} = off")
         try:
             plan = QUERIES[index]().explain()
         finally:
-            cursor.execute("SET LOCAL enable_seqscan = on")
+            for setting in off:
+                cursor.execute(f"SET LOCAL {setting} = on")
 
     assert index in plan, plan
 
