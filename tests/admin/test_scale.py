@@ -116,7 +116,10 @@ def test_a_segment_with_100000_members_stays_fast(merchandiser, shop):
     large = _query_counts(merchandiser, pages)
 
     assert large == small  # the same queries with 2 members and with 100,002
-    assert max(large.values()) < 30, large
+    # The preview as a customer also validates each live coupon of the tenant for them (at
+    # most 200, `coupons.admin.preview`): here a few, whatever the members.
+    limits = {"preview as a customer": 40}
+    assert all(count < limits.get(label, 30) for label, count in large.items()), large
     assert f"{MEMBERS + 2:,} members" in merchandiser.get(pages["segment"]).content.decode()
     searched = merchandiser.get(pages["members"] + "?q=bulk-09999").context
     assert searched["total"] == 10  # bulk-099990 ... bulk-099999
