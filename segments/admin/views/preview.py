@@ -174,15 +174,14 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
     )
     segments = list(scope.segments().order_by("public_id"))
 
+    # Built once: a forest at scale L has thousands of nodes, each with its link.
+    about_customer = explain_url(
+        customer=customer, legal_entity=legal_entity, site=scope.site_code, at=scope.at
+    )
+
     def explain(item_type: str, item_id: str) -> str:
-        return explain_url(
-            customer=customer,
-            legal_entity=legal_entity,
-            site=scope.site_code,
-            at=scope.at,
-            item_type=item_type,
-            item_id=item_id,
-        )
+        """`explain_url` of the item (the same link, without a `reverse` per node)."""
+        return f"{about_customer}&{urlencode({'item_type': item_type, 'item_id': item_id})}"
 
     forest = segment_category_forest(scope, ALL_LANGUAGES)
     products, product_total = _visible_products(scope, language, explain)
