@@ -16,8 +16,17 @@ GUNICORN_CONFIG = REPO / "segments_project" / "gunicorn.conf.py"
 
 
 class Server:
-    def __init__(self, target: Target, *, workers: int, log_path: Path, threads: int = 1):
+    def __init__(
+        self,
+        target: Target,
+        *,
+        workers: int,
+        log_path: Path,
+        threads: int = 1,
+        env: dict[str, str] | None = None,
+    ):
         self.target = target
+        self.env = env or {}
         self.workers = workers
         self.threads = threads
         self.log_path = log_path
@@ -36,6 +45,7 @@ class Server:
             self.target,
             WEB_CONCURRENCY=str(self.workers),
             GUNICORN_THREADS=str(self.threads),
+            **self.env,
         )
         command = [*self.command, "--workers", str(self.workers), "--threads", str(self.threads)]
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

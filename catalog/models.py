@@ -30,6 +30,13 @@ class Product(TenantOwnedDocument):
         return f"{self.tenant_id}/{self.public_id}"
 
 
+# What the admin's product and category searches match in, as one text each
+# (`segments_project.db.search`) that a trigram index serves on PostgreSQL (migration 0002).
+# The localized name is its JSON text, as Django's search of the field compared it.
+PRODUCT_SEARCH_FIELDS = ("public_id", "code", "name")
+CATEGORY_SEARCH_FIELDS = ("public_id", "code", "name")
+
+
 def path_pks(path: str) -> list[int]:
     """The surrogate ids a category's materialized path names, root first, itself last."""
     return [int(part) for part in path.strip("/").split("/") if part]

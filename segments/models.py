@@ -65,6 +65,11 @@ class LegalEntity(TenantOwnedDocument):
         return f"{self.tenant_id}/{self.public_id}"
 
 
+# What the admin's customer searches match in, as one text (`segments_project.db.search`)
+# that a trigram index serves on PostgreSQL (migration 0010).
+CUSTOMER_SEARCH_FIELDS = ("public_id", "email", "first_name", "last_name", "company")
+
+
 class Customer(TenantOwnedDocument):
     """A shop customer; `legal_entities` are the companies the customer may act for."""
 

@@ -17,9 +17,13 @@ from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.tenancy.admin_ranking import NAME_SORT
-from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
+from segments_project.tenancy.admin_scoping import (
+    NameSortedChangeList,
+    TenantScopedAdminMixin,
+    require_tenant,
+)
 
-from ..models import Category, CategoryAssignment
+from ..models import CATEGORY_SEARCH_FIELDS, Category, CategoryAssignment
 from ..services import categories as category_services
 from .forms import CategoryAdminForm, category_document_from_form, category_label
 
@@ -43,12 +47,16 @@ def tree_order(rows: list[tuple[int, int | None, int, str]]) -> list[int]:
     return ordered
 
 
-class CategoryTreeChangeList(ChangeList):
+class CategoryTreeChangeList(NameSortedChangeList):
     """Lists categories as a tree (depth first, siblings by position) unless the user sorts
-    by a column or searches; then it is the usual flat list."""
+    by a column or searches; then it is the usual flat list (by name unless sorted)."""
 
     def tree_mode(self) -> bool:
         return ORDER_VAR not in self.params and not self.params.get(SEARCH_VAR)
+
+    def get_ordering_field_columns(self) -> dict[int, str]:
+        # The tree's order is no column's.
+        return {} if self.tree_mode() else super().get_ordering_field_columns()
 
     def get_results(self, request: HttpRequest) -> None:
         if not self.tree_mode():
@@ -85,6 +93,8 @@ class CategoryAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     list_display_links = ["tree_name"]
     list_filter = ["published"]
     search_fields = ["public_id", "code", "name"]
+    # One trigram-indexed text (migration 0002), as products.
+    search_text_fields = CATEGORY_SEARCH_FIELDS
     autocomplete_fields = ["parent"]
     ordering = ["tenant_id", "path"]
     sort_by_name = True  # when not shown as the tree

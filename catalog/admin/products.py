@@ -17,7 +17,7 @@ from segments_project.admin import ServiceWriteAdmin, localized_display
 from segments_project.tenancy.admin_ranking import NAME_SORT
 from segments_project.tenancy.admin_scoping import TenantScopedAdminMixin, require_tenant
 
-from ..models import CategoryAssignment, Product
+from ..models import PRODUCT_SEARCH_FIELDS, CategoryAssignment, Product
 from ..services import assignments as assignment_services
 from ..services import products as product_services
 from .forms import ProductAdminForm, product_document_from_form
@@ -30,7 +30,11 @@ class ProductAdmin(TenantScopedAdminMixin, ServiceWriteAdmin):
     list_display_links = ["public_id", "product_name"]
     list_filter = ["published"]
     search_fields = ["public_id", "code", "name"]
-    ordering = ["tenant_id", "public_id"]
+    # One trigram-indexed text (migration 0002): searches stay fast at millions of products.
+    search_text_fields = PRODUCT_SEARCH_FIELDS
+    # One count of every product per page, not two: "N results" only.
+    show_full_result_count = False
+    # By name (`TenantScopedAdminMixin.get_ordering`), the name column showing it.
     sort_by_name = True
     list_per_page = 50
     readonly_fields = ["version", "created_at", "modified_at"]

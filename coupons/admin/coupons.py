@@ -69,7 +69,7 @@ class CouponAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteAd
         "referral_coupon",
     ]
     search_fields = ["public_id", "name"]
-    ordering = ["tenant_id", "public_id"]
+    # By name (`TenantScopedAdminMixin.get_ordering`), the name column showing it.
     sort_by_name = True
     list_per_page = 50
     readonly_fields = ["referral_coupon", "deleted", "version", "latest_changes"]

@@ -109,7 +109,7 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
     list_filter = [SegmentStatusFilter, SiteFilter]
     search_fields = ["public_id", "name"]
     search_help_text = "Search by id or by name in any language."
-    ordering = ["tenant_id", "public_id"]
+    # By name (`TenantScopedAdminMixin.get_ordering`), the name column showing it.
     sort_by_name = True
     list_per_page = 50
     actions = ["activate", "deactivate", "duplicate", "export_members", "export_items"]
@@ -335,7 +335,7 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
             "item assignments": SegmentItemAssignment.objects.filter(segment__in=segments).count(),
         }
         perms = set() if self.has_delete_permission(request) else {"segment"}
-        return [str(segment) for segment in segments], summary, perms, []
+        return [self.object_title(segment) for segment in segments], summary, perms, []
 
     def delete_model(self, request: HttpRequest, obj: Segment) -> None:
         require_tenant(request, obj.tenant_id)

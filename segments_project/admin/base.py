@@ -7,7 +7,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IS_POPUP_VAR
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
 from segments_project.errors import ApplicationError
 from segments_project.tenancy.admin_scoping import require_tenant
@@ -16,11 +18,30 @@ from .display import readable_form
 from .widgets import localized_display
 
 
+class Titled:
+    """An object as the admin's pages name it: its `object_title` where Django would print
+    `str(obj)` ("demo/gold"); every attribute is the object's."""
+
+    def __init__(self, obj: Any, title: str) -> None:
+        self._obj = obj
+        self._title = title
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+    def __str__(self) -> str:
+        return self._title
+
+
 class ServiceWriteAdmin(admin.ModelAdmin):
     """A ModelAdmin whose `save_model` writes through a service.
 
     A service error that the form could not foresee (a concurrent write) is reported with
     `message_user`; nothing is saved or logged and the user returns to the form.
+
+    Its pages name an object by `object_title` (its name), not by `str(obj)` (tenant/id):
+    the change page's heading, title and breadcrumb (`templates/admin/change_form.html`),
+    the delete confirmation, the history page and the "was changed" messages.
     """
 
     def get_form(
@@ -50,6 +71,32 @@ class ServiceWriteAdmin(admin.ModelAdmin):
         if obj is not None:
             context["subtitle"] = self.object_title(obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def titled(self, obj: Any) -> Titled:
+        return Titled(obj, self.object_title(obj))
+
+    def render_delete_form(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+        context["object"] = self.titled(context["object"])
+        return super().render_delete_form(request, context)
+
+    def log_deletions(self, request: HttpRequest, queryset: Any) -> Any:
+        # The delete view reports the deleted object by `str(obj)`: remember its title.
+        request._deleted_titles = {str(obj): self.object_title(obj) for obj in queryset}  # type: ignore[attr-defined]
+        return super().log_deletions(request, queryset)
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> HttpResponse:
+        titles = getattr(request, "_deleted_titles", {})
+        return super().response_delete(request, titles.get(obj_display, obj_display), obj_id)
+
+    def history_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().history_view(request, object_id, extra_context)
+        if isinstance(response, TemplateResponse) and "object" in response.context_data:
+            titled = self.titled(response.context_data["object"])
+            response.context_data["object"] = titled
+            response.context_data["title"] = f"Change history: {titled}"
+        return response
 
     def upsert_from_form(
         self,
@@ -97,9 +144,13 @@ class ServiceWriteAdmin(admin.ModelAdmin):
     def response_add(self, request: HttpRequest, obj: Any, *args: Any) -> HttpResponse:
         if self._failed(request):
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_add(request, obj, *args)
+        if IS_POPUP_VAR in request.POST:
+            return super().response_add(request, obj, *args)
+        return super().response_add(request, self.titled(obj), *args)
 
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
         if self._failed(request):
             return HttpResponseRedirect(request.get_full_path())
-        return super().response_change(request, obj)
+        if IS_POPUP_VAR in request.POST:
+            return super().response_change(request, obj)
+        return super().response_change(request, self.titled(obj))

@@ -412,3 +412,20 @@ def test_the_customer_list_filters_by_active_and_on_hold(merchandiser, shop):
     assert _ids(on_hold) == []
     assert _ids(found) == ["alice"]
     assert '<td class="field-company">Alice Ltd</td>' in inactive.content.decode()
+
+
+def test_the_tree_order_is_depth_first_with_siblings_by_position_then_id():
+    from catalog.admin.categories import tree_order
+
+    rows = [
+        (1, None, 1, "b"),
+        (2, None, 0, "z"),
+        (3, None, 1, "a"),
+        (4, 2, 2, "d"),
+        (5, 2, 1, "e"),
+        (6, 5, 0, "f"),
+        (7, 99, 0, "c"),  # its parent filtered out: a tree of its own
+    ]
+
+    assert tree_order(rows) == [7, 2, 5, 6, 4, 3, 1]
+    assert tree_order(list(reversed(rows))) == [7, 2, 5, 6, 4, 3, 1]

@@ -121,3 +121,96 @@ def test_a_change_page_without_a_name_is_titled_by_the_id(merchandiser):
     html = merchandiser.get(reverse("admin:segments_segment_change", args=[segment.pk]))
 
     assert "<h2>nameless</h2>" in html.content.decode()
+
+
+def _sorted_headers(html: str) -> list[str]:
+    """The `column-<name>` classes of the list's headers marked sorted."""
+    headers = html.split("<thead>")[1].split("</thead>")[0].split("<th ")[1:]
+    return [
+        header.split("column-")[1].split()[0].rstrip('"')
+        for header in headers
+        if "sorted" in header.split(">")[0]
+    ]
+
+
+@pytest.mark.parametrize("admin_name", sorted(ROWS))
+def test_the_list_marks_the_name_column_as_the_one_it_is_sorted_by(merchandiser, admin_name):
+    ROWS[admin_name]()
+    html = merchandiser.get(reverse(f"admin:{admin_name}_changelist")).content.decode()
+    cl = _changelist(merchandiser, admin_name)
+    index = list(cl.list_display).index(NAME_COLUMNS[admin_name])
+
+    assert cl.get_ordering_field_columns() == {index: "asc"}
+    assert _sorted_headers(html) == [NAME_COLUMNS[admin_name]]
+    # One click on the name column sorts the other way round.
+    assert f'href="?o=-{index}"' in html
+
+
+def test_the_category_tree_marks_no_column_and_a_search_marks_the_name(merchandiser):
+    from tests.catalog.factories import make_category
+
+    make_category(TENANT, "audio", name="Audio")
+    url = reverse("admin:catalog_category_changelist")
+
+    tree = merchandiser.get(url).content.decode()
+    searched = merchandiser.get(url, {"q": "audio"}).content.decode()
+
+    assert _sorted_headers(tree) == []
+    assert _sorted_headers(searched) == ["tree_name"]
+
+
+@pytest.mark.parametrize(
+    ("admin_name", "title"),
+    [("segments_segment", "zebra club"), ("catalog_product", "Zebra lamp"),
+     ("segments_legalentity", "Zebra Ltd"), ("coupons_coupon", "Zebra days"),
+     ("segments_customer", "First Zed")],
+)  # fmt: skip
+def test_breadcrumbs_delete_and_history_pages_name_the_object(merchandiser, admin_name, title):
+    row = ROWS[admin_name]()[0]
+    pages = {
+        "change": reverse(f"admin:{admin_name}_change", args=[row.pk]),
+        "delete": reverse(f"admin:{admin_name}_delete", args=[row.pk]),
+        "history": reverse(f"admin:{admin_name}_history", args=[row.pk]),
+    }
+
+    for page, url in pages.items():
+        response = merchandiser.get(url, follow=page == "history")
+        html = response.content.decode()
+        if page == "history" and response.redirect_chain:
+            continue  # an audited object's history is its audit trail (test_one_history)
+        crumbs = html.split('<div class="breadcrumbs">')[1].split("</div>")[0]
+        assert title in crumbs, (page, crumbs)
+        assert f"{TENANT}/" not in crumbs, (page, crumbs)
+        assert f"{TENANT}/" not in html.split("<title>")[1].split("</title>")[0], page
+    delete = merchandiser.get(pages["delete"]).content.decode()
+    assert f"“{title}”" in delete or f'"{title}"' in delete
+
+
+def test_the_saved_and_deleted_messages_name_the_segment(merchandiser):
+    from django.contrib.messages import get_messages
+
+    from .test_segment_form import _change_form
+
+    segment = _named_segment("s1", {"en": "Summer club"})
+    url = reverse("admin:segments_segment_change", args=[segment.pk])
+
+    saved = merchandiser.post(url, _change_form(segment, description__add_language="en",
+                                                description__add_text="Warm days"))  # fmt: skip
+    deleted = merchandiser.post(
+        reverse("admin:segments_segment_delete", args=[segment.pk]), {"post": "yes"}
+    )
+
+    for response in (saved, deleted):
+        assert response.status_code == 302
+        texts = [str(message) for message in get_messages(response.wsgi_request)]
+        assert any("Summer club" in text for text in texts), texts
+        assert not any(f"{TENANT}/" in text for text in texts), texts
+
+
+def test_a_segments_own_pages_name_it_in_the_breadcrumb(merchandiser):
+    segment = _named_segment("s1", {"en": "Summer club"})
+
+    for name in ("members", "items", "exclusions"):
+        html = merchandiser.get(reverse(f"admin:segments_segment_{name}", args=[segment.pk]))
+        crumbs = html.content.decode().split('<div class="breadcrumbs">')[1].split("</div>")[0]
+        assert "Summer club" in crumbs, (name, crumbs)

@@ -54,7 +54,7 @@ def exclusions_view(model_admin: Any, request: HttpRequest, object_id: str) -> H
     query = request.GET.get("q", "").strip()
     rows = exclusions_of(tenant=segment.tenant_id, segment=segment)
     if query:
-        rows = rows.filter(customer_search(query))
+        rows = rows.filter(customer_search(segment.tenant_id, query))
     page = paged(request, rows.order_by("-pk"))
     context = page_context(
         model_admin,

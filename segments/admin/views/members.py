@@ -133,7 +133,7 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
     if query:
         rows = rows.filter(
-            customer_search(query)
+            customer_search(segment.tenant_id, query)
             | Q(legal_entity__public_id__icontains=query)
             | Q(legal_entity__name__icontains=query)
         )

@@ -45,18 +45,24 @@ def _visible_condition(scope: StorefrontScope) -> Q:
     assigned = SegmentItemAssignment.objects.filter(
         tenant_id=scope.tenant, segment__in=scope.segments()
     )
-    direct = assigned.filter(item_type=ItemType.PRODUCT).values("product_id")
+    direct = assigned.filter(item_type=ItemType.PRODUCT).order_by().values("product_id")
     paths = set(
         assigned.filter(item_type=ItemType.CATEGORY).values_list("category__path", flat=True)
     )
-    condition = Q(pk__in=direct)
-    if paths:
-        placed = CategoryAssignment.objects.filter(
+    if not paths:
+        return Q(pk__in=direct)
+    placed = (
+        CategoryAssignment.objects.filter(
             reduce(or_, (Q(category__path__startswith=path) for path in paths)),
             tenant_id=scope.tenant,
-        ).values("product_id")
-        condition |= Q(pk__in=placed)
-    return condition
+        )
+        .order_by()
+        .values("product_id")
+    )
+    # One IN over the union, not two INs ORed: PostgreSQL answers an OR of subqueries by
+    # reading every product of the tenant (0.5 s at 2,000,000 products), the union by
+    # looking up its ids.
+    return Q(pk__in=direct.union(placed))
 
 
 def _visible_products(
@@ -168,15 +174,14 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
     )
     segments = list(scope.segments().order_by("public_id"))
 
+    # Built once: a forest at scale L has thousands of nodes, each with its link.
+    about_customer = explain_url(
+        customer=customer, legal_entity=legal_entity, site=scope.site_code, at=scope.at
+    )
+
     def explain(item_type: str, item_id: str) -> str:
-        return explain_url(
-            customer=customer,
-            legal_entity=legal_entity,
-            site=scope.site_code,
-            at=scope.at,
-            item_type=item_type,
-            item_id=item_id,
-        )
+        """`explain_url` of the item (the same link, without a `reverse` per node)."""
+        return f"{about_customer}&{urlencode({'item_type': item_type, 'item_id': item_id})}"
 
     forest = segment_category_forest(scope, ALL_LANGUAGES)
     products, product_total = _visible_products(scope, language, explain)

@@ -1,0 +1,72 @@
+"""The admin's search and sort indexes (segments migration 0010, catalog 0002) serve the
+queries the admin makes: on PostgreSQL each query's plan can use its index (sequential
+scans off, so that a small table does not hide an expression that no longer matches the
+index); on SQLite the migrations created nothing. (The members page's search, and the plans
+at 100,000 customers: `test_scale.py`.)"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from catalog.admin.categories import CategoryAdmin
+from catalog.admin.products import ProductAdmin
+from catalog.models import Category, Product
+from segments.admin.directory import CustomerAdmin
+from segments.models import Customer
+from segments_project.db.search import matching
+from segments_project.tenancy.admin_ranking import by_name
+
+pytestmark = pytest.mark.django_db
+
+INDEXES = ("customer_search_trgm", "customer_name_sort", "product_search_trgm",
+           "product_name_sort", "category_search_trgm")  # fmt: skip
+
+
+# The queries without their tenant condition (a superuser's), so that the tenant's own
+# index cannot stand in for the one checked.
+def _searched(model: Any, admin: Any) -> Callable[[], Any]:
+    return lambda: matching(model.objects.all(), "schmidt", *admin.search_text_fields)
+
+
+def _by_name(model: Any, name: Any) -> Callable[[], Any]:
+    return lambda: model.objects.order_by(by_name(model, name), "pk")[:50]
+
+
+QUERIES = {
+    "customer_search_trgm": _searched(Customer, CustomerAdmin),
+    "customer_name_sort": _by_name(Customer, CustomerAdmin.autocomplete_name),
+    "product_search_trgm": _searched(Product, ProductAdmin),
+    "product_name_sort": _by_name(Product, "name"),
+    "category_search_trgm": _searched(Category, CategoryAdmin),
+}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="GIN indexes: PostgreSQL only")
+@pytest.mark.parametrize("index", sorted(QUERIES))
+def test_the_admins_query_can_use_its_index(index):
+    # A trigram index is read by a bitmap scan: plain index scans off too, so that another
+    # index read in order (the model's ordering) cannot stand in for it.
+    off = ["enable_seqscan", *(["enable_indexscan"] if index.endswith("_trgm") else [])]
+    with connection.cursor() as cursor:
+        for setting in off:
+            cursor.execute(f"SET LOCAL {setting} = off")
+        try:
+            plan = QUERIES[index]().explain()
+        finally:
+            for setting in off:
+                cursor.execute(f"SET LOCAL {setting} = on")
+
+    assert index in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite only")
+def test_on_sqlite_the_migrations_create_none_of_them():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        names = {row[0] for row in cursor.fetchall()}
+
+    assert not names & set(INDEXES)
