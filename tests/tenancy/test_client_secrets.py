@@ -206,12 +206,73 @@ def test_a_customer_token_costs_a_fixed_number_of_queries(client, django_assert_
     api_client_create(tenant=TENANT, client_id="shop", client_secret=secret, scopes=GRANTED)
     make_customer(TENANT, "c1")
 
-    # The application with its ApiClient, the customer check, then in one transaction
-    # (savepoint and release): the client row under a share lock, the token, its binding.
-    with django_assert_num_queries(7):
+    # The application with its ApiClient, the customer check, then on PostgreSQL one
+    # statement (the client row under a share lock, the token, its binding); elsewhere in
+    # one transaction (savepoint and release): the client row, the token, its binding.
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
         response = _token(client, secret, customer_id="c1")
 
     assert response.status_code == 200
+    binding = get_access_token_model().objects.get().customer_binding
+    assert (binding.tenant_id, binding.customer_id, binding.legal_entity_id) == (TENANT, "c1", "")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks (PostgreSQL)")
+def test_the_checked_transaction_reads_the_secret_a_change_committed_while_it_waited():
+    """`_client_row_shared` locks the application's row too: after waiting for a change it
+    reads the new secret, not the one of its snapshot (PostgreSQL re-reads locked rows
+    only)."""
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=SECRET, scopes=GRANTED)
+    application_id = get_application_model().objects.get(client_id="shop").pk
+    read: dict[str, Any] = {}
+
+    def check() -> None:
+        try:
+            with transaction.atomic():
+                read["row"] = _client_row_shared(application_id)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        api_client_update(tenant=TENANT, client_id="shop", client_secret=client_secret_generate())
+        checker = threading.Thread(target=check)
+        checker.start()
+        checker.join(timeout=1.0)
+        assert checker.is_alive()  # waits for the change
+    checker.join(timeout=10)
+
+    assert read["row"][1] == _stored()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks (PostgreSQL)")
+def test_a_token_whose_client_changes_while_it_waits_for_the_row_is_refused():
+    """The one-statement store waits for a change holding the client's row and then sees
+    the changed row: no token for the old secret."""
+    secret = client_secret_generate()
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=secret, scopes=GRANTED)
+    make_customer(TENANT, "c1")
+    outcome: dict[str, Any] = {}
+
+    def issue() -> None:
+        try:
+            outcome["status"] = _token(Client(), secret, customer_id="c1").status_code
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        api_client_update(tenant=TENANT, client_id="shop", client_secret=SECRET)  # row locked
+        issuer = threading.Thread(target=issue)
+        issuer.start()
+        # The issuer read the old row (the change is not committed) and now waits for it.
+        issuer.join(timeout=1.5)
+        assert issuer.is_alive()
+        assert "status" not in outcome
+    issuer.join(timeout=10)
+
+    assert outcome["status"] == 401
+    assert not get_access_token_model().objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
