@@ -30,7 +30,7 @@ from segments_project.tenancy.services import (
 )
 
 from ..conftest import SECRET, TENANT
-from ..segments.factories import make_customer
+from ..segments.factories import make_customer, make_legal_entity
 
 FAST = GeneratedSecretSHA256Hasher.algorithm
 GRANTED = frozenset({scopes.SEGMENT_READ, scopes.CUSTOMER_TOKEN_ISSUE})
@@ -215,6 +215,21 @@ def test_a_customer_token_costs_a_fixed_number_of_queries(client, django_assert_
     assert response.status_code == 200
     binding = get_access_token_model().objects.get().customer_binding
     assert (binding.tenant_id, binding.customer_id, binding.legal_entity_id) == (TENANT, "c1", "")
+
+
+@pytest.mark.django_db
+def test_a_b2b_customer_token_costs_no_more_queries(client, django_assert_num_queries):
+    """The customer and its link to the legal entity are checked in one query."""
+    secret = client_secret_generate()
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=secret, scopes=GRANTED)
+    make_customer(TENANT, "c1", legal_entities=(make_legal_entity(TENANT, "le-1"),))
+
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
+        response = _token(client, secret, customer_id="c1", legal_entity_id="le-1")
+
+    assert response.status_code == 200, response.content
+    binding = get_access_token_model().objects.get().customer_binding
+    assert (binding.customer_id, binding.legal_entity_id) == ("c1", "le-1")
 
 
 @pytest.mark.django_db(transaction=True)
