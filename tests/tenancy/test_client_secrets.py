@@ -20,7 +20,8 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 
 from segments_project.tenancy import scopes
 from segments_project.tenancy.hashers import GeneratedSecretSHA256Hasher
-from segments_project.tenancy.oauth import _client_row_shared
+from segments_project.tenancy.models import ApiClient
+from segments_project.tenancy.oauth import _client_row_shared, application_with_api_client
 from segments_project.tenancy.services import (
     GENERATED_SECRET_BYTES,
     api_client_create,
@@ -329,3 +330,42 @@ def test_issuers_share_the_client_lock_and_a_change_waits_for_them():
     assert outcomes["token"] == 200
     assert isinstance(outcomes["change"], OperationalError)  # waited, then gave up
     assert get_access_token_model().objects.count() == 1
+
+
+# --- the application's load ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_application_loads_as_the_orm_loads_it_with_its_api_client(django_assert_num_queries):
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=SECRET, scopes=GRANTED)
+    expected = get_application_model().objects.select_related("api_client").get(client_id="shop")
+
+    with django_assert_num_queries(1):
+        loaded = application_with_api_client("shop")
+        api_client = loaded.api_client
+        assert api_client.application is loaded
+
+    fields = get_application_model()._meta.concrete_fields
+    assert [getattr(loaded, f.attname) for f in fields] == [
+        getattr(expected, f.attname) for f in fields
+    ]
+    client_fields = ApiClient._meta.concrete_fields
+    assert [getattr(api_client, f.attname) for f in client_fields] == [
+        getattr(expected.api_client, f.attname) for f in client_fields
+    ]
+    assert api_client.storefront is False
+    assert api_client.created_at.tzinfo is not None
+    assert not loaded._state.adding and loaded._state.db == "default"
+
+
+@pytest.mark.django_db
+def test_an_application_without_api_client_loads_without_one(django_assert_num_queries):
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=SECRET, scopes=GRANTED)
+    ApiClient.objects.all().delete()
+
+    with django_assert_num_queries(1):
+        loaded = application_with_api_client("shop")
+        with pytest.raises(ApiClient.DoesNotExist):
+            _ = loaded.api_client
+
+    assert application_with_api_client("nobody") is None
