@@ -64,8 +64,8 @@ class ClientRateThrottle(BaseThrottle):
     The rate is `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["client"]` (env `API_RATE_LIMIT`),
     read on every request so `override_settings` applies; without it, `DEFAULT_CLIENT_RATE`.
     Windows are aligned on the clock (a minute starts at :00), so every worker counts into
-    the same cache entry with an atomic `add` + `incr`: one small integer per holder and
-    window, never a request history. Requests without a principal (refused by
+    the same cache entry, atomically and in leases (`_spend`): one small integer per holder
+    and window, never a request history. Requests without a principal (refused by
     authentication first anyway) are not counted. A refused request raises `Throttled`,
     which the exception handler answers 429 with `Retry-After` (the window's end).
     """
