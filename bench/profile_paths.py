@@ -3,6 +3,11 @@
     python bench/profile_paths.py --endpoint category-trees --customers customers.json \
         --requests 100 --cold --out bench/results/profile.txt
 
+Besides the storefront paths (`bench/load.py`): `bare` and `authenticated` (the references
+of `bench/urls.py`; run with `DJANGO_SETTINGS_MODULE=bench.settings`), `bulk-upsert`
+(`--manager-token`) and `token` (customer tokens from `POST /oauth/token`, `--client-id`
+and `--client-secret`: a client whose secret the service generated).
+
 Runs the requests through Django's full stack (middleware, DRF, views) against the
 benchmark's database and Redis, with the same settings as the server, and prints a JSON
 summary: wall time per request, the share of time per layer (database driver, ORM, DRF,
@@ -16,10 +21,14 @@ import json
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench.common import authenticated_path, bare_path  # noqa: E402
 
 LAYERS = (
     ("psycopg", "database driver (psycopg: round trips and row parsing)"),
@@ -88,6 +97,8 @@ def main() -> None:
     parser.add_argument("--cold", action="store_true", help="a content-version bump first")
     parser.add_argument("--out", required=True, help="pyinstrument text output")
     parser.add_argument("--manager-token", help="for --endpoint bulk-upsert")
+    parser.add_argument("--client-id", help="for --endpoint token")
+    parser.add_argument("--client-secret", help="for --endpoint token")
     args = parser.parse_args()
 
     import django
@@ -102,17 +113,11 @@ def main() -> None:
     customers = [Customer(**row) for row in json.loads(Path(args.customers).read_text())]
     client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
 
-    if args.endpoint == BULK:
-        send, batches = _bulk_sender(client, args.tenant, args.manager_token)
-        args.requests = max(1, min(args.requests, batches))
-        warm_up = []
-    else:
-
-        def send(customer: Customer) -> int:
-            return _send_read(client, args.tenant, args.endpoint, customer)
-
-        # Without --cold, every answer is cached before profiling.
-        warm_up = customers[:3] if args.cold else customers
+    if args.endpoint != TOKEN and args.client_id and any(c.token is None for c in customers):
+        # Customers sampled without tokens: issued here, before (and outside) the profile.
+        for customer in customers:
+            customer.token = _customer_token(client, args.client_id, args.client_secret, customer)
+    send, warm_up = _sender(client, args, customers)
     # Imports, connections and plan caches warm.
     for customer in warm_up:
         send(customer)
@@ -145,20 +150,60 @@ def main() -> None:
     print(json.dumps(summary))
 
 
+def _sender(client, args: argparse.Namespace, customers: list) -> tuple[Callable, list]:
+    """The request to profile, sent for one customer, and the customers to warm up with."""
+    if args.endpoint == BULK:
+        send, batches = _bulk_sender(client, args.tenant, args.manager_token)
+        args.requests = max(1, min(args.requests, batches))
+        return send, []
+    if args.endpoint == TOKEN:
+        send = partial(_send_token_request, client, args.client_id, args.client_secret)
+        return send, customers[:3]
+    send = partial(_send_read, client, args.tenant, args.endpoint)
+    # Without --cold, every answer is cached before profiling.
+    return send, customers[:3] if args.cold else customers
+
+
 BULK = "bulk-upsert"
+TOKEN = "token"
+REFERENCES = {"bare": bare_path, "authenticated": authenticated_path}
 BULK_SEGMENT = "bench-write-profile"
 
 
 def _send_read(client, tenant: str, endpoint: str, customer) -> int:
+    from bench.http_client import Call
     from bench.load import storefront_call
 
-    call = storefront_call(tenant, endpoint, customer)
+    if endpoint in REFERENCES:
+        call = Call("GET", REFERENCES[endpoint](tenant), customer.token)
+    else:
+        call = storefront_call(tenant, endpoint, customer)
     headers = {"HTTP_AUTHORIZATION": f"Bearer {call.token}"}
     if call.method == "GET":
         return client.get(call.path, **headers).status_code
     return client.post(
         call.path, json.dumps(call.body), content_type="application/json", **headers
     ).status_code
+
+
+def _token_form(client_id: str, secret: str, customer) -> dict[str, str]:
+    form = {"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret}
+    form["customer_id"] = customer.customer_id
+    if customer.legal_entity_id:
+        form["legal_entity_id"] = customer.legal_entity_id
+    return form
+
+
+def _send_token_request(client, client_id: str, secret: str, customer) -> int:
+    """A customer token for `customer`, as a storefront backend asks for it."""
+    return client.post("/oauth/token", _token_form(client_id, secret, customer)).status_code
+
+
+def _customer_token(client, client_id: str, secret: str, customer) -> str:
+    answer = client.post("/oauth/token", _token_form(client_id, secret, customer))
+    if answer.status_code != 200:
+        raise SystemExit(f"no token for {customer.customer_id}: {answer.content[:300]!r}")
+    return answer.json()["access_token"]
 
 
 def _bulk_sender(client, tenant: str, token: str):

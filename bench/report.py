@@ -325,8 +325,13 @@ def markdown(results: dict[str, Any]) -> str:
         "same behind the token authentication, scope check and rate limit). "
         f"The rate limit is `{config.get('api_rate_limit', 'default')}` per client (per "
         "customer for customer tokens) for the run, so the single-client ceiling and write "
-        "loads are not refused. "
-        "Warm: every answer already cached (`match` is never cached: it is computed on every "
+        "loads are not refused"
+        + (
+            f" (`API_RATE_LIMIT_LEASE` {config['api_rate_limit_lease']}). "
+            if "api_rate_limit_lease" in config
+            else ". "
+        )
+        + "Warm: every answer already cached (`match` is never cached: it is computed on every "
         "call). Cold: the first call per customer after a content-version bump. Floor: the "
         "SQL answering the same question for the same customers through psycopg, at the same "
         "number of connections (and on one connection).",

@@ -448,6 +448,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "seed": args.seed,
             "database": args.database,
             "api_rate_limit": django_env(target)["API_RATE_LIMIT"],
+            "api_rate_limit_lease": django_env(target).get("API_RATE_LIMIT_LEASE", "default"),
         },
         "reads_tool": "wrk" if use_wrk else "python-threads",
         "machine": report.machine(target),

@@ -12,6 +12,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from segments_project.api.throttling import forget_leases
 from segments_project.checkpoints import Checkpoint, listening
 from segments_project.tenancy import scopes, token_cache, versions
 from segments_project.tenancy.services import api_client_upsert
@@ -94,12 +95,15 @@ class Caller:
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Each test starts with an empty cache: cached answers are keyed by tenant and content
-    version, which repeat from test to test."""
+    version, which repeat from test to test (and so do the rate limit's counters, whose
+    leases this process forgets with them)."""
     cache.clear()
     token_cache.forget_all()
+    forget_leases()
     yield
     cache.clear()
     token_cache.forget_all()
+    forget_leases()
 
 
 @pytest.fixture

@@ -259,6 +259,11 @@ REST_FRAMEWORK = {
     # ignores the header, which a caller could forge, and takes the connection's address.
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# How many requests of a rate-limit window a worker takes from the shared counter at once
+# (at most 1/200 of the limit): fewer round trips to the cache, a holder refused at most
+# (workers - 1) leases early, never more than the limit admitted. 1 counts every request in
+# the cache (`api/throttling.py`, docs/security.md "Rate limiting").
+API_RATE_LIMIT_LEASE = env.int("API_RATE_LIMIT_LEASE", default=20)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customer Segment Service",

@@ -3,15 +3,21 @@ in clock-aligned windows shared by every worker through the cache."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework.views import APIView
 
+from segments_project.api import throttling
 from segments_project.api.throttling import (
     DEFAULT_CLIENT_RATE,
     ClientRateThrottle,
+    Leases,
     _count_request,
+    _spend,
+    lease_size,
     parse_rate,
 )
 from segments_project.api.views import TenantAPIView
@@ -154,12 +160,14 @@ def test_refused_requests_are_not_counted_against_a_client(throttled, manager, a
 
 
 def test_the_cache_holds_one_small_counter_per_window(throttled, manager):
-    """Never a request history: one integer, whatever the number of requests."""
-    _statuses(manager, SEGMENTS, 5)
+    """Never a request history: one integer, whatever the number of requests. The first
+    refused request is counted; after it this worker knows the window is spent and refuses
+    the rest without asking the cache."""
+    assert _statuses(manager, SEGMENTS, 5) == [200, 200, 200, 429, 429]
 
     counters = [key for key in cache._cache if ":throttle:client:" in key]
     assert len(counters) == 1
-    assert cache.get(counters[0].split(":", 2)[2]) == 5
+    assert cache.get(counters[0].split(":", 2)[2]) == 4
 
 
 def test_the_rate_comes_from_the_settings(settings):
@@ -215,3 +223,113 @@ def test_a_counter_another_worker_starts_meanwhile_is_counted_into(monkeypatch):
     monkeypatch.setattr(cache, "add", add_after_another_worker)
 
     assert _count_request("throttle:race", timeout=61) == 2
+
+
+# Leases: each worker takes a few requests of a window from the shared counter at once.
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """The calls to the shared counter (the cache round trips of the rate limit)."""
+    calls: list[tuple[str, int]] = []
+    real = throttling._count_request
+
+    def counting(key: str, *, timeout: int, delta: int = 1) -> int:
+        calls.append((key, delta))
+        return real(key, timeout=timeout, delta=delta)
+
+    monkeypatch.setattr(throttling, "_count_request", counting)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("allowed", "setting", "size"),
+    [(6000, 20, 20), (3, 20, 1), (1000, 20, 5), (199, 20, 1), (100_000, 20, 20), (6000, 1, 1)],
+)
+def test_a_lease_is_at_most_the_setting_and_a_200th_of_the_limit(settings, allowed, setting, size):
+    settings.API_RATE_LIMIT_LEASE = setting
+
+    assert lease_size(allowed) == size
+
+
+def test_a_worker_spends_its_lease_without_asking_the_cache(throttled, settings, manager, counted):
+    settings.API_RATE_LIMIT_LEASE = 20
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"client": "6000/min"},
+    }
+
+    assert set(_statuses(manager, SEGMENTS, 20)) == {200}
+    assert len(counted) == 1 and counted[0][1] == 20
+    assert cache.get(counted[0][0]) == 20
+
+    assert _statuses(manager, SEGMENTS, 1) == [200]
+    assert len(counted) == 2
+    assert cache.get(counted[0][0]) == 40
+
+
+def test_the_last_lease_of_a_window_is_what_is_left_and_then_every_request_is_refused(
+    throttled, settings, manager, counted
+):
+    """Another worker spent 5,990 of 6,000: this one gets the last 10, then refuses, and
+    after the first refusal asks the cache no more until the window ends."""
+    settings.API_RATE_LIMIT_LEASE = 20
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"client": "6000/min"},
+    }
+    assert _statuses(manager, SEGMENTS, 1) == [200]
+    counter = counted[0][0]
+    cache.set(counter, 5990, 61)
+    throttling.forget_leases()
+
+    answers = _statuses(manager, SEGMENTS, 15)
+
+    assert answers == [200] * 10 + [429] * 5
+    assert len(counted) == 3  # the first request's lease, the last 10, the refusal
+    assert cache.get(counter) == 6030
+    throttled["now"] = MINUTE_START + 60.0
+    assert _statuses(manager, SEGMENTS, 1) == [200]
+
+
+@pytest.mark.parametrize("workers", [2, 4, 7])
+def test_workers_together_never_admit_more_than_the_limit(settings, workers):
+    """Workers spending in turn from one shared counter: at most the limit is admitted, and
+    the first refusal comes at most (workers - 1) unspent leases before it."""
+    settings.API_RATE_LIMIT_LEASE = 20
+    allowed = 6000
+    leases = [Leases() for _ in range(workers)]
+    turns = random.Random(workers)
+    admitted = 0
+    first_refusal = None
+    for _ in range(allowed + 200):
+        worker = leases[turns.randrange(workers)]
+        if _spend("throttle:workers:1", allowed, timeout=61, leases=worker):
+            admitted += 1
+        elif first_refusal is None:
+            first_refusal = admitted
+
+    assert admitted <= allowed
+    assert first_refusal is not None
+    assert first_refusal >= allowed - (workers - 1) * (lease_size(allowed) - 1)
+
+
+def test_a_small_limit_is_counted_exactly_across_workers(settings, counted):
+    settings.API_RATE_LIMIT_LEASE = 20
+    leases = [Leases(), Leases()]
+
+    answers = [_spend("throttle:small:1", 3, timeout=61, leases=leases[i % 2]) for i in range(5)]
+
+    assert answers == [True, True, True, False, False]
+    assert [delta for _, delta in counted] == [1, 1, 1, 1, 1]
+
+
+def test_a_forgotten_lease_is_budget_nobody_spends(settings):
+    """Evicted from a full table, a lease is lost, never spent twice."""
+    settings.API_RATE_LIMIT_LEASE = 20
+    leases = Leases(size=1)
+    assert _spend("throttle:a:1", 6000, timeout=61, leases=leases)
+    assert _spend("throttle:b:1", 6000, timeout=61, leases=leases)  # evicts a's lease
+
+    assert _spend("throttle:a:1", 6000, timeout=61, leases=leases)
+    assert cache.get("throttle:a:1") == 40

@@ -162,6 +162,27 @@ def test_a_token_requested_while_the_client_changes_is_not_issued(
     assert not get_access_token_model().objects.exists()
 
 
+def test_a_token_requested_while_the_client_gains_a_scope_is_still_issued(client, monkeypatch):
+    """The client's row changed, so the one-statement store stores nothing, and the checked
+    transaction issues the token: a wider grant takes nothing from it."""
+    _create()
+    checked = TenantOAuth2Validator.validate_scopes
+
+    def check_then_widen(self, *args: Any, **kwargs: Any) -> bool:
+        valid = checked(self, *args, **kwargs)
+        api_client_update(tenant=TENANT, client_id="shop", scopes=READ_AND_MANAGE | {
+            scopes.COUPON_READ})  # fmt: skip
+        return valid
+
+    monkeypatch.setattr(TenantOAuth2Validator, "validate_scopes", check_then_widen)
+
+    response = _token(client)
+
+    assert response.status_code == 200, response.content
+    assert get_access_token_model().objects.count() == 1
+    assert Caller(response.json()["access_token"]).get(SEGMENTS).status_code == 200
+
+
 # --- rules ---------------------------------------------------------------------------------
 
 

@@ -20,7 +20,8 @@ from oauth2_provider.models import get_access_token_model, get_application_model
 
 from segments_project.tenancy import scopes
 from segments_project.tenancy.hashers import GeneratedSecretSHA256Hasher
-from segments_project.tenancy.oauth import _client_row_shared
+from segments_project.tenancy.models import ApiClient
+from segments_project.tenancy.oauth import _client_row_shared, application_with_api_client
 from segments_project.tenancy.services import (
     GENERATED_SECRET_BYTES,
     api_client_create,
@@ -30,7 +31,7 @@ from segments_project.tenancy.services import (
 )
 
 from ..conftest import SECRET, TENANT
-from ..segments.factories import make_customer
+from ..segments.factories import make_customer, make_legal_entity
 
 FAST = GeneratedSecretSHA256Hasher.algorithm
 GRANTED = frozenset({scopes.SEGMENT_READ, scopes.CUSTOMER_TOKEN_ISSUE})
@@ -206,12 +207,88 @@ def test_a_customer_token_costs_a_fixed_number_of_queries(client, django_assert_
     api_client_create(tenant=TENANT, client_id="shop", client_secret=secret, scopes=GRANTED)
     make_customer(TENANT, "c1")
 
-    # The application with its ApiClient, the customer check, then in one transaction
-    # (savepoint and release): the client row under a share lock, the token, its binding.
-    with django_assert_num_queries(7):
+    # The application with its ApiClient, the customer check, then on PostgreSQL one
+    # statement (the client row under a share lock, the token, its binding); elsewhere in
+    # one transaction (savepoint and release): the client row, the token, its binding.
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
         response = _token(client, secret, customer_id="c1")
 
     assert response.status_code == 200
+    binding = get_access_token_model().objects.get().customer_binding
+    assert (binding.tenant_id, binding.customer_id, binding.legal_entity_id) == (TENANT, "c1", "")
+
+
+@pytest.mark.django_db
+def test_a_b2b_customer_token_costs_no_more_queries(client, django_assert_num_queries):
+    """The customer and its link to the legal entity are checked in one query."""
+    secret = client_secret_generate()
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=secret, scopes=GRANTED)
+    make_customer(TENANT, "c1", legal_entities=(make_legal_entity(TENANT, "le-1"),))
+
+    with django_assert_num_queries(3 if connection.vendor == "postgresql" else 7):
+        response = _token(client, secret, customer_id="c1", legal_entity_id="le-1")
+
+    assert response.status_code == 200, response.content
+    binding = get_access_token_model().objects.get().customer_binding
+    assert (binding.customer_id, binding.legal_entity_id) == ("c1", "le-1")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks (PostgreSQL)")
+def test_the_checked_transaction_reads_the_secret_a_change_committed_while_it_waited():
+    """`_client_row_shared` locks the application's row too: after waiting for a change it
+    reads the new secret, not the one of its snapshot (PostgreSQL re-reads locked rows
+    only)."""
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=SECRET, scopes=GRANTED)
+    application_id = get_application_model().objects.get(client_id="shop").pk
+    read: dict[str, Any] = {}
+
+    def check() -> None:
+        try:
+            with transaction.atomic():
+                read["row"] = _client_row_shared(application_id)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        api_client_update(tenant=TENANT, client_id="shop", client_secret=client_secret_generate())
+        checker = threading.Thread(target=check)
+        checker.start()
+        checker.join(timeout=1.0)
+        assert checker.is_alive()  # waits for the change
+    checker.join(timeout=10)
+
+    assert read["row"][1] == _stored()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks (PostgreSQL)")
+def test_a_token_whose_client_changes_while_it_waits_for_the_row_is_refused():
+    """The one-statement store waits for a change holding the client's row and then sees
+    the changed row: no token for the old secret."""
+    secret = client_secret_generate()
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=secret, scopes=GRANTED)
+    make_customer(TENANT, "c1")
+    outcome: dict[str, Any] = {}
+
+    def issue() -> None:
+        try:
+            outcome["status"] = _token(Client(), secret, customer_id="c1").status_code
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():
+        api_client_update(tenant=TENANT, client_id="shop", client_secret=SECRET)  # row locked
+        issuer = threading.Thread(target=issue)
+        issuer.start()
+        # The issuer read the old row (the change is not committed) and now waits for it.
+        issuer.join(timeout=1.5)
+        assert issuer.is_alive()
+        assert "status" not in outcome
+    issuer.join(timeout=10)
+
+    assert outcome["status"] == 401
+    assert not get_access_token_model().objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -253,3 +330,42 @@ def test_issuers_share_the_client_lock_and_a_change_waits_for_them():
     assert outcomes["token"] == 200
     assert isinstance(outcomes["change"], OperationalError)  # waited, then gave up
     assert get_access_token_model().objects.count() == 1
+
+
+# --- the application's load ----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_application_loads_as_the_orm_loads_it_with_its_api_client(django_assert_num_queries):
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=SECRET, scopes=GRANTED)
+    expected = get_application_model().objects.select_related("api_client").get(client_id="shop")
+
+    with django_assert_num_queries(1):
+        loaded = application_with_api_client("shop")
+        api_client = loaded.api_client
+        assert api_client.application is loaded
+
+    fields = get_application_model()._meta.concrete_fields
+    assert [getattr(loaded, f.attname) for f in fields] == [
+        getattr(expected, f.attname) for f in fields
+    ]
+    client_fields = ApiClient._meta.concrete_fields
+    assert [getattr(api_client, f.attname) for f in client_fields] == [
+        getattr(expected.api_client, f.attname) for f in client_fields
+    ]
+    assert api_client.storefront is False
+    assert api_client.created_at.tzinfo is not None
+    assert not loaded._state.adding and loaded._state.db == "default"
+
+
+@pytest.mark.django_db
+def test_an_application_without_api_client_loads_without_one(django_assert_num_queries):
+    api_client_create(tenant=TENANT, client_id="shop", client_secret=SECRET, scopes=GRANTED)
+    ApiClient.objects.all().delete()
+
+    with django_assert_num_queries(1):
+        loaded = application_with_api_client("shop")
+        with pytest.raises(ApiClient.DoesNotExist):
+            _ = loaded.api_client
+
+    assert application_with_api_client("nobody") is None
