@@ -228,6 +228,11 @@ class SegmentCustomerAssignment(Assignment):
                 name="customer_assignment_unique_b2b",
             ),
         ]
+        # The members page's default order (newest first, `-created_at, -id`) read from
+        # the index, not by sorting every member of a segment (issue 20).
+        indexes = [
+            models.Index(fields=["tenant", "segment", "created_at", "id"], name="member_added")
+        ]
 
     def __str__(self) -> str:
         suffix = f" for {self.legal_entity_id}" if self.legal_entity_id else ""

@@ -11,6 +11,7 @@ document functions (`forms`). The admin is tenant-scoped (`TenantScopedAdminMixi
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
@@ -19,6 +20,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
@@ -49,7 +51,7 @@ from ..services import segments as services
 from .columns import admin_link, count_of
 from .forms import SegmentForm, segment_document_from_form
 from .views import assignments_csv_response, segment_urls
-from .views.pages import audit_trail_url
+from .views.pages import audit_trail_url, capped_count, count_text
 
 # Item assignments a duplicate copies per service call.
 DUPLICATE_BATCH = 1000
@@ -126,14 +128,29 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
         return [*segment_urls(self), *super().get_urls()]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Segment]:
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                member_count=count_of(SegmentCustomerAssignment, "segment"),
-                item_count=count_of(SegmentItemAssignment, "segment"),
-            )
+        segments = super().get_queryset(request)
+        match = request.resolver_match
+        if match is None or match.url_name != "segments_segment_changelist":
+            # The segment's own pages count its members once, capped (`assignments`);
+            # an exact correlated count of 350,000 members took 2 s at scale L.
+            return segments
+        return segments.annotate(
+            member_count=count_of(SegmentCustomerAssignment, "segment"),
+            item_count=count_of(SegmentItemAssignment, "segment"),
         )
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field: Any = None) -> Any:
+        """The segment, with `member_total` and `item_total`: its assignments counted up to
+        `COUNT_CAP` ("more than 10,000"), once, and only when a page shows them."""
+        segment = super().get_object(request, object_id, from_field)
+        if segment is not None:
+            for name, model in (
+                ("member_total", SegmentCustomerAssignment),
+                ("item_total", SegmentItemAssignment),
+            ):
+                rows = model.objects.filter(tenant_id=segment.tenant_id, segment=segment)
+                setattr(segment, name, SimpleLazyObject(partial(_counted, rows)))
+        return segment
 
     def get_fieldsets(self, request: HttpRequest, obj: Segment | None = None) -> list[Any]:
         first = ["tenant", "public_id", "name", "description"]
@@ -289,11 +306,11 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
         links = [
             (
                 reverse("admin:segments_segment_members", args=[segment.pk]),
-                f"{segment.member_count:,} members",
+                f"{segment.member_total} members",
             ),
             (
                 reverse("admin:segments_segment_items", args=[segment.pk]),
-                f"{segment.item_count:,} items",
+                f"{segment.item_total} items",
             ),
             (
                 reverse("admin:segments_segment_preview") + f"?segment={segment.pk}",
@@ -465,3 +482,7 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
     )
     def export_items(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse:
         return assignments_csv_response("segment-items", list(queryset))
+
+
+def _counted(rows: QuerySet) -> str:
+    return count_text(capped_count(rows))

@@ -44,6 +44,7 @@ MEMBER_SORTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "added": ("Added", ("created_at",)),
 }
 DEFAULT_MEMBER_SORT = "-added"
+NULLABLE_SORT_FIELDS = frozenset({"legal_entity__public_id"})
 # Problems of a pasted list shown as messages; the rest are counted.
 SHOWN_PROBLEMS = 20
 
@@ -57,9 +58,13 @@ def member_sorting(request: HttpRequest) -> tuple[list[Any], list[dict[str, Any]
         requested, name = DEFAULT_MEMBER_SORT, DEFAULT_MEMBER_SORT.removeprefix("-")
     descending = requested.startswith("-")
     fields = MEMBER_SORTS[name][1]
-    # Empty values (no legal entity) last either way, on PostgreSQL and SQLite alike.
+    # Empty values (no legal entity) last either way, on PostgreSQL and SQLite alike; the
+    # columns that are never empty keep a plain order, which the index `member_added` serves
+    # (with NULLS LAST, PostgreSQL sorted all 350,000 members of a segment for a page).
     order: list[Any] = [
-        F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True)
+        (F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
+        if field in NULLABLE_SORT_FIELDS
+        else (F(field).desc() if descending else F(field).asc())
         for field in fields
     ]
     order.append("-pk" if descending else "pk")
@@ -138,7 +143,7 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
             | Q(legal_entity__name__icontains=query)
         )
     order, headers = member_sorting(request)
-    page = paged(request, rows.order_by(*order))
+    page = paged(request, rows.order_by(*order), capped=True)
     page.object_list = list(page.object_list)
     for row in page.object_list:
         row.explain_url = member_explain_url(row, site=segment.site_code)
@@ -153,7 +158,8 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
         media=model_admin.media + form.media,
         page=page,
         query=query,
-        total=page.paginator.count,
+        total=page.total,
+        total_count=page.paginator.count,
         remove_url=segment_url("members_remove", segment),
         exclusions_url=segment_url("exclusions", segment),
         export_url=segment_url("members_export", segment),

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import Q, QuerySet
 from django.http import (
     Http404,
@@ -19,6 +19,7 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from segments_project.admin import localized_display
@@ -27,6 +28,104 @@ from segments_project.db.search import search_text
 from ...models import CUSTOMER_SEARCH_FIELDS, Customer, Segment
 
 PAGE_SIZE = 50
+# Above this many rows a page says "more than 10,000": counting a segment's 350,000 members
+# exactly on every load took a second at scale L (docs/benchmarks.md, issue 20).
+COUNT_CAP = 10_000
+
+
+def capped_count(rows: QuerySet, cap: int | None = None) -> int:
+    """The rows' count, read no further than `cap` (default `COUNT_CAP`) + 1 rows
+    (`COUNT(*)` over a `LIMIT`): a result above `cap` means "more than `cap`"."""
+    return rows.order_by()[: (COUNT_CAP if cap is None else cap) + 1].count()
+
+
+def count_text(count: int, cap: int | None = None) -> str:
+    """A `capped_count` for people: "1,234", or "more than 10,000"."""
+    cap = COUNT_CAP if cap is None else cap
+    return f"more than {cap:,}" if count > cap else f"{count:,}"
+
+
+class CappedPage(Page):
+    """A page of a `CappedPaginator`: whether another follows is read with the page."""
+
+    more = False
+
+    def has_next(self) -> bool:
+        if getattr(self.paginator, "capped", False):
+            return self.more
+        return super().has_next()
+
+    def end_index(self) -> int:
+        return self.start_index() + len(self.object_list) - 1 if self.object_list else 0
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most `cap` + 1 rows. Beyond the cap the number of pages is
+    unknown: any page number is served (an empty one falls back to the last counted page),
+    reading one row more than the page to tell whether another follows."""
+
+    def __init__(self, rows: QuerySet, per_page: int, cap: int | None = None) -> None:
+        super().__init__(rows, per_page)
+        self.cap = COUNT_CAP if cap is None else cap
+
+    @cached_property
+    def count(self) -> int:
+        return capped_count(self.object_list, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.cap
+
+    def validate_number(self, number: Any) -> int:
+        if not self.capped:
+            return super().validate_number(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger("That page number is not an integer") from exc
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        return number
+
+    def page(self, number: Any) -> Page:
+        if not self.capped:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows:
+            raise EmptyPage("That page contains no results")
+        page = self._get_page(rows[: self.per_page], number, self)
+        page.more = len(rows) > self.per_page
+        return page
+
+    def get_page(self, number: Any) -> Page:
+        if not self.capped:
+            return super().get_page(number)
+        try:
+            return self.page(number)
+        except PageNotAnInteger:
+            return self.page(1)
+        except EmptyPage:
+            # Past the last row: the last page the count reached (it holds rows).
+            return self.page(self.num_pages)
+
+    def _get_page(self, *args: Any, **kwargs: Any) -> Page:
+        return CappedPage(*args, **kwargs)
+
+    def page_numbers(self, page: CappedPage) -> list[int | str]:
+        """The page links around `page`: all of them when counted, else the first, the
+        neighbours and a gap for the pages that follow."""
+        if not self.capped:
+            return list(self.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
+        numbers: list[int | str] = [1] if page.number > 3 else []
+        if page.number > 4:
+            numbers.append(self.ELLIPSIS)
+        last = page.number + 1 if page.more else page.number
+        numbers.extend(range(max(1, page.number - 2), last + 1))
+        if page.more:
+            numbers.append(self.ELLIPSIS)
+        return numbers
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -115,10 +214,21 @@ def back_to_list(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(default)
 
 
-def paged(request: HttpRequest, rows: QuerySet) -> Any:
-    """The requested page of the rows, with `links` to the pages around it."""
-    paginator = Paginator(rows, PAGE_SIZE)
+def paged(request: HttpRequest, rows: QuerySet, *, capped: bool = False) -> Any:
+    """The requested page of the rows, with `links` to the pages around it and `total`,
+    the count as shown. `capped` counts at most `COUNT_CAP` + 1 rows (`CappedPaginator`)."""
+    paginator = CappedPaginator(rows, PAGE_SIZE) if capped else Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("p"))
+    page.total = (
+        count_text(paginator.count, paginator.cap)
+        if isinstance(paginator, CappedPaginator)
+        else str(paginator.count)
+    )
+    numbers = (
+        paginator.page_numbers(page)
+        if isinstance(paginator, CappedPaginator)
+        else paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    )
     page.links = [
         {
             "number": number,
@@ -126,7 +236,7 @@ def paged(request: HttpRequest, rows: QuerySet) -> Any:
             "current": number == page.number,
             "query": query_string(request, p=number),
         }
-        for number in paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+        for number in numbers
     ]
     return page
 
