@@ -6,7 +6,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("segments", "0010_customer_admin_search_indexes"),
-        ("tenancy", "0007_storefront_versions"),
     ]
 
     operations = [

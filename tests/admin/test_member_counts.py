@@ -50,7 +50,7 @@ def test_the_members_page_counts_once_and_bounded(merchandiser, shop):
 
     counts = _member_counts(queries)
     assert len(counts) == 1, counts
-    assert "LIMIT" in counts[0]
+    assert f"LIMIT {pages.COUNT_CAP + 1}" in counts[0]  # not over every member
     assert "2 members" in response.content.decode()
 
 
@@ -62,7 +62,7 @@ def test_the_segment_page_counts_once_and_bounded(merchandiser, shop):
 
     counts = _member_counts(queries)
     assert len(counts) == 1, counts
-    assert "LIMIT" in counts[0]
+    assert f"LIMIT {pages.COUNT_CAP + 1}" in counts[0]  # not over every member
     assert "2 members" in response.content.decode()
     assert "Members (2)" in response.content.decode()
 
@@ -102,3 +102,13 @@ def test_above_the_cap_every_page_is_reachable(merchandiser, shop, capped):
     assert pages_seen[3].start_index() == 7 and pages_seen[3].end_index() == 7
     assert [link["number"] for link in pages_seen[3].links] == [1, 2, 3, 4]
     assert past_the_end.object_list  # falls back to a page of rows, not an error
+
+
+def test_the_preview_of_a_segment_does_not_count_its_members(merchandiser, shop):
+    preview = reverse("admin:segments_segment_preview") + f"?segment={shop['gold'].pk}"
+
+    with CaptureQueriesContext(connection) as queries:
+        response = merchandiser.get(preview)
+
+    assert response.status_code == 200
+    assert _member_counts(queries) == []
