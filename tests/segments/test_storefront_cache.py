@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -300,3 +301,29 @@ def test_without_a_shared_cache_another_process_write_is_seen_at_once(customer, 
 
     assert cache.get(version_key(TENANT)) == cached_counter
     assert _tree_ids(customer) == []
+
+
+def test_the_version_advances_once_per_transaction(django_capture_on_commit_callbacks):
+    """A customer write that also changes memberships announces the change twice; the
+    tenant row is bumped once after its commit."""
+    cache.set(version_key(TENANT), 7, None)
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        content_changed(tenant=TENANT)
+        content_changed(tenant=TENANT)
+        content_changed(tenant="other-tenant")
+
+    assert len(callbacks) == 2
+    assert cache.get(version_key(TENANT)) == 8
+
+
+def test_a_change_announced_in_a_rolled_back_savepoint_is_announced_again(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            content_changed(tenant=TENANT)
+            raise RuntimeError("rolled back")
+        content_changed(tenant=TENANT)
+
+    assert len(callbacks) == 1
