@@ -224,24 +224,41 @@ def _evaluate(
         with _prepared_cursor() as cursor:
             # One statement: the matches are planned and computed once for both. The
             # DELETE does not see the INSERT's rows (one snapshot), which are all matched.
+            # The changed members come with their public ids (for the audit), which a
+            # query of their own cost a round trip per write that changed anything.
             cursor.execute(
-                f"{prefix.text}, added AS ({insert[0]}), removed AS ({delete[0]})"
-                " SELECT TRUE, * FROM added UNION ALL SELECT FALSE, * FROM removed",
+                f"{prefix.text}, added AS ({insert[0]}), removed AS ({delete[0]}),"
+                " changed(added, segment_id, customer_id, legal_entity_id) AS ("
+                " SELECT TRUE, * FROM added UNION ALL SELECT FALSE, * FROM removed)"
+                " SELECT ch.*, c.public_id, le.public_id FROM changed AS ch"
+                f" JOIN {_CUSTOMERS} AS c ON c.id = ch.customer_id"
+                f" LEFT JOIN {_LEGAL_ENTITIES} AS le ON le.id = ch.legal_entity_id",
                 [*prefix.params, *insert[1], *delete[1]],
             )
             rows = cursor.fetchall()
-        added: list[Member] = [tuple(row[1:]) for row in rows if row[0]]
-        removed: list[Member] = [tuple(row[1:]) for row in rows if not row[0]]
+        added: list[Member] = [tuple(row[1:4]) for row in rows if row[0]]
+        removed: list[Member] = [tuple(row[1:4]) for row in rows if not row[0]]
+        public_ids: dict[tuple[int, int | None], list[str | None]] | None = {
+            (row[2], row[3]): [row[4], row[5]] for row in rows
+        }
     else:
         with connection.cursor() as cursor:
             cursor.execute(prefix.text + insert[0], [*prefix.params, *insert[1]])
             added = cursor.fetchall()
             cursor.execute(prefix.text + delete[0], [*prefix.params, *delete[1]])
             removed = cursor.fetchall()
+        public_ids = None
     reached(Checkpoint.WRITTEN_CUSTOMERS_EVALUATED, added=added, removed=removed)
     if added or removed:
         content_changed(tenant=tenant)
-        _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)
+        _record(
+            tenant=tenant,
+            rules=rules,
+            added=added,
+            removed=removed,
+            source=source,
+            public_ids=public_ids,
+        )
 
 
 def _evaluated_segments(pks: list[int]) -> tuple[str, list[Any]]:
@@ -313,10 +330,11 @@ def _record(
     added: list[Member],
     removed: list[Member],
     source: str,
+    public_ids: dict[tuple[int, int | None], list[str | None]] | None,
 ) -> None:
     """One `evaluated` audit event per segment that changed, with counts and samples, and
-    every added and removed member for its change events (two queries for the members'
-    public ids, whatever the number of segments)."""
+    every added and removed member for its change events. The members' `public_ids` as the
+    statement returned them, or two queries for them (whatever the number of segments)."""
     added_by, removed_by = _by_segment(added), _by_segment(removed)
     changed = {
         segment: (
@@ -326,16 +344,20 @@ def _record(
         for segment in {*added_by, *removed_by}
     }
     pairs = {pair for a, r in changed.values() for pair in (*a, *r)}
-    names, keys = _member_names(pairs)
-    public_ids = {rule.pk: rule.public_id for rule in rules}
+    if public_ids is None:
+        names, keys = _member_names(pairs)
+    else:
+        keys = {pair: public_ids[pair] for pair in pairs}
+        names = {pair: member_document_id(MemberKey(*key)) for pair, key in keys.items()}
+    segment_ids = {rule.pk: rule.public_id for rule in rules}
     record(
         tenant,
         [
             Change(
                 DocumentType.SEGMENT,
-                public_ids[segment],
+                segment_ids[segment],
                 AuditAction.EVALUATED,
-                public_ids[segment],
+                segment_ids[segment],
                 {
                     "source": source,
                     "added": len(segment_added),
