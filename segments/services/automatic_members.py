@@ -58,11 +58,12 @@ def _same_member(stored: str, matched: str) -> str:
     )
 
 
+_MATCHED = "WITH m(customer_id, legal_entity_id) AS ({matched})"
+
 _INSERT = f"""
-    WITH m(customer_id, legal_entity_id) AS ({{matched}})
     INSERT INTO {_MEMBERS} (tenant_id, segment_id, customer_id, legal_entity_id, mixins,
         metadata_mixins, assignment_type, version, created_at, modified_at)
-    SELECT %s, %s, d.customer_id, d.legal_entity_id, '{{{{}}}}', '{{{{}}}}', %s, 1, %s, %s
+    SELECT %s, %s, d.customer_id, d.legal_entity_id, '{{}}', '{{}}', %s, 1, %s, %s
     FROM (SELECT DISTINCT customer_id, legal_entity_id FROM m) AS d
     WHERE NOT EXISTS (
         SELECT 1 FROM {_EXCLUSIONS} AS e
@@ -74,8 +75,17 @@ _INSERT = f"""
     RETURNING customer_id, legal_entity_id
 """
 
+# PostgreSQL: the statements above with the members' public ids joined to their RETURNING
+# (at scale L a full evaluation adds 300,000 members, whose ids a query of their own read
+# back through an array of as many pks).
+_WITH_IDS = f"""
+    , changed AS ({{statement}})
+    SELECT ch.customer_id, ch.legal_entity_id, c.public_id, le.public_id
+    FROM changed AS ch JOIN {Customer._meta.db_table} AS c ON c.id = ch.customer_id
+    LEFT JOIN {LegalEntity._meta.db_table} AS le ON le.id = ch.legal_entity_id
+"""
+
 _DELETE = f"""
-    WITH m(customer_id, legal_entity_id) AS ({{matched}})
     DELETE FROM {_MEMBERS}
     WHERE tenant_id = %s AND segment_id = %s AND assignment_type = %s
     AND (
@@ -141,6 +151,27 @@ def _public_ids(pairs: list[tuple[int, int | None]]) -> list[tuple[str, str | No
     return [(customers[c], entities[le] if le else None) for c, le in ordered]
 
 
+def _with_ids(matched: str, statement: str) -> str:
+    """`statement` (`_INSERT`, `_DELETE`) over the `matched` members; on PostgreSQL
+    answering also the members' public ids (`_WITH_IDS`)."""
+    prefix = _MATCHED.format(matched=matched)
+    if connection.vendor != "postgresql":
+        return prefix + statement
+    return prefix + _WITH_IDS.format(statement=statement)
+
+
+def _returned(
+    rows: list[tuple],
+) -> tuple[list[tuple[int, int | None]], list[tuple[str, str | None]]]:
+    """The (customer pk, legal entity pk) pairs of the returned rows, and the members' public
+    ids in pair order (read back with `_public_ids` where the rows do not carry them)."""
+    pairs = [(row[0], row[1]) for row in rows]
+    if connection.vendor != "postgresql":
+        return pairs, _public_ids(pairs)
+    ordered = sorted(rows, key=lambda row: (row[0], row[1] or 0))
+    return pairs, [(row[2], row[3]) for row in ordered]
+
+
 def _sample(members: list[tuple[str, str | None]]) -> list[str]:
     """The audit names (`customer`, `customer/legal entity`) of up to SAMPLE_SIZE members."""
     return [member_document_id(MemberKey(c, le)) for c, le in members[:SAMPLE_SIZE]]
@@ -162,23 +193,20 @@ def automatic_members_apply(
     segment = members_segment_lock(tenant=tenant, segment_id=segment_id)
     sql, params = _matched_sql(matched)
     now = timezone.now()
+    insert, delete = _with_ids(sql, _INSERT), _with_ids(sql, _DELETE)
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT.format(matched=sql),
+            insert,
             [
                 *params,
                 *(tenant, segment.pk, AssignmentType.AUTOMATIC.value, now, now),
                 *(tenant, segment.pk, tenant, segment.pk),
             ],
         )
-        added = cursor.fetchall()
+        added, added_ids = _returned(cursor.fetchall())
         reached(Checkpoint.AUTOMATIC_MEMBERS_INSERTED, added=added)
-        cursor.execute(
-            _DELETE.format(matched=sql),
-            [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value],
-        )
-        removed = cursor.fetchall()
-    added_ids, removed_ids = _public_ids(added), _public_ids(removed)
+        cursor.execute(delete, [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value])
+        removed, removed_ids = _returned(cursor.fetchall())
     applied = Applied(
         added=len(added),
         removed=len(removed),
