@@ -51,8 +51,14 @@ FOREIGN_KEYS = {
 
 def _lock_and_check(rows: str) -> str:
     """plpgsql: lock what the assignments of `rows` (a query) reference, and raise if a
-    referenced row is missing."""
-    checks = []
+    referenced row is missing. A statement trigger fires for no rows too (a customer
+    write's evaluation that adds no member): then one query and nothing else."""
+    checks = [
+        f"""
+  IF NOT EXISTS ({rows}) THEN
+    RETURN NULL;
+  END IF;"""
+    ]
     for column, (table, key) in REFERENCES.items():
         checks.append(
             f"""

@@ -128,6 +128,12 @@ _DELETE = f"""
     RETURNING segment_id, customer_id, legal_entity_id
 """
 
+# Set for the transaction by `rule_segments_locked` (PostgreSQL), for the evaluation's
+# statement: the planner's estimate of its DELETE is far above what it does (a few rows per
+# customer), and above it PostgreSQL compiled the statement with JIT (seconds for a bulk
+# write); a generic plan, see `_prepared_cursor`.
+_STATEMENT_SETTINGS = (("jit", "off"), ("plan_cache_mode", "force_generic_plan"))
+
 Member = tuple[int, int, int | None]  # segment pk, customer pk, legal entity pk or None
 
 
@@ -139,9 +145,13 @@ def rule_segments_locked(*, tenant: str) -> list[RuleSegment]:
     if connection.vendor == "postgresql":
         lock = segment_advisory_lock("%s", "s", shared=True)
         # Materialized and aggregated: all stripes are taken, once, when the first rule
-        # segment is found.
+        # segment is found. The same step sets what the evaluation's statement needs for
+        # the rest of the transaction (see `_evaluate`), a round trip less per write.
+        settings = ", ".join(
+            f"min(set_config('{name}', '{value}', true))" for name, value in _STATEMENT_SETTINGS
+        )
         locked = (
-            f"WITH stripes AS MATERIALIZED (SELECT count({lock}) FROM"
+            f"WITH stripes AS MATERIALIZED (SELECT count({lock}), {settings} FROM"
             f" generate_series(0, {SEGMENT_LOCK_STRIPES - 1}) AS s) "
         )
         source, params = f"{_SEGMENTS}, stripes", [tenant, tenant]
@@ -215,12 +225,7 @@ def _evaluate(
     insert = (_INSERT, [tenant, automatic, now, now])
     delete = (_DELETE.format(segments=segments), [tenant, automatic, *segment_params])
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # The planner's estimate of the DELETE is far above what it does (a few rows per
-            # customer), and above it PostgreSQL compiles the statement with JIT: seconds
-            # for a bulk write. Off until the transaction ends. A generic plan: see
-            # `_prepared_cursor`.
-            cursor.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
+        # `rule_segments_locked` set `_STATEMENT_SETTINGS` for the transaction.
         with _prepared_cursor() as cursor:
             # One statement: the matches are planned and computed once for both. The
             # DELETE does not see the INSERT's rows (one snapshot), which are all matched.
