@@ -59,12 +59,15 @@ def _lock_and_check(rows: str) -> str:
     RETURN NULL;
   END IF;"""
     ]
+    # One pass over the distinct references: each referenced row locked (a row deleted by
+    # a transaction the lock waited for is skipped, so it counts as missing).
     for column, (table, key) in REFERENCES.items():
         checks.append(
             f"""
-  IF (SELECT count(*) FROM (SELECT 1 FROM {table} AS r
-        WHERE r.{key} IN (SELECT {column} FROM ({rows}) AS n) FOR KEY SHARE OF r) AS locked)
-     <> (SELECT count(DISTINCT {column}) FROM ({rows}) AS n) THEN
+  IF EXISTS (SELECT 1 FROM (SELECT count(*) AS wanted, count(r.{key}) AS found
+        FROM (SELECT DISTINCT {column} AS v FROM ({rows}) AS n WHERE {column} IS NOT NULL) AS d
+        LEFT JOIN LATERAL (SELECT {key} FROM {table} WHERE {key} = d.v FOR KEY SHARE) AS r
+        ON TRUE) AS c WHERE c.found <> c.wanted) THEN
     RAISE foreign_key_violation USING MESSAGE = format(
       'insert or update on table "{ASSIGNMENTS}" violates its reference'
       ' of {column} to "{table}"'),

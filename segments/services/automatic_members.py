@@ -58,6 +58,17 @@ def _same_member(stored: str, matched: str) -> str:
     )
 
 
+def _same_member_hashable(stored: str, matched: str) -> str:
+    """`_same_member` as equalities only (a NULL legal entity as 0, which no legal entity's
+    pk is), so that PostgreSQL hashes the matches once for the DELETE's anti-join: with the
+    OR it ran the rule again for every AUTOMATIC member (a SubPlan of one index probe per
+    member, 1.5 to 2.4 s for 300,000 members at scale L)."""
+    return (
+        f"{stored}.customer_id = {matched}.customer_id"
+        f" AND COALESCE({stored}.legal_entity_id, 0) = COALESCE({matched}.legal_entity_id, 0)"
+    )
+
+
 _MATCHED = "WITH m(customer_id, legal_entity_id) AS ({matched})"
 
 _INSERT = f"""
@@ -91,7 +102,7 @@ _DELETE = f"""
     AND (
         NOT EXISTS (
             SELECT 1 FROM m
-            WHERE {_same_member(_MEMBERS, "m")})
+            WHERE {_same_member_hashable(_MEMBERS, "m")})
         OR EXISTS (
             SELECT 1 FROM {_EXCLUSIONS} AS e
             WHERE e.tenant_id = {_MEMBERS}.tenant_id AND e.segment_id = {_MEMBERS}.segment_id
