@@ -61,8 +61,7 @@ def _same_member(stored: str, matched: str) -> str:
 def _same_member_hashable(stored: str, matched: str) -> str:
     """`_same_member` as equalities only (a NULL legal entity as 0, which no legal entity's
     pk is), so that PostgreSQL hashes the matches once for the DELETE's anti-join: with the
-    OR it ran the rule again for every AUTOMATIC member (a SubPlan of one index probe per
-    member, 1.5 to 2.4 s for 300,000 members at scale L)."""
+    OR it cannot be hashed."""
     return (
         f"{stored}.customer_id = {matched}.customer_id"
         f" AND COALESCE({stored}.legal_entity_id, 0) = COALESCE({matched}.legal_entity_id, 0)"
@@ -96,17 +95,20 @@ _WITH_IDS = f"""
     LEFT JOIN {LegalEntity._meta.db_table} AS le ON le.id = ch.legal_entity_id
 """
 
+# Two arms, so that each is a join PostgreSQL can hash: the AUTOMATIC members no longer
+# matched (an anti-join with the matches; as one OR with the exclusions' EXISTS it was a
+# SubPlan running the rule again per AUTOMATIC member), and those excluded.
 _DELETE = f"""
     DELETE FROM {_MEMBERS}
-    WHERE tenant_id = %s AND segment_id = %s AND assignment_type = %s
-    AND (
-        NOT EXISTS (
-            SELECT 1 FROM m
-            WHERE {_same_member_hashable(_MEMBERS, "m")})
-        OR EXISTS (
-            SELECT 1 FROM {_EXCLUSIONS} AS e
-            WHERE e.tenant_id = {_MEMBERS}.tenant_id AND e.segment_id = {_MEMBERS}.segment_id
-            AND e.customer_id = {_MEMBERS}.customer_id)
+    WHERE id IN (
+        SELECT a.id FROM {_MEMBERS} AS a
+        WHERE a.tenant_id = %s AND a.segment_id = %s AND a.assignment_type = %s
+        AND NOT EXISTS (SELECT 1 FROM m WHERE {_same_member_hashable("a", "m")})
+        UNION ALL
+        SELECT a.id FROM {_MEMBERS} AS a JOIN {_EXCLUSIONS} AS e
+        ON e.tenant_id = a.tenant_id AND e.segment_id = a.segment_id
+        AND e.customer_id = a.customer_id
+        WHERE a.tenant_id = %s AND a.segment_id = %s AND a.assignment_type = %s
     )
     RETURNING customer_id, legal_entity_id
 """
@@ -168,6 +170,11 @@ def _with_ids(matched: str, statement: str) -> str:
     prefix = _MATCHED.format(matched=matched)
     if connection.vendor != "postgresql":
         return prefix + statement
+    if statement is _DELETE:
+        # Computed once and hashed: inlined, the planner (which expects few AUTOMATIC rows,
+        # those just inserted being unknown to its statistics) probed the customer index
+        # and ran the rule again for every AUTOMATIC member.
+        prefix = prefix.replace(" AS (", " AS MATERIALIZED (", 1)
     return prefix + _WITH_IDS.format(statement=statement)
 
 
@@ -216,7 +223,8 @@ def automatic_members_apply(
         )
         added, added_ids = _returned(cursor.fetchall())
         reached(Checkpoint.AUTOMATIC_MEMBERS_INSERTED, added=added)
-        cursor.execute(delete, [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value])
+        member = (tenant, segment.pk, AssignmentType.AUTOMATIC.value)
+        cursor.execute(delete, [*params, *member, *member])
         removed, removed_ids = _returned(cursor.fetchall())
     applied = Applied(
         added=len(added),
