@@ -107,12 +107,18 @@ def test_an_update_to_a_missing_reference_is_refused_and_others_pass(member):
 def test_a_referenced_row_cannot_be_deleted_before_its_assignments(member, model, lookup):
     table = model._meta.db_table
     column, value = next(iter(lookup.items()))
+    where, params = (
+        (f"{column} = %s", [value])
+        if model is Tenant
+        else (f"tenant_id = %s AND {column} = %s", [TENANT, value])
+    )
 
-    with pytest.raises(IntegrityError, match="violates the reference"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {table} WHERE tenant_id = %s AND {column} = %s"
-                           if model is not Tenant else f"DELETE FROM {table} WHERE name = %s",
-                           [TENANT, value] if model is not Tenant else [value])  # fmt: skip
+    with (
+        pytest.raises(IntegrityError, match="violates the reference"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"DELETE FROM {table} WHERE {where}", params)
 
     assert SegmentCustomerAssignment.objects.filter(pk=member.pk).exists()
 
@@ -145,9 +151,7 @@ def _evaluate() -> Any:
 
 
 def _automatic() -> list[str]:
-    return sorted(
-        SegmentCustomerAssignment.objects.values_list("customer__public_id", flat=True)
-    )
+    return sorted(SegmentCustomerAssignment.objects.values_list("customer__public_id", flat=True))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -353,9 +353,7 @@ def test_rules_reading_one_mixin_path_share_its_value(db):
 def test_the_lock_query_sets_the_statement_settings_when_there_are_rules(db):
     def settings() -> tuple[str, str]:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT current_setting('jit'), current_setting('plan_cache_mode')"
-            )
+            cursor.execute("SELECT current_setting('jit'), current_setting('plan_cache_mode')")
             return cursor.fetchone()
 
     outside = settings()
