@@ -23,10 +23,11 @@ evaluation waits for the writes in flight and then sees them.
 Writes of different customers share the lock and run side by side. An advisory lock writes
 nothing, where `FOR SHARE` on 200 segment rows wrote 200 tuple headers (and their WAL) per
 write. The segment locks are taken before the customer and legal-entity rows: a full
-evaluation's inserts check their foreign keys (`KEY SHARE` on the customer and legal
-entity, at commit) while it holds the segment lock, and a single write locks its customer
-`FOR UPDATE`, which conflicts with `KEY SHARE`; taking the segments first keeps one order
-(segments, then customers and legal entities) and no deadlock.
+evaluation's inserts check their references (`KEY SHARE` on the customer and legal
+entity, at the end of the INSERT: migration 0010) while it holds the segment lock, and a
+single write locks its customer `FOR UPDATE`, which conflicts with `KEY SHARE`; taking the
+segments first keeps one order (segments, then customers and legal entities) and no
+deadlock.
 
 Which rules a customer write evaluates: those its changes may flip (`written_changes.py`).
 """
