@@ -60,12 +60,14 @@ def _lock_and_check(rows: str) -> str:
   END IF;"""
     ]
     # One pass over the distinct references: each referenced row locked (a row deleted by
-    # a transaction the lock waited for is skipped, so it counts as missing).
+    # a transaction the lock waited for is skipped, so it counts as missing), in key order
+    # so that the locks walk the referenced table's index and pages in order.
     for column, (table, key) in REFERENCES.items():
         checks.append(
             f"""
   IF EXISTS (SELECT 1 FROM (SELECT count(*) AS wanted, count(r.{key}) AS found
-        FROM (SELECT DISTINCT {column} AS v FROM ({rows}) AS n WHERE {column} IS NOT NULL) AS d
+        FROM (SELECT DISTINCT {column} AS v FROM ({rows}) AS n WHERE {column} IS NOT NULL
+              ORDER BY 1) AS d
         LEFT JOIN LATERAL (SELECT {key} FROM {table} WHERE {key} = d.v FOR KEY SHARE) AS r
         ON TRUE) AS c WHERE c.found <> c.wanted) THEN
     RAISE foreign_key_violation USING MESSAGE = format(
