@@ -143,25 +143,27 @@ def rule_segments_locked(*, tenant: str) -> list[RuleSegment]:
     tenant's segments held shared (in stripe order) until the transaction ends: taken by
     every customer and legal-entity write before it locks its own rows (see the module
     docstring). One query; a tenant without rule segments takes no lock."""
+    condition, params = "", [tenant]
     if connection.vendor == "postgresql":
         lock = segment_advisory_lock("%s", "s", shared=True)
-        # Materialized and aggregated: all stripes are taken, once, when the first rule
-        # segment is found. The same step sets what the evaluation's statement needs for
-        # the rest of the transaction (see `_evaluate`), a round trip less per write.
         settings = ", ".join(
-            f"min(set_config('{name}', '{value}', true))" for name, value in _STATEMENT_SETTINGS
+            f"set_config('{name}', '{value}', true)" for name, value in _STATEMENT_SETTINGS
         )
-        locked = (
-            f"WITH stripes AS MATERIALIZED (SELECT count({lock}), {settings} FROM"
-            f" generate_series(0, {SEGMENT_LOCK_STRIPES - 1}) AS s) "
+        # Uncorrelated subqueries run once, when first needed, and the CASE needs them
+        # only for a rule segment's row, whatever the plan: then all stripes are taken in
+        # order, and what the evaluation's statement needs is set for the rest of the
+        # transaction (see `_evaluate`), a round trip less per write.
+        condition = (
+            " AND CASE WHEN criteria IS NOT NULL THEN"
+            f" (SELECT count({lock}) FROM generate_series(0, {SEGMENT_LOCK_STRIPES - 1}) AS s)"
+            f" = {SEGMENT_LOCK_STRIPES} AND (SELECT concat({settings})) IS NOT NULL"
+            " ELSE FALSE END"
         )
-        source, params = f"{_SEGMENTS}, stripes", [tenant, tenant]
-    else:
-        locked, source, params = "", _SEGMENTS, [tenant]
+        params.append(tenant)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{locked}SELECT id, public_id, CAST(criteria AS text) FROM {source}"
-            " WHERE tenant_id = %s AND criteria IS NOT NULL ORDER BY id",
+            f"SELECT id, public_id, CAST(criteria AS text) FROM {_SEGMENTS}"
+            f" WHERE tenant_id = %s AND criteria IS NOT NULL{condition} ORDER BY id",
             params,
         )
         return [RuleSegment(pk, public_id, criteria) for pk, public_id, criteria in cursor]

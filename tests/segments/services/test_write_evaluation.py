@@ -357,11 +357,29 @@ def test_the_lock_query_sets_the_statement_settings_when_there_are_rules(db):
             cursor.execute("SELECT current_setting('jit'), current_setting('plan_cache_mode')")
             return cursor.fetchone()
 
+    def advisory_locks() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
     outside = settings()
-    with transaction.atomic():
-        rule_segments_locked(tenant=TENANT)  # no rule segment: nothing set
-        assert settings() == outside
+    for index in range(3):
+        make_segment(TENANT, f"manual-{index}")
+    # Whatever plan PostgreSQL picks: none of the planner's choices may take the locks or
+    # set the settings for a tenant without rule segments.
+    for planner in ("", "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"):
+        with transaction.atomic():
+            if planner:
+                with connection.cursor() as cursor:
+                    cursor.execute(planner)
+            assert rule_segments_locked(tenant=TENANT) == []
+            assert settings() == outside
+            assert advisory_locks() == 0
     make_segment(TENANT, "germans", criteria={"q": "preferredLanguage:de"})
     with transaction.atomic():
         rule_segments_locked(tenant=TENANT)
         assert settings() == ("off", "force_generic_plan")
+        assert advisory_locks() > 0
