@@ -58,11 +58,22 @@ def _same_member(stored: str, matched: str) -> str:
     )
 
 
+def _same_member_hashable(stored: str, matched: str) -> str:
+    """`_same_member` as equalities only (a NULL legal entity as 0, which no legal entity's
+    pk is), so that PostgreSQL hashes the matches once for the DELETE's anti-join: with the
+    OR it cannot be hashed."""
+    return (
+        f"{stored}.customer_id = {matched}.customer_id"
+        f" AND COALESCE({stored}.legal_entity_id, 0) = COALESCE({matched}.legal_entity_id, 0)"
+    )
+
+
+_MATCHED = "WITH m(customer_id, legal_entity_id) AS ({matched})"
+
 _INSERT = f"""
-    WITH m(customer_id, legal_entity_id) AS ({{matched}})
     INSERT INTO {_MEMBERS} (tenant_id, segment_id, customer_id, legal_entity_id, mixins,
         metadata_mixins, assignment_type, version, created_at, modified_at)
-    SELECT %s, %s, d.customer_id, d.legal_entity_id, '{{{{}}}}', '{{{{}}}}', %s, 1, %s, %s
+    SELECT %s, %s, d.customer_id, d.legal_entity_id, '{{}}', '{{}}', %s, 1, %s, %s
     FROM (SELECT DISTINCT customer_id, legal_entity_id FROM m) AS d
     WHERE NOT EXISTS (
         SELECT 1 FROM {_EXCLUSIONS} AS e
@@ -74,18 +85,30 @@ _INSERT = f"""
     RETURNING customer_id, legal_entity_id
 """
 
+# PostgreSQL: the statements above with the members' public ids joined to their RETURNING
+# (at scale L a full evaluation adds 300,000 members, whose ids a query of their own read
+# back through an array of as many pks).
+_WITH_IDS = f"""
+    , changed AS ({{statement}})
+    SELECT ch.customer_id, ch.legal_entity_id, c.public_id, le.public_id
+    FROM changed AS ch JOIN {Customer._meta.db_table} AS c ON c.id = ch.customer_id
+    LEFT JOIN {LegalEntity._meta.db_table} AS le ON le.id = ch.legal_entity_id
+"""
+
+# Two arms, so that each is a join PostgreSQL can hash: the AUTOMATIC members no longer
+# matched (an anti-join with the matches; as one OR with the exclusions' EXISTS it was a
+# SubPlan running the rule again per AUTOMATIC member), and those excluded.
 _DELETE = f"""
-    WITH m(customer_id, legal_entity_id) AS ({{matched}})
     DELETE FROM {_MEMBERS}
-    WHERE tenant_id = %s AND segment_id = %s AND assignment_type = %s
-    AND (
-        NOT EXISTS (
-            SELECT 1 FROM m
-            WHERE {_same_member(_MEMBERS, "m")})
-        OR EXISTS (
-            SELECT 1 FROM {_EXCLUSIONS} AS e
-            WHERE e.tenant_id = {_MEMBERS}.tenant_id AND e.segment_id = {_MEMBERS}.segment_id
-            AND e.customer_id = {_MEMBERS}.customer_id)
+    WHERE id IN (
+        SELECT a.id FROM {_MEMBERS} AS a
+        WHERE a.tenant_id = %s AND a.segment_id = %s AND a.assignment_type = %s
+        AND NOT EXISTS (SELECT 1 FROM m WHERE {_same_member_hashable("a", "m")})
+        UNION ALL
+        SELECT a.id FROM {_MEMBERS} AS a JOIN {_EXCLUSIONS} AS e
+        ON e.tenant_id = a.tenant_id AND e.segment_id = a.segment_id
+        AND e.customer_id = a.customer_id
+        WHERE a.tenant_id = %s AND a.segment_id = %s AND a.assignment_type = %s
     )
     RETURNING customer_id, legal_entity_id
 """
@@ -141,6 +164,32 @@ def _public_ids(pairs: list[tuple[int, int | None]]) -> list[tuple[str, str | No
     return [(customers[c], entities[le] if le else None) for c, le in ordered]
 
 
+def _with_ids(matched: str, statement: str) -> str:
+    """`statement` (`_INSERT`, `_DELETE`) over the `matched` members; on PostgreSQL
+    answering also the members' public ids (`_WITH_IDS`)."""
+    prefix = _MATCHED.format(matched=matched)
+    if connection.vendor != "postgresql":
+        return prefix + statement
+    if statement is _DELETE:
+        # Computed once and hashed: inlined, the planner (which expects few AUTOMATIC rows,
+        # those just inserted being unknown to its statistics) probed the customer index
+        # and ran the rule again for every AUTOMATIC member.
+        prefix = prefix.replace(" AS (", " AS MATERIALIZED (", 1)
+    return prefix + _WITH_IDS.format(statement=statement)
+
+
+def _returned(
+    rows: list[tuple],
+) -> tuple[list[tuple[int, int | None]], list[tuple[str, str | None]]]:
+    """The (customer pk, legal entity pk) pairs of the returned rows, and the members' public
+    ids in pair order (read back with `_public_ids` where the rows do not carry them)."""
+    pairs = [(row[0], row[1]) for row in rows]
+    if connection.vendor != "postgresql":
+        return pairs, _public_ids(pairs)
+    ordered = sorted(rows, key=lambda row: (row[0], row[1] or 0))
+    return pairs, [(row[2], row[3]) for row in ordered]
+
+
 def _sample(members: list[tuple[str, str | None]]) -> list[str]:
     """The audit names (`customer`, `customer/legal entity`) of up to SAMPLE_SIZE members."""
     return [member_document_id(MemberKey(c, le)) for c, le in members[:SAMPLE_SIZE]]
@@ -162,23 +211,21 @@ def automatic_members_apply(
     segment = members_segment_lock(tenant=tenant, segment_id=segment_id)
     sql, params = _matched_sql(matched)
     now = timezone.now()
+    insert, delete = _with_ids(sql, _INSERT), _with_ids(sql, _DELETE)
     with connection.cursor() as cursor:
         cursor.execute(
-            _INSERT.format(matched=sql),
+            insert,
             [
                 *params,
                 *(tenant, segment.pk, AssignmentType.AUTOMATIC.value, now, now),
                 *(tenant, segment.pk, tenant, segment.pk),
             ],
         )
-        added = cursor.fetchall()
+        added, added_ids = _returned(cursor.fetchall())
         reached(Checkpoint.AUTOMATIC_MEMBERS_INSERTED, added=added)
-        cursor.execute(
-            _DELETE.format(matched=sql),
-            [*params, tenant, segment.pk, AssignmentType.AUTOMATIC.value],
-        )
-        removed = cursor.fetchall()
-    added_ids, removed_ids = _public_ids(added), _public_ids(removed)
+        member = (tenant, segment.pk, AssignmentType.AUTOMATIC.value)
+        cursor.execute(delete, [*params, *member, *member])
+        removed, removed_ids = _returned(cursor.fetchall())
     applied = Applied(
         added=len(added),
         removed=len(removed),

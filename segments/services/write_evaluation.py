@@ -23,10 +23,11 @@ evaluation waits for the writes in flight and then sees them.
 Writes of different customers share the lock and run side by side. An advisory lock writes
 nothing, where `FOR SHARE` on 200 segment rows wrote 200 tuple headers (and their WAL) per
 write. The segment locks are taken before the customer and legal-entity rows: a full
-evaluation's inserts check their foreign keys (`KEY SHARE` on the customer and legal
-entity, at commit) while it holds the segment lock, and a single write locks its customer
-`FOR UPDATE`, which conflicts with `KEY SHARE`; taking the segments first keeps one order
-(segments, then customers and legal entities) and no deadlock.
+evaluation's inserts check their references (`KEY SHARE` on the customer and legal
+entity, at the end of the INSERT: migration 0011) while it holds the segment lock, and a
+single write locks its customer `FOR UPDATE`, which conflicts with `KEY SHARE`; taking the
+segments first keeps one order (segments, then customers and legal entities) and no
+deadlock.
 
 Which rules a customer write evaluates: those its changes may flip (`written_changes.py`).
 """
@@ -128,6 +129,12 @@ _DELETE = f"""
     RETURNING segment_id, customer_id, legal_entity_id
 """
 
+# Set for the transaction by `rule_segments_locked` (PostgreSQL), for the evaluation's
+# statement: the planner's estimate of its DELETE is far above what it does (a few rows per
+# customer), and above it PostgreSQL compiled the statement with JIT (seconds for a bulk
+# write); a generic plan, see `_prepared_cursor`.
+_STATEMENT_SETTINGS = (("jit", "off"), ("plan_cache_mode", "force_generic_plan"))
+
 Member = tuple[int, int, int | None]  # segment pk, customer pk, legal entity pk or None
 
 
@@ -136,21 +143,27 @@ def rule_segments_locked(*, tenant: str) -> list[RuleSegment]:
     tenant's segments held shared (in stripe order) until the transaction ends: taken by
     every customer and legal-entity write before it locks its own rows (see the module
     docstring). One query; a tenant without rule segments takes no lock."""
+    condition, params = "", [tenant]
     if connection.vendor == "postgresql":
         lock = segment_advisory_lock("%s", "s", shared=True)
-        # Materialized and aggregated: all stripes are taken, once, when the first rule
-        # segment is found.
-        locked = (
-            f"WITH stripes AS MATERIALIZED (SELECT count({lock}) FROM"
-            f" generate_series(0, {SEGMENT_LOCK_STRIPES - 1}) AS s) "
+        settings = ", ".join(
+            f"set_config('{name}', '{value}', true)" for name, value in _STATEMENT_SETTINGS
         )
-        source, params = f"{_SEGMENTS}, stripes", [tenant, tenant]
-    else:
-        locked, source, params = "", _SEGMENTS, [tenant]
+        # Uncorrelated subqueries run once, when first needed, and the CASE needs them
+        # only for a rule segment's row, whatever the plan: then all stripes are taken in
+        # order, and what the evaluation's statement needs is set for the rest of the
+        # transaction (see `_evaluate`), a round trip less per write.
+        condition = (
+            " AND CASE WHEN criteria IS NOT NULL THEN"
+            f" (SELECT count({lock}) FROM generate_series(0, {SEGMENT_LOCK_STRIPES - 1}) AS s)"
+            f" = {SEGMENT_LOCK_STRIPES} AND (SELECT concat({settings})) IS NOT NULL"
+            " ELSE FALSE END"
+        )
+        params.append(tenant)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"{locked}SELECT id, public_id, CAST(criteria AS text) FROM {source}"
-            " WHERE tenant_id = %s AND criteria IS NOT NULL ORDER BY id",
+            f"SELECT id, public_id, CAST(criteria AS text) FROM {_SEGMENTS}"
+            f" WHERE tenant_id = %s AND criteria IS NOT NULL{condition} ORDER BY id",
             params,
         )
         return [RuleSegment(pk, public_id, criteria) for pk, public_id, criteria in cursor]
@@ -215,32 +228,44 @@ def _evaluate(
     insert = (_INSERT, [tenant, automatic, now, now])
     delete = (_DELETE.format(segments=segments), [tenant, automatic, *segment_params])
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # The planner's estimate of the DELETE is far above what it does (a few rows per
-            # customer), and above it PostgreSQL compiles the statement with JIT: seconds
-            # for a bulk write. Off until the transaction ends. A generic plan: see
-            # `_prepared_cursor`.
-            cursor.execute("SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_generic_plan")
+        # `rule_segments_locked` set `_STATEMENT_SETTINGS` for the transaction.
         with _prepared_cursor() as cursor:
             # One statement: the matches are planned and computed once for both. The
             # DELETE does not see the INSERT's rows (one snapshot), which are all matched.
+            # The changed members come with their public ids (for the audit), which a
+            # query of their own cost a round trip per write that changed anything.
             cursor.execute(
-                f"{prefix.text}, added AS ({insert[0]}), removed AS ({delete[0]})"
-                " SELECT TRUE, * FROM added UNION ALL SELECT FALSE, * FROM removed",
+                f"{prefix.text}, added AS ({insert[0]}), removed AS ({delete[0]}),"
+                " changed(added, segment_id, customer_id, legal_entity_id) AS ("
+                " SELECT TRUE, * FROM added UNION ALL SELECT FALSE, * FROM removed)"
+                " SELECT ch.*, c.public_id, le.public_id FROM changed AS ch"
+                f" JOIN {_CUSTOMERS} AS c ON c.id = ch.customer_id"
+                f" LEFT JOIN {_LEGAL_ENTITIES} AS le ON le.id = ch.legal_entity_id",
                 [*prefix.params, *insert[1], *delete[1]],
             )
             rows = cursor.fetchall()
-        added: list[Member] = [tuple(row[1:]) for row in rows if row[0]]
-        removed: list[Member] = [tuple(row[1:]) for row in rows if not row[0]]
+        added: list[Member] = [tuple(row[1:4]) for row in rows if row[0]]
+        removed: list[Member] = [tuple(row[1:4]) for row in rows if not row[0]]
+        public_ids: dict[tuple[int, int | None], list[str | None]] | None = {
+            (row[2], row[3]): [row[4], row[5]] for row in rows
+        }
     else:
         with connection.cursor() as cursor:
             cursor.execute(prefix.text + insert[0], [*prefix.params, *insert[1]])
             added = cursor.fetchall()
             cursor.execute(prefix.text + delete[0], [*prefix.params, *delete[1]])
             removed = cursor.fetchall()
+        public_ids = None
     reached(Checkpoint.WRITTEN_CUSTOMERS_EVALUATED, added=added, removed=removed)
     if added or removed:
-        _record(tenant=tenant, rules=rules, added=added, removed=removed, source=source)
+        _record(
+            tenant=tenant,
+            rules=rules,
+            added=added,
+            removed=removed,
+            source=source,
+            public_ids=public_ids,
+        )
 
 
 def _evaluated_segments(pks: list[int]) -> tuple[str, list[Any]]:
@@ -312,10 +337,11 @@ def _record(
     added: list[Member],
     removed: list[Member],
     source: str,
+    public_ids: dict[tuple[int, int | None], list[str | None]] | None,
 ) -> None:
     """One `evaluated` audit event per segment that changed, with counts and samples, and
-    every added and removed member for its change events (two queries for the members'
-    public ids, whatever the number of segments)."""
+    every added and removed member for its change events. The members' `public_ids` as the
+    statement returned them, or two queries for them (whatever the number of segments)."""
     added_by, removed_by = _by_segment(added), _by_segment(removed)
     changed = {
         segment: (
@@ -325,18 +351,22 @@ def _record(
         for segment in {*added_by, *removed_by}
     }
     pairs = {pair for a, r in changed.values() for pair in (*a, *r)}
-    names, keys = _member_names(pairs)
+    if public_ids is None:
+        names, keys = _member_names(pairs)
+    else:
+        keys = {pair: public_ids[pair] for pair in pairs}
+        names = {pair: member_document_id(MemberKey(*key)) for pair, key in keys.items()}
     # Their storefront answers are stale (the ids read for the audit trail serve here too).
     customers_changed(tenant=tenant, customer_ids={key[0] for key in keys.values()})
-    public_ids = {rule.pk: rule.public_id for rule in rules}
+    segment_ids = {rule.pk: rule.public_id for rule in rules}
     record(
         tenant,
         [
             Change(
                 DocumentType.SEGMENT,
-                public_ids[segment],
+                segment_ids[segment],
                 AuditAction.EVALUATED,
-                public_ids[segment],
+                segment_ids[segment],
                 {
                     "source": source,
                     "added": len(segment_added),

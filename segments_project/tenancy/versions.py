@@ -122,11 +122,40 @@ def publish(tenant: str, keys: Iterable[str]) -> None:
     )
 
 
+class _Publication:
+    """The keys of one tenant a transaction (at one savepoint depth) changed, published
+    after its commit."""
+
+    def __init__(self, tenant: str, keys: set[str]) -> None:
+        self.tenant = tenant
+        self.keys = keys
+
+    def __call__(self) -> None:
+        publish(self.tenant, self.keys)
+
+
 def mark_changed(*, tenant: str, keys: Iterable[str]) -> None:
-    """Publishes new versions of `keys` once the current transaction commits."""
-    keys = frozenset(keys)
-    if keys:
-        transaction.on_commit(lambda: publish(tenant, keys))
+    """Publishes new versions of `keys` once the current transaction commits.
+
+    Once per tenant and transaction: a write that changes customers and, through the rules,
+    memberships marks keys twice, and each publication is a round trip (without a shared
+    cache an upsert committed on its own). Keys join a publication of the same savepoints
+    only: it runs or is discarded with this call's work.
+    """
+    keys = set(keys)
+    if not keys:
+        return
+    if connection.in_atomic_block:
+        savepoints = set(connection.savepoint_ids)
+        for pending_savepoints, func, _robust in connection.run_on_commit:
+            if (
+                isinstance(func, _Publication)
+                and func.tenant == tenant
+                and pending_savepoints == savepoints
+            ):
+                func.keys |= keys
+                return
+    transaction.on_commit(_Publication(tenant, keys))
 
 
 def content_changed(*, tenant: str) -> None:

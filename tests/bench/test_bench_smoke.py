@@ -37,7 +37,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_smoke_run_ends_with_parseable_results(tmp_path):
+def test_smoke_run_ends_with_parseable_results(tmp_path, fresh_database):
     pg_host = os.environ.get("PGHOST", "127.0.0.1")
     pg_port = int(os.environ.get("PGPORT", "5432"))
     if not _reachable(pg_host, pg_port):
@@ -46,6 +46,7 @@ def test_smoke_run_ends_with_parseable_results(tmp_path):
         pytest.skip("Redis is not reachable")
     if shutil.which("gunicorn", path=str(Path(sys.executable).parent)) is None:
         pytest.skip("gunicorn is not installed")
+    fresh_database("seg_bench_smoke")
     before = set(RESULTS.glob("XS-*.json"))
     completed = subprocess.run(
         [

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import psycopg
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -22,25 +21,7 @@ DATABASE = "seg_import_bench_smoke"
 pytestmark = pytest.mark.slow
 
 
-def _server_url(database: str) -> str:
-    host = os.environ.get("PGHOST", "127.0.0.1")
-    port = os.environ.get("PGPORT", "5432")
-    user = os.environ.get("PGUSER", "postgres")
-    return f"postgres://{user}@{host}:{port}/{database}"
-
-
-def _database_url() -> str:
-    try:
-        with psycopg.connect(_server_url("postgres"), autocommit=True, connect_timeout=3) as db:
-            exists = db.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
-            if exists.fetchone() is None:
-                db.execute(f'CREATE DATABASE "{DATABASE}"')
-    except psycopg.OperationalError:
-        pytest.skip("PostgreSQL is not reachable")
-    return _server_url(DATABASE)
-
-
-def test_smoke_run_counts_right_and_prints_parseable_results():
+def test_smoke_run_counts_right_and_prints_parseable_results(fresh_database):
     docs = REPO / "docs" / "benchmarks.md"
     docs_before = docs.read_text(encoding="utf-8")
     rows, chunk = 1_200, 500
@@ -58,7 +39,7 @@ def test_smoke_run_counts_right_and_prints_parseable_results():
             str(chunk),
         ],
         cwd=REPO,
-        env={**os.environ, "DATABASE_URL": _database_url()},
+        env={**os.environ, "DATABASE_URL": fresh_database(DATABASE)},
         capture_output=True,
         text=True,
         timeout=300,

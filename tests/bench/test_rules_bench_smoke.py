@@ -30,9 +30,10 @@ def _reachable(host: str, port: int) -> bool:
         return False
 
 
-def test_rules_smoke_run_measures_every_part_next_to_its_reference():
+def test_rules_smoke_run_measures_every_part_next_to_its_reference(fresh_database):
     if not _reachable(os.environ.get("PGHOST", "127.0.0.1"), int(os.environ.get("PGPORT", "5432"))):
         pytest.skip("PostgreSQL is not reachable")
+    fresh_database("seg_bench_rules_smoke")
     before = set(RESULTS.glob("rules-XS-*.json"))
     env = {
         k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "DJANGO_SETTINGS_MODULE")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -298,3 +299,34 @@ def test_without_a_shared_cache_another_process_write_is_seen_at_once(customer, 
 
     assert cache.get(cache_key(TENANT, versions.segment_key(shop.pk))) is None
     assert _tree_ids(customer) == []
+
+
+def test_the_changes_of_a_transaction_are_published_once_per_tenant(
+    django_capture_on_commit_callbacks,
+):
+    """A customer write that also changes memberships marks keys twice; they are published
+    together, in one round trip, after its commit."""
+    first, second = versions.customer_key("c-1"), versions.customer_key("c-2")
+    before = versions.read_versions(TENANT, [first, second], {})
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        versions.customers_changed(tenant=TENANT, customer_ids=["c-1"])
+        versions.customers_changed(tenant=TENANT, customer_ids=["c-2"])
+        versions.content_changed(tenant="other-tenant")
+
+    assert len(callbacks) == 2
+    after = versions.read_versions(TENANT, [first, second], {})
+    assert after[first] != before[first] and after[second] != before[second]
+
+
+def test_a_change_marked_in_a_rolled_back_savepoint_is_marked_again(
+    django_capture_on_commit_callbacks,
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks, transaction.atomic():
+        with contextlib.suppress(RuntimeError), transaction.atomic():
+            versions.customers_changed(tenant=TENANT, customer_ids=["c-1"])
+            raise RuntimeError("rolled back")
+        versions.customers_changed(tenant=TENANT, customer_ids=["c-1"])
+
+    assert len(callbacks) == 1
+    assert callbacks[0].keys == {versions.customer_key("c-1")}

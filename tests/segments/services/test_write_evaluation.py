@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -284,11 +284,13 @@ def test_a_single_write_costs_the_same_queries_whatever_the_rules(db):
     _rules("more", 30)
     with_many = _single_write_queries(0)  # leaves few-1, joins more-0
 
-    # The lock query is there without rules too; with rules and a change of membership, the
-    # INSERT and the DELETE (on PostgreSQL one statement, after `SET LOCAL jit = off`), the
-    # members' customer ids, the audit INSERT with the events (on PostgreSQL one statement;
-    # on SQLite four: the audit INSERT, the streams read, their upsert, the events' INSERT).
-    extra = 4 if connection.vendor == "postgresql" else 7
+    # The lock query is there without rules too (on PostgreSQL it also sets `jit` and
+    # `plan_cache_mode` for the transaction); with rules and a change of membership, the
+    # INSERT and the DELETE (on PostgreSQL one statement returning the members' public
+    # ids; on SQLite two and a query for the ids), the audit INSERT with the events (on
+    # PostgreSQL one statement; on SQLite four: the audit INSERT, the streams read, their
+    # upsert, the events' INSERT).
+    extra = 2 if connection.vendor == "postgresql" else 7
     assert with_few == with_many == without_rules + extra
 
 
@@ -346,3 +348,38 @@ def test_rules_reading_one_mixin_path_share_its_value(db):
         ).text
         assert statement.count("#> '{orders,totalSpent}'") == 1
         assert statement.count("#> '{orders,lastOrderAt}'") == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's settings")
+def test_the_lock_query_sets_the_statement_settings_when_there_are_rules(db):
+    def settings() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('jit'), current_setting('plan_cache_mode')")
+            return cursor.fetchone()
+
+    def advisory_locks() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks"
+                " WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+            return cursor.fetchone()[0]
+
+    outside = settings()
+    for index in range(3):
+        make_segment(TENANT, f"manual-{index}")
+    # Whatever plan PostgreSQL picks: none of the planner's choices may take the locks or
+    # set the settings for a tenant without rule segments.
+    for planner in ("", "SET LOCAL enable_indexscan = off; SET LOCAL enable_bitmapscan = off"):
+        with transaction.atomic():
+            if planner:
+                with connection.cursor() as cursor:
+                    cursor.execute(planner)
+            assert rule_segments_locked(tenant=TENANT) == []
+            assert settings() == outside
+            assert advisory_locks() == 0
+    make_segment(TENANT, "germans", criteria={"q": "preferredLanguage:de"})
+    with transaction.atomic():
+        rule_segments_locked(tenant=TENANT)
+        assert settings() == ("off", "force_generic_plan")
+        assert advisory_locks() > 0
