@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("segments", "0010_customer_admin_search_indexes"),
+        ("segments", "0011_customer_assignment_reference_checks"),
     ]
 
     operations = [
