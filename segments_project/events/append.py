@@ -55,9 +55,9 @@ u AS (
     RETURNING resource_type, resource_id, last_sequence_number
 )"""
 _APPEND_INSERT = f"""
-INSERT INTO "{_EVENTS}" (public_id, tenant_id, type, resource_type, resource_id,
+INSERT INTO "{_EVENTS}" (tenant_id, type, resource_type, resource_id,
     sequence_number, data, created_at)
-SELECT gen_random_uuid(), %s, u.type, u.resource_type, u.resource_id,
+SELECT %s, u.type, u.resource_type, u.resource_id,
     counter.last_sequence_number - total.n + u.nth, u.data, CURRENT_TIMESTAMP
 FROM u JOIN total USING (resource_type, resource_id) JOIN counter USING (resource_type, resource_id)
 ORDER BY u.idx
