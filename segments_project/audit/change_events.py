@@ -33,7 +33,17 @@ _MEMBER_VERBS = {**_ADDED_REMOVED, AuditAction.UPDATED: "updated"}
 def change_events(changes: list[Change]) -> list[EventDraft]:
     """The events of the changes, in their order (none for a change no consumer is told of,
     such as an update of an item assignment's mixins)."""
-    return [draft for change in changes for draft in _events(change)]
+    drafts: list[EventDraft] = []
+    for change in changes:
+        kind = change.document_type
+        if kind == DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT and "ids" not in change.changes:
+            # A bulk write's hundreds of member changes: no generator per change.
+            draft = _member_event(change)
+            if draft is not None:
+                drafts.append(draft)
+        else:
+            drafts.extend(_events(change))
+    return drafts
 
 
 def _events(change: Change) -> Iterator[EventDraft]:
@@ -43,7 +53,7 @@ def _events(change: Change) -> Iterator[EventDraft]:
     elif kind == DocumentType.COUPON:
         yield from _document_events(change, ResourceType.COUPON)
     elif kind == DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT:
-        yield from _member_events(change)
+        yield from _member_batch_events(change)
     elif kind == DocumentType.SEGMENT_ITEM_ASSIGNMENT:
         yield from _item_events(change)
     elif kind == DocumentType.SEGMENT_EXCLUSION:
@@ -84,26 +94,37 @@ def _batch_member(name: str) -> dict[str, Any]:
     return {"customerId": customer_id, "legalEntityId": legal_entity_id or None}
 
 
-def _member_events(change: Change) -> Iterator[EventDraft]:
-    verb = _MEMBER_VERBS.get(change.action)
-    if verb is None or change.segment_id is None:
-        return
-    event_type = f"segment.member.{verb}"
-    extra = change.event_data or {}
-    if "ids" in change.changes:  # an import's batch
-        members = [_batch_member(name) for name in change.changes["ids"]]
-        context = {"source": "import", "assignmentType": extra.get("assignmentType")}
-        yield from _batched(event_type, change.segment_id, "members", members, context)
-        return
-    if verb == "updated":
+_MEMBER_EVENT_TYPES = {action: f"segment.member.{verb}" for action, verb in _MEMBER_VERBS.items()}
+
+
+def _member_event(change: Change) -> EventDraft | None:
+    """The event of a single write's member change (an import's batch of them:
+    `_member_batch_events`)."""
+    event_type = _MEMBER_EVENT_TYPES.get(change.action)
+    if event_type is None or change.segment_id is None:
+        return None
+    values = change.changes
+    if change.action == AuditAction.UPDATED:
         # The update's trail holds only what changed: the type after it is in event_data.
+        extra = change.event_data or {}
         data = _member(change.document_id, extra.get("assignmentType"))
-        data["changedFields"] = extra.get("changedFields") or sorted(change.changes)
+        data["changedFields"] = extra.get("changedFields") or sorted(values)
     else:
-        data = _member(change.document_id, change.changes.get("assignment_type"))
-    if "reason" in change.changes:
-        data["reason"] = change.changes["reason"]
-    yield EventDraft(event_type, ResourceType.SEGMENT, change.segment_id, data)
+        data = _member(change.document_id, values.get("assignment_type"))
+    if "reason" in values:
+        data["reason"] = values["reason"]
+    return EventDraft(event_type, ResourceType.SEGMENT, change.segment_id, data)
+
+
+def _member_batch_events(change: Change) -> Iterator[EventDraft]:
+    """An import's batch of member changes (`changes["ids"]`), in batched events."""
+    event_type = _MEMBER_EVENT_TYPES.get(change.action)
+    if event_type is None or change.segment_id is None:
+        return
+    extra = change.event_data or {}
+    members = [_batch_member(name) for name in change.changes["ids"]]
+    context = {"source": "import", "assignmentType": extra.get("assignmentType")}
+    yield from _batched(event_type, change.segment_id, "members", members, context)
 
 
 def _item(name: str) -> dict[str, Any]:

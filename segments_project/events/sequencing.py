@@ -1,4 +1,5 @@
-"""Gives committed events their `position`: the global order in which they became visible.
+"""Gives committed events their `position`: the global order in which they became visible
+(and those appended on PostgreSQL their public id).
 
 A writer cannot number its events at insert time: a transaction that inserts first may
 commit last, and a reader at "position > cursor" would then skip it. So events are inserted
@@ -20,7 +21,8 @@ _EVENTS = Event._meta.db_table
 _SEQUENCER = EventSequencer._meta.db_table
 
 # The pending events numbered in id order, above the counter, and the counter moved past
-# them, in one statement (the counter row is created on the first call).
+# them, in one statement (the counter row is created on the first call). Events appended
+# on PostgreSQL get their public id here too (`Event.public_id`).
 _SEQUENCE = f"""
 WITH pending AS (
     SELECT id, row_number() OVER (ORDER BY id) AS n FROM "{_EVENTS}" WHERE position IS NULL
@@ -32,7 +34,8 @@ WITH pending AS (
     SET last_position = "{_SEQUENCER}".last_position + EXCLUDED.last_position
     RETURNING last_position
 )
-UPDATE "{_EVENTS}" AS e SET position = counter.last_position - total.n + pending.n
+UPDATE "{_EVENTS}" AS e SET position = counter.last_position - total.n + pending.n,
+    public_id = coalesce(e.public_id, gen_random_uuid())
 FROM pending, total, counter WHERE e.id = pending.id
 """
 

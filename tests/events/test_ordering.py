@@ -111,3 +111,21 @@ def test_concurrent_sequencers_give_every_event_one_position(tenant):
     assert sum(worker.result for worker in workers) == 1000
     positions = sorted(Event.objects.values_list("position", flat=True))
     assert positions == list(range(positions[0], positions[0] + 1000))
+
+
+def test_the_sequencer_gives_each_event_its_own_random_id_and_keeps_it(tenant):
+    drafts = [EventDraft("segment.updated", "segment", f"s{n % 3}") for n in range(300)]
+    events_append(tenant=TENANT, drafts=drafts)
+    # Left to the sequencer: nothing shows an event before it has a position.
+    assert set(Event.objects.values_list("public_id", flat=True)) == {None}
+
+    events_sequence()
+    ids = dict(Event.objects.values_list("id", "public_id"))
+    events_append(tenant=TENANT, drafts=drafts[:1])
+    events_sequence()
+
+    assert len(set(ids.values())) == 300
+    assert all(public_id.version == 4 for public_id in ids.values())
+    kept = dict(Event.objects.filter(id__in=ids).values_list("id", "public_id"))
+    assert kept == ids
+    assert Event.objects.filter(public_id__isnull=True).count() == 0
