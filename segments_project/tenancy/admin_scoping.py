@@ -183,27 +183,39 @@ class _LookaheadPage(Page):
         return self._more
 
 
+def uncounted_page_number(number: Any) -> int:
+    """A page number checked without knowing the number of pages: an integer, 1 or more."""
+    try:
+        number = int(number)
+    except (TypeError, ValueError) as exc:
+        raise PageNotAnInteger("That page number is not an integer") from exc
+    if number < 1:
+        raise EmptyPage("That page number is less than 1")
+    return number
+
+
+def lookahead_rows(rows: Any, number: int, per_page: int) -> tuple[list[Any], bool]:
+    """Page `number` of `rows` and whether another page follows, in one read of a row more
+    than the page (no count)."""
+    bottom = (number - 1) * per_page
+    read = list(rows[bottom : bottom + per_page + 1])
+    return read[:per_page], len(read) > per_page
+
+
 class LookaheadPaginator(Paginator):
     """Pages a picker's results without counting them: a page reads one row more to know
     whether another follows. (Counting a common term's matches, a tenth of a million
     customers, costs as much as ranking them.)"""
 
     def validate_number(self, number: Any) -> int:
-        try:
-            number = int(number)
-        except (TypeError, ValueError) as exc:
-            raise PageNotAnInteger("That page number is not an integer") from exc
-        if number < 1:
-            raise EmptyPage("That page number is less than 1")
-        return number
+        return uncounted_page_number(number)
 
     def page(self, number: Any) -> Page:
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        rows, more = lookahead_rows(self.object_list, number, self.per_page)
         if not rows and number > 1:
             raise EmptyPage("That page contains no results")
-        return _LookaheadPage(rows[: self.per_page], number, self, len(rows) > self.per_page)
+        return _LookaheadPage(rows, number, self, more)
 
 
 class TenantAutocompleteJsonView(AutocompleteJsonView):

@@ -24,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from segments_project.admin import localized_display
 from segments_project.db.search import search_text
+from segments_project.tenancy.admin_scoping import lookahead_rows, uncounted_page_number
 
 from ...models import CUSTOMER_SEARCH_FIELDS, Customer, Segment
 
@@ -79,24 +80,17 @@ class CappedPaginator(Paginator):
     def validate_number(self, number: Any) -> int:
         if not self.capped:
             return super().validate_number(number)
-        try:
-            number = int(number)
-        except (TypeError, ValueError) as exc:
-            raise PageNotAnInteger("That page number is not an integer") from exc
-        if number < 1:
-            raise EmptyPage("That page number is less than 1")
-        return number
+        return uncounted_page_number(number)
 
     def page(self, number: Any) -> Page:
         if not self.capped:
             return super().page(number)
         number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        rows, more = lookahead_rows(self.object_list, number, self.per_page)
         if not rows:
             raise EmptyPage("That page contains no results")
-        page = self._get_page(rows[: self.per_page], number, self)
-        page.more = len(rows) > self.per_page
+        page = self._get_page(rows, number, self)
+        page.more = more
         return page
 
     def get_page(self, number: Any) -> Page:
