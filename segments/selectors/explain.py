@@ -197,19 +197,25 @@ def explain_customer(
     at: datetime,
     item_type: ItemType | None = None,
     item_id: str | None = None,
+    assigned_rules_only: bool = False,
 ) -> Explanation:
     """Every segment that concerns the customer (assigned to them for any legal entity, or
     carrying the item) with whether and why it counts for them at `at` on the site, and,
     with an item, whether the customer sees it and through which assignment, or why not.
 
     Every rule segment is asked about the customer (relative dates taken at `at`); one
-    that selects them concerns them too, as does one that excludes them.
+    that selects them concerns them too, as does one that excludes them. With
+    `assigned_rules_only`, only the rules of the segments the customer is assigned to (what
+    the storefront draws on is the stored membership): a tenant's thousands of rules are
+    not compiled for a customer they do not concern.
 
     NotFound for an unknown customer. Five queries without an item, eight with a category,
     nine with a product, whatever the number of segments, assignments and rules (up to
     `explain_rules.MAX_FLAGS_PER_QUERY` rule conditions).
     """
-    plan = rule_plan(tenant=tenant, customer_id=customer_id, at=at)
+    plan = rule_plan(
+        tenant=tenant, customer_id=customer_id, at=at, assigned_rules_only=assigned_rules_only
+    )
     customer = _customer(tenant, customer_id, legal_entity_id, plan)
     rules = rule_checks(plan, customer)
     acts = getattr(customer, "acts", None)

@@ -33,7 +33,14 @@ from segments_project.errors import ValidationFailed
 
 from ..documents.directory import CUSTOMER_QUERY_FIELDS, customer_document
 from ..documents.explain import EXCLUDED, ConditionCheck, Membership, RuleCheck
-from ..models import AssignmentType, Customer, LegalEntity, Segment, SegmentExclusion
+from ..models import (
+    AssignmentType,
+    Customer,
+    LegalEntity,
+    Segment,
+    SegmentCustomerAssignment,
+    SegmentExclusion,
+)
 from .criteria import legal_entities_matching
 
 # PostgreSQL allows 1664 columns in a result row, SQLite 2000 by default: stay well below.
@@ -68,18 +75,30 @@ class RulePlan:
         return {rule.pk for rule in self.rules if rule.excluded}
 
 
-def rule_plan(*, tenant: str, customer_id: str, at: datetime) -> RulePlan:
-    """One query: every rule segment of the tenant and every segment that excludes the
-    customer, with the flags that will ask each rule about the customer (relative dates
-    taken at `at`). A rule that no longer compiles (it was accepted when written) is
-    reported with its error instead of failing the explanation."""
+def rule_plan(
+    *, tenant: str, customer_id: str, at: datetime, assigned_rules_only: bool = False
+) -> RulePlan:
+    """One query: every rule segment of the tenant (with `assigned_rules_only`, those the
+    customer is assigned to) and every segment that excludes the customer, with the flags
+    that will ask each rule about the customer (relative dates taken at `at`). A rule that
+    no longer compiles (it was accepted when written) is reported with its error instead
+    of failing the explanation."""
     excludes = SegmentExclusion.objects.filter(
         tenant_id=tenant, segment_id=OuterRef("pk"), customer__public_id=customer_id
     )
+    rule = Q(criteria__isnull=False)
+    if assigned_rules_only:
+        rule &= Q(
+            Exists(
+                SegmentCustomerAssignment.objects.filter(
+                    tenant_id=tenant, segment_id=OuterRef("pk"), customer__public_id=customer_id
+                )
+            )
+        )
     rows = (
         Segment.objects.for_tenant(tenant)
         .annotate(excluded=Exists(excludes))
-        .filter(Q(criteria__isnull=False) | Q(excluded=True))
+        .filter(rule | Q(excluded=True))
         .order_by("pk")
         .values_list("pk", "criteria", "excluded")
     )

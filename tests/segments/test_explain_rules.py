@@ -330,3 +330,28 @@ def test_the_rule_answers_agree_with_what_the_rule_selects(rules, q):
         probe = [entry for entry in explanation.segments if entry.segment.public_id == "probe"]
         matches = bool(probe) and probe[0].rule.q_matches
         assert matches == (customer_id in selected), customer_id
+
+
+def test_assigned_rules_only_leaves_out_the_rules_of_segments_the_customer_is_not_in(rules):
+    """The admin's preview: only the rules of segments the customer is assigned to are
+    asked (and every exclusion kept); a rule that would select them but has not been
+    evaluated, or that selects nobody, is not compiled."""
+    make_segment(TENANT, "new-rule", criteria={"q": "id:ann"})  # not evaluated yet
+
+    everything = explain_customer(
+        tenant=TENANT, customer_id="ann", legal_entity_id=None, site_code=None, at=timezone.now()
+    )
+    assigned = explain_customer(
+        tenant=TENANT,
+        customer_id="ann",
+        legal_entity_id=None,
+        site_code=None,
+        at=timezone.now(),
+        assigned_rules_only=True,
+    )
+
+    assert "new-rule" in {entry.segment.public_id for entry in everything.segments}
+    explained = {entry.segment.public_id: entry for entry in assigned.segments}
+    assert set(explained) == {"loyal", "vip", "strict", "both"}
+    assert explained["loyal"].rule is not None and explained["loyal"].rule.matches
+    assert [m.how for m in explained["strict"].memberships] == ["EXCLUDED"]

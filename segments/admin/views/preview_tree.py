@@ -131,15 +131,18 @@ def _why_not(segment: Segment, *, member: bool, site_code: str | None, at: datet
 
 
 def segments_not_counting(scope: StorefrontScope, language: str | None) -> list[dict[str, Any]]:
-    """The segments the customer is assigned to (or selected by) that the storefront does
+    """The segments the customer is assigned to (or excluded from) that the storefront does
     not draw on now, each with the short reason and the explanation's full one; the
-    explanation's fixed number of queries."""
+    explanation's fixed number of queries. Rules are asked only of the segments the
+    customer is assigned to: the tenant's other rules would cost their compilation (seconds
+    for thousands of rules) and change nothing the storefront shows."""
     explanation = explain_customer(
         tenant=scope.tenant,
         customer_id=scope.customer_id or "",
         legal_entity_id=scope.legal_entity_id,
         site_code=scope.site_code,
         at=scope.at,
+        assigned_rules_only=True,
     )
     return [
         {
