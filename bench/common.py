@@ -3,6 +3,7 @@ percentiles. Standard library and psycopg only (no Django), so it imports anywhe
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import secrets
@@ -99,6 +100,29 @@ def django_env(target: Target, **extra: str) -> dict[str, str]:
     env.pop("DATABASE_REPLICA_URL", None)
     env.update(extra)
     return env
+
+
+def add_server_arguments(parser: argparse.ArgumentParser, *, port: int) -> None:
+    """The options saying where a run's server, database and Redis are (`target_from_args`)."""
+    parser.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
+    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", 5432)))
+    parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
+    parser.add_argument("--port", type=int, default=port)
+
+
+def target_from_args(args: argparse.Namespace, tenant: str = "bench") -> Target:
+    """The run's target from `add_server_arguments`' options and `--database`."""
+    return Target(
+        database=args.database,
+        tenant=tenant,
+        redis_db=args.redis_db,
+        port=args.port,
+        pg_host=args.pg_host,
+        pg_port=args.pg_port,
+        pg_user=args.pg_user,
+        pg_password=os.environ.get("PGPASSWORD", ""),
+    )
 
 
 def ensure_database(target: Target) -> bool:

@@ -260,14 +260,10 @@ def small_segment(target: Target) -> str:
     return row[0]
 
 
-def bump_content_version(target: Target) -> None:
-    """What a write of the whole tenant does (an import): every cached answer stale."""
-    forget_published_version(target)
-
-
 def forget_published_version(target: Target) -> None:
-    """Drops the tenant's own version from the cache (`tenancy/versions.py`): the next
-    read starts a new one, so no answer cached under the old one counts."""
+    """What a write of the whole tenant does (an import): every cached answer stale. Drops
+    the tenant's own version from the cache (`tenancy/versions.py`): the next read starts a
+    new one, so no answer cached under the old one counts."""
     import redis
 
     client = redis.Redis.from_url(target.redis_url)

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench import dataset, load, tokens  # noqa: E402
-from bench.common import ARTIFACTS, Target, log  # noqa: E402
+from bench.common import ARTIFACTS, Target, add_server_arguments, log, target_from_args  # noqa: E402
 from bench.http_client import Call, Client, run_calls  # noqa: E402
 from bench.server import Server  # noqa: E402
 
@@ -62,11 +62,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--catalog-interval", type=float, default=10.0, help="seconds")
     parser.add_argument("--write-customers", choices=("all", "read"), default="all")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", 5432)))
-    parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
-    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
-    parser.add_argument("--port", type=int, default=18766)
+    add_server_arguments(parser, port=18766)
     parser.add_argument("--no-wrk", action="store_true", help="Python threads, not wrk")
     args = parser.parse_args(argv)
     args.database = args.database or f"seg_bench_{args.scale.lower()}"
@@ -211,16 +207,7 @@ def phase(client, target, calls, args, *, writer: Writer | None) -> dict[str, An
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parse_args(argv)
     started_at = datetime.now(UTC)
-    target = Target(
-        database=args.database,
-        tenant="bench",
-        redis_db=args.redis_db,
-        port=args.port,
-        pg_host=args.pg_host,
-        pg_port=args.pg_port,
-        pg_user=args.pg_user,
-        pg_password=os.environ.get("PGPASSWORD", ""),
-    )
+    target = target_from_args(args)
     log(f"Mixed benchmark, scale {args.scale}, database {args.database}, {args.workers} workers")
     prepared, credentials = dataset.prepare(
         target, scale=args.scale, seed=args.seed, chosen_secret="bench-" + os.urandom(12).hex()

@@ -47,11 +47,13 @@ from bench.common import (  # noqa: E402
     ARTIFACTS,
     PYTHON,
     Target,
+    add_server_arguments,
     authenticated_path,
     bare_path,
     django_env,
     log,
     percentiles,
+    target_from_args,
 )
 from bench.http_client import Call, Client, run_calls  # noqa: E402
 from bench.server import Server  # noqa: E402
@@ -85,11 +87,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--customers", type=int, default=200, help="customers sampled")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--database", help="PostgreSQL database (seg_bench_<scale>)")
-    parser.add_argument("--pg-host", default=os.environ.get("PGHOST", "127.0.0.1"))
-    parser.add_argument("--pg-port", type=int, default=int(os.environ.get("PGPORT", 5432)))
-    parser.add_argument("--pg-user", default=os.environ.get("PGUSER", "postgres"))
-    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number")
-    parser.add_argument("--port", type=int, default=18765)
+    add_server_arguments(parser, port=18765)
     parser.add_argument("--cold-rounds", type=int, default=3)
     parser.add_argument("--floor-seconds", type=float, default=5)
     parser.add_argument("--bulk-clients", type=int, default=4)
@@ -177,7 +175,7 @@ def read_phase(
             seconds = 0.0
             statuses: dict[str, int] = {}
             for _ in range(args.cold_rounds):
-                dataset.bump_content_version(target)
+                dataset.forget_published_version(target)
                 calls = [load.storefront_call(target.tenant, endpoint, c) for c in customers]
                 result = run_calls(client, calls, args.connections)
                 samples += [answer.ms for answer in result["answers"]]
@@ -396,16 +394,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         return results
     started_at = datetime.now(UTC)
     stamp = started_at.strftime("%Y%m%dT%H%M%SZ")
-    target = Target(
-        database=args.database,
-        tenant="bench",
-        redis_db=args.redis_db,
-        port=args.port,
-        pg_host=args.pg_host,
-        pg_port=args.pg_port,
-        pg_user=args.pg_user,
-        pg_password=os.environ.get("PGPASSWORD", ""),
-    )
+    target = target_from_args(args)
     if not port_free(args.port):
         raise SystemExit(f"port {args.port} is in use; pick another with --port")
     timings: dict[str, float] = {}
