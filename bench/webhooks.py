@@ -209,10 +209,11 @@ def subscribe(url: str, count: int) -> None:
 def reset() -> None:
     from django_tasks_db.models import DBTaskResult
 
-    from segments_project.events.models import Event
+    from segments_project.events.models import Event, OutboxEntry
     from webhooks.models import Subscription
 
     Subscription.objects.all().delete()
+    OutboxEntry.objects.all().delete()
     Event.objects.all().delete()
     DBTaskResult.objects.all().delete()
 

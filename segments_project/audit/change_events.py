@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from segments_project.events.append import EventDraft
+from segments_project.events.append import EventDraft, resource_key
 from segments_project.events.types import BATCH_SIZE, EventType, ResourceType
 
 from .models import AuditAction, DocumentType
@@ -44,6 +44,36 @@ def change_events(changes: list[Change]) -> list[EventDraft]:
         else:
             drafts.extend(_events(change))
     return drafts
+
+
+# Of the changes whose events are about their segment (`segment_id`).
+_SEGMENT_PARTS = frozenset(
+    {
+        DocumentType.SEGMENT_CUSTOMER_ASSIGNMENT,
+        DocumentType.SEGMENT_ITEM_ASSIGNMENT,
+        DocumentType.SEGMENT_EXCLUSION,
+    }
+)
+
+
+def change_resources(tenant: str, changes: list[Change]) -> set[str]:
+    """The resources (`resource_key`s) the events of the changes may be about, for the
+    write's locks (a superset of those of `change_events`; empty: the changes have none)."""
+    segments: set[str] = set()
+    keys: set[str] = set()
+    for change in changes:
+        kind = change.document_type
+        if kind in _SEGMENT_PARTS:
+            if change.segment_id is not None:
+                segments.add(change.segment_id)
+        elif kind == DocumentType.SEGMENT:
+            segments.add(change.document_id)
+        elif kind == DocumentType.COUPON:
+            keys.add(resource_key(tenant, ResourceType.COUPON, change.document_id))
+        elif kind == DocumentType.REDEMPTION:
+            keys.add(resource_key(tenant, ResourceType.COUPON, change.changes["coupon"]))
+    keys.update(resource_key(tenant, ResourceType.SEGMENT, segment) for segment in segments)
+    return keys
 
 
 def _events(change: Change) -> Iterator[EventDraft]:

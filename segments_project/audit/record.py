@@ -17,10 +17,10 @@ from django.db import connections, router
 from django.db.models import Model
 
 from segments_project.db.binding import server_binding_cursor
-from segments_project.events.append import events_append
+from segments_project.events.append import EventDraft, outbox_write
 
 from .actor import current_actor
-from .change_events import change_events
+from .change_events import change_events, change_resources
 from .models import AuditEvent
 
 
@@ -78,6 +78,9 @@ def _encoded(values: Any) -> str:
     return json.dumps(values, cls=DjangoJSONEncoder)
 
 
+# The outbox rows' kind whose events `audit_expanded` makes (registered in `apps`).
+AUDIT_KIND = "audit"
+
 # PostgreSQL: the rows travel as one JSON array, so the statement's text never changes and
 # neither Django nor PostgreSQL handles a statement of thousands of parameters (a bulk
 # request's 200 entries were half the cost of a member write). One JSON document rather
@@ -91,25 +94,66 @@ _INSERT = f"""INSERT INTO "{AuditEvent._meta.db_table}" (tenant_id, occurred_at,
 
 def record(tenant: str, changes: Iterable[Change]) -> None:
     """Records the changes as done by the current actor, with one INSERT (none if empty),
-    and appends the change events they mean to the outbox (`change_events`): on
-    PostgreSQL in the same statement, elsewhere in one more."""
+    and appends them to the events' outbox (one row, `outbox_write`), from which the
+    sequencer makes the change events they mean (`change_events`, registered as the
+    expander of "audit" rows): on PostgreSQL in the same statement, elsewhere in one more.
+    The rows are the trail's own JSON: a write computes no event and writes no list twice
+    in Python."""
     changes = list(changes)
     if not changes:
         return
-    drafts = change_events(changes)
-    connection = connections[router.db_for_write(AuditEvent)]
-    if connection.vendor == "postgresql" and drafts:
-        # The trail's rows and the events in one statement: one round trip for both.
-        audit = (f"audit AS ({_INSERT})", _insert_params(tenant, changes))
-        events_append(tenant=tenant, drafts=drafts, preceding=audit)
+    _write(tenant, changes, _encoded(_rows(changes)))
+
+
+def _write(tenant: str, changes: list[Change], rows: str) -> None:
+    """The trail's rows and, for changes that have events, the outbox row."""
+    resources = change_resources(tenant, changes)
+    if not resources:  # nothing a consumer is told of (e.g. a webhook subscription)
+        _audit_only(tenant, changes, rows)
         return
-    _record(tenant, changes)
-    events_append(tenant=tenant, drafts=drafts)
+    extras = {
+        str(index): change.event_data
+        for index, change in enumerate(changes)
+        if change.event_data is not None
+    }
+    outbox = {
+        "tenant": tenant,
+        "kind": AUDIT_KIND,
+        "payload": rows,
+        "extra": _encoded(extras) if extras else "",
+        "resources": resources,
+    }
+    connection = connections[router.db_for_write(AuditEvent)]
+    if connection.vendor == "postgresql":
+        # The trail's rows and the outbox row in one statement: one round trip for both.
+        outbox_write(**outbox, preceding=(f"audit AS ({_INSERT})", _insert_params(tenant, rows)))
+        return
+    _audit_only(tenant, changes, rows)
+    outbox_write(**outbox)
 
 
-def _insert_params(tenant: str, changes: list[Change]) -> list[Any]:
-    actor = current_actor()
-    rows = [
+def audit_expanded(payload: str, extra: str) -> list[EventDraft]:
+    """The events of an "audit" outbox row (`_write`): the changes read back from the
+    trail's JSON rows (values as JSON: what the events hold anyway), then `change_events`."""
+    extras = json.loads(extra) if extra else {}
+    changes = [
+        Change(
+            document_type=document_type,
+            document_id=document_id,
+            action=action,
+            segment_id=segment_id,
+            changes=values,
+            event_data=extras.get(str(index)),
+        )
+        for index, (action, document_type, document_id, segment_id, values) in enumerate(
+            json.loads(payload)
+        )
+    ]
+    return change_events(changes)
+
+
+def _rows(changes: list[Change]) -> list[list[Any]]:
+    return [
         [
             str(change.action),
             str(change.document_type),
@@ -119,14 +163,19 @@ def _insert_params(tenant: str, changes: list[Change]) -> list[Any]:
         ]
         for change in changes
     ]
-    return [tenant, str(actor.kind), actor.name, actor.request_id, _encoded(rows)]
 
 
-def _record(tenant: str, changes: list[Change]) -> None:
+def _insert_params(tenant: str, rows: str) -> list[Any]:
+    actor = current_actor()
+    return [tenant, str(actor.kind), actor.name, actor.request_id, rows]
+
+
+def _audit_only(tenant: str, changes: list[Change], rows: str) -> None:
+    """The trail's rows alone (`rows`: `_rows(changes)` as JSON)."""
     connection = connections[router.db_for_write(AuditEvent)]
     if connection.vendor == "postgresql":
         with server_binding_cursor(connection) as cursor:
-            cursor.execute(_INSERT, _insert_params(tenant, changes))
+            cursor.execute(_INSERT, _insert_params(tenant, rows))
         return
     actor = current_actor()
     AuditEvent.objects.bulk_create(

@@ -1,8 +1,13 @@
-"""Appends events to the outbox in the caller's transaction: `events_append`.
+"""Appends to the outbox in the caller's transaction: `events_append` (events), and
+`outbox_write` (one row of any kind, see `OutboxEntry`).
 
-An event exists if and only if the transaction that appended it commits. Each event gets
-the next `sequence_number` of its resource from `EventStream`, whose row stays locked until
-the commit, so the numbers of one resource increase in commit order.
+An event exists if and only if the transaction that appended it commits: a write inserts
+one `OutboxEntry` row, which `sequencing.events_sequence()` expands into numbered events
+once it is committed. Before it inserts that row, a write takes a lock on each resource
+its events are about (PostgreSQL: a transaction-level advisory lock, held until the
+commit), so that of two writes about one resource the second inserts its row after the
+first committed: entries of one resource are in commit order by `id`, and the sequencer,
+numbering in `id` order, gives their events increasing `sequence_number`s in commit order.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from django.db import connections, router
 
 from segments_project.db.binding import server_binding_cursor
 
-from .models import Event, EventStream
+from .models import OutboxEntry
 
 
 @dataclass(frozen=True)
@@ -31,125 +36,85 @@ class EventDraft:
     data: dict[str, Any] = field(default_factory=dict)
 
 
-_EVENTS = Event._meta.db_table
-_STREAMS = EventStream._meta.db_table
+# The kind of `OutboxEntry` whose payload is the events themselves (`events_append`).
+DRAFTS = "drafts"
 
-# PostgreSQL, one statement whatever the number of events: the counters of the resources
-# move up by their events' count (in key order, so that two writers lock the rows in one
-# order), and each event takes its number below the new value. The events travel as one
-# JSON array: as a text[] of JSON documents, the client-side quoting of every `"` in them
-# cost more than the statement itself (~1 s per MB).
-_APPEND_CTES = f"""
-u AS (
-    SELECT e->>0 AS type, e->>1 AS resource_type, e->>2 AS resource_id, e->3 AS data,
-        (e->>4)::bigint AS nth, idx
-    FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS a(e, idx)
-), total AS (
-    SELECT resource_type, resource_id, max(nth) AS n FROM u GROUP BY resource_type, resource_id
-), counter AS (
-    INSERT INTO "{_STREAMS}" (tenant_id, resource_type, resource_id, last_sequence_number)
-    SELECT %s, resource_type, resource_id, n FROM total ORDER BY resource_type, resource_id
-    ON CONFLICT (tenant_id, resource_type, resource_id) DO UPDATE
-    SET last_sequence_number = "{_STREAMS}".last_sequence_number + EXCLUDED.last_sequence_number
-    RETURNING resource_type, resource_id, last_sequence_number
+_OUTBOX = OutboxEntry._meta.db_table
+
+# pg_advisory_xact_lock(key, hashtext(resource)): the two-integer form, so these never meet
+# the sequencer's lock (one bigint). A hash collision only makes two writes take turns.
+RESOURCE_LOCK_KEY = 0x65767473  # "evts"
+
+# PostgreSQL, one statement: the resources' locks (in the order given, sorted, so that two
+# writers lock in one order), then the row; the aggregate over the locks makes the row
+# (and its id) wait for all of them.
+_WRITE_CTES = """
+locks AS (
+    SELECT count(pg_advisory_xact_lock(%s, hashtext(k))) AS n
+    FROM unnest(%s::text[]) WITH ORDINALITY AS r(k, idx)
 )"""
-_APPEND_INSERT = f"""
-INSERT INTO "{_EVENTS}" (tenant_id, type, resource_type, resource_id,
-    sequence_number, data, created_at)
-SELECT %s, u.type, u.resource_type, u.resource_id,
-    counter.last_sequence_number - total.n + u.nth, u.data, CURRENT_TIMESTAMP
-FROM u JOIN total USING (resource_type, resource_id) JOIN counter USING (resource_type, resource_id)
-ORDER BY u.idx
+_WRITE_INSERT = f"""
+INSERT INTO "{_OUTBOX}" (tenant_id, kind, payload, extra, created_at)
+SELECT %s, %s, %s, %s, CURRENT_TIMESTAMP FROM locks
 """
-_APPEND = f"WITH {_APPEND_CTES}{_APPEND_INSERT}"
 
 
-def _encoded(data: dict[str, Any]) -> str:
-    return json.dumps(data, cls=DjangoJSONEncoder)
+def resource_key(tenant: str, resource_type: str, resource_id: str) -> str:
+    """What a write locks for one resource of its events."""
+    return f"{tenant}\x1f{resource_type}\x1f{resource_id}"
 
 
-def events_append(
+def outbox_write(
     *,
     tenant: str,
-    drafts: Iterable[EventDraft],
+    kind: str,
+    payload: str,
+    extra: str,
+    resources: Iterable[str],
     preceding: tuple[str, list[Any]] | None = None,
 ) -> None:
-    """Appends the events in order, numbered per resource; one statement on PostgreSQL,
-    none when there are no events. Must run inside the change's transaction.
+    """Inserts one outbox row (see `OutboxEntry`) after locking `resources`
+    (`resource_key`s: a superset of the resources of the events it will expand to).
+    Must run inside the change's transaction; one statement on PostgreSQL.
 
-    `preceding` (PostgreSQL, with events only): another data-modifying statement of the
-    change, `name AS (INSERT ...)` and its parameters, run as a part of the same statement
+    `preceding` (PostgreSQL only): another data-modifying statement of the change,
+    `name AS (INSERT ...)` and its parameters, run as a part of the same statement
     (the audit trail's INSERT: one round trip for both)."""
-    drafts = list(drafts)
-    if not drafts:
-        return
-    database = router.db_for_write(Event)
+    database = router.db_for_write(OutboxEntry)
     connection = connections[database]
-    # Each event's place among its resource's events of this call (1, 2, ...): one pass
-    # with a plain dict (a Counter and a second pass cost 0.1 ms per 200 events).
-    seen: dict[tuple[str, str], int] = {}
-    rows = []
-    for draft in drafts:
-        key = (draft.resource_type, draft.resource_id)
-        n = seen[key] = seen.get(key, 0) + 1
-        rows.append([draft.type, draft.resource_type, draft.resource_id, draft.data, n])
     if connection.vendor == "postgresql":
-        payload = json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":"))
-        statement, params = _APPEND, [payload, tenant, tenant]
+        params = [RESOURCE_LOCK_KEY, sorted(set(resources)), tenant, kind, payload, extra]
+        statement = f"WITH {_WRITE_CTES}{_WRITE_INSERT}"
         if preceding is not None:
-            statement = f"WITH {preceding[0]},{_APPEND_CTES}{_APPEND_INSERT}"
+            statement = f"WITH {preceding[0]},{_WRITE_CTES}{_WRITE_INSERT}"
             params = [*preceding[1], *params]
         with server_binding_cursor(connection) as cursor:
             cursor.execute(statement, params)
         return
     if preceding is not None:
         raise ValueError("preceding statements are for PostgreSQL only")
-    _append_portably(database, tenant, drafts, [row[4] for row in rows], seen)
-
-
-def _append_portably(
-    database: str,
-    tenant: str,
-    drafts: list[EventDraft],
-    nth: list[int],
-    counts: dict[tuple[str, str], int],
-) -> None:
-    """SQLite (one writer at a time): the same rows with the ORM, a statement per step."""
-    streams = EventStream.objects.using(database)
-    stored = {
-        (stream.resource_type, stream.resource_id): stream
-        for stream in streams.filter(tenant_id=tenant, resource_id__in={k[1] for k in counts})
-        if (stream.resource_type, stream.resource_id) in counts
-    }
-    last = {key: counts[key] for key in counts}
-    for key, stream in stored.items():
-        last[key] += stream.last_sequence_number
-    # One upsert for stored and new streams alike (rows without a pk: Django inserts rows
-    # with and without one in separate statements), so a write costs the same statements
-    # whether its resources had events before or not.
-    streams.bulk_create(
-        [
-            EventStream(
-                tenant_id=tenant, resource_type=key[0], resource_id=key[1], last_sequence_number=n
-            )
-            for key, n in sorted(last.items())
-        ],
-        batch_size=200,
-        update_conflicts=True,
-        unique_fields=["tenant", "resource_type", "resource_id"],
-        update_fields=["last_sequence_number"],
+    # SQLite has one writer at a time: the order of the rows is the commit order.
+    OutboxEntry.objects.using(database).create(
+        tenant_id=tenant, kind=kind, payload=payload, extra=extra
     )
-    events = []
-    for draft, n in zip(drafts, nth, strict=True):
-        key = (draft.resource_type, draft.resource_id)
-        events.append(
-            Event(
-                tenant_id=tenant,
-                type=draft.type,
-                resource_type=draft.resource_type,
-                resource_id=draft.resource_id,
-                sequence_number=last[key] - counts[key] + n,
-                data=json.loads(_encoded(draft.data)),
-            )
-        )
-    Event.objects.using(database).bulk_create(events, batch_size=100)
+
+
+def events_append(*, tenant: str, drafts: Iterable[EventDraft]) -> None:
+    """Appends the events in order (one outbox row; none when there are no events); the
+    sequencer numbers them per resource. Must run inside the change's transaction."""
+    drafts = list(drafts)
+    if not drafts:
+        return
+    rows = [[draft.type, draft.resource_type, draft.resource_id, draft.data] for draft in drafts]
+    outbox_write(
+        tenant=tenant,
+        kind=DRAFTS,
+        payload=json.dumps(rows, cls=DjangoJSONEncoder, separators=(",", ":")),
+        extra="",
+        resources={resource_key(tenant, d.resource_type, d.resource_id) for d in drafts},
+    )
+
+
+def drafts_expanded(payload: str, extra: str) -> list[EventDraft]:
+    """The events of a "drafts" outbox row."""
+    return [EventDraft(*row) for row in json.loads(payload)]

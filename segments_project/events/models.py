@@ -1,4 +1,5 @@
-"""The outbox: one row per change event, written in the transaction of the change."""
+"""The outbox: one row per write (`OutboxEntry`), written in the transaction of the change,
+and the change events the sequencer makes of it (`Event`, one row per event)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,44 @@ from django.db import models
 from django.db.models.functions import Now
 
 
+class OutboxEntry(models.Model):
+    """What one write appended to the outbox, in its own transaction: its events (or what
+    they are made of) in one row, so a write of 200 member changes inserts one row and one
+    index entry, not 200 (issue 18: the outbox adds at most 10% to writes).
+    `sequencing.events_sequence()` expands committed entries into numbered `Event` rows
+    and deletes them. `id` is the insert order; `kind` names the expander of `payload`
+    (`sequencing.EXPANDERS`): "drafts" (the events themselves) or "audit" (the audit
+    trail's rows of the write, whose events `audit.change_events` derives)."""
+
+    tenant = models.ForeignKey(
+        "tenancy.Tenant",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    kind = models.CharField(max_length=16)
+    payload = models.TextField()
+    # JSON, what the expander needs beyond the payload ("" for most writes).
+    extra = models.TextField(default="", blank=True)
+    # The write's time: its events' `created_at`.
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.id}"
+
+
 class Event(models.Model):
-    """A change event. `id` is the insert order (internal); `position` is the commit
-    order, set by `sequencing.events_sequence()` once the row is visible (NULL until then);
-    `sequence_number` increases per resource (`EventStream`)."""
+    """A change event, written numbered by `sequencing.events_sequence()` from a committed
+    `OutboxEntry`: `position` is the commit order (the feed's), `sequence_number` increases
+    per resource (`EventStream`); `id` follows `position`. (`position` and `public_id` are
+    NULL only in rows an older version appended directly.)"""
 
     # Random (version 4, 122 random bits: unique without an index), and never looked up:
-    # consumers de-duplicate by it. A unique index was a random-order B-tree insert per
-    # event on every write (issue 18: the outbox adds at most 10% to writes). On PostgreSQL
-    # a write leaves it NULL and the sequencer draws it when it numbers the event (its
-    # UPDATE rewrites the row anyway): nothing shows an event before it has a position,
-    # and drawing 200 UUIDs was a sixth of a bulk write's events statement.
+    # consumers de-duplicate by it. Drawn by the sequencer, off the writes' path.
     public_id = models.UUIDField(default=uuid.uuid4, editable=False, null=True)
     # No database constraint: the appending write names its own tenant, and the deferred
     # check cost one lookup per event at every commit. Deleting a tenant still deletes its
@@ -40,10 +68,9 @@ class Event(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        # The feed and retention indexes hold numbered events only: a write inserts its
-        # events with no position and the sequencer's UPDATE (which sets it) adds the rows
-        # to every index anyway, so entries made at the insert were only dead weight on
-        # every write. Their queries say `position > x` or `position IS NOT NULL`.
+        # The feed and retention indexes hold numbered events only (every event since
+        # the outbox holds `OutboxEntry` rows). Their queries say `position > x` or
+        # `position IS NOT NULL`.
         indexes = [
             models.Index(
                 fields=["tenant", "position"],
@@ -55,10 +82,6 @@ class Event(models.Model):
                 name="event_retention",
                 condition=models.Q(position__isnull=False),
             ),
-            # Small at all times: only the events the sequencer has not numbered yet.
-            models.Index(
-                fields=["id"], name="event_unsequenced", condition=models.Q(position__isnull=True)
-            ),
         ]
 
     def __str__(self) -> str:
@@ -66,7 +89,7 @@ class Event(models.Model):
 
 
 class EventStream(models.Model):
-    """The last `sequence_number` given to an event of one resource."""
+    """The last `sequence_number` given to an event of one resource (by the sequencer)."""
 
     tenant = models.ForeignKey(
         "tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False

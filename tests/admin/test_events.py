@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from segments.models import SegmentCustomerAssignment
-from segments_project.events.models import Event
-from tests.events.helpers import member, outbox
+from tests.events.helpers import clear_events, member, outbox
 from tests.segments.factories import make_customer
 
 from .conftest import TENANT
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_admin_adds_a_member_through_the_service(merchandiser, shop):
     gold, carol = shop["gold"], make_customer(TENANT, "carol")
-    Event.objects.all().delete()
+    clear_events()
 
     url = reverse("admin:segments_segment_members", args=[gold.pk])
     merchandiser.post(url, {"customer": carol.pk}, follow=True)
@@ -28,7 +27,7 @@ def test_the_admin_adds_a_member_through_the_service(merchandiser, shop):
 def test_the_admin_removes_members_through_the_service(merchandiser, shop):
     gold = shop["gold"]
     alice = SegmentCustomerAssignment.objects.get(segment=gold, customer=shop["alice"])
-    Event.objects.all().delete()
+    clear_events()
 
     url = reverse("admin:segments_segment_members_remove", args=[gold.pk])
     merchandiser.post(url, {"remove": alice.pk})

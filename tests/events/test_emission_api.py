@@ -14,7 +14,7 @@ from segments_project.events.models import Event, EventStream
 from ..catalog.factories import make_product
 from ..conftest import TENANT
 from ..segments.factories import assign_customer, make_customer, make_legal_entity, make_segment
-from .helpers import member, outbox
+from .helpers import clear_events, member, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +224,7 @@ def test_coupon_updated_names_the_changed_fields_as_the_api_does(manager, db):
 
 def test_deleting_a_customer_removes_its_memberships_then_the_customer(manager, directory):
     manager.put(f"{MEMBERS}/c1/acme-corp")
-    Event.objects.all().delete()
+    clear_events()
 
     assert manager.delete(f"/customer/{TENANT}/customers/c1").status_code == 204
 

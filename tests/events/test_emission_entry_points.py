@@ -15,7 +15,7 @@ from ..catalog.factories import make_product
 from ..conftest import TENANT
 from ..imports import run_import, write_csv
 from ..segments.factories import assign_customer, make_customer, make_segment
-from .helpers import batched, outbox
+from .helpers import batched, clear_events, outbox
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ def test_replace_mode_emits_the_members_it_removed(tmp_path, db):
     gold = make_segment(TENANT, "gold")
     for name in ("ann", "bob"):
         assign_customer(gold, make_customer(TENANT, name))
-    Event.objects.all().delete()
+    clear_events()
     path = write_csv(
         tmp_path / "m.csv",
         ["segmentId", "customerId", "legalEntityId", "mixins"],

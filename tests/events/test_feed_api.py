@@ -15,6 +15,7 @@ from segments_project.events.append import EventDraft, events_append
 from segments_project.events.feed import cursor_encode
 from segments_project.events.models import Event
 from segments_project.events.retention import events_prune
+from segments_project.events.sequencing import events_sequence
 from segments_project.tenancy.models import Tenant
 
 from ..conftest import OTHER_TENANT, TENANT
@@ -135,6 +136,7 @@ def test_a_token_without_segment_read_is_a_403(issue_token, tenants):
 
 
 def _age(days: int) -> None:
+    events_sequence()
     Event.objects.update(created_at=timezone.now() - timedelta(days=days))
 
 

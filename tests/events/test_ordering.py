@@ -11,9 +11,10 @@ from collections.abc import Callable
 import pytest
 from django.db import connection, transaction
 
+from segments_project.audit.record import Change, record
 from segments_project.events.append import EventDraft, events_append
 from segments_project.events.feed import events_feed
-from segments_project.events.models import Event
+from segments_project.events.models import Event, OutboxEntry
 from segments_project.events.sequencing import events_sequence
 from segments_project.tenancy.models import Tenant
 
@@ -92,8 +93,7 @@ def test_a_late_commit_is_numbered_after_and_never_skipped_by_the_feed(tenant):
     following = events_feed(tenant=TENANT, after=page.cursor, size=10)
 
     assert [event.type for event in following.events] == ["late"]
-    # Inserted first (lower id), committed last (higher position).
-    assert following.events[0].id < page.events[0].id
+    # Appended first, committed last: numbered after.
     assert following.events[0].position > page.events[0].position
 
 
@@ -116,8 +116,8 @@ def test_concurrent_sequencers_give_every_event_one_position(tenant):
 def test_the_sequencer_gives_each_event_its_own_random_id_and_keeps_it(tenant):
     drafts = [EventDraft("segment.updated", "segment", f"s{n % 3}") for n in range(300)]
     events_append(tenant=TENANT, drafts=drafts)
-    # Left to the sequencer: nothing shows an event before it has a position.
-    assert set(Event.objects.values_list("public_id", flat=True)) == {None}
+    # Left to the sequencer: a write appends one outbox row and no event.
+    assert (OutboxEntry.objects.count(), Event.objects.count()) == (1, 0)
 
     events_sequence()
     ids = dict(Event.objects.values_list("id", "public_id"))
@@ -129,3 +129,65 @@ def test_the_sequencer_gives_each_event_its_own_random_id_and_keeps_it(tenant):
     kept = dict(Event.objects.filter(id__in=ids).values_list("id", "public_id"))
     assert kept == ids
     assert Event.objects.filter(public_id__isnull=True).count() == 0
+    assert not OutboxEntry.objects.exists()
+
+
+def _held_record(member: str) -> tuple[Background, threading.Event, threading.Event]:
+    """A write through the audit trail (a member of segment gold), held open."""
+    recorded, release = threading.Event(), threading.Event()
+
+    def work() -> None:
+        with transaction.atomic():
+            record(TENANT, [_assigned(member)])
+            recorded.set()
+            assert release.wait(WAIT), "never released"
+
+    return Background(work), recorded, release
+
+
+def _assigned(member: str) -> Change:
+    return Change(
+        "segment_customer_assignment", member, "assigned", "gold", {"assignment_type": "MANUAL"}
+    )
+
+
+def test_two_audited_writes_of_one_segment_get_its_numbers_in_commit_order(tenant):
+    first, recorded, release = _held_record("ann")
+    first.start()
+    assert recorded.wait(WAIT)
+
+    def second_write() -> None:
+        with transaction.atomic():
+            record(TENANT, [_assigned("bob")])
+
+    second = Background(second_write)
+    second.start()
+    time.sleep(0.5)
+    assert second.is_alive(), "the second write did not wait for the segment's lock"
+    # A write of another segment does not wait.
+    with transaction.atomic():
+        record(TENANT, [Change("segment", "silver", "created", "silver", {})])
+
+    release.set()
+    for thread in (first, second):
+        thread.join(WAIT)
+        assert thread.error is None, thread.error
+    events_sequence()
+
+    rows = Event.objects.filter(resource_id="gold").order_by("position")
+    assert [(e.data["customerId"], e.sequence_number) for e in rows] == [("ann", 1), ("bob", 2)]
+
+
+def test_a_write_rolled_back_leaves_no_outbox_row_and_no_lock(tenant):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record(TENANT, [_assigned("ann")])
+        raise RuntimeError("rolled back")
+
+    assert not OutboxEntry.objects.exists()
+    assert events_sequence() == 0
+    # The resource's lock went with the transaction: another write goes through.
+    other = Background(lambda: record(TENANT, [_assigned("bob")]))
+    other.start()
+    other.join(WAIT)
+    assert other.error is None
+    assert events_sequence() == 1

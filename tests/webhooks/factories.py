@@ -1,9 +1,10 @@
-"""Subscriptions and events for webhook tests (events are written as the outbox writes them)."""
+"""Subscriptions and events for webhook tests (events are appended as a write appends them)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from segments_project.events.append import EventDraft, events_append
 from segments_project.events.models import Event
 from segments_project.events.sequencing import events_sequence
 from segments_project.tenancy.models import Tenant
@@ -26,23 +27,15 @@ def make_subscription(
 def make_events(
     specs: list[tuple[str, str]], *, tenant: str = TENANT, sequence: bool = True
 ) -> list[Event]:
-    """One event per (type, segment id): member events of segments, numbered per segment."""
+    """One event per (type, segment id), member events of segments, appended as a write
+    appends them; numbered (and returned) unless `sequence` is False."""
     Tenant.objects.get_or_create(name=tenant)
-    counters: dict[str, int] = {}
-    events = []
-    for event_type, segment_id in specs:
-        counters[segment_id] = counters.get(segment_id, 0) + 1
-        events.append(
-            Event(
-                tenant_id=tenant,
-                type=event_type,
-                resource_type="segment",
-                resource_id=segment_id,
-                sequence_number=counters[segment_id],
-                data={"customerId": f"c{len(events)}"},
-            )
-        )
-    created = Event.objects.bulk_create(events)
-    if sequence:
-        events_sequence()
-    return created
+    drafts = [
+        EventDraft(event_type, "segment", segment_id, {"customerId": f"c{index}"})
+        for index, (event_type, segment_id) in enumerate(specs)
+    ]
+    events_append(tenant=tenant, drafts=drafts)
+    if not sequence:
+        return []
+    events_sequence()
+    return list(Event.objects.filter(tenant_id=tenant).order_by("-position")[: len(specs)])[::-1]

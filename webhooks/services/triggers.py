@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 
-from segments_project.events.models import Event
+from segments_project.events.models import Event, OutboxEntry
 
 from ..models import Delivery, DeliveryStatus, Subscription
 from ..tasks import webhooks_pump
@@ -83,7 +83,7 @@ def work_waiting() -> bool:
     due = Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
     )
-    return Event.objects.filter(position__isnull=True).exists() or behind.exists() or due.exists()
+    return OutboxEntry.objects.exists() or behind.exists() or due.exists()
 
 
 def pump_request_if_waiting() -> bool:
