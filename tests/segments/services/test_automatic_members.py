@@ -12,7 +12,7 @@ from segments.services.automatic_members import automatic_members_apply, b2c_mat
 from segments.services.exclusions import exclusion_put
 from segments_project.audit.models import AuditEvent
 from segments_project.errors import NotFound
-from segments_project.events.models import Event
+from segments_project.events.models import OutboxEntry
 
 from ...conftest import OTHER_TENANT, TENANT
 from ..factories import make_customer, make_legal_entity, make_segment
@@ -122,19 +122,18 @@ def test_one_insert_and_one_delete_whatever_the_number_of_customers(directory):
     with CaptureQueriesContext(connection) as queries:
         automatic_members_apply(tenant=TENANT, segment_id="gold", matched=b2c_matches(everyone))
 
-    events = Event._meta.db_table
+    outbox = OutboxEntry._meta.db_table
     writes = [
         q["sql"]
         for q in queries
-        if q["sql"].lstrip().startswith("WITH") and f'INTO "{events}"' not in q["sql"]
+        if q["sql"].lstrip().startswith("WITH") and f'INTO "{outbox}"' not in q["sql"]
     ]
     assert len(writes) == 2
     assert SegmentCustomerAssignment.objects.count() == 34
-    # ... plus the audit row with the change events (on PostgreSQL one statement; SQLite:
-    # the audit INSERT, the streams read, their upsert, the events' INSERT). On PostgreSQL
-    # the two statements return the members' public ids; SQLite reads them in a query of
-    # their own.
-    assert len(queries) == (6 if connection.vendor == "postgresql" else 10)
+    # ... plus the audit row with the events' outbox row (on PostgreSQL one statement;
+    # SQLite: two). On PostgreSQL the two statements return the members' public ids;
+    # SQLite reads them in a query of their own.
+    assert len(queries) == (6 if connection.vendor == "postgresql" else 8)
 
 
 def test_one_audit_event_per_application_with_counts_and_samples(directory):

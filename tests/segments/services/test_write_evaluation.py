@@ -287,10 +287,9 @@ def test_a_single_write_costs_the_same_queries_whatever_the_rules(db):
     # The lock query is there without rules too (on PostgreSQL it also sets `jit` and
     # `plan_cache_mode` for the transaction); with rules and a change of membership, the
     # INSERT and the DELETE (on PostgreSQL one statement returning the members' public
-    # ids; on SQLite two and a query for the ids), the audit INSERT with the events (on
-    # PostgreSQL one statement; on SQLite four: the audit INSERT, the streams read, their
-    # upsert, the events' INSERT).
-    extra = 2 if connection.vendor == "postgresql" else 7
+    # ids; on SQLite two and a query for the ids), the audit INSERT with the events'
+    # outbox row (on PostgreSQL one statement; on SQLite two).
+    extra = 2 if connection.vendor == "postgresql" else 5
     assert with_few == with_many == without_rules + extra
 
 
