@@ -7,9 +7,10 @@ bulk member upsert and on the import).
 outside the timing, as the `db_worker` processes do). That is all a write pays;
 subscriptions add nothing to it (dispatch and delivery run later, in the `db_worker`
 processes, whether there are none or many), so the events table is measured
-as it is, with no subscription. The reference is the same write with those two steps
-switched off by this benchmark (a patch of `segments_project.audit.record` in its own
-process, never a setting: production has no way to skip events). Both variants run in one
+as it is, with no subscription. The reference is the same write with its outbox part
+switched off by this benchmark (`_write` replaced by `_audit_only`, a patch of
+`segments_project.audit.record` in its own process, never a setting: production has no
+way to skip events). Both variants run in one
 process against one database, in alternating rounds (the order flipped every round), so
 a busy moment of the shared machine hits both.
 
