@@ -15,6 +15,7 @@ Only `bench/settings.py` names this module: production never serves these paths.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from django.core.cache import cache
@@ -24,6 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from segments.api import storefront_views
+from segments.services.storefront_cache import Computation
 from segments_project.api.views import TenantAPIView
 from segments_project.tenancy import scopes
 from segments_project.urls import handler400, handler403, handler404, handler500  # noqa: F401
@@ -54,13 +56,18 @@ COMPUTED_KEY = "bench-storefront-computed"
 
 
 def _counted(cached_answer: Callable[..., Any]) -> Callable[..., Any]:
-    def answer(tenant: str, parts: list[str], compute: Callable[[], Any], **kwargs: Any) -> Any:
-        def counted() -> Any:
-            if not cache.add(COMPUTED_KEY, 1, None):
-                cache.incr(COMPUTED_KEY)
-            return compute()
+    def answer(tenant: str, parts: list[str], prepare: Callable[[], Computation]) -> Any:
+        def counted_prepare() -> Computation:
+            computation = prepare()
 
-        return cached_answer(tenant, parts, counted, **kwargs)
+            def counted() -> Any:
+                if not cache.add(COMPUTED_KEY, 1, None):
+                    cache.incr(COMPUTED_KEY)
+                return computation.compute()
+
+            return replace(computation, compute=counted)
+
+        return cached_answer(tenant, parts, counted_prepare)
 
     return answer
 

@@ -15,6 +15,7 @@ from segments_project.api.projection import project, requested_fields
 from segments_project.api.views import TenantAPIView
 from segments_project.db_router import replica_reads_begin, replica_reads_end, wrote_recently
 from segments_project.tenancy import scopes, versions
+from segments_project.tenancy.principal import Principal
 
 from ..documents.items import ITEM_ASSIGNMENT_QUERY_FIELDS, item_assignment_document
 from ..documents.segments import segment_document
@@ -23,7 +24,12 @@ from ..selectors.items import item_assignments_in
 from ..selectors.storefront_match import match_products
 from ..selectors.storefront_scope import StorefrontScope, scope_for
 from ..selectors.storefront_trees import segment_category_forest
-from ..services.storefront_cache import Dependencies, cached_answer, etag_matches
+from ..services.storefront_cache import (
+    Computation,
+    Dependencies,
+    cached_answer,
+    etag_matches,
+)
 from . import storefront_filters as filters
 from . import storefront_schemas as schemas
 
@@ -33,21 +39,17 @@ OWN_OR_READ = frozenset({scopes.SEGMENT_READ_OWN, scopes.SEGMENT_READ})
 OWN_READ_OR_VISITOR = OWN_OR_READ | scopes.VISITOR_SCOPES
 MAX_MATCH_ITEMS = 1000
 MAX_MATCH_SEGMENTS = 1000
+# Computes an answer: (data, headers).
+Compute = Callable[[], tuple[Any, dict]]
 
 
 class StorefrontView(TenantAPIView):
     """A read computed for one customer's view and served from the cache when it can be.
 
-    Its queries may go to the read replica, unless the caller wrote moments ago.
+    A cached answer is served without computing the view: its parameters are checked, its
+    scope built and its queries sent only on a miss (`cached_response`). Those queries may
+    go to the read replica, unless the caller wrote moments ago.
     """
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if request.method == "GET":
-            allowed = not wrote_recently(
-                tenant=self.principal.tenant, client_id=self.principal.client_id
-            )
-            self._replica_token = replica_reads_begin(allowed)
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         token = getattr(self, "_replica_token", None)
@@ -55,6 +57,14 @@ class StorefrontView(TenantAPIView):
             replica_reads_end(token)
             self._replica_token = None
         return super().finalize_response(request, response, *args, **kwargs)
+
+    def read_from_replica_if_allowed(self) -> None:
+        """Lets the rest of the request read from the replica, unless the caller wrote within
+        `READ_YOUR_WRITES_SECONDS` (a cache round trip: asked on a miss only)."""
+        allowed = not wrote_recently(
+            tenant=self.principal.tenant, client_id=self.principal.client_id
+        )
+        self._replica_token = replica_reads_begin(allowed)
 
     def scope(self) -> StorefrontScope:
         params = self.query_filters()
@@ -70,35 +80,37 @@ class StorefrontView(TenantAPIView):
     def cached_response(
         self,
         endpoint: str,
-        scope: StorefrontScope,
-        compute: Callable[[], tuple[Any, dict]],
-        *,
-        aspects: tuple[str, ...],
+        prepare: Callable[[], tuple[StorefrontScope, tuple[str, ...], Compute]],
     ) -> HttpResponse | Response:
-        """The answer, cached with the versions of `aspects` of the scope's segments
-        (`tenancy/versions.py`: what of a segment the answer shows)."""
+        """The cached answer, or the one `prepare()` describes: it checks the request's
+        parameters and returns the scope, the `aspects` of its segments the answer shows
+        (`tenancy/versions.py`) and how to compute the answer. It runs on a miss only, so
+        it may read only what the cache key is made of: the caller's identity (the
+        principal's fields `scope_for` reads), the query parameters and the languages."""
         params = sorted(
             (key, value) for key, values in self.request.query_params.lists() for value in values
         )
         parts = [
             endpoint,
-            scope.cache_key(),
+            _caller_key(self.principal),
             self.languages.cache_key(),
             repr(params),
             str(self.request.headers.get("X-Total-Count", "")).lower(),
         ]
 
-        def dependencies() -> Dependencies:
-            keys, valid_until = scope.dependencies(aspects)
-            return Dependencies(keys=keys, valid_until=valid_until)
+        def computation() -> Computation:
+            scope, aspects, compute = prepare()
+            self.read_from_replica_if_allowed()
 
-        answer = cached_answer(
-            self.tenant,
-            parts,
-            compute,
-            scope_keys=scope.version_keys(),
-            dependencies=dependencies,
-        )
+            def dependencies() -> Dependencies:
+                keys, valid_until = scope.dependencies(aspects)
+                return Dependencies(keys=keys, valid_until=valid_until)
+
+            return Computation(
+                scope_keys=scope.version_keys(), dependencies=dependencies, compute=compute
+            )
+
+        answer = cached_answer(self.tenant, parts, computation)
         headers = {
             "ETag": answer.etag,
             "Cache-Control": "private, no-cache",
@@ -112,6 +124,17 @@ class StorefrontView(TenantAPIView):
         return response
 
 
+def _caller_key(principal: Principal) -> str:
+    """Whose view `scope_for` computes for this principal, before the parameters: a
+    visitor's, a customer's (for its token's legal entity unless one is asked), or a
+    tenant-wide reader's (the parameters name the customer, if any)."""
+    if principal.is_visitor:
+        return "(visitor)"
+    if principal.is_customer:
+        return repr(("customer", principal.customer_id, principal.legal_entity_id))
+    return "*"
+
+
 @schemas.segments_items
 class SegmentsItemsView(StorefrontView):
     required_scopes = {"GET": OWN_READ_OR_VISITOR}
@@ -119,21 +142,22 @@ class SegmentsItemsView(StorefrontView):
     filtersets = {"GET": filters.StorefrontFilterSet}
 
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
-        scope = self.scope()
-        languages = self.languages
+        def prepare() -> tuple[StorefrontScope, tuple[str, ...], Compute]:
+            scope = self.scope()
+            languages = self.languages
 
-        def compute() -> tuple[Any, dict]:
-            assignments = item_assignments_in(tenant=tenant, segments=scope.segments())
-            return self.list_page(
-                assignments,
-                render=lambda row: item_assignment_document(row, languages),
-                fields=ITEM_ASSIGNMENT_QUERY_FIELDS,
-                q=request.query_params.get("q"),
-            )
+            def compute() -> tuple[Any, dict]:
+                assignments = item_assignments_in(tenant=tenant, segments=scope.segments())
+                return self.list_page(
+                    assignments,
+                    render=lambda row: item_assignment_document(row, languages),
+                    fields=ITEM_ASSIGNMENT_QUERY_FIELDS,
+                    q=request.query_params.get("q"),
+                )
 
-        return self.cached_response(
-            "segments-items", scope, compute, aspects=(versions.SEGMENT, versions.ITEMS_SHOWN)
-        )
+            return scope, (versions.SEGMENT, versions.ITEMS_SHOWN), compute
+
+        return self.cached_response("segments-items", prepare)
 
 
 @schemas.segment_category_trees
@@ -143,16 +167,19 @@ class SegmentCategoryTreesView(StorefrontView):
     filtersets = {"GET": filters.StorefrontTreeFilterSet}
 
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
-        scope = self.scope()
-        languages = self.languages
-        graft = self.query_filters()["includeProductCategories"]
+        def prepare() -> tuple[StorefrontScope, tuple[str, ...], Compute]:
+            scope = self.scope()
+            languages = self.languages
+            graft = self.query_filters()["includeProductCategories"]
 
-        def compute() -> tuple[Any, dict]:
-            forest = segment_category_forest(scope, languages, include_product_categories=graft)
-            return forest, {}
+            def compute() -> tuple[Any, dict]:
+                forest = segment_category_forest(scope, languages, include_product_categories=graft)
+                return forest, {}
 
-        aspects = (versions.SEGMENT, versions.TREE) + ((versions.GRAFTED,) if graft else ())
-        return self.cached_response("category-trees", scope, compute, aspects=aspects)
+            aspects = (versions.SEGMENT, versions.TREE) + ((versions.GRAFTED,) if graft else ())
+            return scope, aspects, compute
+
+        return self.cached_response("category-trees", prepare)
 
 
 @schemas.my_segments
@@ -162,21 +189,25 @@ class MySegmentsView(StorefrontView):
     filtersets = {"GET": filters.StorefrontFilterSet}
 
     def get(self, request: Request, tenant: str) -> HttpResponse | Response:
-        scope = self.scope()
-        languages = self.languages
-        # `fields` is one of the query parameters the cache key is made of.
-        projection = requested_fields(request)
+        def prepare() -> tuple[StorefrontScope, tuple[str, ...], Compute]:
+            scope = self.scope()
+            languages = self.languages
+            # `fields` is one of the query parameters the cache key is made of.
+            projection = requested_fields(request)
 
-        def compute() -> tuple[Any, dict]:
-            segments = scope.segments().order_by("public_id")
-            # A storefront answer: the segments' rules (`criteria`) are the merchant's own
-            # business, read through `GET /segments/{id}` with a manage or read scope.
-            documents = [
-                _without_rule(segment_document(segment, languages)) for segment in segments
-            ]
-            return [project(document, projection) for document in documents], {}
+            def compute() -> tuple[Any, dict]:
+                segments = scope.segments().order_by("public_id")
+                # A storefront answer: the segments' rules (`criteria`) are the merchant's
+                # own business, read through `GET /segments/{id}` with a manage or read
+                # scope.
+                documents = [
+                    _without_rule(segment_document(segment, languages)) for segment in segments
+                ]
+                return [project(document, projection) for document in documents], {}
 
-        return self.cached_response("me-segments", scope, compute, aspects=(versions.SEGMENT,))
+            return scope, (versions.SEGMENT,), compute
+
+        return self.cached_response("me-segments", prepare)
 
 
 def _without_rule(document: dict[str, Any]) -> dict[str, Any]:

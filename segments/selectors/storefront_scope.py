@@ -40,16 +40,6 @@ class StorefrontScope:
     only_active: bool = True
     visitor: bool = False
 
-    def cache_key(self) -> str:
-        return "|".join(
-            [
-                "(visitor)" if self.visitor else self.customer_id or "*",
-                self.legal_entity_id or "-",
-                self.site_code or "*",
-                "active" if self.only_active else "all",
-            ]
-        )
-
     def segments(self) -> SegmentQuerySet:
         """The segments this view draws on (fail closed: unknown customers and visitors get
         none)."""

@@ -9,9 +9,12 @@ the next validity boundary of the segments it depends on. The ETag is a hash of 
 itself, so a 304 is never stale.
 
 With a shared cache a warm read is one round trip: the answer and its versions come in one
-`get_many`. The keys of the segment versions are known only from the answer, so each
-process remembers them per answer (`_DEPENDENCIES`) and asks for them with it; only an
-answer this process has not seen yet takes a second round trip.
+`get_many`. The version keys are known only from the answer, so each process remembers
+them per answer (`_DEPENDENCIES`) and asks for them with it; only an answer this process
+has not seen yet takes a second round trip. Nothing of the request is computed for a hit:
+the caller's view (`prepare`: parameters checked, scope, version keys) only on a miss. The
+answer key names what that view is made of (the caller and the raw parameters), so a hit
+stands for a request that passed the same checks when its answer was computed.
 """
 
 from __future__ import annotations
@@ -48,7 +51,18 @@ class Dependencies:
     valid_until: datetime | None
 
 
-# Answer key -> its segments' version keys, as this process last saw them (bounded).
+@dataclass(frozen=True)
+class Computation:
+    """How to compute an answer that is not cached: the version keys known before anything
+    is read (the tenant's, the customer's), the `dependencies()` read before `compute()`,
+    and `compute()` itself, which returns (data, headers)."""
+
+    scope_keys: list[str]
+    dependencies: Callable[[], Dependencies]
+    compute: Callable[[], tuple[Any, dict[str, str]]]
+
+
+# Answer key -> the version keys it recorded, as this process last saw them (bounded).
 _DEPENDENCIES: dict[str, tuple[str, ...]] = {}
 _DEPENDENCIES_SIZE = 50_000
 
@@ -76,29 +90,26 @@ def _current(answer: CachedAnswer, versions_now: Mapping[str, Any]) -> bool:
     return all(versions_now.get(key) == value for key, value in answer.versions.items())
 
 
-def _lookup(
-    tenant: str, key: str, scope_keys: list[str]
-) -> tuple[CachedAnswer | None, dict[str, Any]]:
-    """The cached answer if it is current, and what was fetched on the way: the cache's
-    entries (shared cache), or the versions read from the rows."""
+def _lookup(tenant: str, key: str) -> tuple[CachedAnswer | None, dict[str, Any]]:
+    """The cached answer if it is current, and the cache's entries fetched on the way
+    (shared cache; without one, the versions are read from the rows)."""
     if not settings.CACHE_SHARED_BY_PROCESSES:
         # The answers are this process's own (no round trip); the versions come from
         # the rows, in one query.
         answer = _answer(cache.get(key))
-        wanted = [*scope_keys, *(answer.versions if answer is not None else ())]
-        versions_now = versions.published_versions(tenant, wanted, {})
-        return _checked(answer, versions_now), versions_now
+        if answer is None:
+            return None, {}
+        return _checked(answer, versions.published_versions(tenant, answer.versions, {})), {}
     remembered = _DEPENDENCIES.get(key, ())
-    names = [versions.cache_key(tenant, name) for name in [*scope_keys, *remembered]]
-    found = cache.get_many([key, *names])
+    found = cache.get_many([key, *(versions.cache_key(tenant, name) for name in remembered)])
     answer = _answer(found.get(key))
     if answer is None:
         return None, found
-    if set(answer.versions) - set(scope_keys) - set(remembered):
+    if set(answer.versions) - set(remembered):
         # Computed by another process, or with other segments than remembered.
         unknown = [versions.cache_key(tenant, name) for name in answer.versions]
         found = {**found, **cache.get_many([name for name in unknown if name not in found])}
-        _remember(key, tuple(name for name in answer.versions if name not in scope_keys))
+        _remember(key, tuple(answer.versions))
     return _checked(answer, versions.published_versions(tenant, answer.versions, found)), found
 
 
@@ -107,31 +118,25 @@ def _checked(answer: CachedAnswer | None, versions_now: Mapping[str, Any]) -> Ca
 
 
 def cached_answer(
-    tenant: str,
-    parts: list[str],
-    compute: Callable[[], tuple[Any, dict[str, str]]],
-    *,
-    scope_keys: list[str],
-    dependencies: Callable[[], Dependencies],
+    tenant: str, parts: list[str], prepare: Callable[[], Computation]
 ) -> CachedAnswer:
-    """The cached answer for `parts` if every version it depends on is current, or
-    `compute()`'s (body, headers) stored for later.
+    """The cached answer for `parts` if every version it recorded is current, or else the
+    answer of `prepare()`'s computation, stored for later.
 
-    `scope_keys` are the version keys known before anything is read (the tenant's, the
-    customer's); `dependencies()` names the rest, read before `compute()` runs."""
+    `parts` must name everything the answer depends on that `prepare` reads from the
+    request (the caller, the parameters, the languages): a hit skips `prepare`, and with
+    it the checks it makes."""
     key = _cache_key([tenant, *parts])
-    answer, found = _lookup(tenant, key, scope_keys)
+    answer, found = _lookup(tenant, key)
     if answer is not None:
         return answer
+    computation = prepare()
     # Every version is read before the data it guards, so an answer computed from a
     # snapshot older than a write records a version older than that write's.
-    if settings.CACHE_SHARED_BY_PROCESSES:
-        recorded = versions.read_versions(tenant, scope_keys, found)
-    else:
-        recorded = {name: found[name] for name in scope_keys}
-    depends = dependencies()
+    recorded = versions.read_versions(tenant, computation.scope_keys, found)
+    depends = computation.dependencies()
     recorded.update(versions.read_versions(tenant, depends.keys, {}))
-    data, headers = compute()
+    data, headers = computation.compute()
     body = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
     answer = CachedAnswer(
         body=body,
@@ -145,7 +150,7 @@ def cached_answer(
     if timeout >= 1:
         cache.set(key, answer, int(timeout))
         if settings.CACHE_SHARED_BY_PROCESSES:
-            _remember(key, depends.keys)
+            _remember(key, tuple(recorded))
     return answer
 
 

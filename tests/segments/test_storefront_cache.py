@@ -7,21 +7,26 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from catalog.models import Category, Product
+from segments.api import storefront_views
+from segments_project.api.filters import QueryFilterBackend
 from segments_project.tenancy import versions
 from segments_project.tenancy.versions import cache_key, content_changed
 
 from ..catalog.factories import make_assignment, make_category, make_product
 from ..conftest import TENANT, Caller
+from ..tenancy.visitors import visitor
 from .factories import assign_customer, assign_item, make_customer, make_segment
 
 pytestmark = pytest.mark.django_db
 
 TREES = f"/customer-segment/{TENANT}/segments/items/category-trees"
 ME = f"/customer-segment/{TENANT}/me/segments"
+STOREFRONT_ITEMS = f"/customer-segment/{TENANT}/segments/items?siteCode=main"
 
 
 @pytest.fixture
@@ -239,8 +244,8 @@ def test_a_member_added_sees_the_segment_at_once(shop, issue_token, write):
     assert _tree_ids(newcomer) == ["tools", "power"]
 
 
-def test_a_warm_read_asks_the_cache_once(customer, monkeypatch):
-    customer.get(f"{TREES}?siteCode=main")
+def _cache_calls(monkeypatch) -> list[str]:
+    """The cache's get, get_many, set and add calls from now on, outermost only."""
     calls: list[str] = []
     depth = [0]
 
@@ -258,11 +263,56 @@ def test_a_warm_read_asks_the_cache_once(customer, monkeypatch):
 
     for name in ("get", "get_many", "set", "add"):
         monkeypatch.setattr(cache, name, counted(name, getattr(cache, name)))
+    return calls
+
+
+def test_a_warm_read_asks_the_cache_once(customer, monkeypatch):
+    customer.get(f"{TREES}?siteCode=main")
+    calls = _cache_calls(monkeypatch)
 
     response = customer.get(f"{TREES}?siteCode=main")
 
     # The version and the answer in one get_many (the rate limiter's incr aside).
     assert (response.status_code, calls) == (200, ["get_many"])
+
+
+@pytest.mark.parametrize(
+    "path", [f"{TREES}?siteCode=main", f"{ME}?siteCode=main", STOREFRONT_ITEMS]
+)
+def test_a_warm_read_computes_nothing_of_the_request(customer, monkeypatch, settings, path):
+    """A hit is the answer's one round trip: no parameter parsing, no scope, no query, and
+    not the replica's read-your-writes check (a cache read of its own), which only a miss,
+    reading the database, needs."""
+    settings.ACCESS_TOKEN_CACHE_SECONDS = 5  # the token remembered: no lookup either
+    first = customer.get(path)
+    settings.STOREFRONT_READS_FROM_REPLICA = True
+
+    def computed(*args, **kwargs):
+        raise AssertionError("computed on a hit")
+
+    monkeypatch.setattr(storefront_views, "scope_for", computed)
+    monkeypatch.setattr(QueryFilterBackend, "values", computed)
+    monkeypatch.setattr(storefront_views, "requested_fields", computed)
+    calls = _cache_calls(monkeypatch)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = customer.get(path)
+
+    assert (response.status_code, response.content) == (200, first.content)
+    assert (calls, len(queries)) == (["get_many"], 0)
+
+
+def test_a_request_whose_answer_is_cached_is_still_checked_on_a_miss(customer, reader):
+    """The answer key names the caller and the raw parameters, so a request that differs
+    from a cached one in either is computed, and checked, anew."""
+    assert reader.get(f"{TREES}?siteCode=main&customerId=c1").status_code == 200
+    assert customer.get(f"{ME}?siteCode=main").status_code == 200
+
+    refused = visitor().get(f"{TREES}?siteCode=main&customerId=c1")
+
+    assert (refused.status_code, "visitor" in refused.json()["message"]) == (403, True)
+    assert customer.get(f"{ME}?siteCode=").status_code == 400
+    assert customer.get(f"{ME}?siteCode=main&onlyActive=maybe").status_code == 400
 
 
 def test_a_cache_that_lost_the_version_computes_afresh(customer, shop):
