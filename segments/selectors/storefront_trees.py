@@ -1,21 +1,81 @@
-"""The segment-filtered category forest a storefront builds its navigation from."""
+"""The segment-filtered category forest a storefront builds its navigation from.
+
+On PostgreSQL one statement selects the forest's categories with the segments that give
+them (a recursive walk down from the assigned categories, their ancestors read from the
+paths); elsewhere three ORM queries do. A cold tree was mostly the ORM building a filter
+of one `path LIKE` per assigned category and decoding four JSON columns per row.
+"""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from functools import reduce
 from operator import or_
 from typing import Any, NamedTuple
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Q
 
 from catalog.documents.categories import category_node
-from catalog.models import Category, path_pks
+from catalog.models import Category, CategoryAssignment, path_pks
 from segments_project.api.localization import LanguagePreference
 
 from ..models import ItemType, SegmentItemAssignment
+from .membership import SegmentRowsStatement
 from .storefront_scope import StorefrontScope
+
+_ITEMS = SegmentItemAssignment._meta.db_table
+_PLACEMENTS = CategoryAssignment._meta.db_table
+_CATEGORIES = Category._meta.db_table
+
+# The segments' (id, public id); the categories they assign (`direct`) and, when asked,
+# the categories of the products they assign, each with the segments giving it; the
+# assigned categories' published subtrees, walked down `parent_id` (a branch under an
+# unpublished category is never shown); and every ancestor of a given category, read from
+# its path. The JSON columns come as one array per row, decoded in one call.
+_FOREST = f"""
+    WITH RECURSIVE segment (id, public_id) AS MATERIALIZED ({{segments}}),
+    given (category_id, segment_id, direct) AS (
+        SELECT i.category_id, s.public_id, TRUE FROM {_ITEMS} i
+        JOIN segment s ON s.id = i.segment_id
+        WHERE i.tenant_id = %s AND i.item_type = 'CATEGORY'
+        UNION ALL
+        SELECT ca.category_id, s.public_id, FALSE FROM {_ITEMS} i
+        JOIN segment s ON s.id = i.segment_id
+        JOIN {_PLACEMENTS} ca ON ca.product_id = i.product_id
+        WHERE %s AND i.tenant_id = %s AND i.item_type = 'PRODUCT'
+    ),
+    target (category_id, assigned, grafted) AS (
+        SELECT category_id,
+            array_agg(DISTINCT segment_id) FILTER (WHERE direct),
+            array_agg(DISTINCT segment_id) FILTER (WHERE NOT direct)
+        FROM given GROUP BY category_id
+    ),
+    subtree (id) AS (
+        SELECT category_id FROM target WHERE assigned IS NOT NULL
+        UNION
+        SELECT c.id FROM {_CATEGORIES} c JOIN subtree t ON c.parent_id = t.id
+        WHERE c.tenant_id = %s AND c.published
+    ),
+    wanted (id) AS (
+        SELECT unnest(string_to_array(trim(BOTH '/' FROM c.path), '/')::bigint[])
+        FROM target t JOIN {_CATEGORIES} c ON c.id = t.category_id
+        UNION
+        SELECT id FROM subtree
+    )
+    SELECT c.id, c.parent_id, c.public_id,
+        json_build_array(c.name, c.description, c.slug, c.ecn)::text, c.code, c.position,
+        c.published, c.valid_from, c.valid_to, t.assigned, t.grafted
+    FROM wanted w
+    JOIN {_CATEGORIES} c ON c.id = w.id
+    LEFT JOIN target t ON t.category_id = c.id
+    WHERE c.tenant_id = %s
+    ORDER BY c.depth, c.position, c.public_id
+"""
 
 
 class _CategoryRow(NamedTuple):
@@ -24,7 +84,6 @@ class _CategoryRow(NamedTuple):
 
     pk: int
     parent_id: int | None
-    path: str
     public_id: str
     name: dict[str, str]
     description: dict[str, str]
@@ -35,6 +94,18 @@ class _CategoryRow(NamedTuple):
     published: bool
     valid_from: datetime | None
     valid_to: datetime | None
+
+
+class _ForestRow(NamedTuple):
+    """A category of the forest with the segments that assign it and those that assign one
+    of its products (empty when none)."""
+
+    category: _CategoryRow
+    assigned_by: frozenset[str]
+    grafted_by: frozenset[str]
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _targets(scope: StorefrontScope, *, include_product_categories: bool):
@@ -65,6 +136,81 @@ def _targets(scope: StorefrontScope, *, include_product_categories: bool):
     return assigned, grafted
 
 
+def _forest_rows_in_queries(
+    scope: StorefrontScope, *, include_product_categories: bool
+) -> Iterator[_ForestRow]:
+    """The forest's categories, ancestors first (depth, position, id): three ORM queries."""
+    assigned, grafted = _targets(scope, include_product_categories=include_product_categories)
+    if not assigned and not grafted:
+        return
+    wanted_pks = {
+        pk for path, _ in [*assigned.values(), *grafted.values()] for pk in path_pks(path)
+    }
+    subtrees = reduce(or_, (Q(path__startswith=path) for path, _ in assigned.values()), Q())
+    rows = (
+        Category.objects.for_tenant(scope.tenant)
+        .filter(Q(pk__in=wanted_pks) | subtrees)
+        .order_by("depth", "position", "public_id")
+        .values_list(*_CategoryRow._fields)
+    )
+    for category in map(_CategoryRow._make, rows):
+        yield _ForestRow(
+            category,
+            frozenset(assigned[category.pk][1]) if category.pk in assigned else _NONE,
+            frozenset(grafted[category.pk][1]) if category.pk in grafted else _NONE,
+        )
+
+
+def _forest_rows_in_one_statement(
+    tenant: str, segments: SegmentRowsStatement, *, include_product_categories: bool
+) -> list[_ForestRow]:
+    """The forest's categories, ancestors first (depth, position, id): one statement
+    (PostgreSQL), only the columns a node shows, no model instance."""
+    params = [*segments.params, tenant, include_product_categories, tenant, tenant, tenant]
+    with connections[segments.using].cursor() as cursor:
+        cursor.execute(_FOREST.format(segments=segments.sql), params)
+        rows = cursor.fetchall()
+    documents = json.loads("[" + ",".join(row[3] for row in rows) + "]")
+    forest = []
+    for row, (name, description, slug, ecn) in zip(rows, documents, strict=True):
+        pk, parent_id, public_id, _, code, position, published, valid_from, valid_to = row[:9]
+        category = _CategoryRow(
+            pk=pk,
+            parent_id=parent_id,
+            public_id=public_id,
+            name=name,
+            description=description,
+            slug=slug,
+            code=code,
+            ecn=ecn,
+            position=position,
+            published=published,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        )
+        assigned, grafted = row[9:]
+        forest.append(
+            _ForestRow(
+                category,
+                frozenset(assigned) if assigned else _NONE,
+                frozenset(grafted) if grafted else _NONE,
+            )
+        )
+    return forest
+
+
+def _segment_statement(scope: StorefrontScope) -> SegmentRowsStatement | None:
+    """The scope's segments as one SQL statement on PostgreSQL (None elsewhere); raises
+    EmptyResultSet when the scope draws on no segment."""
+    segments = scope.segment_rows()
+    if isinstance(segments, SegmentRowsStatement):
+        return segments
+    if connections[segments.db].vendor != "postgresql":
+        return None
+    sql, params = segments.order_by().values("pk", "public_id").query.sql_with_params()
+    return SegmentRowsStatement(sql, list(params), segments.db)
+
+
 def segment_category_forest(
     scope: StorefrontScope,
     languages: LanguagePreference,
@@ -77,39 +223,45 @@ def segment_category_forest(
     A branch under an unpublished category is left out, assigned or not (fail closed).
     With `include_product_categories`, the categories of directly assigned products are
     grafted in as labels too. Every node lists the `segmentIds` that made it visible.
-    Three queries at most, whatever the size of the forest.
+    One statement on PostgreSQL, three queries at most elsewhere, whatever the size of
+    the forest.
     """
-    assigned, grafted = _targets(scope, include_product_categories=include_product_categories)
-    if not assigned and not grafted:
+    try:
+        statement = _segment_statement(scope)
+    except EmptyResultSet:  # a visitor: no segment, no tree
         return []
-    wanted_pks = {
-        pk for path, _ in [*assigned.values(), *grafted.values()] for pk in path_pks(path)
-    }
-    subtrees = reduce(or_, (Q(path__startswith=path) for path, _ in assigned.values()), Q())
-    rows = (
-        Category.objects.for_tenant(scope.tenant)
-        .filter(Q(pk__in=wanted_pks) | subtrees)
-        .order_by("depth", "position", "public_id")
-        .values_list(*_CategoryRow._fields)
-    )
+    if statement is None:
+        rows: Iterable[_ForestRow] = _forest_rows_in_queries(
+            scope, include_product_categories=include_product_categories
+        )
+    else:
+        rows = _forest_rows_in_one_statement(
+            scope.tenant, statement, include_product_categories=include_product_categories
+        )
+    return _forest(rows, languages)
+
+
+def _forest(rows: Iterable[_ForestRow], languages: LanguagePreference) -> list[dict[str, Any]]:
+    """The trees of the rows (ancestors first): a node is shown when it is published and
+    its parent is shown; it is segment-assigned when it or an ancestor is assigned."""
     nodes: dict[int, dict[str, Any]] = {}
-    segment_sets: dict[int, set[str]] = defaultdict(set)
+    granted_of: dict[int, frozenset[str]] = {}
+    segment_sets: dict[int, frozenset[str]] = {}
     children: dict[int, list[int]] = defaultdict(list)
     roots: list[int] = []
-    for category in map(_CategoryRow._make, rows):
-        parent_visible = category.parent_id is None or category.parent_id in nodes
+    for category, assigned_by, grafted_by in rows:
+        parent_id = category.parent_id
+        parent_visible = parent_id is None or parent_id in nodes
         if not category.published or not parent_visible:
             continue
-        lineage = path_pks(category.path)
-        granted = set().union(*(assigned[pk][1] for pk in lineage if pk in assigned))
-        node = category_node(
-            category, languages, nodes[category.parent_id]["id"] if category.parent_id else None
-        )
+        granted = granted_of[parent_id] | assigned_by if parent_id else assigned_by
+        node = category_node(category, languages, nodes[parent_id]["id"] if parent_id else None)
         node["name"] = node.pop("localizedName")
         node["isSegmentAssigned"] = bool(granted)
         nodes[category.pk] = node
-        segment_sets[category.pk] = granted | grafted.get(category.pk, ("", set()))[1]
-        (children[category.parent_id] if category.parent_id else roots).append(category.pk)
+        granted_of[category.pk] = granted
+        segment_sets[category.pk] = granted | grafted_by
+        (children[parent_id] if parent_id else roots).append(category.pk)
     return [tree for pk in roots if (tree := _assemble(pk, nodes, children, segment_sets))]
 
 
@@ -117,7 +269,7 @@ def _assemble(
     pk: int,
     nodes: dict[int, dict[str, Any]],
     children: dict[int, list[int]],
-    segment_sets: dict[int, set[str]],
+    segment_sets: dict[int, frozenset[str]],
 ) -> dict[str, Any] | None:
     """The node with its kept subcategories; a label with nothing visible below is dropped."""
     node = nodes[pk]
