@@ -123,7 +123,7 @@ class SegmentsItemsView(StorefrontView):
         languages = self.languages
 
         def compute() -> tuple[Any, dict]:
-            assignments = item_assignments_in(tenant=tenant, segments=scope.segment_pks())
+            assignments = item_assignments_in(tenant=tenant, segments=scope.segments())
             return self.list_page(
                 assignments,
                 render=lambda row: item_assignment_document(row, languages),

@@ -85,17 +85,6 @@ class StorefrontScope:
             using=using,
         )
 
-    def segment_pks(self) -> list[int]:
-        """The pks of `segments()`, read first (precompiled on PostgreSQL): as a subquery
-        of the items query, the ORM built the membership joins again for every cold answer
-        and PostgreSQL planned them with it, which cost more than reading them."""
-        rows = self.segment_rows()
-        if isinstance(rows, SegmentRowsStatement):
-            with connections[rows.using].cursor() as cursor:
-                cursor.execute(rows.sql, rows.params)
-                return [pk for pk, _ in cursor.fetchall()]
-        return list(rows.order_by().values_list("pk", flat=True))
-
     def version_keys(self) -> list[str]:
         """The version keys (`tenancy/versions.py`) of what this view draws on, as far as
         they are known before reading: the tenant, and the customer's memberships or, for

@@ -10,7 +10,6 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
 from segments.selectors.membership import active_member_segment_rows, active_member_segments
-from segments.selectors.storefront_scope import StorefrontScope
 
 from ...catalog.factories import make_product
 from ...conftest import TENANT, Caller
@@ -89,34 +88,6 @@ def test_the_statement_answers_as_the_queryset(memberships, customer, legal_enti
     )
 
     assert _rows(statement.sql, statement.params) == expected
-
-
-@pytest.mark.parametrize(("customer", "legal_entity", "site", "at"), CASES)
-def test_a_scopes_segment_pks_are_its_segments(memberships, customer, legal_entity, site, at):
-    scope = StorefrontScope(
-        tenant=TENANT, customer_id=customer, legal_entity_id=legal_entity, site_code=site, at=at
-    )
-
-    pks = scope.segment_pks()
-
-    assert sorted(pks) == sorted(scope.segments().values_list("pk", flat=True))
-
-
-def test_a_tenant_wide_readers_and_a_visitors_segment_pks(memberships):
-    reader, visitor = (
-        StorefrontScope(
-            tenant=TENANT,
-            customer_id=None,
-            legal_entity_id=None,
-            site_code="main",
-            at=NOW,
-            visitor=visitor,
-        )
-        for visitor in (False, True)
-    )
-
-    assert reader.segment_pks() == [memberships["gold"].pk]
-    assert visitor.segment_pks() == []
 
 
 @on_postgresql
