@@ -66,8 +66,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-wrk", action="store_true", help="Python threads, not wrk")
     args = parser.parse_args(argv)
     args.database = args.database or f"seg_bench_{args.scale.lower()}"
-    if not args.database.startswith("seg_bench"):
-        parser.error("the database name must start with seg_bench (it is created and filled)")
+    if not args.database.startswith("seg_"):
+        parser.error("the database name must start with seg_ (it is created and filled)")
     return args
 
 
