@@ -117,7 +117,7 @@ def test_a_segment_with_100000_members_stays_fast(merchandiser, shop):
 
     assert large == small  # the same queries with 2 members and with 100,002
     # The preview as a customer also validates each live coupon of the tenant for them (at
-    # most 200, `coupons.admin.preview`): here a few, whatever the members.
+    # most 50, `coupons.admin.preview`): here a few, whatever the members.
     limits = {"preview as a customer": 40}
     assert all(count < limits.get(label, 30) for label, count in large.items()), large
     # Counted up to 10,000 (`pages.COUNT_CAP`), not over every member on each load.
