@@ -100,7 +100,13 @@ class CappedPaginator(Paginator):
 
     def page(self, number: Any) -> Page:
         if not self.capped:
-            return super().page(number)
+            # Django's, its rows read keys first as above the cap (the same queries).
+            number = self.validate_number(number)
+            bottom = (number - 1) * self.per_page
+            top = bottom + self.per_page
+            if top + self.orphans >= self.count:
+                top = self.count
+            return self._get_page(KeysFirst(self.object_list)[bottom:top], number, self)
         number = self.validate_number(number)
         rows, more = lookahead_rows(KeysFirst(self.object_list), number, self.per_page)
         if not rows:
