@@ -163,7 +163,9 @@ def time_pages(base: str, password: str, pages: dict[str, str], rounds: int) -> 
 
 
 def run(args: argparse.Namespace) -> None:
-    target = Target(database=args.database, tenant=args.tenant, redis_db=args.redis_db, port=args.port)
+    target = Target(
+        database=args.database, tenant=args.tenant, redis_db=args.redis_db, port=args.port
+    )
     password = secrets.token_urlsafe(16)
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "BENCH_ADMIN_PASSWORD": password}
     pages, counts = pages_of(target)
