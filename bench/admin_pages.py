@@ -163,7 +163,9 @@ def time_pages(base: str, password: str, pages: dict[str, str], rounds: int) -> 
 
 
 def run(args: argparse.Namespace) -> None:
-    target = Target(database=args.database, tenant=args.tenant, redis_db=12, port=args.port)
+    target = Target(
+        database=args.database, tenant=args.tenant, redis_db=args.redis_db, port=args.port
+    )
     password = secrets.token_urlsafe(16)
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "BENCH_ADMIN_PASSWORD": password}
     pages, counts = pages_of(target)
@@ -212,6 +214,7 @@ def main() -> None:
     parser.add_argument("--tenant", default="bench")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--port", type=int, default=18830)
+    parser.add_argument("--redis-db", type=int, default=12, help="the server's Redis database")
     parser.add_argument(
         "--out", help="results file (bench/results/summary-admin-pages-<scale>.json)"
     )

@@ -1,10 +1,17 @@
 """Best match first, for the admin's pickers and its name columns.
 
-A picker's results are ranked in the query itself: rows with an id, code, email or name
+A picker's results are ranked in the database: rows with an id, code, email or name
 equal to the typed term (case-insensitively) first, then rows where one of them starts
 with it, then the rest; within a rank by name, then by primary key. So "Audio product 1"
-comes before "Audio product 16978", and the page the autocomplete paginates is the
-database's order, whatever the number of matches.
+comes before "Audio product 16978".
+
+Each rank is its own query, read no further than the page needs (`BestMatchFirst`): the
+exact and prefix matches from btree indexes of the lower-cased texts in bytewise order
+(`COLLATE "C"`, which serves both `LIKE 'term%'` and the order by name; segments migration
+0013, catalog 0003), the rest in name order from the name index, filtered by the search.
+A common word (a last name of 65,000 customers) so reads a page of rows, not every match
+ranked and sorted. Within the first two ranks names compare bytewise, within the rest in
+the database's collation (the same order for the C.UTF-8 collation and for SQLite).
 
 Localized names (a JSON object of language to text) are compared and sorted in the
 default language (`settings.LANGUAGE_CODE`), read with a key transform the database
@@ -14,13 +21,14 @@ evaluates.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db.models import (
+    BooleanField,
     Case,
     Expression,
     F,
-    IntegerField,
     JSONField,
     Model,
     OrderBy,
@@ -28,14 +36,13 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Lower
+from django.db.models.functions import Collate, Lower
 
 # What an admin names as a text to match or sort by: a field name or an expression.
 TextSource = str | Expression
-
-EXACT, PREFIX, OTHER = 0, 1, 2
 
 
 def default_language() -> str:
@@ -65,31 +72,122 @@ def by_name(model: type[Model], name: TextSource) -> OrderBy:
     return name_key(model, name).asc(nulls_last=True)
 
 
+class BytewiseText(Collate):
+    """The text in the "C" collation on PostgreSQL (bytewise: a btree index of it serves
+    `LIKE 'prefix%'` and the order); SQLite compares text bytewise already."""
+
+    def __init__(self, expression: Expression) -> None:
+        super().__init__(expression, "C")
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return compiler.compile(self.source_expressions[0])
+
+
+def bytewise_key(model: type[Model], source: TextSource) -> Expression:
+    """What exact and prefix matches compare and sort by: the lower-cased text, bytewise."""
+    return BytewiseText(Lower(text_of(model, source)))
+
+
+class BestMatchFirst:
+    """The rows ranked best match first (module docstring), sliced like a queryset: a slice
+    reads each rank's queries in turn, each limited to the rows still missing (at least one,
+    so that a page takes the same queries whatever the term). Sliced only (`[start:stop]`),
+    as a paginator reads a page.
+
+    `matched` are the rows the search found; `scoped` (by default the same) the rows before
+    the search: a text that equals or starts with the whole term contains each of its words,
+    so the exact and prefix ranks are read from `scoped` through their btree indexes alone
+    (not intersected with the trigram search, which would read every match of a common
+    word). The prefix rank is one query per text, each in its index's order where the text
+    is the name, then merged by name; so is the exact rank."""
+
+    ordered = True  # for Django's Paginator
+
+    def __init__(
+        self,
+        matched: QuerySet,
+        term: str,
+        *,
+        match: Sequence[TextSource],
+        name: TextSource,
+        scoped: QuerySet | None = None,
+    ) -> None:
+        model = matched.model
+        text = term.strip().lower()
+        # Prefetched once for the page, not for each rank's query.
+        self.prefetch = matched._prefetch_related_lookups
+        matched = matched.prefetch_related(None)
+        name_first = (by_name(model, name), "pk")
+        self.exacts: list[QuerySet] = []
+        self.prefixed: list[QuerySet] = []
+        if not text:
+            self.rest = matched.order_by(*name_first)
+            return
+        scoped = matched if scoped is None else scoped.prefetch_related(None)
+        compared = {
+            f"_match_{index}": bytewise_key(model, source)
+            for index, source in enumerate([*match, name])
+        }
+        exact, prefix = Q(), Q()
+        for alias in compared:
+            exact |= Q(**{alias: text})
+            prefix |= Q(**{f"{alias}__startswith": text})
+        bytewise_name = (bytewise_key(model, name).asc(nulls_last=True), "pk")
+        candidates = scoped.alias(**compared).annotate(_name_key=bytewise_key(model, name))
+        # One query per text and rank: each is read from that text's index (an OR of the
+        # texts let PostgreSQL walk the whole name index in order, 12 s at a million).
+        self.exacts = [
+            candidates.filter(**{alias: text}).order_by(*bytewise_name) for alias in compared
+        ]
+        self.prefixed = [
+            candidates.filter(**{f"{alias}__startswith": text})
+            .exclude(_flag(exact))
+            .order_by(*bytewise_name)
+            for alias in compared
+        ]
+        self.rest = matched.alias(**compared).exclude(_flag(prefix)).order_by(*name_first)
+
+    def __getitem__(self, index: slice) -> list[Model]:
+        if not isinstance(index, slice) or index.step is not None:
+            raise TypeError("BestMatchFirst is read in slices")
+        start, stop = index.start or 0, index.stop
+
+        def read(rows: QuerySet, wanted: int) -> list[Model]:
+            return list(rows if stop is None else rows[: max(stop - wanted, 1)])
+
+        found: list[Model] = []
+        for rank in (self.exacts, self.prefixed):
+            merged: dict[Any, Model] = {}
+            for rows in rank:
+                merged.update((row.pk, row) for row in read(rows, len(found)))
+            found += sorted(merged.values(), key=_by_bytewise_name)
+        found += read(self.rest, len(found))
+        page = found[start:stop]
+        prefetch_related_objects(page, *self.prefetch)
+        return page
+
+
+def _by_bytewise_name(row: Any) -> tuple[bool, str, Any]:
+    """The prefix rank's order, as the database's `COLLATE "C"` (code points), empty last."""
+    return (row._name_key is None, row._name_key or "", row.pk)
+
+
+def _flag(condition: Q) -> Case:
+    """Whether a row meets the condition, false where it is NULL (an empty email neither
+    equals nor starts with the term), so that excluding it keeps such rows."""
+    return Case(
+        When(condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+    )
+
+
 def best_match_first(
-    queryset: QuerySet, term: str, *, match: Sequence[TextSource], name: TextSource
-) -> QuerySet:
+    matched: QuerySet,
+    term: str,
+    *,
+    match: Sequence[TextSource],
+    name: TextSource,
+    scoped: QuerySet | None = None,
+) -> BestMatchFirst:
     """The rows ranked by how well `match` (and the name) meet the term (module docstring),
-    then by name and primary key; annotated with `match_rank`."""
-    model = queryset.model
-    text = term.strip().lower()
-    if not text:
-        return queryset.order_by(by_name(model, name), "pk")
-    compared = {
-        f"_match_{index}": Lower(text_of(model, source))
-        for index, source in enumerate([*match, name])
-    }
-    exact, prefix = Q(), Q()
-    for alias in compared:
-        exact |= Q(**{alias: text})
-        prefix |= Q(**{f"{alias}__startswith": text})
-    rank = Case(
-        When(exact, then=Value(EXACT)),
-        When(prefix, then=Value(PREFIX)),
-        default=Value(OTHER),
-        output_field=IntegerField(),
-    )
-    return (
-        queryset.alias(**compared)
-        .annotate(match_rank=rank)
-        .order_by("match_rank", by_name(model, name), "pk")
-    )
+    then by name and primary key, read a slice at a time (`BestMatchFirst`)."""
+    return BestMatchFirst(matched, term, match=match, name=name, scoped=scoped)

@@ -40,7 +40,14 @@ from django.urls import path, reverse
 
 from segments_project.db.search import matching
 
-from .admin_ranking import NAME_SORT, TextSource, best_match_first, by_name, name_key
+from .admin_ranking import (
+    NAME_SORT,
+    BestMatchFirst,
+    TextSource,
+    best_match_first,
+    by_name,
+    name_key,
+)
 from .models import Tenant
 
 _CACHE_ATTRIBUTE = "_granted_tenant_names"
@@ -228,19 +235,25 @@ class TenantAutocompleteJsonView(AutocompleteJsonView):
     def get_paginator(self, *args: Any, **kwargs: Any) -> Paginator:
         return LookaheadPaginator(*args, **kwargs)
 
-    def get_queryset(self) -> QuerySet:
-        queryset = super().get_queryset()
+    def get_queryset(self) -> QuerySet | BestMatchFirst:  # type: ignore[override]
+        # Django's, with the rows before the search kept for the ranking.
+        scoped = self.model_admin.get_queryset(self.request).complex_filter(
+            self.source_field.get_limit_choices_to()
+        )
         if "tenant" in self.request.GET:
             tenant = self.request.GET["tenant"]
             if not tenant:
-                return queryset.none()
+                return scoped.none()
             lookup = getattr(self.model_admin, "tenant_lookup", "tenant")
-            queryset = queryset.filter(**{lookup: tenant})
+            scoped = scoped.filter(**{lookup: tenant})
+        matched, distinct = self.model_admin.get_search_results(self.request, scoped, self.term)
+        if distinct:
+            matched = matched.distinct()
         ranking = getattr(self.model_admin, "autocomplete_ranking", lambda: None)()
         if ranking is None:
-            return queryset
+            return matched
         match, name = ranking
-        return best_match_first(queryset, self.term, match=match, name=name)
+        return best_match_first(matched, self.term, match=match, name=name, scoped=scoped)
 
     def get_context_data(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(*args, **kwargs)

@@ -112,3 +112,25 @@ def test_the_preview_of_a_segment_does_not_count_its_members(merchandiser, shop)
 
     assert response.status_code == 200
     assert _member_counts(queries) == []
+
+
+def test_above_the_cap_a_page_skips_its_offset_over_the_keys_alone(merchandiser, shop, capped):
+    gold = shop["gold"]
+    _grow(gold, 5)  # 7 members, cap 3, pages of 2
+    members = reverse("admin:segments_segment_members", args=[gold.pk])
+
+    with CaptureQueriesContext(connection) as queries:
+        page = merchandiser.get(f"{members}?p=3").context["page"]
+
+    offsets = [
+        query["sql"]
+        for query in queries.captured_queries
+        if MEMBERS_TABLE in query["sql"] and " OFFSET " in query["sql"]
+    ]
+    # The offset over the members' keys (an index-only scan of `member_added` on PostgreSQL),
+    # then the page's rows with their customers by key.
+    assert offsets and all(
+        sql.startswith(f'SELECT {MEMBERS_TABLE}."id" AS "pk" FROM {MEMBERS_TABLE} WHERE')
+        for sql in offsets
+    ), offsets
+    assert len(page.object_list) == 2 and page.object_list[0].customer.public_id

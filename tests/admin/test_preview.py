@@ -109,6 +109,26 @@ def test_the_coupons_they_could_redeem(merchandiser, shop):
     assert [coupon.public_id for coupon in stranger["redeemable"]] == ["ALL5"]
 
 
+def test_the_coupons_panel_checks_a_bounded_number_of_coupons(merchandiser, shop, monkeypatch):
+    from coupons.admin import preview as coupon_preview
+
+    monkeypatch.setattr(coupon_preview, "PREVIEW_COUPONS", 2)
+    for code in ("C1", "C2", "C3"):
+        coupon_services.coupon_create(
+            tenant=TENANT,
+            document={"code": code, "name": code, "discountType": "PERCENT",
+                      "discountPercentage": 5},
+        )  # fmt: skip
+
+    response = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk})
+    coupons = response.context["result"]["coupons"]
+
+    # The first two by code are validated (each on its own), the third only announced.
+    assert [coupon.public_id for coupon in coupons["redeemable"]] == ["C1", "C2"]
+    assert coupons["more"] is True
+    assert "Checked the first 2 live coupons by code" in response.content.decode()
+
+
 def test_from_a_segment_the_site_is_chosen(merchandiser, shop):
     response = merchandiser.get(PREVIEW, {"segment": shop["silver"].pk})
 

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from django.contrib.admin import site
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -56,6 +57,7 @@ def _pages(shop: dict[str, Any]) -> dict[str, str]:
         "members sorted by name": f"{members}?o=name",
         "delete": reverse("admin:segments_segment_delete", args=[gold.pk]),
         "picker: customer by id": _picker("segments_customer", member_of, "alice"),
+        # A text every customer's email holds: ranked a page at a time, not every match.
         "picker: customer by email": _picker("segments_customer", member_of, "@example.com"),
         "picker: segment": _picker("segments_segment", member_of, "gold"),
         "preview as a customer": f"{preview}?customer={alice.pk}",
@@ -117,7 +119,7 @@ def test_a_segment_with_100000_members_stays_fast(merchandiser, shop):
 
     assert large == small  # the same queries with 2 members and with 100,002
     # The preview as a customer also validates each live coupon of the tenant for them (at
-    # most 200, `coupons.admin.preview`): here a few, whatever the members.
+    # most 50, `coupons.admin.preview`): here a few, whatever the members.
     limits = {"preview as a customer": 40}
     assert all(count < limits.get(label, 30) for label, count in large.items()), large
     # Counted up to 10,000 (`pages.COUNT_CAP`), not over every member on each load.
@@ -142,7 +144,7 @@ def _searches_and_the_name_order_use_their_indexes(gold: Any) -> None:
     list's first page: index scans (migration 0010), not a pass over every customer."""
     from segments.admin.directory import CustomerAdmin
     from segments_project.db.search import matching
-    from segments_project.tenancy.admin_ranking import by_name
+    from segments_project.tenancy.admin_ranking import BestMatchFirst, by_name
 
     customers = Customer.objects.filter(tenant_id=TENANT)
     searched = matching(customers, "bulk-09999", *CustomerAdmin.search_text_fields)
@@ -150,6 +152,14 @@ def _searches_and_the_name_order_use_their_indexes(gold: Any) -> None:
     members = SegmentCustomerAssignment.objects.filter(segment=gold).filter(
         customer_search(TENANT, "bulk-09999")
     )
+
+    # A picker's ranks by a word all 100,000 share: the exact and prefix ranks from their
+    # bytewise indexes, the rest read in name order from the name index, a page of it.
+    ranking = CustomerAdmin(Customer, site).autocomplete_ranking()
+    common = matching(customers, "customer", *CustomerAdmin.search_text_fields)
+    ranked = BestMatchFirst(common, "customer", match=ranking[0], name=ranking[1], scoped=customers)
+    assert "customer_name_bytewise" in ranked.prefixed[-1][:21].explain()
+    assert "customer_name_sort" in ranked.rest[:21].explain()
 
     assert "customer_search_trgm" in searched.explain()
     assert "customer_search_trgm" in members.explain()

@@ -1,8 +1,8 @@
-"""The admin's search and sort indexes (segments migration 0010, catalog 0002) serve the
-queries the admin makes: on PostgreSQL each query's plan can use its index (sequential
-scans off, so that a small table does not hide an expression that no longer matches the
-index); on SQLite the migrations created nothing. (The members page's search, and the plans
-at 100,000 customers: `test_scale.py`.)"""
+"""The admin's search, sort and ranking indexes (segments migrations 0010 and 0013, catalog
+0002 and 0003) serve the queries the admin makes: on PostgreSQL each query's plan can use
+its index (sequential scans off, so that a small table does not hide an expression that no
+longer matches the index); on SQLite the migrations created nothing. (The members page's
+search, and the plans at 100,000 customers: `test_scale.py`.)"""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.admin import site
 from django.db import connection
 
 from catalog.admin.categories import CategoryAdmin
@@ -18,12 +19,23 @@ from catalog.models import Category, Product
 from segments.admin.directory import CustomerAdmin
 from segments.models import Customer
 from segments_project.db.search import matching
-from segments_project.tenancy.admin_ranking import by_name
+from segments_project.tenancy.admin_ranking import BestMatchFirst, by_name
 
 pytestmark = pytest.mark.django_db
 
+# A picker's prefix rank reads each ranked text's matches from its own index.
+RANKED = {
+    "customer": (Customer, CustomerAdmin, ("id", "email", "name")),
+    "product": (Product, ProductAdmin, ("id", "code", "name")),
+    "category": (Category, CategoryAdmin, ("id", "code", "name")),
+}
+BYTEWISE = {
+    f"{prefix}_{text}_bytewise": (prefix, position)
+    for prefix, (_, _, texts) in RANKED.items()
+    for position, text in enumerate(texts)
+}
 INDEXES = ("customer_search_trgm", "customer_name_sort", "product_search_trgm",
-           "product_name_sort", "category_search_trgm")  # fmt: skip
+           "product_name_sort", "category_search_trgm", *BYTEWISE)  # fmt: skip
 
 
 # The queries without their tenant condition (a superuser's), so that the tenant's own
@@ -36,12 +48,26 @@ def _by_name(model: Any, name: Any) -> Callable[[], Any]:
     return lambda: model.objects.order_by(by_name(model, name), "pk")[:50]
 
 
+def _prefixed(prefix: str, position: int) -> Callable[[], Any]:
+    """The prefix rank's query of a picker's ranked text (its page: 21 rows)."""
+
+    def query() -> Any:
+        model, admin_class, _ = RANKED[prefix]
+        admin = admin_class(model, site)
+        match, name = admin.autocomplete_ranking()
+        ranked = BestMatchFirst(model.objects.all(), "schmidt", match=match, name=name)
+        return ranked.prefixed[position][:21]
+
+    return query
+
+
 QUERIES = {
     "customer_search_trgm": _searched(Customer, CustomerAdmin),
     "customer_name_sort": _by_name(Customer, CustomerAdmin.autocomplete_name),
     "product_search_trgm": _searched(Product, ProductAdmin),
     "product_name_sort": _by_name(Product, "name"),
     "category_search_trgm": _searched(Category, CategoryAdmin),
+    **{index: _prefixed(*ranked) for index, ranked in BYTEWISE.items()},
 }
 
 

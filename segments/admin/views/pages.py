@@ -60,6 +60,22 @@ class CappedPage(Page):
         return self.start_index() + len(self.object_list) - 1 if self.object_list else 0
 
 
+class KeysFirst:
+    """A queryset's slices read in two steps: the slice's primary keys (ordered, offset and
+    limited: with the members page's default order an index-only scan of `member_added`),
+    then those rows with their joins. A page far in then skips its offset over index
+    entries, not over members joined to their customers (page 3,500 of a 350,000-member
+    segment at scale L: 0.8 s that way)."""
+
+    def __init__(self, rows: QuerySet) -> None:
+        self.rows = rows
+
+    def __getitem__(self, index: slice) -> list[Any]:
+        keys = list(self.rows.values_list("pk", flat=True)[index])
+        found = self.rows.order_by().in_bulk(keys) if keys else {}
+        return [found[key] for key in keys if key in found]
+
+
 class CappedPaginator(Paginator):
     """A paginator that counts at most `cap` + 1 rows. Beyond the cap the number of pages is
     unknown: any page number is served (an empty one falls back to the last counted page),
@@ -84,9 +100,15 @@ class CappedPaginator(Paginator):
 
     def page(self, number: Any) -> Page:
         if not self.capped:
-            return super().page(number)
+            # Django's, its rows read keys first as above the cap (the same queries).
+            number = self.validate_number(number)
+            bottom = (number - 1) * self.per_page
+            top = bottom + self.per_page
+            if top + self.orphans >= self.count:
+                top = self.count
+            return self._get_page(KeysFirst(self.object_list)[bottom:top], number, self)
         number = self.validate_number(number)
-        rows, more = lookahead_rows(self.object_list, number, self.per_page)
+        rows, more = lookahead_rows(KeysFirst(self.object_list), number, self.per_page)
         if not rows:
             raise EmptyPage("That page contains no results")
         page = self._get_page(rows, number, self)
