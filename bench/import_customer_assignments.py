@@ -52,7 +52,7 @@ from segments_project.db.copy import copy_disabled  # noqa: E402
 from segments_project.imports.chunks import DEFAULT_CHUNK_SIZE  # noqa: E402
 from segments_project.tenancy.models import Tenant  # noqa: E402
 
-TENANT = "bench"
+TENANT = "bench"  # the default; --tenant names another (e.g. next to a scale L tenant)
 DOCS = REPO / "docs" / "benchmarks.md"
 SECTION = "import_customer_assignments"
 BEGIN, END = f"<!-- BEGIN {SECTION} -->", f"<!-- END {SECTION} -->"
@@ -91,30 +91,46 @@ def _vacuum(*models: type) -> None:
         _sql(f"VACUUM ANALYZE {model._meta.db_table}")
 
 
-def _clear() -> None:
-    """Removes every row of the bench tenant (set-based, children first)."""
+def _refuse_foreign_rows(tenant: str) -> None:
+    """Stops unless the tenant's customers are all this benchmark's (`cust<n>`): every row
+    of the tenant is deleted before and after the run, and a benchmark dataset's tenant
+    (`bench` of `bench/run.py`, for one) must not be."""
+    foreign = _sql(
+        f"SELECT EXISTS (SELECT 1 FROM {Customer._meta.db_table} WHERE tenant_id = %s"
+        " AND public_id !~ '^cust[0-9]{8}$')",
+        (tenant,),
+    )[0][0]
+    if foreign:
+        raise SystemExit(
+            f"The tenant {tenant} holds customers this benchmark did not make, which it would"
+            " delete: name another with --tenant."
+        )
+
+
+def _clear(tenant: str) -> None:
+    """Removes every row of the tenant (set-based, children first)."""
     for model in (SegmentCustomerAssignment, Customer, Segment):
-        _sql(f"DELETE FROM {model._meta.db_table} WHERE tenant_id = %s", (TENANT,))
+        _sql(f"DELETE FROM {model._meta.db_table} WHERE tenant_id = %s", (tenant,))
     _vacuum(SegmentCustomerAssignment, Customer, Segment)
 
 
-def _generate_directory(segments: int, customers: int) -> None:
+def _generate_directory(tenant: str, segments: int, customers: int) -> None:
     """The segments and customers the file names, inserted with one statement each."""
-    Tenant.objects.get_or_create(name=TENANT)
+    Tenant.objects.get_or_create(name=tenant)
     _sql(
         f"INSERT INTO {Segment._meta.db_table} (tenant_id, public_id, mixins, metadata_mixins, "
         "version, created_at, modified_at, name, description, status, site_code) "
         "SELECT %s, 'seg' || n, '{}', '{}', 1, now(), now(), "
         "jsonb_build_object('en', 'Segment ' || n), '{}', 'ACTIVE', 'main' "
         "FROM generate_series(1, %s) AS n",
-        (TENANT, segments),
+        (tenant, segments),
     )
     _sql(
         f"INSERT INTO {Customer._meta.db_table} (tenant_id, public_id, mixins, metadata_mixins, "
         "version, created_at, modified_at, first_name, last_name, email) "
         "SELECT %s, 'cust' || lpad(n::text, 8, '0'), '{}', '{}', 1, now(), now(), "
         "'First', 'Last ' || n, 'c' || n || '@example.com' FROM generate_series(1, %s) AS n",
-        (TENANT, customers),
+        (tenant, customers),
     )
     _vacuum(Customer, Segment)
 
@@ -126,10 +142,10 @@ def _pairs(rows: int, segments: int):
         yield index % segments + 1, index // segments + 1
 
 
-def _write_files(directory: Path, rows: int, segments: int) -> tuple[Path, Path]:
+def _write_files(tenant: str, directory: Path, rows: int, segments: int) -> tuple[Path, Path]:
     """The CSV to import and the same rows in COPY's table format."""
-    segment_pks = dict(Segment.objects.filter(tenant_id=TENANT).values_list("public_id", "pk"))
-    customer_pks = dict(Customer.objects.filter(tenant_id=TENANT).values_list("public_id", "pk"))
+    segment_pks = dict(Segment.objects.filter(tenant_id=tenant).values_list("public_id", "pk"))
+    customer_pks = dict(Customer.objects.filter(tenant_id=tenant).values_list("public_id", "pk"))
     stamp = datetime.now(UTC).isoformat()
     csv_path, copy_path = directory / "assignments.csv", directory / "assignments.copy"
     with (
@@ -141,7 +157,7 @@ def _write_files(directory: Path, rows: int, segments: int) -> tuple[Path, Path]
             segment_id, customer_id = f"seg{segment}", f"cust{customer:08d}"
             csv_file.write(f"{segment_id},{customer_id},,\n")
             copy_file.write(
-                f"{TENANT}\t{segment_pks[segment_id]}\t{customer_pks[customer_id]}\t\\N\t"
+                f"{tenant}\t{segment_pks[segment_id]}\t{customer_pks[customer_id]}\t\\N\t"
                 f"{{}}\t{{}}\tMANUAL\t1\t{stamp}\t{stamp}\n"
             )
     return csv_path, copy_path
@@ -160,13 +176,13 @@ def _time_copy(copy_path: Path) -> float:
     return time.perf_counter() - started
 
 
-def _time_import(csv_path: Path, chunk_size: int) -> tuple[float, str]:
+def _time_import(tenant: str, csv_path: Path, chunk_size: int) -> tuple[float, str]:
     out = io.StringIO()
     started = time.perf_counter()
     call_command(
         "import_data",
         str(csv_path),
-        tenant=TENANT,
+        tenant=tenant,
         kind="segment-customers",
         chunk_size=chunk_size,
         progress="none",
@@ -176,8 +192,15 @@ def _time_import(csv_path: Path, chunk_size: int) -> tuple[float, str]:
     return time.perf_counter() - started, out.getvalue().strip()
 
 
-def _count() -> int:
-    return SegmentCustomerAssignment.objects.filter(tenant_id=TENANT).count()
+def _count(tenant: str) -> int:
+    return SegmentCustomerAssignment.objects.filter(tenant_id=tenant).count()
+
+
+def _table_rows() -> int:
+    """The assignments in the table (of every tenant), as the planner's statistics count
+    them: what the import writes next to (0 on an empty database, about 10 million on a
+    copy of scale L)."""
+    return int(_sql("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", (TABLE,))[0][0])
 
 
 def _git(*args: str) -> str:
@@ -204,34 +227,40 @@ def _machine() -> dict[str, object]:
 
 
 def run(
-    rows: int, segments: int, chunk_size: int, repeat: int = 1, bulk_path: bool = False
+    rows: int,
+    segments: int,
+    chunk_size: int,
+    repeat: int = 1,
+    bulk_path: bool = False,
+    tenant: str = TENANT,
 ) -> dict[str, object]:
     """Times COPY, the import and the re-import `repeat` times each (alternating, so that
     a busy moment of the machine hits both) and keeps the fastest of each. With
     `bulk_path`, also the import through bulk_create (the path SQLite takes)."""
     load_before = os.getloadavg()[0]
     customers = -(-rows // segments)
-    _clear()
-    _generate_directory(segments, customers)
+    _clear(tenant)
+    _generate_directory(tenant, segments, customers)
     copies, imports, reimports, bulks = [], [], [], []
     with tempfile.TemporaryDirectory() as directory:
-        csv_path, copy_path = _write_files(Path(directory), rows, segments)
+        csv_path, copy_path = _write_files(tenant, Path(directory), rows, segments)
         for _ in range(repeat):
             copies.append(_time_copy(copy_path))
-            copied = _count()
-            _delete_assignments()
+            copied = _count(tenant)
+            _delete_assignments(tenant)
 
-            seconds, summary = _time_import(csv_path, chunk_size)
+            seconds, summary = _time_import(tenant, csv_path, chunk_size)
             imports.append(seconds)
-            imported = _count()
-            seconds, resummary = _time_import(csv_path, chunk_size)
+            imported = _count(tenant)
+            seconds, resummary = _time_import(tenant, csv_path, chunk_size)
             reimports.append(seconds)
-            _delete_assignments()
+            _delete_assignments(tenant)
 
             if bulk_path:
                 with copy_disabled():
-                    bulks.append(_time_import(csv_path, chunk_size)[0])
-                _delete_assignments()
+                    bulks.append(_time_import(tenant, csv_path, chunk_size)[0])
+                _delete_assignments(tenant)
+    table_rows = _table_rows()
     copy_seconds, import_seconds, reimport_seconds = min(copies), min(imports), min(reimports)
     extra: dict[str, object] = {}
     if bulks:
@@ -242,6 +271,7 @@ def run(
         }
     return {
         "rows": rows,
+        "table_rows": table_rows,
         "segments": segments,
         "customers": customers,
         "chunk_size": chunk_size,
@@ -265,11 +295,23 @@ def run(
     }
 
 
-def _delete_assignments() -> None:
+def _delete_assignments(tenant: str) -> None:
     """Empties the table of the tenant's rows again (and has the space and the planner's
     statistics updated, as after a real delete of that size)."""
-    _sql(f"DELETE FROM {TABLE} WHERE tenant_id = %s", (TENANT,))
+    _sql(f"DELETE FROM {TABLE} WHERE tenant_id = %s", (tenant,))
     _vacuum(SegmentCustomerAssignment)
+
+
+def _key(result: dict[str, object]) -> str:
+    """A result's key among the stored ones: its rows, and the table's when not empty (a
+    run next to scale L keeps the run on an empty table)."""
+    table_rows = int(result.get("table_rows") or 0)  # type: ignore[call-overload]
+    return f"{result['rows']}" + (f"@{table_rows}" if table_rows >= 100_000 else "")
+
+
+def _order(key: str) -> tuple[int, int]:
+    rows, _, table_rows = key.partition("@")
+    return int(table_rows or 0), int(rows)
 
 
 def _section(results: dict[str, dict]) -> str:
@@ -284,12 +326,15 @@ def _section(results: dict[str, dict]) -> str:
         "then the same import again with every row unchanged. Each time is the fastest of "
         "`best of` alternating runs. **Goal: the import within 2x of COPY.**",
         "",
-        "| rows | chunk | COPY s | import s | import / COPY | import rows/s "
+        "Table rows: the assignments of other tenants already in the table (a copy of scale "
+        "L: about 10 million), whose indexes every new row goes into.",
+        "",
+        "| rows | table rows | chunk | COPY s | import s | import / COPY | import rows/s "
         "| re-import (unchanged) s | bulk_create path s | best of | load avg (start, end) "
         "| machine | PostgreSQL | commit | date |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|---|---|",
     ]
-    for key in sorted(results, key=int):
+    for key in sorted(results, key=_order):
         r = results[key]
         m = r["machine"]
         bulk = (
@@ -299,7 +344,8 @@ def _section(results: dict[str, dict]) -> str:
         )
         load = ", ".join(str(value) for value in r.get("load_average", []))
         lines.append(
-            f"| {r['rows']:,} | {r['chunk_size']:,} | {r['copy_seconds']} | {r['import_seconds']} "
+            f"| {r['rows']:,} | {r.get('table_rows', 0):,} | {r['chunk_size']:,} "
+            f"| {r['copy_seconds']} | {r['import_seconds']} "
             f"| {r['import_to_copy']}x | {r['import_rows_per_second']:,} "
             f"| {r['reimport_unchanged_seconds']} | {bulk} | {r.get('repeat', 1)} | {load} "
             f"| {m['cpus']} CPUs, {m['platform']}, Python {m['python']} | {m['postgresql']} "
@@ -319,7 +365,7 @@ def record(result: dict[str, object]) -> None:
         stored = re.search(r"<!-- results: (.*?) -->", match.group(0))
         results = json.loads(stored.group(1)) if stored else {}
     stored_result = {k: v for k, v in result.items() if k not in ("summary", "resummary")}
-    results[str(result["rows"])] = stored_result
+    results[_key(result)] = stored_result
     section = _section(results)
     if match:
         text = text[: match.start()] + section + text[match.end() :]
@@ -340,17 +386,25 @@ def main() -> int:
     parser.add_argument(
         "--bulk-path", action="store_true", help="Also time the import through bulk_create."
     )
-    parser.add_argument("--keep", action="store_true", help="Keep the bench tenant's rows.")
+    parser.add_argument("--keep", action="store_true", help="Keep the tenant's rows.")
+    parser.add_argument(
+        "--tenant",
+        default=TENANT,
+        help="Tenant whose rows the run writes and deletes (only ever this benchmark's).",
+    )
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         print("This benchmark needs PostgreSQL: set DATABASE_URL.", file=sys.stderr)
         return 2
     call_command("migrate", verbosity=0)
+    _refuse_foreign_rows(args.tenant)
     try:
-        result = run(args.rows, args.segments, args.chunk_size, args.repeat, args.bulk_path)
+        result = run(
+            args.rows, args.segments, args.chunk_size, args.repeat, args.bulk_path, args.tenant
+        )
     finally:
         if not args.keep:
-            _clear()
+            _clear(args.tenant)
     print(json.dumps(result, indent=2))
     if result["copied"] != args.rows or result["imported"] != args.rows:
         print("FAILED: row counts differ from --rows.", file=sys.stderr)

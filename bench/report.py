@@ -267,7 +267,8 @@ def write_json(results: dict[str, Any], scale: str, stamp: str) -> list[Path]:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"{scale}-{stamp}.json"
     path.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    if results["config"].get("smoke") or results["config"].get("tokens_only"):
+    config = results["config"]
+    if config.get("smoke") or config.get("tokens_only") or config.get("writes_only"):
         return [path]
     summary = RESULTS / f"summary-{scale}.json"
     summary.write_text(json.dumps(results, indent=2, default=str) + "\n")

@@ -108,6 +108,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--tokens-only", action="store_true", help="only the token phases (no reads, writes)"
     )
     parser.add_argument(
+        "--writes-only",
+        action="store_true",
+        help="only the write phase (and the bulk write's profile unless --skip-profile)",
+    )
+    parser.add_argument(
         "--render-docs", metavar="JSON", help="only write docs/benchmarks.md from a results file"
     )
     args = parser.parse_args(argv)
@@ -116,10 +121,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             setattr(args, key, value)
         args.no_docs = True
         args.database = args.database or "seg_bench_smoke"
-    if args.tokens_only:
+    if args.tokens_only or args.writes_only:
         args.no_docs = True  # the docs' table is of a whole run
     args.database = args.database or f"seg_bench_{args.scale.lower()}"
     if not args.database.startswith("seg_"):
+        # seg_bench_<scale>, or an engineer's own seg_<name>_<scale> (a copy of a dataset).
         parser.error("the database name must start with seg_ (it is created and filled)")
     return args
 
@@ -317,26 +323,33 @@ def issuance_phase(args, client, customers, credentials, server, timings) -> dic
 
 
 def profile_phase(args, target, customers, reads, manager_token, timings) -> dict[str, Any]:
-    """pyinstrument over the path with the slowest cold median, and over a warm read."""
+    """pyinstrument over the path with the slowest cold median, and over a warm read (only
+    over the bulk write with --writes-only)."""
+    if args.writes_only:
+        return {"bulk": bulk_profile(args, target, customers, manager_token, timings)}
     slowest = max(reads, key=lambda endpoint: reads[endpoint]["cold"]["latency"].get("p50_ms", 0))
     profiles = {
         "slowest": profile_one(args, target, customers, slowest, cold=True, timings=timings),
         "warm": profile_one(args, target, customers, "items", cold=False, timings=timings),
-        "bulk": profile_one(
-            args,
-            target,
-            customers,
-            "bulk-upsert",
-            cold=False,
-            timings=timings,
-            extra=["--manager-token", manager_token],
-        ),
+        "bulk": bulk_profile(args, target, customers, manager_token, timings),
     }
     if slowest != "match":  # never cached: its cost is the same warm or cold
         profiles["match"] = profile_one(
             args, target, customers, "match", cold=False, timings=timings
         )
     return profiles
+
+
+def bulk_profile(args, target, customers, manager_token, timings) -> dict[str, Any]:
+    return profile_one(
+        args,
+        target,
+        customers,
+        "bulk-upsert",
+        cold=False,
+        timings=timings,
+        extra=["--manager-token", manager_token],
+    )
 
 
 def profile_one(args, target, customers, endpoint, *, cold, timings, extra=()) -> dict[str, Any]:
@@ -428,6 +441,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "scale": args.scale,
             "smoke": args.smoke,
             "tokens_only": args.tokens_only,
+            "writes_only": args.writes_only,
             "duration": args.duration,
             "connections": args.connections,
             "workers": args.workers,
@@ -451,7 +465,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 args, client, customers, credentials, server, timings
             )
         reads: dict[str, Any] = {}
-        if not args.tokens_only:
+        if not (args.tokens_only or args.writes_only):
             reads, ceiling = read_phase(
                 args, client, target, customers, manager_token, use_wrk, timings
             )

@@ -73,7 +73,9 @@ def bulk_upserts(
         done = []
         for b in range(batches):
             start = (offset + b * size) % len(pool)
-            elements = (pool + pool)[start : start + size]
+            # Not `(pool + pool)[start:start + size]`: a copy of the whole pool per request,
+            # in the timed loop, on the server's cores (at L two million entries, ~10 ms).
+            elements = [pool[(start + i) % len(pool)] for i in range(size)]
             answer = client.send(Call("PUT", path, token, elements))
             created = 0
             if answer.status == 207:

@@ -80,20 +80,45 @@ class MemberRow:
         return old
 
 
+_STORED_COLUMNS = (
+    "id, customer_id, legal_entity_id, version, mixins, metadata_mixins, assignment_type"
+)
+
+# PostgreSQL: one probe per customer into each of the two unique indexes (B2C and B2B rows
+# are told apart by the partial indexes' `legal_entity_id IS [NOT] NULL`), so the cost is
+# that of the customers asked for, whatever the size of the segment or of the table. With
+# `customer_id = ANY(...)` instead, no partial index qualifies, and the planner read either
+# every assignment of the segment (`member_added`) or every assignment of the customers in
+# all segments (their index, one heap row each): at scale L, thousands of pages per call.
+_STORED = f"""
+    SELECT s.* FROM unnest(%s::bigint[]) AS w(customer_id), LATERAL (
+        SELECT {_STORED_COLUMNS} FROM {_TABLE} t
+        WHERE t.tenant_id = %s AND t.segment_id = %s AND t.customer_id = w.customer_id
+            AND t.legal_entity_id IS NULL
+        UNION ALL
+        SELECT {_STORED_COLUMNS} FROM {_TABLE} t
+        WHERE t.tenant_id = %s AND t.segment_id = %s AND t.customer_id = w.customer_id
+            AND t.legal_entity_id IS NOT NULL
+    ) AS s
+"""
+
+
 def stored_members(
     *, tenant: str, segment: int, customers: Collection[int]
 ) -> dict[MemberPair, MemberRow]:
     """The segment's assignments of these customers (B2C and B2B), by member."""
     if not customers:
         return {}
-    of_customers, params = one_of("customer_id", customers)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, customer_id, legal_entity_id, version, mixins, metadata_mixins, "
-            f"assignment_type FROM {_TABLE} "
-            f"WHERE tenant_id = %s AND segment_id = %s AND {of_customers}",
-            [tenant, segment, *params],
-        )
+        if connection.vendor == "postgresql":
+            cursor.execute(_STORED, [list(customers), tenant, segment, tenant, segment])
+        else:
+            of_customers, params = one_of("customer_id", customers)
+            cursor.execute(
+                f"SELECT {_STORED_COLUMNS} FROM {_TABLE} "
+                f"WHERE tenant_id = %s AND segment_id = %s AND {of_customers}",
+                [tenant, segment, *params],
+            )
         rows = cursor.fetchall()
     return {
         (customer, legal_entity): MemberRow(

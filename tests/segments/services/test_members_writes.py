@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from segments.models import Customer, LegalEntity, Segment, SegmentCustomerAssignment
 from segments.services import members as services
-from segments.services.member_rows import MemberRow, members_insert
+from segments.services.member_rows import MemberRow, members_insert, stored_members
 from segments_project.audit.models import AuditEvent
 
 from ...conftest import OTHER_TENANT, TENANT
@@ -276,3 +277,41 @@ def test_deletes_record_the_assignments_really_removed(corp):
         ("unassigned", "m1/corp", _values({})),
     ]
     assert set(_stored()) == {("m2", None)}
+
+
+def test_a_customer_member_both_for_itself_and_for_a_legal_entity_is_updated_twice(corp):
+    # m1 belongs to corp: a B2C and a B2B assignment of one customer, found apart.
+    first = [{"customerId": "m1", "mixins": {"n": 1}}, _element(1, mixins={"n": 1})]
+    assert _upsert(first) == [201, 201]
+
+    second = [{"customerId": "m1", "mixins": {"n": 2}}, _element(1, mixins={"n": 2})]
+    assert _upsert(second) == [204, 204]
+
+    stored = _stored()
+    assert {key: (row["mixins"], row["version"]) for key, row in stored.items()} == {
+        ("m1", None): ({"n": 2}, 2),
+        ("m1", "corp"): ({"n": 2}, 2),
+    }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's plans")
+def test_the_stored_members_are_found_through_the_unique_indexes(corp):
+    """One probe per customer into each unique (partial) index: a cost that does not grow
+    with the segment's or the table's size (docs/benchmarks.md, "Scale L: bulk writes")."""
+    _upsert([_element(index) for index in range(MEMBERS)])
+    segment = Segment.objects.get(tenant_id=TENANT, public_id="gold")
+    customers = list(Customer.objects.filter(tenant_id=TENANT).values_list("pk", flat=True)[:20])
+    with CaptureQueriesContext(connection) as captured:
+        found = stored_members(tenant=TENANT, segment=segment.pk, customers=customers)
+    assert len(found) == 20
+    (query,) = captured.captured_queries
+    with connection.cursor() as cursor:
+        # The test tables are tiny: statistics that know the segment holds its 200 members,
+        # and no scan of the whole table (cheapest at this size).
+        cursor.execute(f"ANALYZE {SegmentCustomerAssignment._meta.db_table}")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {query['sql']}")
+        plan = "\n".join(line for (line,) in cursor.fetchall())
+    assert "customer_assignment_unique_b2c" in plan, plan
+    assert "customer_assignment_unique_b2b" in plan
