@@ -202,23 +202,28 @@ def bulk(args: argparse.Namespace, customers: list[str], call: BulkCall, part: s
 
 
 def imports(args: argparse.Namespace) -> dict[str, Any]:
-    from bench.import_customer_assignments import _delete_assignments, _time_import, _write_files
+    from bench.import_customer_assignments import (
+        TENANT,
+        _delete_assignments,
+        _time_import,
+        _write_files,
+    )
 
     load_start = os.getloadavg()
     times: dict[str, list[float]] = {name: [] for name in VARIANTS}
     events: dict[str, int] = dict.fromkeys(VARIANTS, 0)
     with tempfile.TemporaryDirectory() as directory:
-        csv_path, _ = _write_files(Path(directory), args.import_rows, 20)
+        csv_path, _ = _write_files(TENANT, Path(directory), args.import_rows, 20)
         for order in _orders(args.import_rounds):
             for name in order:
                 before = _events()
                 with _variant(name):
-                    seconds, summary = _time_import(csv_path, 10_000)
+                    seconds, summary = _time_import(TENANT, csv_path, 10_000)
                 if f"inserted {args.import_rows}" not in summary:
                     raise RuntimeError(f"{name}: {summary}")
                 times[name].append(seconds)
                 events[name] += _events() - before
-                _delete_assignments()
+                _delete_assignments(TENANT)
     return _summary(times, events, load_start, unit="s", scale=1)
 
 
@@ -257,7 +262,7 @@ def _directory(args: argparse.Namespace) -> list[str]:
     from segments.models import Customer
 
     customers = max(args.import_rows // 20, args.calls * BULK_SIZE)
-    _generate_directory(20, customers)
+    _generate_directory(TENANT, 20, customers)
     return list(
         Customer.objects.filter(tenant_id=TENANT).order_by("pk").values_list("public_id", flat=True)
     )
