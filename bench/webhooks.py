@@ -168,6 +168,15 @@ def start_worker(target: Target, **extra: str) -> subprocess.Popen:
         )
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user and system, all threads) a running process has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
+
+
 def stop_worker(worker: subprocess.Popen) -> None:
     if worker.poll() is None:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -266,6 +275,7 @@ def throughput(target: Target, args: argparse.Namespace, subscriptions: int) -> 
                 time.sleep(0.01)
             first = receiver.arrivals[0][3]
             last = receiver.arrivals[-1][3]
+            worker_cpu = cpu_seconds(worker.pid)
         finally:
             stop_worker(worker)
     finally:
@@ -279,6 +289,12 @@ def throughput(target: Target, args: argparse.Namespace, subscriptions: int) -> 
         "seconds_first_to_last": round(last - first, 2),
         "deliveries_per_second": round(expected / elapsed, 1),
         "deliveries_per_second_steady": round(expected / max(last - first, 1e-6), 1),
+        # What the worker needs of a core (its start included; its PostgreSQL backends
+        # not): on a loaded machine its wall time also counts the time it waited for one.
+        "worker_cpu_seconds": worker_cpu,
+        "deliveries_per_worker_cpu_second": (
+            round(expected / worker_cpu, 1) if worker_cpu else None
+        ),
         "load_average": os.getloadavg(),
     }
     log(f"throughput: {result}")
