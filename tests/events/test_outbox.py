@@ -128,3 +128,21 @@ def test_a_backlog_is_numbered_in_chunks_in_write_order(monkeypatch):
     assert [e.sequence_number for e in events if e.resource_id == "silver"] == [1, 2, 3, 4, 5]
     assert not OutboxEntry.objects.exists()
     assert sequencing.events_sequence() == 0
+
+
+def test_a_chunk_of_events_is_inserted_with_its_data_time_and_ids_in_position_order():
+    make_segment(TENANT, "gold")
+    data = {"name": {"de": "Grün ✓", "en": 'quote " and \\ backslash'}, "ids": [1, None, 2.5]}
+    events_append(
+        tenant=TENANT,
+        drafts=[EventDraft("segment.updated", "segment", f"s{n % 3}", data) for n in range(7)],
+    )
+    written = OutboxEntry.objects.get().created_at
+
+    assert sequencing.events_sequence() == 7
+
+    events = list(Event.objects.order_by("position"))
+    assert [e.id for e in events] == sorted(e.id for e in events)
+    assert all(e.data == data and e.created_at == written for e in events)
+    assert [e.sequence_number for e in events] == [1, 1, 1, 2, 2, 2, 3]
+    assert len({e.public_id for e in events}) == 7 and None not in {e.public_id for e in events}
