@@ -82,7 +82,7 @@ def test_members_are_searched_by_id_name_email_or_legal_entity(
     assert [row.customer.public_id for row in response.context["page"].object_list] == expected
 
 
-def test_a_members_search_counts_up_to_1000_matches(merchandiser, shop):
+def test_a_members_search_counts_up_to_100_matches(merchandiser, shop):
     gold = shop["gold"]
     now = timezone.now()
     meyers = Customer.objects.bulk_create(
@@ -94,7 +94,7 @@ def test_a_members_search_counts_up_to_1000_matches(merchandiser, shop):
             created_at=now,
             modified_at=now,
         )
-        for number in range(1001)
+        for number in range(101)
     )
     SegmentCustomerAssignment.objects.bulk_create(
         SegmentCustomerAssignment(
@@ -106,9 +106,9 @@ def test_a_members_search_counts_up_to_1000_matches(merchandiser, shop):
     searched = merchandiser.get(_url("members", gold), {"q": "meyer"})
     everyone = merchandiser.get(_url("members", gold))
 
-    assert searched.context["total"] == "more than 1,000"
+    assert searched.context["total"] == "more than 100"
     assert len(searched.context["page"].object_list) == 50
-    assert everyone.context["total"] == "1,003"
+    assert everyone.context["total"] == "103"
 
 
 def test_adding_a_member_goes_through_the_service(merchandiser, shop):

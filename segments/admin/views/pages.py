@@ -32,10 +32,10 @@ PAGE_SIZE = 50
 # Above this many rows a page says "more than 10,000": counting a segment's 350,000 members
 # exactly on every load took a second at scale L (docs/benchmarks.md, issue 20).
 COUNT_CAP = 10_000
-# A search's matches are counted no further than this ("more than 1,000"): a common last
-# name matches 22,000 members of a 350,000-member segment at scale L, and counting 10,000 of
-# them read 150,000 members (docs/benchmarks.md, "Bounded by the page").
-SEARCH_COUNT_CAP = 1_000
+# A search's matches are counted no further than this ("more than 100", two pages): a common
+# last name matches 22,000 members of a 350,000-member segment at scale L, and counting
+# 10,000 of them read 150,000 members (docs/benchmarks.md, "Bounded by the page").
+SEARCH_COUNT_CAP = 100
 # Up to this many matching customers (and legal entities) a members search reads their
 # members by customer; above it, it walks the members in the page's order (`members_matching`).
 FEW_MATCHES = 500
