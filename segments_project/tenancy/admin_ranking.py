@@ -168,7 +168,6 @@ class BestMatchFirst:
         prefetch_related_objects(page, *self.prefetch)
         return page
 
-
     def _rest(self, stop: int | None, found: list[Model]) -> list[Model]:
         """The rest rank's rows the slice needs. When the first two ranks leave the slice
         short, every query of theirs returned fewer rows than it was allowed, so `found`
