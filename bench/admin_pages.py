@@ -12,7 +12,7 @@ pages (the tenant's own rows, found by reading the database):
 
 - the change lists of segments, customers, products, categories and coupons;
 - the change page of the segment with the most members, its members page (first page, a
-  page in the middle, a search by a last name);
+  page in the middle, a search by a last name, by an email and by a customer number);
 - the pickers' answers (the autocomplete JSON the select2 pickers ask for): customers by
   an email, a last name and a customer number; products by "Audio product 1"; categories
   and segments by a word of their names;
@@ -106,6 +106,8 @@ def pages_of(target: Target) -> tuple[dict[str, str], dict[str, int]]:
         "members: first page": f"{segment}/members/",
         "members: middle page": f"{segment}/members/?p={middle}",
         "members: search a last name": f"{segment}/members/?{urlencode({'q': last_name})}",
+        "members: search an email": f"{segment}/members/?{urlencode({'q': email})}",
+        "members: search a customer number": f"{segment}/members/?{urlencode({'q': customer_id})}",
         "picker: customer by email": picker("segments/customer", members_of, email),
         "picker: customer by last name": picker("segments/customer", members_of, last_name),
         "picker: customer by number": picker("segments/customer", members_of, customer_id),

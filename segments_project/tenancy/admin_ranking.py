@@ -128,10 +128,9 @@ class BestMatchFirst:
             f"_match_{index}": bytewise_key(model, source)
             for index, source in enumerate([*match, name])
         }
-        exact, prefix = Q(), Q()
+        exact = Q()
         for alias in compared:
             exact |= Q(**{alias: text})
-            prefix |= Q(**{f"{alias}__startswith": text})
         bytewise_name = (bytewise_key(model, name).asc(nulls_last=True), "pk")
         candidates = scoped.alias(**compared).annotate(_name_key=bytewise_key(model, name))
         # One query per text and rank: each is read from that text's index (an OR of the
@@ -145,7 +144,10 @@ class BestMatchFirst:
             .order_by(*bytewise_name)
             for alias in compared
         ]
-        self.rest = matched.alias(**compared).exclude(_flag(prefix)).order_by(*name_first)
+        # The rest is every match in name order: the rows of the first two ranks among them
+        # are dropped as they are read (`__getitem__`), not excluded by the query, which
+        # evaluated the three lower-cased texts on each row it walked (most of its time).
+        self.rest = matched.order_by(*name_first)
 
     def __getitem__(self, index: slice) -> list[Model]:
         if not isinstance(index, slice) or index.step is not None:
@@ -161,10 +163,23 @@ class BestMatchFirst:
             for rows in rank:
                 merged.update((row.pk, row) for row in read(rows, len(found)))
             found += sorted(merged.values(), key=_by_bytewise_name)
-        found += read(self.rest, len(found))
+        found += self._rest(stop, found)
         page = found[start:stop]
         prefetch_related_objects(page, *self.prefetch)
         return page
+
+    def _rest(self, stop: int | None, found: list[Model]) -> list[Model]:
+        """The rest rank's rows the slice needs. When the first two ranks leave the slice
+        short, every query of theirs returned fewer rows than it was allowed, so `found`
+        holds all their rows: the rest reads that many more than it needs, in name order,
+        and drops them. (When the slice is full, one row, to keep the queries the same.)"""
+        known = {row.pk for row in found}
+        if stop is None:
+            rows = list(self.rest)
+        else:
+            needed = stop - len(found)
+            rows = list(self.rest[: needed + len(found) if needed > 0 else 1])
+        return [row for row in rows if row.pk not in known]
 
 
 def _by_bytewise_name(row: Any) -> tuple[bool, str, Any]:

@@ -8,8 +8,10 @@ from django.contrib.admin.models import CHANGE, LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from segments.models import SegmentCustomerAssignment, SegmentItemAssignment
+from segments.admin.views import pages
+from segments.models import Customer, SegmentCustomerAssignment, SegmentItemAssignment
 from tests.catalog.factories import make_product
 from tests.segments.factories import assign_customer, make_customer
 
@@ -67,10 +69,46 @@ def test_the_members_page_costs_the_same_queries_for_a_few_or_many_members(merch
     ("term", "expected"),
     [("alice@", ["alice"]), ("acme corp", ["bob"]), ("BOB", ["bob"]), ("zzz", [])],
 )
-def test_members_are_searched_by_id_name_email_or_legal_entity(merchandiser, shop, term, expected):
+@pytest.mark.parametrize("few", [500, 0], ids=["by customer", "walking the members"])
+def test_members_are_searched_by_id_name_email_or_legal_entity(
+    merchandiser, shop, term, expected, few, monkeypatch
+):
+    # Either way of reading a search (`pages.members_matching`) finds the same members:
+    # by the matching customers' ids when they are few, else member by member.
+    monkeypatch.setattr(pages, "FEW_MATCHES", few)
+
     response = merchandiser.get(_url("members", shop["gold"]), {"q": term})
 
     assert [row.customer.public_id for row in response.context["page"].object_list] == expected
+
+
+def test_a_members_search_counts_up_to_100_matches(merchandiser, shop):
+    gold = shop["gold"]
+    now = timezone.now()
+    meyers = Customer.objects.bulk_create(
+        Customer(
+            tenant_id=TENANT,
+            public_id=f"m{number:04d}",
+            first_name="Ann",
+            last_name="Meyer",
+            created_at=now,
+            modified_at=now,
+        )
+        for number in range(101)
+    )
+    SegmentCustomerAssignment.objects.bulk_create(
+        SegmentCustomerAssignment(
+            tenant_id=TENANT, segment=gold, customer=customer, created_at=now, modified_at=now
+        )
+        for customer in meyers
+    )
+
+    searched = merchandiser.get(_url("members", gold), {"q": "meyer"})
+    everyone = merchandiser.get(_url("members", gold))
+
+    assert searched.context["total"] == "more than 100"
+    assert len(searched.context["page"].object_list) == 50
+    assert everyone.context["total"] == "103"
 
 
 def test_adding_a_member_goes_through_the_service(merchandiser, shop):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.db.models import F, Q
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
@@ -20,9 +20,10 @@ from ..member_forms import MemberBulkAddForm
 from .explain import member_explain_url
 from .exports import assignments_csv_response
 from .pages import (
+    SEARCH_COUNT_CAP,
     back_to_list,
     chosen_rows,
-    customer_search,
+    members_matching,
     page_context,
     paged,
     post_only,
@@ -137,13 +138,10 @@ def members_view(model_admin: Any, request: HttpRequest, object_id: str) -> Http
     query = request.GET.get("q", "").strip()
     rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
     if query:
-        rows = rows.filter(
-            customer_search(segment.tenant_id, query)
-            | Q(legal_entity__public_id__icontains=query)
-            | Q(legal_entity__name__icontains=query)
-        )
+        rows = members_matching(rows, segment.tenant_id, query)
     order, headers = member_sorting(request)
-    page = paged(request, rows.order_by(*order), capped=True)
+    cap = SEARCH_COUNT_CAP if query else None
+    page = paged(request, rows.order_by(*order), capped=True, cap=cap)
     page.object_list = list(page.object_list)
     for row in page.object_list:
         row.explain_url = member_explain_url(row, site=segment.site_code)

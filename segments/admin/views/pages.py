@@ -26,12 +26,19 @@ from segments_project.admin import localized_display
 from segments_project.db.search import search_text
 from segments_project.tenancy.admin_scoping import lookahead_rows, uncounted_page_number
 
-from ...models import CUSTOMER_SEARCH_FIELDS, Customer, Segment
+from ...models import CUSTOMER_SEARCH_FIELDS, Customer, LegalEntity, Segment
 
 PAGE_SIZE = 50
 # Above this many rows a page says "more than 10,000": counting a segment's 350,000 members
 # exactly on every load took a second at scale L (docs/benchmarks.md, issue 20).
 COUNT_CAP = 10_000
+# A search's matches are counted no further than this ("more than 100", two pages): a common
+# last name matches 22,000 members of a 350,000-member segment at scale L, and counting
+# 10,000 of them read 150,000 members (docs/benchmarks.md, "Bounded by the page").
+SEARCH_COUNT_CAP = 100
+# Up to this many matching customers (and legal entities) a members search reads their
+# members by customer; above it, it walks the members in the page's order (`members_matching`).
+FEW_MATCHES = 500
 
 
 def capped_count(rows: QuerySet, cap: int | None = None) -> int:
@@ -230,10 +237,13 @@ def back_to_list(request: HttpRequest, default: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(default)
 
 
-def paged(request: HttpRequest, rows: QuerySet, *, capped: bool = False) -> Any:
+def paged(
+    request: HttpRequest, rows: QuerySet, *, capped: bool = False, cap: int | None = None
+) -> Any:
     """The requested page of the rows, with `links` to the pages around it and `total`,
-    the count as shown. `capped` counts at most `COUNT_CAP` + 1 rows (`CappedPaginator`)."""
-    paginator = CappedPaginator(rows, PAGE_SIZE) if capped else Paginator(rows, PAGE_SIZE)
+    the count as shown. `capped` counts at most `cap` (default `COUNT_CAP`) + 1 rows
+    (`CappedPaginator`)."""
+    paginator = CappedPaginator(rows, PAGE_SIZE, cap) if capped else Paginator(rows, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("p"))
     page.total = (
         count_text(paginator.count, paginator.cap)
@@ -257,17 +267,49 @@ def paged(request: HttpRequest, rows: QuerySet, *, capped: bool = False) -> Any:
     return page
 
 
+def members_matching(rows: QuerySet, tenant: str, query: str) -> QuerySet:
+    """The member rows (customer assignments) whose customer's id, email, name or company,
+    or whose legal entity's id or name, contains the search text (case-insensitively).
+
+    Read from the smaller side: the matching customers and legal entities are read first,
+    at most `FEW_MATCHES` + 1 of each (an email or a customer number names one). When both
+    are that few, the members are those of these ids (read by customer, from its index);
+    otherwise (a common last name, 65,000 customers at scale L) each member is checked
+    against its own customer's and legal entity's text as the members are read in the
+    page's order, so that a page reads about as many members as it takes to fill it, not
+    every match intersected with the segment. Either way the same rows."""
+    customers = customer_search_rows(tenant, query)
+    entities = LegalEntity.objects.filter(tenant_id=tenant).filter(
+        Q(public_id__icontains=query) | Q(name__icontains=query)
+    )
+    # Unordered: the first `FEW_MATCHES` + 1 found, not every match sorted.
+    customer_ids = list(customers.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+    entity_ids = list(entities.order_by().values_list("pk", flat=True)[: FEW_MATCHES + 1])
+    if len(customer_ids) <= FEW_MATCHES and len(entity_ids) <= FEW_MATCHES:
+        return rows.filter(Q(customer_id__in=customer_ids) | Q(legal_entity_id__in=entity_ids))
+    joined = [f"customer__{field}" for field in CUSTOMER_SEARCH_FIELDS]
+    return rows.alias(customer_text=search_text(*joined)).filter(
+        Q(customer_text__icontains=query)
+        | Q(legal_entity__public_id__icontains=query)
+        | Q(legal_entity__name__icontains=query)
+    )
+
+
+def customer_search_rows(tenant: str, query: str) -> QuerySet:
+    """The tenant's customers whose id, email, name or company contains the search text,
+    found by their search text's trigram index (migration 0010)."""
+    return (
+        Customer.objects.filter(tenant_id=tenant)
+        .alias(search_text=search_text(*CUSTOMER_SEARCH_FIELDS))
+        .filter(search_text__icontains=query)
+    )
+
+
 def customer_search(tenant: str, query: str) -> Q:
     """Rows whose customer's id, email, name or company contains the search text: the
     tenant's matching customers, found by their search text's trigram index (migration
     0010), not by reading every member's customer."""
-    customers = (
-        Customer.objects.filter(tenant_id=tenant)
-        .alias(search_text=search_text(*CUSTOMER_SEARCH_FIELDS))
-        .filter(search_text__icontains=query)
-        .values("pk")
-    )
-    return Q(customer__in=customers)
+    return Q(customer__in=customer_search_rows(tenant, query).values("pk"))
 
 
 def query_string(request: HttpRequest, **changes: Any) -> str:
