@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -214,3 +216,30 @@ def test_customers_of_other_tenants_cannot_be_explained(merchandiser, shop):
 
     assert merchandiser.get(EXPLAIN, {"customer": alien.pk}).status_code == 404
     assert merchandiser.get(EXPLAIN, {"customer": "x"}).status_code == 404
+
+
+def test_the_coupons_panel_takes_the_same_queries_for_few_and_many_coupons(merchandiser, shop):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk})
+        assert response.status_code == 200
+        return len(captured)
+
+    def coupons(first: int, last: int) -> None:
+        for number in range(first, last):
+            coupon_services.coupon_create(
+                tenant=TENANT,
+                document={"code": f"C{number:02d}", "name": "x", "discountType": "PERCENT",
+                          "discountPercentage": 5, "maxRedemptionsPerCustomer": 2,
+                          "segmentRestricted": number % 2 == 0,
+                          "restrictions": {"segments": ["gold"]} if number % 2 == 0 else {}},
+            )  # fmt: skip
+
+    coupons(0, 2)
+    queries()  # per-process caches warm
+    few = queries()
+    coupons(2, 30)
+    many = queries()
+
+    assert many == few
+    assert len(_preview(merchandiser, shop["alice"])["coupons"]["redeemable"]) == 30
