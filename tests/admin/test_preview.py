@@ -22,9 +22,14 @@ PREVIEW = reverse("admin:segments_segment_preview")
 pytestmark = pytest.mark.django_db
 
 
-def _tree(nodes: list[dict]) -> list:
-    """The forest as (id, assigned, children) tuples."""
-    return [(node["id"], node["assigned"], _tree(node["children"])) for node in nodes]
+def _tree(nodes: list[dict], client) -> list:
+    """The forest as (id, assigned, children) tuples, each category opened (its
+    subcategories loaded from the preview's tree page, as the page does)."""
+
+    def children(node: dict) -> list[dict]:
+        return client.get(node["children_url"]).context["nodes"] if node["children_url"] else []
+
+    return [(node["id"], node["assigned"], _tree(children(node), client)) for node in nodes]
 
 
 def _preview(client, customer, **params):
@@ -38,7 +43,7 @@ def test_a_members_storefront(merchandiser, shop):
 
     assert [entry["segment"].public_id for entry in result["segments"]] == ["gold"]
     # Clothing is assigned with its subtree (coats before shirts: position order).
-    assert _tree(result["forest"]) == [
+    assert _tree(result["forest"], merchandiser) == [
         ("clothing", True, [("coats", True, []), ("shirts", True, [])])
     ]
     products = {entry["product"].public_id: entry["segment_ids"] for entry in result["products"]}
@@ -49,8 +54,13 @@ def test_the_page_renders_the_tree_and_products(merchandiser, shop):
     html = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk}).content.decode()
 
     assert 'data-category="clothing"' in html and 'title="Category id clothing">Clothing<' in html
-    assert 'data-category="shirts"' in html and 'title="Category id shirts">Shirts<' in html
     assert 'data-category="shoes"' not in html
+    # Clothing's subcategories are loaded when it is opened.
+    assert 'data-category="shirts"' not in html
+    opened = merchandiser.get(
+        PREVIEW + "tree/", {"customer": shop["alice"].pk, "category": "clothing"}
+    ).content.decode()
+    assert 'data-category="shirts"' in opened and 'title="Category id shirts">Shirts<' in opened
     assert ">T-shirt</td>" in html
 
 
@@ -176,7 +186,8 @@ def test_every_shown_item_links_to_its_explanation(merchandiser, shop):
     assert "item_type=PRODUCT&item_id=tee" in tee["explain_url"]
     assert "item_type=CATEGORY&item_id=clothing" in clothing["explain_url"]
     assert all(entry["explain_url"] for entry in result["products"])
-    assert html.decode().count('class="seg-explain"') == len(result["products"]) + 3
+    # The products and the tree's root (its subcategories' links come with their level).
+    assert html.decode().count('class="seg-explain"') == len(result["products"]) + 1
 
     page = merchandiser.get(tee["explain_url"])
     assert page.status_code == 200

@@ -62,6 +62,7 @@ def _pages(shop: dict[str, Any]) -> dict[str, str]:
         "picker: segment": _picker("segments_segment", member_of, "gold"),
         "preview as a customer": f"{preview}?customer={alice.pk}",
         "preview of the segment": f"{preview}?segment={gold.pk}",
+        "preview: a category's subcategories": f"{preview}tree/?customer={alice.pk}&category=clothing",
     }
 
 
