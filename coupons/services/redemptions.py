@@ -27,6 +27,7 @@ from segments_project.errors import ApplicationError
 from ..documents.currencies import Money
 from ..documents.redemptions import RedemptionRequest
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
+from ..querysets import RedemptionQuerySet
 from ..selectors.coupons import coupon_not_found
 from ..selectors.eligibility import CartAssessment, assess_cart
 from ..selectors.redemptions import redemption_get
@@ -142,16 +143,20 @@ def _limit_problems(
     """Counts redemption rows (under the coupon's row lock when redeeming), or takes the
     counts `known` read for many coupons at once."""
     problems = []
-    redemptions = Redemption.objects.for_tenant(coupon.tenant_id).filter(coupon=coupon)
+
+    def redemptions() -> RedemptionQuerySet:
+        return Redemption.objects.for_tenant(coupon.tenant_id).filter(coupon=coupon)
 
     def total() -> int:
-        return known.redemptions.get(coupon.pk, 0) if known is not None else redemptions.count()
+        if known is not None:
+            return known.redemptions.get(coupon.pk, 0)
+        return redemptions().count()
 
     def own() -> int:
         if known is not None:
             return known.own_redemptions.get(coupon.pk, 0)
         customer = redeemer.customer_id or ""
-        return redemptions.by_customer(customer, redeemer.legal_entity_id or "").count()
+        return redemptions().by_customer(customer, redeemer.legal_entity_id or "").count()
 
     if coupon.max_redemptions != UNLIMITED and total() >= coupon.max_redemptions:
         problems.append(
@@ -218,17 +223,22 @@ def _segment_problems(
     site_code: str | None,
     at: datetime,
     known: _Known | None = None,
+    *,
+    for_cart: bool = True,
 ) -> tuple[SegmentQuerySet | None, list[Problem]]:
     """A segment-restricted coupon: the redeemer's member segments among the coupon's (None
-    when it is not segment-restricted or the redeemer anonymous), refused when there are
-    none (read from the redeemer's member segments `known`, when given)."""
+    when it is not segment-restricted or the redeemer anonymous, or when they are `known`
+    and not needed `for_cart`), refused when there are none (read from the redeemer's
+    member segments `known`, when given)."""
     if not coupon.segment_restricted or redeemer.anonymous:
         return None, []
-    segments = _member_segments(coupon, redeemer, site_code, at)
+    segments = None
+    if known is None or for_cart:
+        segments = _member_segments(coupon, redeemer, site_code, at)
     if known is not None:
         member = not known.member_segment_ids.isdisjoint(coupon.segment_ids)
     else:
-        member = segments.exists()
+        member = segments is not None and segments.exists()
     if member:
         return segments, []
     problem = Problem(
@@ -284,7 +294,9 @@ def _verdict(
     problems += _customer_problems(coupon, redeemer)
     problems += _referral_problems(coupon, redeemer)
     site_code = request.site_code
-    segments, segment_problems = _segment_problems(coupon, redeemer, site_code, at, known)
+    segments, segment_problems = _segment_problems(
+        coupon, redeemer, site_code, at, known, for_cart=request.items is not None
+    )
     problems += segment_problems
     problems += _money_problems(coupon, request)
     problems += _limit_problems(coupon, redeemer, known)
