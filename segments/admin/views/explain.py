@@ -69,9 +69,10 @@ def member_explain_url(assignment: SegmentCustomerAssignment, *, site: str) -> s
     )
 
 
-def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
-    """Takes the preview's parameters (customer, legal entity, site, moment) and an item
-    (`item_type`, `item_id`); 404 for a customer the user's admin does not show."""
+def valid_preview_form(model_admin: Any, request: HttpRequest) -> PreviewForm:
+    """The preview's parameters of a page that shows one customer's storefront (customer,
+    legal entity, site, moment), validated: 403 without the view permission, 404 for a
+    customer the user's admin does not show or invalid parameters."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     customer = customer_named(model_admin, request, request.GET.get("customer"))
@@ -85,7 +86,15 @@ def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         sites=sites_of(customer.tenant_id),
     )
     if not form.is_valid():
-        raise Http404("Invalid explain parameters: " + "; ".join(form.errors))
+        raise Http404("Invalid preview parameters: " + "; ".join(form.errors))
+    return form
+
+
+def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    """Takes the preview's parameters (customer, legal entity, site, moment) and an item
+    (`item_type`, `item_id`); 404 for a customer the user's admin does not show."""
+    form = valid_preview_form(model_admin, request)
+    customer = form.cleaned_data["customer"]
     item_type = (request.GET.get("item_type") or "").upper()
     item_id = request.GET.get("item_id") or None
     if item_type not in ItemType.values or not item_id:

@@ -26,7 +26,7 @@ from ...selectors.storefront_match import match_products
 from ...selectors.storefront_scope import StorefrontScope
 from ...selectors.storefront_trees import categories_given_directly, segment_category_forest
 from ..forms import PreviewForm
-from .explain import preview_query
+from .explain import preview_query, valid_preview_form
 from .pages import capped_count, count_text, customer_named, page_context, sites_of
 from .preview_tree import (
     ForestLabels,
@@ -257,20 +257,7 @@ def preview_tree_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     with the preview's parameters), as the page's tree shows them: loaded when the
     category is opened. 404 for a customer the user's admin does not show, or a category
     the customer's storefront tree does not hold (another tenant's among them)."""
-    if not model_admin.has_view_permission(request):
-        raise PermissionDenied
-    customer = customer_named(model_admin, request, request.GET.get("customer"))
-    if customer is None:
-        raise Http404("No such customer.")
-    form = PreviewForm(
-        request.GET,
-        admin_site=model_admin.admin_site,
-        tenant=customer.tenant_id,
-        tenants=granted_tenant_names(request),
-        sites=sites_of(customer.tenant_id),
-    )
-    if not form.is_valid():
-        raise Http404("Invalid preview parameters: " + "; ".join(form.errors))
+    form = valid_preview_form(model_admin, request)
     scope = _scope(form)
     forest = segment_category_forest(scope, ALL_LANGUAGES)
     found = find_node(forest, request.GET.get("category") or "")
