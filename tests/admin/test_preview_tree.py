@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Category
+from segments.admin.views.pages import sites_of
 from tests.catalog.factories import make_assignment, make_category, make_product
 from tests.segments.factories import assign_customer, assign_item, make_customer, make_segment
 
@@ -226,3 +227,16 @@ def test_the_tree_page_answers_404_outside_the_customers_tree(merchandiser, elec
     assert status(category="nowhere") == 404
     assert status(customer="") == 404
     assert status(segment=str(shop["foreign"].pk), category="alien-root") == 404
+
+
+def test_the_site_choice_reads_each_site_once(shop):
+    for number in range(30):
+        make_segment(TENANT, f"many-{number}", site="main" if number % 2 else "outlet")
+
+    with CaptureQueriesContext(connection) as captured:
+        sites = sites_of(TENANT)
+
+    assert sites == ["main", "outlet"]
+    # One row per site code, not one per segment: only the code is selected and distinct.
+    (query,) = captured.captured_queries
+    assert "public_id" not in query["sql"] and "DISTINCT" in query["sql"]
