@@ -1,6 +1,7 @@
 """How long the admin's pages take in a real browser, on a generated tenant at a scale.
 
-    python bench/admin_pages.py --database seg_bench_s --scale S [--rounds 5] [--port 18830]
+    python bench/admin_pages.py --database seg_bench_s --scale S [--rounds 5] [--port 18830] \\
+        [--only preview]
     python bench/admin_pages.py --compare bench/results/summary-admin-pages-S.json \\
         bench/results/summary-admin-pages-L.json
 
@@ -171,6 +172,8 @@ def run(args: argparse.Namespace) -> None:
     password = secrets.token_urlsafe(16)
     env = {"DJANGO_SETTINGS_MODULE": SETTINGS, "BENCH_ADMIN_PASSWORD": password}
     pages, counts = pages_of(target)
+    if args.only:
+        pages = {label: path for label, path in pages.items() if args.only in label}
     log(f"admin pages at {args.scale} ({args.database}): {counts}")
     manage(target, "collectstatic", "--noinput", env=django_env(target, **env))
     server = Server(
@@ -220,6 +223,7 @@ def main() -> None:
     parser.add_argument(
         "--out", help="results file (bench/results/summary-admin-pages-<scale>.json)"
     )
+    parser.add_argument("--only", help="time only the pages whose label holds this text")
     parser.add_argument("--compare", nargs=2, metavar="RESULTS", help="print the table")
     args = parser.parse_args()
     if args.compare:

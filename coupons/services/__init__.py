@@ -2,7 +2,14 @@
 admin both come through here."""
 
 from .coupons import coupon_create, coupon_delete, coupon_patch, coupon_update
-from .redemptions import Redeemer, Verdict, coupon_redeem, coupon_validate, redemption_delete
+from .redemptions import (
+    Redeemer,
+    Verdict,
+    coupon_redeem,
+    coupon_validate,
+    coupons_validate,
+    redemption_delete,
+)
 from .referrals import (
     ReferralNotConfigured,
     referral_coupon_issue,
@@ -25,6 +32,7 @@ __all__ = [
     "coupon_redeem",
     "coupon_update",
     "coupon_validate",
+    "coupons_validate",
     "redemption_delete",
     "referral_coupon_issue",
     "referral_settings_delete",

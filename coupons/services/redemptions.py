@@ -8,10 +8,12 @@ redemptions run at once. Segment membership is the segments app's rule
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from segments.querysets import SegmentQuerySet
@@ -20,10 +22,12 @@ from segments_project.api.documents import generate_id, invalid
 from segments_project.audit.models import AuditAction, DocumentType
 from segments_project.audit.record import Change, record, snapshot
 from segments_project.checkpoints import Checkpoint, reached
+from segments_project.errors import ApplicationError
 
 from ..documents.currencies import Money
 from ..documents.redemptions import RedemptionRequest
 from ..models import UNLIMITED, Coupon, DiscountType, Redemption
+from ..querysets import RedemptionQuerySet
 from ..selectors.coupons import coupon_not_found
 from ..selectors.eligibility import CartAssessment, assess_cart
 from ..selectors.redemptions import redemption_get
@@ -57,6 +61,18 @@ class Verdict:
     @property
     def currency(self) -> str:
         return self.discount.currency
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the checks of many coupons read from the database, read once for all of them
+    (`coupons_validate`): the redeemer's problem (None when it passes), their active member
+    segments on the site, and each coupon's redemptions, in all and by the redeemer."""
+
+    redeemer_problem: ApplicationError | None
+    member_segment_ids: frozenset[str]
+    redemptions: dict[int, int]
+    own_redemptions: dict[int, int]
 
 
 def _check_redeemer(tenant: str, redeemer: Redeemer) -> None:
@@ -121,11 +137,28 @@ def _money_problems(coupon: Coupon, request: RedemptionRequest) -> list[Problem]
     return []
 
 
-def _limit_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
-    """Counts redemption rows; under the coupon's row lock when redeeming."""
+def _limit_problems(
+    coupon: Coupon, redeemer: Redeemer, known: _Known | None = None
+) -> list[Problem]:
+    """Counts redemption rows (under the coupon's row lock when redeeming), or takes the
+    counts `known` read for many coupons at once."""
     problems = []
-    redemptions = Redemption.objects.for_tenant(coupon.tenant_id).filter(coupon=coupon)
-    if coupon.max_redemptions != UNLIMITED and redemptions.count() >= coupon.max_redemptions:
+
+    def redemptions() -> RedemptionQuerySet:
+        return Redemption.objects.for_tenant(coupon.tenant_id).filter(coupon=coupon)
+
+    def total() -> int:
+        if known is not None:
+            return known.redemptions.get(coupon.pk, 0)
+        return redemptions().count()
+
+    def own() -> int:
+        if known is not None:
+            return known.own_redemptions.get(coupon.pk, 0)
+        customer = redeemer.customer_id or ""
+        return redemptions().by_customer(customer, redeemer.legal_entity_id or "").count()
+
+    if coupon.max_redemptions != UNLIMITED and total() >= coupon.max_redemptions:
         problems.append(
             Problem(
                 Refusal.REDEMPTION_LIMIT_REACHED,
@@ -133,17 +166,16 @@ def _limit_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
                 f"It has been redeemed the maximum of {coupon.max_redemptions} times.",
             )
         )
-    if not redeemer.anonymous and coupon.max_redemptions_per_customer != UNLIMITED:
-        own = redemptions.by_customer(redeemer.customer_id, redeemer.legal_entity_id or "")
-        if own.count() >= coupon.max_redemptions_per_customer:
-            problems.append(
-                Problem(
-                    Refusal.CUSTOMER_REDEMPTION_LIMIT_REACHED,
-                    "maxRedemptionsPerCustomer",
-                    "The customer has redeemed it the maximum of "
-                    f"{coupon.max_redemptions_per_customer} times.",
-                )
+    per_customer = coupon.max_redemptions_per_customer
+    if not redeemer.anonymous and per_customer != UNLIMITED and own() >= per_customer:
+        problems.append(
+            Problem(
+                Refusal.CUSTOMER_REDEMPTION_LIMIT_REACHED,
+                "maxRedemptionsPerCustomer",
+                "The customer has redeemed it the maximum of "
+                f"{coupon.max_redemptions_per_customer} times.",
             )
+        )
     reached(Checkpoint.COUPON_LIMITS_COUNTED)
     return problems
 
@@ -186,15 +218,28 @@ def _referral_problems(coupon: Coupon, redeemer: Redeemer) -> list[Problem]:
 
 
 def _segment_problems(
-    coupon: Coupon, redeemer: Redeemer, site_code: str | None, at: datetime
+    coupon: Coupon,
+    redeemer: Redeemer,
+    site_code: str | None,
+    at: datetime,
+    known: _Known | None = None,
+    *,
+    for_cart: bool = True,
 ) -> tuple[SegmentQuerySet | None, list[Problem]]:
     """A segment-restricted coupon: the redeemer's member segments among the coupon's (None
-    when it is not segment-restricted or the redeemer anonymous), refused when there are
-    none."""
+    when it is not segment-restricted or the redeemer anonymous, or when they are `known`
+    and not needed `for_cart`), refused when there are none (read from the redeemer's
+    member segments `known`, when given)."""
     if not coupon.segment_restricted or redeemer.anonymous:
         return None, []
-    segments = _member_segments(coupon, redeemer, site_code, at)
-    if segments.exists():
+    segments = None
+    if known is None or for_cart:
+        segments = _member_segments(coupon, redeemer, site_code, at)
+    if known is not None:
+        member = not known.member_segment_ids.isdisjoint(coupon.segment_ids)
+    else:
+        member = segments is not None and segments.exists()
+    if member:
         return segments, []
     problem = Problem(
         Refusal.NOT_A_SEGMENT_MEMBER,
@@ -227,6 +272,7 @@ def _verdict(
     at: datetime,
     *,
     redeeming: bool,
+    known: _Known | None = None,
 ) -> Verdict:
     """Every check a redemption makes, in a fixed order; CouponRefused lists all that fail
     (a deleted coupon only that).
@@ -240,14 +286,20 @@ def _verdict(
     if coupon.deleted:
         problem = Problem(Refusal.DELETED, "code", "It has been deleted.")
         raise CouponRefused(code, [problem], redeeming=redeeming)
-    _check_redeemer(coupon.tenant_id, redeemer)
+    if known is None:
+        _check_redeemer(coupon.tenant_id, redeemer)
+    elif known.redeemer_problem is not None:
+        raise known.redeemer_problem
     problems = _time_problems(coupon, at)
     problems += _customer_problems(coupon, redeemer)
     problems += _referral_problems(coupon, redeemer)
-    segments, segment_problems = _segment_problems(coupon, redeemer, request.site_code, at)
+    site_code = request.site_code
+    segments, segment_problems = _segment_problems(
+        coupon, redeemer, site_code, at, known, for_cart=request.items is not None
+    )
     problems += segment_problems
     problems += _money_problems(coupon, request)
-    problems += _limit_problems(coupon, redeemer)
+    problems += _limit_problems(coupon, redeemer, known)
     cart = None
     if not problems:
         cart, cart_problems = _cart_problems(coupon, request, segments)
@@ -278,6 +330,70 @@ def coupon_validate(
     if coupon is None:
         raise coupon_not_found(code)
     return _verdict(coupon, request, redeemer, at or timezone.now(), redeeming=False)
+
+
+def _known(
+    tenant: str, coupons: list[Coupon], redeemer: Redeemer, site_code: str | None, at: datetime
+) -> _Known:
+    """`_Known` for the coupons: three queries, whatever their number."""
+    try:
+        _check_redeemer(tenant, redeemer)
+        redeemer_problem = None
+    except ApplicationError as exc:
+        redeemer_problem = exc
+    members: frozenset[str] = frozenset()
+    if not redeemer.anonymous and any(coupon.segment_restricted for coupon in coupons):
+        members = frozenset(
+            active_member_segments(
+                tenant=tenant,
+                customer_id=redeemer.customer_id,
+                legal_entity_id=redeemer.legal_entity_id,
+                at=at,
+                site_code=site_code,
+            ).values_list("public_id", flat=True)
+        )
+    redemptions = Redemption.objects.for_tenant(tenant).filter(coupon__in=coupons)
+
+    def counted(rows) -> dict[int, int]:
+        grouped = rows.order_by().values("coupon_id").annotate(n=Count("pk"))
+        return {row["coupon_id"]: row["n"] for row in grouped}
+
+    own: dict[int, int] = {}
+    if not redeemer.anonymous:
+        customer = redeemer.customer_id or ""
+        own = counted(redemptions.by_customer(customer, redeemer.legal_entity_id or ""))
+    return _Known(redeemer_problem, members, counted(redemptions), own)
+
+
+def coupons_validate(
+    *,
+    tenant: str,
+    coupons: Iterable[Coupon],
+    request_of: Callable[[Coupon], RedemptionRequest],
+    redeemer: Redeemer,
+    site_code: str | None,
+    at: datetime | None = None,
+) -> list[tuple[Coupon, Verdict | ApplicationError]]:
+    """`coupon_validate` of each of the tenant's coupons (rows already read), with the
+    request `request_of` makes for it (all on the site `site_code`): its Verdict, or the
+    refusal (CouponRefused) or error it raised. The same checks in the same order, with
+    what they read from the database read once for all the coupons (a fixed number of
+    queries), so that validating many coupons costs what validating one does."""
+    coupons = [coupon for coupon in coupons if coupon.tenant_id == tenant]
+    at = at or timezone.now()
+    known = _known(tenant, coupons, redeemer, site_code, at)
+    answers: list[tuple[Coupon, Verdict | ApplicationError]] = []
+    for coupon in coupons:
+        request = request_of(coupon)
+        if request.site_code != site_code:
+            raise ValueError("Every request of coupons_validate is on its site_code.")
+        try:
+            answers.append(
+                (coupon, _verdict(coupon, request, redeemer, at, redeeming=False, known=known))
+            )
+        except ApplicationError as exc:
+            answers.append((coupon, exc))
+    return answers
 
 
 @transaction.atomic

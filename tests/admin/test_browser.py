@@ -237,6 +237,8 @@ def preview_storefront(page: Any, base: str, segment: Segment) -> None:
     page.wait_for_selector("#preview-categories")
     # The tree starts collapsed: open Summer collection.
     page.locator("li[data-category=summer] > details > summary .seg-node-name").click()
+    # Its subcategories load when it opens.
+    page.locator("li[data-category=summer] .seg-tree li").first.wait_for(state="visible")
     tree = page.locator("#preview-categories").inner_text()
     assert "Summer collection" in tree
     assert "Dresses" in tree

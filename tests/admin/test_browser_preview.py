@@ -108,6 +108,7 @@ def test_preview_tree_collapsed_with_attribution(page: Any, live_server: Any, st
     page.wait_for_selector("#preview-categories")
 
     # Then the tree shows its roots collapsed, with counts and no attribution on the path.
+    page.wait_for_selector("li[data-category=electronics]")
     electronics = page.locator("li[data-category=electronics]")
     assert electronics.locator(":scope > details > summary").inner_text().startswith("Electronics")
     assert "3 products" in electronics.locator(":scope > details > summary").inner_text()
@@ -118,11 +119,15 @@ def test_preview_tree_collapsed_with_attribution(page: Any, live_server: Any, st
     for reason in ("not yet active", "expired", "inactive", "other site (outlet)"):
         assert reason in not_counting
 
+    # And the page holds only that level: a category's subcategories load when it opens.
+    assert page.locator("li[data-category=audio]").count() == 0
+
     # When they open Electronics and then Audio.
     electronics.locator(":scope > details > summary .seg-node-name").click()
     audio = page.locator("li[data-category=audio]")
-    assert audio.is_visible()
+    audio.wait_for(state="visible")
     audio.locator(":scope > details > summary .seg-node-name").click()
+    page.locator("li[data-category=headphones]").wait_for(state="visible")
 
     # Then Audio is given by Audio-Fans, Headphones by VIP customers, Speakers by nobody.
     assert "given by Audio-Fans" in audio.locator(":scope > details > summary").inner_text()

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,9 +22,14 @@ PREVIEW = reverse("admin:segments_segment_preview")
 pytestmark = pytest.mark.django_db
 
 
-def _tree(nodes: list[dict]) -> list:
-    """The forest as (id, assigned, children) tuples."""
-    return [(node["id"], node["assigned"], _tree(node["children"])) for node in nodes]
+def _tree(nodes: list[dict], client) -> list:
+    """The forest as (id, assigned, children) tuples, each category opened (its
+    subcategories loaded from the preview's tree page, as the page does)."""
+
+    def children(node: dict) -> list[dict]:
+        return client.get(node["children_url"]).context["nodes"] if node["children_url"] else []
+
+    return [(node["id"], node["assigned"], _tree(children(node), client)) for node in nodes]
 
 
 def _preview(client, customer, **params):
@@ -36,7 +43,7 @@ def test_a_members_storefront(merchandiser, shop):
 
     assert [entry["segment"].public_id for entry in result["segments"]] == ["gold"]
     # Clothing is assigned with its subtree (coats before shirts: position order).
-    assert _tree(result["forest"]) == [
+    assert _tree(result["forest"], merchandiser) == [
         ("clothing", True, [("coats", True, []), ("shirts", True, [])])
     ]
     products = {entry["product"].public_id: entry["segment_ids"] for entry in result["products"]}
@@ -47,8 +54,13 @@ def test_the_page_renders_the_tree_and_products(merchandiser, shop):
     html = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk}).content.decode()
 
     assert 'data-category="clothing"' in html and 'title="Category id clothing">Clothing<' in html
-    assert 'data-category="shirts"' in html and 'title="Category id shirts">Shirts<' in html
     assert 'data-category="shoes"' not in html
+    # Clothing's subcategories are loaded when it is opened.
+    assert 'data-category="shirts"' not in html
+    opened = merchandiser.get(
+        PREVIEW + "tree/", {"customer": shop["alice"].pk, "category": "clothing"}
+    ).content.decode()
+    assert 'data-category="shirts"' in opened and 'title="Category id shirts">Shirts<' in opened
     assert ">T-shirt</td>" in html
 
 
@@ -174,7 +186,8 @@ def test_every_shown_item_links_to_its_explanation(merchandiser, shop):
     assert "item_type=PRODUCT&item_id=tee" in tee["explain_url"]
     assert "item_type=CATEGORY&item_id=clothing" in clothing["explain_url"]
     assert all(entry["explain_url"] for entry in result["products"])
-    assert html.decode().count('class="seg-explain"') == len(result["products"]) + 3
+    # The products and the tree's root (its subcategories' links come with their level).
+    assert html.decode().count('class="seg-explain"') == len(result["products"]) + 1
 
     page = merchandiser.get(tee["explain_url"])
     assert page.status_code == 200
@@ -214,3 +227,30 @@ def test_customers_of_other_tenants_cannot_be_explained(merchandiser, shop):
 
     assert merchandiser.get(EXPLAIN, {"customer": alien.pk}).status_code == 404
     assert merchandiser.get(EXPLAIN, {"customer": "x"}).status_code == 404
+
+
+def test_the_coupons_panel_takes_the_same_queries_for_few_and_many_coupons(merchandiser, shop):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            response = merchandiser.get(PREVIEW, {"customer": shop["alice"].pk})
+        assert response.status_code == 200
+        return len(captured)
+
+    def coupons(first: int, last: int) -> None:
+        for number in range(first, last):
+            coupon_services.coupon_create(
+                tenant=TENANT,
+                document={"code": f"C{number:02d}", "name": "x", "discountType": "PERCENT",
+                          "discountPercentage": 5, "maxRedemptionsPerCustomer": 2,
+                          "segmentRestricted": number % 2 == 0,
+                          "restrictions": {"segments": ["gold"]} if number % 2 == 0 else {}},
+            )  # fmt: skip
+
+    coupons(0, 2)
+    queries()  # per-process caches warm
+    few = queries()
+    coupons(2, 30)
+    many = queries()
+
+    assert many == few
+    assert len(_preview(merchandiser, shop["alice"])["coupons"]["redeemable"]) == 30

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.db import connection
@@ -12,12 +13,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Category
+from segments.admin.views.pages import sites_of
 from tests.catalog.factories import make_assignment, make_category, make_product
-from tests.segments.factories import assign_customer, assign_item, make_segment
+from tests.segments.factories import assign_customer, assign_item, make_customer, make_segment
 
-from .conftest import TENANT
+from .conftest import OTHER_TENANT, TENANT
 
 PREVIEW = reverse("admin:segments_segment_preview")
+TREE = reverse("admin:segments_segment_preview_tree")
 
 pytestmark = pytest.mark.django_db
 
@@ -61,16 +65,26 @@ def _preview(client, customer, **params) -> dict[str, Any]:
     return response.context["result"]
 
 
-def _nodes(forest: list[dict]) -> dict[str, dict]:
+def _nodes(forest: list[dict], client=None) -> dict[str, dict]:
+    """Every node of the tree, each category opened (its subcategories loaded from the
+    preview's tree page, as the page does) when a client is given."""
     found = {}
     for node in forest:
         found[node["id"]] = node
-        found.update(_nodes(node["children"]))
+        if client is not None and node["children_url"]:
+            found.update(_nodes(opened(client, node), client))
     return found
 
 
+def opened(client, node: dict) -> list[dict]:
+    """The subcategories the page loads when the node is opened."""
+    response = client.get(node["children_url"])
+    assert response.status_code == 200
+    return response.context["nodes"]
+
+
 def test_attribution_only_where_a_segment_gives_the_node(merchandiser, electronics):
-    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"])
+    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"], merchandiser)
 
     shown = {
         node_id: (node["name"], node["kind"], [name for _, name in node["given_by"]])
@@ -86,7 +100,7 @@ def test_attribution_only_where_a_segment_gives_the_node(merchandiser, electroni
 
 
 def test_each_node_counts_the_products_in_it_and_below(merchandiser, electronics):
-    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"])
+    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"], merchandiser)
 
     counts = {node_id: nodes[node_id]["product_count"] for node_id in nodes}
     assert counts["headphones"] == 2
@@ -114,11 +128,18 @@ def test_the_tree_is_collapsed_named_and_explained(merchandiser, electronics):
     html = response.content.decode()
     tree = html[html.index('id="preview-categories"') : html.index('id="preview-products"')]
 
-    assert "<details>" in tree and "<details open" not in tree
+    assert "<details data-children=" in tree and "<details open" not in tree
     assert "label" not in tree
-    assert ">Audio fans<" in tree and "3 products" in tree
-    assert "item_type=CATEGORY&amp;item_id=speakers" in tree
+    assert ">Electronics<" in tree and "3 products" in tree
+    assert "item_type=CATEGORY&amp;item_id=electronics" in tree
     assert "not yet active" in html and "other site (outlet)" in html
+    # One level: the subcategories are loaded when a category is opened.
+    assert 'data-category="audio"' not in tree
+    roots = response.context["result"]["forest"]
+    electronics_node = next(node for node in roots if node["id"] == "electronics")
+    audio = merchandiser.get(electronics_node["children_url"]).content.decode()
+    assert 'data-category="audio"' in audio and ">Audio fans<" in audio
+    assert 'data-category="speakers"' not in audio
 
 
 def _grow(root, start: int, stop: int) -> None:
@@ -141,5 +162,81 @@ def test_the_queries_do_not_grow_with_the_tree(merchandiser, electronics):
     _grow(electronics["audio"], 3, 33)
     large = queries()
 
-    assert len(_nodes(_preview(merchandiser, electronics["alice"])["forest"])) > 35
+    nodes = _nodes(_preview(merchandiser, electronics["alice"])["forest"], merchandiser)
+    assert len(nodes) > 35
     assert large == small
+
+
+def test_the_page_holds_the_roots_and_a_level_is_loaded_in_fixed_queries(merchandiser, electronics):
+    def level(url: str) -> tuple[int, list[dict]]:
+        with CaptureQueriesContext(connection) as captured:
+            response = merchandiser.get(url)
+        assert response.status_code == 200
+        return len(captured), response.context["nodes"]
+
+    roots = _preview(merchandiser, electronics["alice"])["forest"]
+    electronics_root = next(node for node in roots if node["id"] == "electronics")
+    audio = next(node for node in level(electronics_root["children_url"])[1])
+    small, _ = level(audio["children_url"])
+    _grow(electronics["audio"], 0, 40)
+    large, children = level(audio["children_url"])
+
+    assert large == small
+    # Audio's own level: headphones, speakers and the first grown category, not deeper ones.
+    assert {node["id"] for node in children} >= {"headphones", "speakers"}
+    assert len(children) < 20
+    page = merchandiser.get(PREVIEW, {"customer": electronics["alice"].pk, "site": "main"})
+    assert "grown-" not in page.content.decode()
+
+
+def test_a_level_names_who_gives_it_and_what_it_includes(merchandiser, electronics):
+    roots = _preview(merchandiser, electronics["alice"])["forest"]
+    audio_url = next(node for node in roots if node["id"] == "electronics")["children_url"]
+
+    audio = merchandiser.get(audio_url).context["nodes"][0]
+    below = {node["id"]: node for node in merchandiser.get(audio["children_url"]).context["nodes"]}
+
+    assert (audio["id"], audio["kind"], audio["given_by"]) == (
+        "audio", "given", [("audio-fans", "Audio fans")]
+    )  # fmt: skip
+    assert below["headphones"]["kind"] == "given"
+    assert below["speakers"]["kind"] == "included" and below["speakers"]["given_by"] == []
+    assert below["speakers"]["children_url"] == ""  # a leaf: nothing to load
+    assert "item_type=CATEGORY&item_id=speakers" in below["speakers"]["explain_url"]
+
+
+def test_the_tree_page_answers_404_outside_the_customers_tree(merchandiser, electronics, shop):
+    roots = _preview(merchandiser, electronics["alice"])["forest"]
+    url = next(node for node in roots if node["id"] == "electronics")["children_url"]
+    alien = make_customer(OTHER_TENANT, "alien")
+    make_category(OTHER_TENANT, "secret", parent=make_category(OTHER_TENANT, "alien-root"))
+    alien_gold = make_segment(OTHER_TENANT, "alien-gold")
+    assign_customer(alien_gold, alien)
+    assign_item(alien_gold, Category.objects.get(tenant_id=OTHER_TENANT, public_id="alien-root"))
+
+    def status(**changes: str) -> int:
+        query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True)) | changes
+        response = merchandiser.get(TREE, query)
+        assert "secret" not in response.content.decode()
+        return response.status_code
+
+    assert status() == 200
+    assert status(customer=str(alien.pk), category="alien-root") == 404  # another tenant's
+    assert status(category="alien-root") == 404  # not in alice's tree
+    assert status(category="shoes") == 404  # the tenant's, not in alice's tree
+    assert status(category="nowhere") == 404
+    assert status(customer="") == 404
+    assert status(segment=str(shop["foreign"].pk), category="alien-root") == 404
+
+
+def test_the_site_choice_reads_each_site_once(shop):
+    for number in range(30):
+        make_segment(TENANT, f"many-{number}", site="main" if number % 2 else "outlet")
+
+    with CaptureQueriesContext(connection) as captured:
+        sites = sites_of(TENANT)
+
+    assert sites == ["main", "outlet"]
+    # One row per site code, not one per segment: only the code is selected and distinct.
+    (query,) = captured.captured_queries
+    assert "public_id" not in query["sql"] and "DISTINCT" in query["sql"]

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from segments.admin.views.pages import customer_search
+from segments.admin.views.preview import members_to_preview_as
 from segments.models import Customer, SegmentCustomerAssignment
 
 from .conftest import TENANT
@@ -63,6 +64,7 @@ def _pages(shop: dict[str, Any]) -> dict[str, str]:
         "picker: segment": _picker("segments_segment", member_of, "gold"),
         "preview as a customer": f"{preview}?customer={alice.pk}",
         "preview of the segment": f"{preview}?segment={gold.pk}",
+        "preview: a tree level": f"{preview}tree/?customer={alice.pk}&category=clothing",
     }
 
 
@@ -216,6 +218,8 @@ def _searches_and_the_name_order_use_their_indexes(gold: Any) -> None:
     # The members page's first page (newest first) from the index, not a sort of every member.
     newest = SegmentCustomerAssignment.objects.filter(tenant_id=TENANT, segment=gold)
     assert "member_added" in newest.order_by("-created_at", "-pk")[:50].explain()
+    # The preview of the segment offers a few of its members from the same index.
+    assert "member_added" in members_to_preview_as(gold).explain()
 
 
 def _unbounded_reads(queries: CaptureQueriesContext) -> list[str]:

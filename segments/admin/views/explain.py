@@ -22,6 +22,27 @@ from ..forms import PreviewForm
 from .pages import customer_named, page_context, sites_of
 
 
+def preview_query(
+    *,
+    customer: Customer,
+    legal_entity: LegalEntity | None,
+    site: str | None,
+    at: datetime | None = None,
+) -> str:
+    """The query string naming a preview's context for the preview's pages (explain page,
+    subcategories): the customer (acting for the legal entity, on the site; every site when
+    None), at a moment (now when None)."""
+    params: dict[str, object] = {
+        "customer": customer.pk,
+        "legal_entity": legal_entity.pk if legal_entity else "",
+        "site": site or "",
+    }
+    if at is not None:
+        local = timezone.localtime(at)
+        params |= {"at_0": local.strftime("%Y-%m-%d"), "at_1": local.strftime("%H:%M:%S")}
+    return urlencode(params)
+
+
 def explain_url(
     *,
     customer: Customer,
@@ -33,17 +54,10 @@ def explain_url(
 ) -> str:
     """The explain page of the customer (acting for the legal entity, on the site; every
     site when None), at a moment (now when None), about an item when one is named."""
-    params: dict[str, object] = {
-        "customer": customer.pk,
-        "legal_entity": legal_entity.pk if legal_entity else "",
-        "site": site or "",
-    }
-    if at is not None:
-        local = timezone.localtime(at)
-        params |= {"at_0": local.strftime("%Y-%m-%d"), "at_1": local.strftime("%H:%M:%S")}
+    query = preview_query(customer=customer, legal_entity=legal_entity, site=site, at=at)
     if item_type:
-        params |= {"item_type": item_type, "item_id": item_id}
-    return reverse("admin:segments_segment_explain") + "?" + urlencode(params)
+        query += "&" + urlencode({"item_type": item_type, "item_id": item_id})
+    return reverse("admin:segments_segment_explain") + "?" + query
 
 
 def member_explain_url(assignment: SegmentCustomerAssignment, *, site: str) -> str:
@@ -55,9 +69,10 @@ def member_explain_url(assignment: SegmentCustomerAssignment, *, site: str) -> s
     )
 
 
-def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
-    """Takes the preview's parameters (customer, legal entity, site, moment) and an item
-    (`item_type`, `item_id`); 404 for a customer the user's admin does not show."""
+def valid_preview_form(model_admin: Any, request: HttpRequest) -> PreviewForm:
+    """The preview's parameters of a page that shows one customer's storefront (customer,
+    legal entity, site, moment), validated: 403 without the view permission, 404 for a
+    customer the user's admin does not show or invalid parameters."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied
     customer = customer_named(model_admin, request, request.GET.get("customer"))
@@ -71,7 +86,15 @@ def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
         sites=sites_of(customer.tenant_id),
     )
     if not form.is_valid():
-        raise Http404("Invalid explain parameters: " + "; ".join(form.errors))
+        raise Http404("Invalid preview parameters: " + "; ".join(form.errors))
+    return form
+
+
+def explain_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    """Takes the preview's parameters (customer, legal entity, site, moment) and an item
+    (`item_type`, `item_id`); 404 for a customer the user's admin does not show."""
+    form = valid_preview_form(model_admin, request)
+    customer = form.cleaned_data["customer"]
     item_type = (request.GET.get("item_type") or "").upper()
     item_id = request.GET.get("item_id") or None
     if item_type not in ItemType.values or not item_id:

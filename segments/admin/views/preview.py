@@ -9,9 +9,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import translation
 
 from catalog.models import CategoryAssignment, Product
@@ -25,18 +26,19 @@ from ...selectors.storefront_match import match_products
 from ...selectors.storefront_scope import StorefrontScope
 from ...selectors.storefront_trees import categories_given_directly, segment_category_forest
 from ..forms import PreviewForm
-from .explain import explain_url
-from .pages import customer_named, page_context, sites_of
+from .explain import preview_query, valid_preview_form
+from .pages import capped_count, count_text, customer_named, page_context, sites_of
 from .preview_tree import (
     ForestLabels,
-    display_forest,
+    display_level,
     display_name,
-    forest_ids,
-    products_by_category,
+    find_node,
     segments_not_counting,
 )
 
 PREVIEW_PRODUCTS = 100
+# The customer's products are counted no further than this (then "more than 10,000").
+PRODUCT_COUNT_CAP = 10_000
 
 
 def _visible_condition(scope: StorefrontScope) -> Q:
@@ -73,7 +75,7 @@ def _visible_products(
     segments = scope.segments()
     condition = _visible_condition(scope)
     products = Product.objects.filter(condition, tenant_id=scope.tenant).order_by("public_id")
-    total = products.count()
+    total = capped_count(products, PRODUCT_COUNT_CAP)
     page = list(products[:PREVIEW_PRODUCTS])
     matches = match_products(
         tenant=scope.tenant, product_ids=[product.public_id for product in page], segments=segments
@@ -101,11 +103,17 @@ def _segment_named(model_admin: Any, request: HttpRequest, data: QueryDict) -> S
     return segment
 
 
+def members_to_preview_as(segment: Segment) -> QuerySet:
+    """A few of the segment's members, the newest first: the members page's order, read
+    from its index (`member_added`) whatever the segment's size."""
+    rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
+    return rows.order_by("-created_at", "-pk")[:10]
+
+
 def _members_to_preview_as(segment: Segment) -> list[tuple[Any, str]]:
     """A few of the segment's members, each with the query string that previews as them."""
     members: list[tuple[Any, str]] = []
-    rows = customer_assignments(tenant=segment.tenant_id, segment=segment)
-    for row in rows.order_by("pk")[:10]:
+    for row in members_to_preview_as(segment):
         params = {"segment": segment.pk, "customer": row.customer_id}
         if row.legal_entity_id:
             params["legal_entity"] = row.legal_entity_id
@@ -161,43 +169,70 @@ def preview_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "admin/segments/preview.html", context)
 
 
-def _preview(form: PreviewForm) -> dict[str, Any]:
+def _scope(form: PreviewForm) -> StorefrontScope:
     customer = form.cleaned_data["customer"]
     legal_entity = form.cleaned_data.get("legal_entity")
-    language = (form.cleaned_data.get("language") or "").strip().lower() or None
-    scope = StorefrontScope(
+    return StorefrontScope(
         tenant=customer.tenant_id,
         customer_id=customer.public_id,
         legal_entity_id=legal_entity.public_id if legal_entity else None,
         site_code=form.cleaned_data.get("site") or None,
         at=form.cleaned_data["at"],
     )
-    segments = list(scope.segments().order_by("public_id"))
 
-    # Built once: a forest at scale L has thousands of nodes, each with its link.
-    about_customer = explain_url(
-        customer=customer, legal_entity=legal_entity, site=scope.site_code, at=scope.at
+
+def _language(form: PreviewForm) -> str | None:
+    return (form.cleaned_data.get("language") or "").strip().lower() or None
+
+
+def _labels(form: PreviewForm, scope: StorefrontScope, names: dict[str, str]) -> ForestLabels:
+    """The labels of the preview's forest: the links are built once (a level may have
+    hundreds of nodes, each with two links), not with a `reverse` per node."""
+    language = _language(form)
+    context = preview_query(
+        customer=form.cleaned_data["customer"],
+        legal_entity=form.cleaned_data.get("legal_entity"),
+        site=scope.site_code,
+        at=scope.at,
     )
+    explain_page = reverse("admin:segments_segment_explain") + "?" + context
+    tree_page = reverse("admin:segments_segment_preview_tree") + "?" + context
+    in_language = urlencode({"language": language or ""})
 
     def explain(item_type: str, item_id: str) -> str:
-        """`explain_url` of the item (the same link, without a `reverse` per node)."""
-        return f"{about_customer}&{urlencode({'item_type': item_type, 'item_id': item_id})}"
+        """`explain_url` of the item."""
+        return f"{explain_page}&{urlencode({'item_type': item_type, 'item_id': item_id})}"
 
-    forest = segment_category_forest(scope, ALL_LANGUAGES)
-    products, product_total = _visible_products(scope, language, explain)
-    panels = [panel(scope) for panel in PREVIEW_PANELS]
-    names = {segment.public_id: display_name(segment.name, language) for segment in segments}
-    for entry in products:
-        entry["given_by"] = [(sid, names.get(sid, sid)) for sid in entry["segment_ids"]]
-    labels = ForestLabels(
+    def children_url(category_id: str) -> str:
+        """The category's subcategories in the same preview (`preview_tree_view`)."""
+        return f"{tree_page}&{in_language}&{urlencode({'category': category_id})}"
+
+    return ForestLabels(
         language=language,
         segment_names=names,
         givers=categories_given_directly(scope),
-        products_in=products_by_category(
-            scope.tenant, forest_ids(forest), _visible_condition(scope)
-        ),
+        tenant=scope.tenant,
+        visible=_visible_condition(scope),
         explain=explain,
+        children_url=children_url,
     )
+
+
+def _preview(form: PreviewForm) -> dict[str, Any]:
+    customer = form.cleaned_data["customer"]
+    legal_entity = form.cleaned_data.get("legal_entity")
+    language = _language(form)
+    scope = _scope(form)
+    segments = list(scope.segments().order_by("public_id"))
+    names = {segment.public_id: display_name(segment.name, language) for segment in segments}
+    labels = _labels(form, scope, names)
+    # The storefront's own forest; the page shows its roots, a category's subcategories
+    # are loaded when it is opened (`preview_tree_view`).
+    forest = segment_category_forest(scope, ALL_LANGUAGES)
+    products, product_total = _visible_products(scope, language, labels.explain)
+    panels = [panel(scope) for panel in PREVIEW_PANELS]
+    for entry in products:
+        entry["given_by"] = [(sid, names.get(sid, sid)) for sid in entry["segment_ids"]]
     return {
         "scope": scope,
         "customer": customer,
@@ -206,11 +241,35 @@ def _preview(form: PreviewForm) -> dict[str, Any]:
             {"segment": segment, "name": names[segment.public_id]} for segment in segments
         ],
         "not_counting": segments_not_counting(scope, language),
-        "forest": display_forest(forest, labels),
+        "forest": display_level(forest, labels),
         "products": products,
         "product_total": product_total,
+        "product_total_text": count_text(product_total, PRODUCT_COUNT_CAP),
         "products_cut": product_total > len(products),
         "panels": panels,
         # Each panel's context also under its name, for whoever reads the result.
         **{panel.name: panel.context for panel in panels},
     }
+
+
+def preview_tree_view(model_admin: Any, request: HttpRequest) -> HttpResponse:
+    """The subcategories of one category of a customer's storefront preview (`category`,
+    with the preview's parameters), as the page's tree shows them: loaded when the
+    category is opened. 404 for a customer the user's admin does not show, or a category
+    the customer's storefront tree does not hold (another tenant's among them)."""
+    form = valid_preview_form(model_admin, request)
+    scope = _scope(form)
+    forest = segment_category_forest(scope, ALL_LANGUAGES)
+    found = find_node(forest, request.GET.get("category") or "")
+    if found is None:
+        raise Http404("No such category in this customer's storefront tree.")
+    node, ancestors = found
+    language = _language(form)
+    names = {
+        segment.public_id: display_name(segment.name, language)
+        for segment in scope.segments().only("public_id", "name")
+    }
+    labels = _labels(form, scope, names)
+    given_above = any(category_id in labels.givers for category_id in [*ancestors, node["id"]])
+    nodes = display_level(node["subcategories"], labels, given_above=given_above)
+    return TemplateResponse(request, "admin/segments/includes/tree.html", {"nodes": nodes})

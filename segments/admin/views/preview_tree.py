@@ -3,8 +3,10 @@ forest with who gives each node and how many of the customer's products sit belo
 the customer's segments that do not count at the moment, with the reason in a word.
 
 Every decision is the storefront's (`segment_category_forest`, `categories_given_directly`,
-`explain_customer`); this module only counts and names. A fixed number of queries, whatever
-the size of the forest.
+`explain_customer`); this module only counts and names, one level of the forest at a time (the
+page shows the roots; a category's subcategories are loaded when it is opened). A fixed
+number of queries, whatever the size of the forest, and the products counted by the
+database.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from catalog.models import CategoryAssignment, Product
 from segments_project.admin import localized_display
@@ -37,32 +39,35 @@ def display_name(names: dict[str, str] | None, language: str | None) -> str:
 @dataclass(frozen=True)
 class ForestLabels:
     """What the forest's nodes are labelled with: the preview's language, the names of the
-    counting segments, who gives which category, the products below each category and the
-    explain link of an item."""
+    counting segments, who gives which category, the tenant and the condition of the
+    customer's products (counted below each shown category), the explain link of an item
+    and the link that loads a category's subcategories."""
 
     language: str | None
     segment_names: dict[str, str]
     givers: dict[str, list[str]]
-    products_in: dict[str, set[int]]
+    tenant: str
+    visible: Q
     explain: Callable[[str, str], str]
+    children_url: Callable[[str], str]
 
 
-def display_forest(
+def display_level(
     nodes: list[dict[str, Any]], labels: ForestLabels, *, given_above: bool = False
 ) -> list[dict[str, Any]]:
-    """The storefront's forest, one display node per category: its name, its kind (`given`
-    by a segment itself, `included` in a given category above it, or `path` to given
-    categories below), the segments that give it (on a given node only), the number of the
-    customer's products in it and below, and its explanation link."""
+    """One level of the storefront's forest (the roots, or a category's subcategories), one
+    display node per category: its name, its kind (`given` by a segment itself, `included`
+    in a given category above it, or `path` to given categories below), the segments that
+    give it (on a given node only), the number of the customer's products in it and below,
+    its explanation link and, when it has subcategories, the link that loads them (the page
+    renders one level at a time, whatever the size of the forest). Two queries at most."""
+    counts = product_counts(
+        labels.tenant, {node["id"]: subtree_ids(node) for node in nodes}, labels.visible
+    )
     shown = []
     for node in nodes:
         givers = labels.givers.get(node["id"], [])
-        children = display_forest(
-            node.get("subcategories", []), labels, given_above=given_above or bool(givers)
-        )
-        products = set(labels.products_in.get(node["id"], set()))
-        for child in children:
-            products |= child["product_ids"]
+        has_children = bool(node.get("subcategories"))
         shown.append(
             {
                 "id": node["id"],
@@ -70,38 +75,60 @@ def display_forest(
                 "kind": "given" if givers else "included" if given_above else "path",
                 "assigned": node.get("isSegmentAssigned", False),
                 "given_by": [(sid, labels.segment_names.get(sid, sid)) for sid in givers],
-                "product_ids": products,
-                "product_count": len(products),
+                "product_count": counts.get(node["id"], 0),
                 "explain_url": labels.explain("CATEGORY", node["id"]),
-                "children": children,
+                "children_url": labels.children_url(node["id"]) if has_children else "",
             }
         )
     return shown
 
 
-def forest_ids(nodes: list[dict[str, Any]]) -> list[str]:
-    ids: list[str] = []
-    for node in nodes:
-        ids.append(node["id"])
-        ids.extend(forest_ids(node.get("subcategories", [])))
+def subtree_ids(node: dict[str, Any]) -> list[str]:
+    """The ids of the node's categories: its own and those of every subcategory below."""
+    ids = [node["id"]]
+    for child in node.get("subcategories", []):
+        ids.extend(subtree_ids(child))
     return ids
 
 
-def products_by_category(tenant: str, category_ids: list[str], visible: Q) -> dict[str, set[int]]:
-    """The visible products (`visible`, a condition on products) placed in each of the
-    categories; one query."""
-    if not category_ids:
+def find_node(
+    forest: list[dict[str, Any]], category_id: str
+) -> tuple[dict[str, Any], list[str]] | None:
+    """The forest's node of the category and the ids of its ancestors (root first); None
+    when the forest does not hold it."""
+    for node in forest:
+        if node["id"] == category_id:
+            return node, []
+        found = find_node(node.get("subcategories", []), category_id)
+        if found is not None:
+            return found[0], [node["id"], *found[1]]
+    return None
+
+
+def product_counts(tenant: str, subtrees: dict[str, list[str]], visible: Q) -> dict[str, int]:
+    """For each shown category, the number of visible products (`visible`, a condition on
+    products) placed in one of its subtree's categories (`subtrees`: category id -> the ids
+    of the categories in and below it, as the forest holds them), each product once:
+    counted by the database in one query, whatever the number of products."""
+    if not subtrees:
         return {}
-    placed: dict[str, set[int]] = {}
-    rows = CategoryAssignment.objects.filter(
+    every = sorted({category_id for ids in subtrees.values() for category_id in ids})
+    placed = CategoryAssignment.objects.filter(
         tenant_id=tenant,
         category__tenant_id=tenant,
-        category__public_id__in=category_ids,
+        category__public_id__in=every,
         product__in=Product.objects.filter(visible, tenant_id=tenant).values("pk"),
-    ).values_list("category__public_id", "product_id")
-    for category_id, product_pk in rows.order_by():
-        placed.setdefault(category_id, set()).add(product_pk)
-    return placed
+    )
+    keys = list(subtrees)
+    counts = placed.aggregate(
+        **{
+            f"n{number}": Count(
+                "product_id", distinct=True, filter=Q(category__public_id__in=subtrees[key])
+            )
+            for number, key in enumerate(keys)
+        }
+    )
+    return {key: counts[f"n{number}"] or 0 for number, key in enumerate(keys)}
 
 
 # Why a segment of the customer does not count now, in a word or two.

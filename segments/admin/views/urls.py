@@ -23,7 +23,7 @@ from .imports import (
 )
 from .items import items_export_view, items_remove_view, items_view
 from .members import members_export_view, members_remove_view, members_view
-from .preview import preview_view
+from .preview import preview_tree_view, preview_view
 
 
 def segment_urls(model_admin: Any) -> list[Any]:
@@ -42,6 +42,7 @@ def segment_urls(model_admin: Any) -> list[Any]:
             name=f"{info}_criteria_preview",
         ),
         path("preview/explain/", wrap(explain_view), name=f"{info}_explain"),
+        path("preview/tree/", wrap(preview_tree_view), name=f"{info}_preview_tree"),
         path("<path:object_id>/members/", wrap(members_view), name=f"{info}_members"),
         path(
             "<path:object_id>/members/remove/",
