@@ -37,6 +37,19 @@ PRODUCT_SEARCH_FIELDS = ("public_id", "code", "name")
 CATEGORY_SEARCH_FIELDS = ("public_id", "code", "name")
 
 
+# A category's place in the admin's tree order (`Category.tree_key`), level by level from the
+# root down: the position as ten digits (every PositiveIntegerField value has at most ten),
+# the id, then a space. No id holds a space (`clean_id`) and a space sorts before every
+# character an id may hold, so keys compared bytewise order categories depth first, a parent
+# before its children, siblings by position and then by id.
+TREE_KEY_POSITION_DIGITS = 10
+
+
+def tree_key_part(position: int, public_id: str) -> str:
+    """The part of the tree key one level adds (`Category.tree_key`)."""
+    return f"{position:0{TREE_KEY_POSITION_DIGITS}d}{public_id} "
+
+
 def path_pks(path: str) -> list[int]:
     """The surrogate ids a category's materialized path names, root first, itself last."""
     return [int(part) for part in path.strip("/").split("/") if part]
@@ -47,6 +60,10 @@ class Category(TenantOwnedDocument):
 
     `path` is a materialized path of surrogate ids (`/12/40/57/`), so ancestors are the ids
     in it and descendants are the rows whose path starts with it: both one indexed query.
+    `tree_key` is the tree's order as one text (`tree_key_part` of each level, the
+    ancestors' first), which the admin's tree list reads a page of from an index (catalog
+    migration 0006) instead of ordering every category; the services keep both with the
+    parent and the position.
     """
 
     parent = models.ForeignKey(
@@ -54,6 +71,7 @@ class Category(TenantOwnedDocument):
     )
     path = models.CharField(max_length=1000, editable=False)
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    tree_key = models.TextField(default="", editable=False)
     # NULL, not "", for "no code": the per-tenant uniqueness holds only for given codes.
     code = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     name = models.JSONField("localized name", default=dict)

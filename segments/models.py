@@ -68,6 +68,9 @@ class LegalEntity(TenantOwnedDocument):
 # What the admin's customer searches match in, as one text (`segments_project.db.search`)
 # that a trigram index serves on PostgreSQL (migration 0010).
 CUSTOMER_SEARCH_FIELDS = ("public_id", "email", "first_name", "last_name", "company")
+# What the admin's segment search and picker match in, as one text a trigram index serves
+# on PostgreSQL (`segment_search_trgm`, migration 0014).
+SEGMENT_SEARCH_FIELDS = ("public_id", "name")
 
 
 class Customer(TenantOwnedDocument):

@@ -1,5 +1,6 @@
-"""Admin of categories: the tree as a list (depth first, siblings by position), writes
-through the catalog services; deleting a category deletes its subtree.
+"""Admin of categories: the tree as a list (depth first, siblings by position, in the order
+of the stored tree keys), writes through the catalog services; deleting a category deletes
+its subtree.
 
 The segments app extends this admin with the segments that give a category.
 """
@@ -10,13 +11,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR, ChangeList
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 
 from segments_project.admin import ServiceWriteAdmin, localized_display
-from segments_project.tenancy.admin_ranking import NAME_SORT
+from segments_project.tenancy.admin_ranking import NAME_SORT, BytewiseText
 from segments_project.tenancy.admin_scoping import (
     NameSortedChangeList,
     TenantScopedAdminMixin,
@@ -28,28 +29,16 @@ from ..services import categories as category_services
 from .forms import CategoryAdminForm, category_document_from_form, category_label
 
 
-def tree_order(rows: list[tuple[int, int | None, int, str]]) -> list[int]:
-    """The pks of (pk, parent pk, position, public id) rows depth first, siblings by position.
-
-    A row whose parent is not among the rows (filtered out) starts a tree of its own.
-    """
-    present = {pk for pk, _, _, _ in rows}
-    children: dict[int | None, list[tuple[int, str, int]]] = {}
-    for pk, parent, position, public_id in rows:
-        key = parent if parent in present else None
-        children.setdefault(key, []).append((position, public_id, pk))
-    ordered: list[int] = []
-    stack = sorted(children.get(None, []), reverse=True)
-    while stack:
-        _, _, pk = stack.pop()
-        ordered.append(pk)
-        stack.extend(sorted(children.get(pk, []), reverse=True))
-    return ordered
-
-
 class CategoryTreeChangeList(NameSortedChangeList):
-    """Lists categories as a tree (depth first, siblings by position) unless the user sorts
-    by a column or searches; then it is the usual flat list (by name unless sorted)."""
+    """Lists categories as a tree (depth first, siblings by position, then id) unless the
+    user sorts by a column or searches; then it is the usual flat list (by name unless
+    sorted).
+
+    The tree's order is the stored tree key (`Category.tree_key`, kept by the services): a
+    page is the next 100 keys of the index `category_tree_order` (catalog migration 0006),
+    then those categories with their columns, whatever the size of the forest. A filtered
+    tree keeps the full tree's order: a category whose parent is filtered out stays where
+    it is in the tree."""
 
     def tree_mode(self) -> bool:
         return ORDER_VAR not in self.params and not self.params.get(SEARCH_VAR)
@@ -62,17 +51,18 @@ class CategoryTreeChangeList(NameSortedChangeList):
         if not self.tree_mode():
             super().get_results(request)
             return
-        rows = list(
-            self.queryset.order_by().values_list("pk", "parent_id", "position", "public_id")
+        # The keys alone first (no columns computed for rows an offset skips).
+        keys = self.queryset.order_by("tenant_id", BytewiseText(F("tree_key"))).values_list(
+            "pk", flat=True
         )
-        order = tree_order(rows)
-        paginator = self.model_admin.get_paginator(request, order, self.list_per_page)
+        paginator = self.model_admin.get_paginator(request, keys, self.list_per_page)
         result_count = paginator.count
-        full_result_count = self.root_queryset.count()
+        # Without a filter the two counts are one.
+        full_result_count = self.root_queryset.count() if self.has_active_filters else result_count
         can_show_all = result_count <= self.list_max_show_all
         multi_page = result_count > self.list_per_page
         if (self.show_all and can_show_all) or not multi_page:
-            page_pks = order
+            page_pks = list(keys[: max(result_count, 1)])  # all of them, a few
         else:
             page_pks = list(paginator.page(self.page_num).object_list)
         by_pk = self.queryset.in_bulk(page_pks)

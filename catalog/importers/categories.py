@@ -12,6 +12,9 @@ that would make a category its own ancestor, or take a code another category kee
 are rejected with the API's messages. The rows are then upserted in one statement, and
 the materialized paths and depths of the new and moved categories are set in one more;
 each moved category that has descendants rewrites its subtree's paths in one UPDATE.
+Then the tree keys of the new, moved and repositioned categories (the admin's tree order)
+are set as the API's writes set them (`catalog.services.tree_keys`): one UPDATE per level,
+one more per moved subtree.
 A dry run holds the whole file in one transaction (rolled back), so that parents later
 in the file are found as in a real run.
 """
@@ -44,6 +47,7 @@ from segments_project.writes import Counts
 
 from ..documents.categories import category_values
 from ..models import Category
+from ..services.tree_keys import tree_keys_refresh
 from .category_places import ancestor_pks, placed_categories, places
 
 # Stored fields a row sets, besides the parent (and the path and depth that follow it).
@@ -261,8 +265,8 @@ class CategoryImporter(Importer):
     def _upsert(
         self, rows: list[CategoryRow], stored: dict[str, dict], counts: Counts, now: datetime
     ) -> None:
-        """Writes the new and changed rows, then their parents, paths and depths."""
-        objects, placed = [], []
+        """Writes the new and changed rows, then their parents, paths, depths and tree keys."""
+        objects, placed, repositioned = [], [], []
         for row in rows:
             values = {name: row.values[name] for name in _FIELDS}
             current = stored.get(row.key)
@@ -277,6 +281,8 @@ class CategoryImporter(Importer):
                 moved = (parent["pk"] if parent else None) != current["parent_id"]
                 if moved:
                     placed.append(row)
+                elif values["position"] != current["position"]:
+                    repositioned.append(row)
                 elif all(current[name] == value for name, value in values.items()):
                     counts.unchanged += 1
                     continue
@@ -305,6 +311,8 @@ class CategoryImporter(Importer):
         pks.update({obj.public_id: obj.pk for obj in written})
         if placed:
             self._place(placed, stored, pks)
+        # The admin's tree order, as the API's writes keep it (`catalog.services.tree_keys`).
+        tree_keys_refresh(tenant=self.tenant, pks=[pks[row.key] for row in placed + repositioned])
 
     def _place(
         self, placed: list[CategoryRow], stored: dict[str, dict], pks: dict[str, int]

@@ -33,7 +33,8 @@ from ..documents.categories import (
     category_values,
 )
 from ..hooks import ROWS_DELETING, STOREFRONT_CHANGED
-from ..models import Category
+from ..models import Category, tree_key_part
+from .tree_keys import tree_keys_refresh
 
 
 def _lock_forest(tenant: str) -> None:
@@ -87,6 +88,8 @@ def _insert(tenant: str, category_id: str, values: dict[str, Any]) -> Category:
         parent=parent,
         path="",
         depth=parent.depth + 1 if parent else 0,
+        tree_key=(parent.tree_key if parent else "")
+        + tree_key_part(values["position"], category_id),
         version=1,
         created_at=now,
         modified_at=now,
@@ -146,6 +149,9 @@ def _update(category: Category, values: dict[str, Any]) -> Category:
     category.version += 1
     category.modified_at = timezone.now()
     category.save(update_fields=[*changed, "version", "modified_at"])
+    if "parent" in changed or "position" in changed:
+        # Its place in the admin's tree order, and its subtree's with it.
+        tree_keys_refresh(tenant=category.tenant_id, pks=[category.pk])
     STOREFRONT_CHANGED(category.tenant_id, categories=touched)
     return category
 
@@ -256,6 +262,7 @@ def _rebuilt_levels(tenant: str, root: Category) -> list[Category]:
                 "path",
                 "depth",
                 "position",
+                "tree_key",
                 "version",
                 "modified_at",
             )
@@ -264,11 +271,13 @@ def _rebuilt_levels(tenant: str, root: Category) -> list[Category]:
         frontier = []
         for child in children:
             parent = by_pk[child.parent_id]
+            # Siblings keep their order and gaps; only a repeated position moves up.
+            position = max(child.position, previous.get(child.parent_id, -1) + 1)
             expected = {
                 "path": f"{parent.path}{child.pk}/",
                 "depth": parent.depth + 1,
-                # Siblings keep their order and gaps; only a repeated position moves up.
-                "position": max(child.position, previous.get(child.parent_id, -1) + 1),
+                "position": position,
+                "tree_key": parent.tree_key + tree_key_part(position, child.public_id),
             }
             previous[child.parent_id] = expected["position"]
             child._repaired = [f for f, value in expected.items() if getattr(child, f) != value]
@@ -281,12 +290,12 @@ def _rebuilt_levels(tenant: str, root: Category) -> list[Category]:
 
 @transaction.atomic
 def category_tree_rebuild(*, tenant: str, root_category_id: str) -> int:
-    """Verifies the stored materialized paths, depths and sibling positions of the tree of
-    a root category, and repairs the rows that disagree with the parent links.
+    """Verifies the stored materialized paths, depths, sibling positions and tree keys of
+    the tree of a root category, and repairs the rows that disagree with the parent links.
 
     Positions are repaired only where siblings share one: the later sibling (by position,
     then id) moves up, so the order and any gaps stay. A repaired position is a change of
-    the category (its version grows); a path or depth is not part of its document.
+    the category (its version grows); a path, depth or tree key is not part of its document.
     Returns the number of repaired categories; NotFound unless the id names a root.
     """
     _lock_forest(tenant)
@@ -300,12 +309,13 @@ def category_tree_rebuild(*, tenant: str, root_category_id: str) -> int:
             f"Category tree for category with id {root_category_id} not found.",
             resource_id=root_category_id,
         )
-    root._repaired = [
-        field
-        for field, value in (("path", f"/{root.pk}/"), ("depth", 0))
-        if getattr(root, field) != value
-    ]
-    root.path, root.depth = f"/{root.pk}/", 0
+    expected = {
+        "path": f"/{root.pk}/",
+        "depth": 0,
+        "tree_key": tree_key_part(root.position, root.public_id),
+    }
+    root._repaired = [field for field, value in expected.items() if getattr(root, field) != value]
+    root.path, root.depth, root.tree_key = expected["path"], 0, expected["tree_key"]
     repaired = [node for node in _rebuilt_levels(tenant, root) if node._repaired]
     if not repaired:
         return 0
@@ -315,7 +325,9 @@ def category_tree_rebuild(*, tenant: str, root_category_id: str) -> int:
             node.version += 1
             node.modified_at = now
     Category.objects.bulk_update(
-        repaired, ["path", "depth", "position", "version", "modified_at"], batch_size=500
+        repaired,
+        ["path", "depth", "position", "tree_key", "version", "modified_at"],
+        batch_size=500,
     )
     content_changed(tenant=tenant)
     return len(repaired)

@@ -38,6 +38,7 @@ from segments_project.tenancy.admin_scoping import (
 from ..documents.segments import segment_document
 from ..hooks import SEGMENT_PAGE_PANELS
 from ..models import (
+    SEGMENT_SEARCH_FIELDS,
     EvaluationStatus,
     ItemType,
     Segment,
@@ -110,6 +111,8 @@ class SegmentAdmin(AuditHistoryAdminMixin, TenantScopedAdminMixin, ServiceWriteA
     list_display_links = ["public_id", "segment_name"]
     list_filter = [SegmentStatusFilter, SiteFilter]
     search_fields = ["public_id", "name"]
+    # One trigram-indexed text (migration 0014), as customers, products and categories.
+    search_text_fields = SEGMENT_SEARCH_FIELDS
     search_help_text = "Search by id or by name in any language."
     # By name (`TenantScopedAdminMixin.get_ordering`), the name column showing it.
     sort_by_name = True

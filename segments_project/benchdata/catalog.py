@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from catalog.models import Category, CategoryAssignment, Product
+from catalog.models import Category, CategoryAssignment, Product, tree_key_part
 
 from .context import EMPTY_JSON, Context
 from .ids import moment, stream
@@ -93,6 +93,11 @@ def _categories(ctx: Context) -> Iterator[tuple[Any, ...]]:
             ctx.category_depths.append(depth)
             position = positions[parent]
             positions[parent] += 1
+            # The admin's tree order, as the catalog's services keep it.
+            key = (ctx.category_keys[parent] if parent is not None else "") + tree_key_part(
+                position, ctx.category_id(index)
+            )
+            ctx.category_keys.append(key)
             word = WORDS[rng.randrange(len(WORDS))]
             published = depth == 0 or rng.random() < 0.96
             created = moment(index)
@@ -103,6 +108,7 @@ def _categories(ctx: Context) -> Iterator[tuple[Any, ...]]:
                 parent_pk,
                 path,
                 depth,
+                key,
                 f"CAT-{index:07d}",
                 {"en": f"{word} {index}", "de": f"{GERMAN[word]} {index}"},
                 {"en": f"All about {word.lower()}."},
@@ -130,6 +136,7 @@ CATEGORY_FIELDS = (
     "parent_id",
     "path",
     "depth",
+    "tree_key",
     "code",
     "name",
     "description",

@@ -43,6 +43,7 @@ class Context:
     # B2B customer index -> indexes of the legal entities it acts for.
     b2b_links: dict[int, tuple[int, ...]] = field(default_factory=dict)
     category_paths: list[str] = field(default_factory=list)
+    category_keys: list[str] = field(default_factory=list)
     category_depths: list[int] = field(default_factory=list)
     segments: list[SegmentInfo] = field(default_factory=list)
     # Segment index -> its rule (`criteria`), for the tenth of the segments that have one.

@@ -15,7 +15,7 @@ from django.urls import reverse
 from catalog.models import Category, CategoryAssignment, Product
 from coupons import services as coupon_services
 from segments.models import Customer, CustomerLegalEntity, LegalEntity
-from tests.catalog.factories import make_category
+from tests.catalog.factories import make_category, parent_link_order
 
 from .conftest import TENANT
 
@@ -414,18 +414,19 @@ def test_the_customer_list_filters_by_active_and_on_hold(merchandiser, shop):
     assert '<td class="field-company">Alice Ltd</td>' in inactive.content.decode()
 
 
-def test_the_tree_order_is_depth_first_with_siblings_by_position_then_id():
-    from catalog.admin.categories import tree_order
+def test_the_tree_order_is_the_parent_links_order_on_every_page_and_filtered(merchandiser, shop):
+    coats = shop["categories"]["coats"]
+    for number in range(60):
+        parent = make_category(TENANT, f"p{number:02d}", parent=coats, position=number % 7)
+        make_category(TENANT, f"k{number:02d}", parent=parent, published=number % 2 == 0)
+    Category.objects.filter(public_id="p02").update(published=False)
 
-    rows = [
-        (1, None, 1, "b"),
-        (2, None, 0, "z"),
-        (3, None, 1, "a"),
-        (4, 2, 2, "d"),
-        (5, 2, 1, "e"),
-        (6, 5, 0, "f"),
-        (7, 99, 0, "c"),  # its parent filtered out: a tree of its own
-    ]
+    pages = [_ids(merchandiser.get(CATEGORIES, {"p": page})) for page in (1, 2)]
+    published = _ids(merchandiser.get(CATEGORIES, {"published__exact": 1}))
 
-    assert tree_order(rows) == [7, 2, 5, 6, 4, 3, 1]
-    assert tree_order(list(reversed(rows))) == [7, 2, 5, 6, 4, 3, 1]
+    order = parent_link_order(TENANT)
+    assert pages[0] + pages[1] == order
+    # Filtered, the tree keeps its order: k02 (published) stays below its hidden parent p02.
+    shown = set(Category.objects.filter(published=True).values_list("public_id", flat=True))
+    assert published == [key for key in order if key in shown]
+    assert "k02" in shown and "p02" not in shown

@@ -142,8 +142,10 @@ def test_a_page_of_results_takes_a_bounded_number_of_queries(merchandiser, admin
     # admin page), the page (no count: one row more tells whether more follow), and one
     # query for the page's categories (paths) or products (categories), whatever the page.
     # The ranking reads the exact and the prefix matches of each ranked text (id, code or
-    # email, name), then the rest, each query limited to the page (`BestMatchFirst`).
-    assert counts[0] == counts[1] <= 14, counts
+    # email, name), then the rest, each query limited to the page (`BestMatchFirst`); not
+    # the rest when the better ranks fill the page ("head": 30 prefix matches for 21 rows),
+    # which would read every match of a common word.
+    assert counts[0] == counts[1] - 1 <= 13, counts
 
 
 @pytest.mark.parametrize("admin_name", sorted(SOURCES))

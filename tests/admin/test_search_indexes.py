@@ -1,8 +1,8 @@
-"""The admin's search, sort and ranking indexes (segments migrations 0010 and 0013, catalog
-0002 and 0003) serve the queries the admin makes: on PostgreSQL each query's plan can use
-its index (sequential scans off, so that a small table does not hide an expression that no
-longer matches the index); on SQLite the migrations created nothing. (The members page's
-search, and the plans at 100,000 customers: `test_scale.py`.)"""
+"""The admin's search, sort and ranking indexes (segments migrations 0010, 0013 and 0014,
+catalog 0002, 0003 and 0006) serve the queries the admin makes: on PostgreSQL each query's
+plan can use its index (sequential scans off, so that a small table does not hide an
+expression that no longer matches the index); on SQLite the migrations created nothing.
+(The members page's search, and the plans at 100,000 customers: `test_scale.py`.)"""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 from django.contrib.admin import site
 from django.db import connection
+from django.db.models import F
 
 from catalog.admin.categories import CategoryAdmin
 from catalog.admin.products import ProductAdmin
 from catalog.models import Category, Product
 from segments.admin.directory import CustomerAdmin
-from segments.models import Customer
+from segments.admin.segments import SegmentAdmin
+from segments.models import Customer, Segment
 from segments_project.db.search import matching
-from segments_project.tenancy.admin_ranking import BestMatchFirst, by_name
+from segments_project.tenancy.admin_ranking import BestMatchFirst, BytewiseText, by_name
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +30,7 @@ RANKED = {
     "customer": (Customer, CustomerAdmin, ("id", "email", "name")),
     "product": (Product, ProductAdmin, ("id", "code", "name")),
     "category": (Category, CategoryAdmin, ("id", "code", "name")),
+    "segment": (Segment, SegmentAdmin, ("id", "name")),
 }
 BYTEWISE = {
     f"{prefix}_{text}_bytewise": (prefix, position)
@@ -35,7 +38,8 @@ BYTEWISE = {
     for position, text in enumerate(texts)
 }
 INDEXES = ("customer_search_trgm", "customer_name_sort", "product_search_trgm",
-           "product_name_sort", "category_search_trgm", *BYTEWISE)  # fmt: skip
+           "product_name_sort", "category_search_trgm", "segment_search_trgm",
+           "segment_name_sort", "category_tree_order", *BYTEWISE)  # fmt: skip
 
 
 # The queries without their tenant condition (a superuser's), so that the tenant's own
@@ -67,6 +71,12 @@ QUERIES = {
     "product_search_trgm": _searched(Product, ProductAdmin),
     "product_name_sort": _by_name(Product, "name"),
     "category_search_trgm": _searched(Category, CategoryAdmin),
+    "segment_search_trgm": _searched(Segment, SegmentAdmin),
+    "segment_name_sort": _by_name(Segment, "name"),
+    # The category list's tree, a page of it (`CategoryTreeChangeList`).
+    "category_tree_order": lambda: Category.objects.order_by(
+        "tenant_id", BytewiseText(F("tree_key"))
+    ).values_list("pk", flat=True)[:100],
     **{index: _prefixed(*ranked) for index, ranked in BYTEWISE.items()},
 }
 

@@ -33,6 +33,7 @@ from segments_project.benchdata.rules import RULE_SEGMENT_SHARE, TEMPLATES
 from segments_project.benchdata.scales import scale_for
 from segments_project.tenancy.models import ApiClient, Tenant
 from segments_project.tenancy.scopes import ALL_SCOPES
+from tests.catalog.factories import parent_link_order, tree_key_order
 
 TENANT = "benchxs"
 SECRET = "bench-secret-for-tests"
@@ -175,6 +176,8 @@ def test_category_paths_are_consistent(generated):
     for category in categories.values():
         positions.setdefault(category.parent_id, []).append(category.position)
     assert all(sorted(p) == list(range(len(p))) for p in positions.values())
+    # The admin's tree order, as the catalog's services would have stored it.
+    assert tree_key_order(TENANT) == parent_link_order(TENANT)
 
 
 def test_b2b_assignments_use_the_customers_own_legal_entities(generated):

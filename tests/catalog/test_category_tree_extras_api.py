@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from catalog.models import Category
-from catalog.services.categories import category_tree_rebuild
+from catalog.services.categories import category_patch, category_tree_rebuild
 from segments_project.errors import NotFound
 from tests.errors import error_details
 
@@ -126,7 +126,8 @@ def test_rebuild_repairs_corrupted_paths_depths_and_repeated_positions(
 
 
 def test_rebuild_keeps_gaps_and_order_of_positions(forest):
-    Category.objects.filter(public_id="saws").update(position=7)
+    # Through the service, which keeps the tree key (a key left stale would be repaired).
+    category_patch(tenant=TENANT, category_id="saws", patch={"position": 7})
 
     assert category_tree_rebuild(tenant=TENANT, root_category_id="tools") == 0
     assert Category.objects.get(public_id="saws").position == 7
