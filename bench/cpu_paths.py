@@ -9,7 +9,10 @@ the cache) with 20 customers' tokens in turn, remembered as they are in a server
 answers, verified tokens, the rate limiter's leases). Prints, per path, the best round's
 CPU (`time.process_time`) and wall time per request and its ratio to the bare view's CPU
 measured in the same run: CPU is what a CPU-bound server divides its cores by, and it is
-robust on a machine whose load varies (wall time is not).
+more robust than wall time on a machine whose load varies, though not immune (at a load
+average of 10 on 2 cores the same path's CPU per request varies by half from round to
+round). So it also prints the function calls per request (cProfile's count), which the
+load does not change at all, as a proxy of the work.
 """
 
 from __future__ import annotations
@@ -78,11 +81,15 @@ def main() -> None:
         for name in PATHS:
             results[name].append(_measure(send, calls[name], args.requests))
     best = {name: min(rounds) for name, rounds in results.items()}
+    calls = {name: _calls_per_request(send, calls[name], 100) for name in PATHS}
     bare_cpu = best["bare"][0]
     print(f"load average {load_before:.1f} -> {os.getloadavg()[0]:.1f}")
-    print(f"{'path':<16} {'CPU ms':>7} {'wall ms':>8} {'CPU x bare':>10}")
+    print(f"{'path':<16} {'CPU ms':>7} {'wall ms':>8} {'CPU x bare':>10} {'calls':>6} {'x bare':>6}")
     for name, (cpu, wall) in best.items():
-        print(f"{name:<16} {cpu * 1000:7.3f} {wall * 1000:8.3f} {cpu / bare_cpu:10.2f}")
+        print(
+            f"{name:<16} {cpu * 1000:7.3f} {wall * 1000:8.3f} {cpu / bare_cpu:10.2f}"
+            f" {calls[name]:6.0f} {calls[name] / calls['bare']:6.2f}"
+        )
     print(json.dumps({name: [round(c * 1000, 3) for c, _ in r] for name, r in results.items()}))
 
 
@@ -175,6 +182,20 @@ def _measure(send, environs: list[dict], requests: int) -> tuple[float, float]:
     for index in range(requests):
         send(environs[index % len(environs)])
     return (time.process_time() - cpu) / requests, (time.perf_counter() - wall) / requests
+
+
+def _calls_per_request(send, environs: list[dict], requests: int) -> float:
+    """Python and C function calls per request (cProfile's count): a measure of the work
+    that, unlike time, the machine's load does not change."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for index in range(requests):
+        send(environs[index % len(environs)])
+    profiler.disable()
+    return pstats.Stats(profiler).total_calls / requests
 
 
 def _profile(send, environs: list[dict], requests: int, out: str | None) -> None:
