@@ -1,18 +1,18 @@
 """CPU time per request of the warm storefront paths next to the bare view, in-process.
 
     python bench/cpu_paths.py --database seg_bench_s --redis-db 14 --requests 300 --rounds 3
-    python bench/cpu_paths.py ... --profile items --out artifacts/bench/items.prof
+    python bench/cpu_paths.py ... --profile items --out artifacts/bench/items.txt
 
 Each request goes through Django's real WSGI handler (`WSGIHandler`, the one gunicorn
 calls: the production middleware and settings as `bench/settings.py` sets them, Redis as
 the cache) with 20 customers' tokens in turn, remembered as they are in a server (warm
-answers, verified tokens, the rate limiter's leases; tokens remembered for the whole run). Prints, per path, the best round's
-CPU (`time.process_time`) and wall time per request and its ratio to the bare view's CPU
-measured in the same run: CPU is what a CPU-bound server divides its cores by, and it is
-more robust than wall time on a machine whose load varies, though not immune (at a load
-average of 10 on 2 cores the same path's CPU per request varies by half from round to
-round). So it also prints the function calls per request (cProfile's count), which the
-load does not change at all, as a proxy of the work.
+answers, verified tokens, the rate limiter's leases; tokens remembered for the whole run).
+Prints, per path, the best round's CPU (`time.process_time`) and wall time per request
+and its ratio to the bare view's CPU measured in the same run: CPU is what a CPU-bound
+server divides its cores by, and it is more robust than wall time on a machine whose load
+varies, though not immune (at a load average of 10 on 2 cores the same path's CPU per
+request varies by half from round to round). So it also prints the function calls per
+request (cProfile's count), which the load does not change, as a proxy of the work.
 """
 
 from __future__ import annotations
