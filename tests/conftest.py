@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -104,6 +107,40 @@ def _empty_cache():
     cache.clear()
     token_cache.forget_all()
     forget_leases()
+
+
+def redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_cache(settings, monkeypatch) -> Iterator[None]:
+    """The default cache is django-redis, shared by the processes, as in production: Redis
+    on 127.0.0.1:6379 (database `TEST_REDIS_DB`, 15 unless set), keys under a prefix of the
+    test's own, which is all that `cache.clear()` deletes there (never the database)."""
+    if not redis_reachable():
+        pytest.skip("Redis is not reachable")
+    from django_redis.cache import RedisCache
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '15')}",
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    settings.CACHE_SHARED_BY_PROCESSES = True
+    monkeypatch.setattr(RedisCache, "clear", lambda self: self.delete_pattern("*"))
+    try:
+        yield
+    finally:
+        cache.clear()
+        forget_leases()
+        token_cache.forget_all()
 
 
 @pytest.fixture

@@ -380,3 +380,87 @@ def test_a_change_marked_in_a_rolled_back_savepoint_is_marked_again(
 
     assert len(callbacks) == 1
     assert callbacks[0].keys == {versions.customer_key("c-1")}
+
+
+@pytest.fixture
+def redis_commands(redis_cache) -> list[bytes]:
+    """The commands sent to Redis from now on (each packed command, pipelines as one)."""
+    import redis
+
+    cache.client.get_client(write=True).ping()  # the connection's own handshake, uncounted
+    sent: list[bytes] = []
+    real = redis.connection.Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
+        return real(self, command, check_health)
+
+    redis.connection.Connection.send_packed_command = counting
+    try:
+        yield sent
+    finally:
+        redis.connection.Connection.send_packed_command = real
+
+
+@pytest.mark.parametrize(
+    "path", [f"{TREES}?siteCode=main", f"{ME}?siteCode=main", STOREFRONT_ITEMS]
+)
+def test_on_redis_a_warm_read_is_one_command_even_for_an_answer_another_process_stored(
+    customer, settings, redis_commands, path
+):
+    """The answer and every version it recorded are checked by Redis in one command
+    (`_REDIS_LOOKUP`), also when this process has never seen the answer (another worker
+    computed it), and the hit makes no query."""
+    from segments.services import storefront_cache
+
+    settings.ACCESS_TOKEN_CACHE_SECONDS = 5  # the token remembered: no lookup either
+    first = customer.get(path)
+    customer.get(path)  # the script loaded, the rate limiter's lease taken
+    storefront_cache._DEPENDENCIES.clear()  # as in a worker that did not compute it
+    redis_commands.clear()
+
+    with CaptureQueriesContext(connection) as queries:
+        response = customer.get(path)
+
+    assert (response.status_code, response.content) == (200, first.content)
+    assert response["ETag"] == first["ETag"]
+    assert [command.split(b"\r\n")[2].upper() for command in redis_commands] == [b"EVALSHA"]
+    assert len(queries) == 0
+
+
+def test_on_redis_a_matching_etag_is_answered_304_and_a_changed_answer_200(
+    customer, redis_cache, write
+):
+    first = customer.get(f"{TREES}?siteCode=main")
+    unchanged = customer.get(f"{TREES}?siteCode=main", headers={"If-None-Match": first["ETag"]})
+
+    write("PATCH", f"{CATEGORIES}/power", {"localizedName": {"en": "Power!"}})
+    changed = customer.get(f"{TREES}?siteCode=main", headers={"If-None-Match": first["ETag"]})
+
+    assert (unchanged.status_code, unchanged.content, unchanged["ETag"]) == (
+        304,
+        b"",
+        first["ETag"],
+    )
+    assert changed.status_code == 200
+    assert changed["ETag"] != first["ETag"]
+    assert "Power!" in changed.content.decode()
+    assert changed["Cache-Control"] == first["Cache-Control"] == "private, no-cache"
+
+
+def test_on_redis_a_lost_version_or_a_foreign_entry_is_a_miss(customer, shop, redis_cache):
+    from segments.services import storefront_cache
+
+    assert _tree_ids(customer) == ["tools", "power"]
+    Category.objects.filter(tenant_id=TENANT, public_id="power").update(published=False)
+    cache.delete(cache_key(TENANT, versions.TENANT))  # evicted, flushed
+
+    assert _tree_ids(customer) == []
+
+    # An entry that is not an answer of this release under an answer's key: a miss.
+    client = cache.client.get_client(write=True)
+    for name in client.scan_iter(match=cache.client.make_key("*storefront-answer-r:*")):
+        client.set(name, b"\x80\x04not an answer\n{}\n[]")
+    Category.objects.filter(tenant_id=TENANT, public_id="power").update(published=True)
+    assert _tree_ids(customer) == ["tools", "power"]
+    assert storefront_cache._REDIS_KEY_PREFIX == "storefront-answer-r:"

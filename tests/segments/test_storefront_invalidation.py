@@ -3,7 +3,8 @@
 A write makes stale exactly the answers it can change: the next read of those is fresh,
 including a read whose answer was computed from the data before the commit and stored
 after the write published its versions; every other cached answer stays a hit. Each test
-runs with the shared cache (Redis in production) and without one (versions in rows).
+runs with the shared cache (Redis in production, and a process's own in its place) and
+without one (versions in rows).
 """
 
 from __future__ import annotations
@@ -40,9 +41,14 @@ CUSTOMERS = f"/customer/{TENANT}/customers"
 PRODUCTS = f"/product/{TENANT}/products"
 
 
-@pytest.fixture(params=["shared cache", "cache per process"])
+@pytest.fixture(params=["shared cache", "redis", "cache per process"])
 def shared(request, settings) -> bool:
-    settings.CACHE_SHARED_BY_PROCESSES = request.param == "shared cache"
+    """The shared cache (a process's own standing in for it), Redis itself (one command per
+    hit, `storefront_cache._REDIS_LOOKUP`), or a cache per process (versions in rows)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")
+    else:
+        settings.CACHE_SHARED_BY_PROCESSES = request.param == "shared cache"
     return settings.CACHE_SHARED_BY_PROCESSES
 
 
