@@ -85,8 +85,14 @@ QUERIES = {
 @pytest.mark.parametrize("index", sorted(QUERIES))
 def test_the_admins_query_can_use_its_index(index):
     # A trigram index is read by a bitmap scan: plain index scans off too, so that another
-    # index read in order (the model's ordering) cannot stand in for it.
-    off = ["enable_seqscan", *(["enable_indexscan"] if index.endswith("_trgm") else [])]
+    # index read in order (the model's ordering) cannot stand in for it. An index that
+    # exists for the list's order: sorts off, as on these tiny tables sorting a few rows
+    # read through another index costs about the same (the pick flips with the statistics).
+    off = ["enable_seqscan"]
+    if index.endswith("_trgm"):
+        off.append("enable_indexscan")
+    elif index.endswith(("_sort", "_order")):
+        off.append("enable_sort")
     with connection.cursor() as cursor:
         for setting in off:
             cursor.execute(f"SET LOCAL {setting} = off")
