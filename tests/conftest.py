@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from typing import Any
 
 import pytest
+import redis
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -231,3 +232,21 @@ def outsider(issue_token) -> Caller:
 @pytest.fixture
 def anonymous() -> Caller:
     return Caller(None)
+
+
+@pytest.fixture
+def redis_commands(redis_cache) -> Iterator[list[bytes]]:
+    """The commands sent to Redis from now on (each packed command, pipelines as one)."""
+    cache.client.get_client(write=True).ping()  # the connection's own handshake, uncounted
+    sent: list[bytes] = []
+    real = redis.connection.Connection.send_packed_command
+
+    def counting(self, command, check_health=True):
+        sent.append(command if isinstance(command, bytes) else b"".join(command))
+        return real(self, command, check_health)
+
+    redis.connection.Connection.send_packed_command = counting
+    try:
+        yield sent
+    finally:
+        redis.connection.Connection.send_packed_command = real

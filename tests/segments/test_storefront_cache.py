@@ -382,26 +382,6 @@ def test_a_change_marked_in_a_rolled_back_savepoint_is_marked_again(
     assert callbacks[0].keys == {versions.customer_key("c-1")}
 
 
-@pytest.fixture
-def redis_commands(redis_cache) -> list[bytes]:
-    """The commands sent to Redis from now on (each packed command, pipelines as one)."""
-    import redis
-
-    cache.client.get_client(write=True).ping()  # the connection's own handshake, uncounted
-    sent: list[bytes] = []
-    real = redis.connection.Connection.send_packed_command
-
-    def counting(self, command, check_health=True):
-        sent.append(command if isinstance(command, bytes) else b"".join(command))
-        return real(self, command, check_health)
-
-    redis.connection.Connection.send_packed_command = counting
-    try:
-        yield sent
-    finally:
-        redis.connection.Connection.send_packed_command = real
-
-
 @pytest.mark.parametrize(
     "path", [f"{TREES}?siteCode=main", f"{ME}?siteCode=main", STOREFRONT_ITEMS]
 )
