@@ -92,7 +92,7 @@ def test_the_admins_query_can_use_its_index(index):
     if index.endswith("_trgm"):
         off.append("enable_indexscan")
     elif index.endswith(("_sort", "_order")):
-        off.append("enable_sort")
+        off += ["enable_sort", "enable_incremental_sort"]
     with connection.cursor() as cursor:
         for setting in off:
             cursor.execute(f"SET LOCAL {setting} = off")
