@@ -2,17 +2,24 @@
 
 A picker's results are ranked in the database: rows with an id, code, email or name
 equal to the typed term (case-insensitively) first, then rows where one of them starts
-with it, then the rest; within a rank by name, then by primary key. So "Audio product 1"
-comes before "Audio product 16978".
+with it, then (for rows whose name has parts: a customer's last name) rows where such a
+word of the name equals or starts with the term, then the rest; within a rank by name,
+then by primary key, the word rank by the word, then by name. So "Audio product 1" comes
+before "Audio product 16978", and "Zoe Weber" before "Anna Weberling" and "Anna Oberweber"
+for "weber".
 
 Each rank is its own query, read no further than the page needs, and not at all once the
 better ranks fill the page (`BestMatchFirst`): the
 exact and prefix matches from btree indexes of the lower-cased texts in bytewise order
 (`COLLATE "C"`, which serves both `LIKE 'term%'` and the order by name; segments migration
-0013, catalog 0003), the rest in name order from the name index, filtered by the search.
-A common word (a last name of 65,000 customers) so reads a page of rows, not every match
-ranked and sorted. Within the first two ranks names compare bytewise, within the rest in
-the database's collation (the same order for the C.UTF-8 collation and for SQLite).
+0013, catalog 0003), the word rank from an index of the lower-cased word then name
+(segments migration 0015), the rest in name order from the name index, filtered by the
+search. A common word (a last name of 65,000 customers) so reads a page of rows, not every
+match ranked and sorted: the word rank finds that page in its index, where before the rest
+walked the name index past every customer whose first name sorts before the first match
+(32,500 at scale L for "Weber"). Within the first three ranks texts compare bytewise,
+within the rest in the database's collation (the same order for the C.UTF-8 collation and
+for SQLite).
 
 Localized names (a JSON object of language to text) are compared and sorted in the
 default language (`settings.LANGUAGE_CODE`), read with a key transform the database
@@ -102,7 +109,14 @@ class BestMatchFirst:
     so the exact and prefix ranks are read from `scoped` through their btree indexes alone
     (not intersected with the trigram search, which would read every match of a common
     word). The prefix rank is one query per text, each in its index's order where the text
-    is the name, then merged by name; so is the exact rank."""
+    is the name, then merged by name; so is the exact rank.
+
+    `words` are the name's parts a term may be (a customer's last name: the first name is
+    the name's start, ranked by the prefix rank already). Their rank is one query per word,
+    in its index's order: the word, then the name, so the rows whose word equals the term
+    come first (the equal word sorts before every longer one), then those whose word starts
+    with it, word by word. Not by name alone: that order would sort every row whose word
+    starts with the term (the 65,000 "Weber"s for "webe", typed on the way to "weber")."""
 
     ordered = True  # for Django's Paginator
 
@@ -114,6 +128,7 @@ class BestMatchFirst:
         match: Sequence[TextSource],
         name: TextSource,
         scoped: QuerySet | None = None,
+        words: Sequence[TextSource] = (),
     ) -> None:
         model = matched.model
         text = term.strip().lower()
@@ -123,6 +138,7 @@ class BestMatchFirst:
         name_first = (by_name(model, name), "pk")
         self.exacts: list[QuerySet] = []
         self.prefixed: list[QuerySet] = []
+        self.worded: list[QuerySet] = []
         if not text:
             self.rest = matched.order_by(*name_first)
             return
@@ -146,6 +162,14 @@ class BestMatchFirst:
             .exclude(_flag(exact))
             .order_by(*bytewise_name)
             for alias in compared
+        ]
+        # The rows of the first two ranks among them are dropped as they are read, as for
+        # the rest (`__getitem__`).
+        self.worded = [
+            candidates.annotate(_word_key=bytewise_key(model, word))
+            .filter(_word_key__startswith=text)
+            .order_by("_word_key", *bytewise_name)
+            for word in words
         ]
         # The rest is every match in name order: the rows of the first two ranks among them
         # are dropped as they are read (`__getitem__`), not excluded by the query, which
@@ -172,14 +196,31 @@ class BestMatchFirst:
             for rows in rank:
                 merged.update((row.pk, row) for row in read(rows, len(found)))
             found += sorted(merged.values(), key=_by_bytewise_name)
+        if not full() and self.worded:
+            found += self._words(stop, found)
         if not full():
             found += self._rest(stop, found)
         page = found[start:stop]
         prefetch_related_objects(page, *self.prefetch)
         return page
 
+    def _words(self, stop: int | None, found: list[Model]) -> list[Model]:
+        """The word rank's rows a slice left short by the first two ranks needs, those of
+        the first two dropped (they are all in `found`, as for `_rest`): each word's query
+        reads its first `stop` rows, then they are merged by the word, then the name (a row
+        two words match by its smaller word)."""
+        known = {row.pk for row in found}
+        merged: dict[Any, Model] = {}
+        for rows in self.worded:
+            for row in rows if stop is None else rows[: max(stop, 1)]:
+                if row.pk in known:
+                    continue
+                if row.pk not in merged or _by_word(row) < _by_word(merged[row.pk]):
+                    merged[row.pk] = row
+        return sorted(merged.values(), key=_by_word)
+
     def _rest(self, stop: int | None, found: list[Model]) -> list[Model]:
-        """The rest rank's rows a slice left short by the first two ranks needs. Each query
+        """The rest rank's rows a slice left short by the better ranks needs. Each query
         of theirs then returned fewer rows than it was allowed, so `found` holds all their
         rows: the rest reads the first `stop` rows in name order and drops those."""
         known = {row.pk for row in found}
@@ -190,6 +231,11 @@ class BestMatchFirst:
 def _by_bytewise_name(row: Any) -> tuple[bool, str, Any]:
     """The prefix rank's order, as the database's `COLLATE "C"` (code points), empty last."""
     return (row._name_key is None, row._name_key or "", row.pk)
+
+
+def _by_word(row: Any) -> tuple[str, bool, str, Any]:
+    """The word rank's order, as its queries' (`COLLATE "C"`): the word, then the name."""
+    return (row._word_key, *_by_bytewise_name(row))
 
 
 def _flag(condition: Q) -> Case:
@@ -207,7 +253,9 @@ def best_match_first(
     match: Sequence[TextSource],
     name: TextSource,
     scoped: QuerySet | None = None,
+    words: Sequence[TextSource] = (),
 ) -> BestMatchFirst:
-    """The rows ranked by how well `match` (and the name) meet the term (module docstring),
-    then by name and primary key, read a slice at a time (`BestMatchFirst`)."""
-    return BestMatchFirst(matched, term, match=match, name=name, scoped=scoped)
+    """The rows ranked by how well `match` (and the name, and its `words`) meet the term
+    (module docstring), then by name and primary key, read a slice at a time
+    (`BestMatchFirst`)."""
+    return BestMatchFirst(matched, term, match=match, name=name, scoped=scoped, words=words)

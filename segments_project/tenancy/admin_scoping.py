@@ -253,7 +253,10 @@ class TenantAutocompleteJsonView(AutocompleteJsonView):
         if ranking is None:
             return matched
         match, name = ranking
-        return best_match_first(matched, self.term, match=match, name=name, scoped=scoped)
+        words = getattr(self.model_admin, "autocomplete_words", ())
+        return best_match_first(
+            matched, self.term, match=match, name=name, scoped=scoped, words=words
+        )
 
     def get_context_data(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(*args, **kwargs)
@@ -336,7 +339,9 @@ class TenantScopedAdminMixin:
     foreign key). Subclasses may define `autocomplete_label(obj)` for their autocomplete
     results (or `autocomplete_labels(rows)` for a page of them at once), and rank the
     results by `autocomplete_match` (ids, codes, emails: by default the plain
-    `search_fields`) and `autocomplete_name` (by default the `name` field).
+    `search_fields`), `autocomplete_name` (by default the `name` field) and
+    `autocomplete_words` (the name's parts after its start, each with an index of it then
+    the name: a customer's last name; by default none).
     """
 
     tenant_lookup = "tenant"
@@ -346,6 +351,7 @@ class TenantScopedAdminMixin:
     search_text_fields: tuple[str, ...] | None = None
     autocomplete_match: tuple[TextSource, ...] | None = None
     autocomplete_name: TextSource | None = None
+    autocomplete_words: tuple[TextSource, ...] = ()
     # Rows with names: the list sorts by name (`name_sort`, the default language's name
     # of a localized one, case-insensitively) unless the user sorts by a column.
     sort_by_name = False

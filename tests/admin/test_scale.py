@@ -178,6 +178,55 @@ def _a_common_word_reads_about_a_page(client: Client, gold: Any) -> None:
     assert all(rows < 5_000 for rows in read.values()), read
 
 
+def _customers(names: Any) -> None:
+    now = timezone.now()
+    Customer.objects.bulk_create(
+        (
+            Customer(tenant_id=TENANT, public_id=public_id, email=f"{public_id}@example.com",
+                     first_name=first, last_name=last, created_at=now, modified_at=now)
+            for public_id, first, last in names
+        ),
+        batch_size=5000,
+    )  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="plans: PostgreSQL only")
+def test_a_common_last_name_reads_a_page_of_the_customer_picker(merchandiser, shop):
+    """Typed a last name that 2,000 of 22,000 customers hold, all of whom sort late by
+    first name ("Zoe Weber" after 20,000 "Anna"s), the customer picker reads the page of
+    them from the last name's index (segments migration 0015, the word rank), not the name
+    index past every "Anna" nor every "Weber" sorted: the customer queries read a page of
+    rows (`_rows_read`), and the page takes the same queries as when 25 customers hold
+    that name. Before the word rank, the rest rank read every "Weber" or "Anna"."""
+    member_of = ("segments", "segmentcustomerassignment", "customer")
+    url = _picker("segments_customer", member_of, "weber")
+    customers = f'FROM "{Customer._meta.db_table}"'
+
+    def read() -> tuple[int, int, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = merchandiser.get(url)
+        assert response.status_code == 200
+        ranked = [query["sql"] for query in queries.captured_queries if customers in query["sql"]]
+        texts = [row["text"] for row in response.json()["results"]]
+        return len(queries), sum(_rows_read(sql) for sql in ranked), texts
+
+    _customers((f"w{number:05d}", "Zoe", "Weber") for number in range(25))
+    read()  # the session and the per-process caches are warm
+    few, _, _ = read()
+    _customers((f"a{number:05d}", "Anna", f"Name{number:05d}") for number in range(20_000))
+    _customers((f"w{number:05d}", "Zoe", "Weber") for number in range(25, 2_000))
+    many, rows, texts = read()
+
+    assert many == few
+    # The customers' queries (the ranks): the word rank's 21 rows, with each one's count
+    # of memberships; the others find nothing.
+    assert rows <= 200, rows
+    assert texts[:2] == ["w00000 — Zoe Weber <w00000@example.com>",
+                         "w00001 — Zoe Weber <w00001@example.com>"]  # fmt: skip
+
+
 def _rows_read(sql: str) -> int:
     """The rows the query's scans returned or removed by a filter, from its plan as run."""
     if not sql.startswith("SELECT"):
