@@ -170,8 +170,8 @@ def _cache_key(parts: list[str]) -> str:
 # never holds a raw newline): [[version key, ...], [version, ...]] with the keys as Redis
 # names them and the versions as Redis holds them (decimal text); {"etag", "headers"} and
 # `"gzip": true` when the body is stored compressed; and the body's bytes. Its own key
-# differs from the other caches' entries, so an entry
-# of an earlier release (a pickled CachedAnswer) is never read as one.
+# differs from the other caches' entries, so an entry of an earlier release (a pickled
+# CachedAnswer) is never read as one.
 _REDIS_KEY_PREFIX = "storefront-answer-r:"
 # KEYS[1]: the answer. Replies the entry after its first line if every version key it
 # recorded holds the recorded version (a missing key holds none: a miss), else nil. The
