@@ -35,6 +35,11 @@ def authenticated_path(tenant: str) -> str:
     return f"/customer-segment/{tenant}/bench/authenticated"
 
 
+def bare_large_path(tenant: str) -> str:
+    """The bare reference answering a fixed body the size of the trees' median answer."""
+    return f"/customer-segment/{tenant}/bench/bare-large"
+
+
 @dataclass(frozen=True)
 class Target:
     """Where one benchmark run reads and writes: its database, Redis db, tenant and port."""

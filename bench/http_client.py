@@ -1,8 +1,10 @@
 """A small blocking HTTP client (standard library), one connection per thread, and a bounded
-thread pool that runs a list of requests and times each."""
+thread pool that runs a list of requests and times each. It accepts gzip, as storefronts
+do, and keeps the bytes as sent (decompressed only when an answer is read as JSON)."""
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import threading
@@ -27,11 +29,18 @@ class Call:
 @dataclass(frozen=True)
 class Answer:
     status: int
+    # As sent: gzip-compressed when `content_encoding` says so.
     body: bytes
     ms: float
+    content_encoding: str | None = None
+
+    @property
+    def content(self) -> bytes:
+        """The body decompressed."""
+        return gzip.decompress(self.body) if self.content_encoding == "gzip" else self.body
 
     def json(self) -> Any:
-        return json.loads(self.body)
+        return json.loads(self.content)
 
 
 class Client:
@@ -49,7 +58,11 @@ class Client:
         return conn
 
     def send(self, call: Call) -> Answer:
-        headers = {"Accept": "application/json", "Accept-Language": "en"}
+        headers = {
+            "Accept": "application/json",
+            "Accept-Language": "en",
+            "Accept-Encoding": "gzip",
+        }
         if call.token:
             headers["Authorization"] = f"Bearer {call.token}"
         payload = None
@@ -75,7 +88,8 @@ class Client:
             elapsed = (time.perf_counter() - started) * 1000
             if response.getheader("Connection", "").lower() == "close":
                 conn.close()
-            return Answer(response.status, body, elapsed)
+            encoding = (response.getheader("Content-Encoding") or "").lower() or None
+            return Answer(response.status, body, elapsed, encoding)
         raise AssertionError("unreachable")
 
 

@@ -111,7 +111,8 @@ def main() -> None:
     from segments_project.tenancy.versions import content_published
 
     customers = [Customer(**row) for row in json.loads(Path(args.customers).read_text())]
-    client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en")
+    # Accepting gzip, as storefronts (and the HTTP loads) do.
+    client = Client(SERVER_NAME="127.0.0.1", HTTP_ACCEPT_LANGUAGE="en", HTTP_ACCEPT_ENCODING="gzip")
 
     if args.endpoint != TOKEN and args.client_id and any(c.token is None for c in customers):
         # Customers sampled without tokens: issued here, before (and outside) the profile.

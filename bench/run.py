@@ -13,8 +13,10 @@
    `lua/storefront.lua`, or Python threads without wrk) for GET segments/items,
    segments/items/category-trees, me/segments and POST segments/match.
 5. References in the same run: the framework ceiling (GET /segments/{id} of one small
-   segment, the cheapest authenticated read) and the database floor (the SQL answering the
-   same questions through psycopg, see `floor.py`).
+   segment, the cheapest authenticated read), the bare views of `bench/urls.py` (20 small
+   items, the same behind authentication, and one fixed body the size of the trees' median
+   answer, gzip-compressed as the cached answers are) and the database floor (the SQL
+   answering the same questions through psycopg, see `floor.py`).
 6. Writes: bulk member upserts (200 per request, several clients), single upserts, coupon
    validation with 20 cart lines.
 7. Profiles the slowest read path with pyinstrument.
@@ -49,6 +51,7 @@ from bench.common import (  # noqa: E402
     Target,
     add_server_arguments,
     authenticated_path,
+    bare_large_path,
     bare_path,
     django_env,
     log,
@@ -174,7 +177,9 @@ def read_phase(
             answer = client.send(load.storefront_call(target.tenant, endpoint, customers[0]))
             if answer.status != 200:
                 raise RuntimeError(f"{endpoint}: {answer.status} {answer.body[:300]!r}")
-            reads[endpoint]["bytes_first_customer"] = len(answer.body)
+            reads[endpoint]["bytes_first_customer"] = len(answer.content)
+            # As sent: gzip-compressed for a large cached answer (the load accepts gzip).
+            reads[endpoint]["wire_bytes_first_customer"] = len(answer.body)
     with timed(f"cold reads: {args.cold_rounds} rounds of one call per customer", timings):
         for endpoint in load.STOREFRONT_ENDPOINTS:
             samples: list[float] = []
@@ -219,6 +224,11 @@ def read_phase(
         references = (
             ("bare", bare_path, "bare framework ceiling (no authentication, no database)"),
             ("authenticated", authenticated_path, "the same behind token authentication"),
+            (
+                "bare_large",
+                bare_large_path,
+                "bare view, one fixed body the size of the trees' median answer (gzip)",
+            ),
         )
         for name, path_of, label in references:
             ceiling[name] = load.run_load(
@@ -476,6 +486,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         results["profile"] = profile_phase(args, target, customers, reads, manager_token, timings)
     results["dataset"] = {**prepared, "counts": _counts(target)}
     results["ratios_to_bare"] = report.ratios_to_bare(results)
+    results["ratios_to_bare_large"] = report.ratios_to_bare_large(results)
     results["goals"] = report.judge(results)
     results["timings"] = timings
     results["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]

@@ -16,6 +16,7 @@ OpenAPI 3.0 schema objects are close to JSON Schema draft 4; the differences han
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import re
 from collections.abc import Iterator
@@ -139,12 +140,20 @@ def _is_json(media_type: str) -> bool:
 
 
 def _body_bytes(response: Any) -> bytes:
+    """The body as the schema describes it: decoded when it was sent gzip-compressed."""
     content = getattr(response, "content", b"")
     if content is None:
         return b""
     if isinstance(content, str):
         return content.encode()
+    if _gzipped(response):
+        return gzip.decompress(content)
     return bytes(content)
+
+
+def _gzipped(response: Any) -> bool:
+    get = getattr(response, "get", None)
+    return callable(get) and (get("Content-Encoding") or "").strip().lower() == "gzip"
 
 
 def _excerpt(body: bytes) -> str:
@@ -154,7 +163,7 @@ def _excerpt(body: bytes) -> str:
 
 def _parse_json(response: Any, body: bytes) -> Any:
     json_method = getattr(response, "json", None)
-    if callable(json_method):
+    if callable(json_method) and not _gzipped(response):
         try:
             return json_method()
         except ValueError:

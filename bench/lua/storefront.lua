@@ -2,7 +2,8 @@
 --
 -- WRK_REQUESTS names a file with one request per line: method, path, bearer token and
 -- JSON body (may be empty), separated by tabs. Each thread cycles through the requests
--- from its own offset. WRK_OUT names the JSON file `done` writes the summary to.
+-- from its own offset. WRK_OUT names the JSON file `done` writes the summary to. Every
+-- request accepts gzip, as storefronts (browsers, CDNs, HTTP libraries) do.
 
 local requests = {}
 local counter = 0
@@ -16,6 +17,7 @@ local function load(path)
       ["Host"] = os.getenv("WRK_HOST"),
       ["Accept"] = "application/json",
       ["Accept-Language"] = "en",
+      ["Accept-Encoding"] = "gzip",
     }
     if token ~= "" then
       headers["Authorization"] = "Bearer " .. token

@@ -1,4 +1,9 @@
-"""Storefront reads: what the caller's segments give them, cached per view with ETags."""
+"""Storefront reads: what the caller's segments give them, cached per view with ETags.
+
+A cached answer is served gzip-compressed to a client that accepts gzip when it is large
+enough to be stored so (`services/storefront_cache.py`), with `Content-Encoding: gzip` and
+an ETag of its own; every answer says `Vary: Accept-Encoding`. A compressing middleware
+leaves a response that has a Content-Encoding alone (Django's `GZipMiddleware` does)."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -27,6 +33,7 @@ from ..selectors.storefront_trees import segment_category_forest
 from ..services.storefront_cache import (
     Computation,
     Dependencies,
+    accepts_gzip,
     cached_answer,
     etag_matches,
 )
@@ -111,16 +118,23 @@ class StorefrontView(TenantAPIView):
             )
 
         answer = cached_answer(self.tenant, parts, computation)
+        # The compressed or the identity form of the answer, each with its own ETag.
+        served = answer.representation(accepts_gzip(self.request.headers.get("Accept-Encoding")))
         headers = {
-            "ETag": answer.etag,
+            "ETag": served.etag,
             "Cache-Control": "private, no-cache",
             "Vary": "Authorization, Accept-Language",
         }
-        if etag_matches(self.request.headers.get("If-None-Match"), answer.etag):
-            return Response(status=304, headers=headers)
-        response = HttpResponse(answer.body, content_type="application/json")
-        for name, value in {**headers, **answer.headers}.items():
-            response[name] = value
+        response: HttpResponse | Response
+        if etag_matches(self.request.headers.get("If-None-Match"), served.etag):
+            response = Response(status=304, headers=headers)
+        else:
+            response = HttpResponse(served.body, content_type="application/json")
+            for name, value in {**headers, **answer.headers}.items():
+                response[name] = value
+            if served.content_encoding is not None:
+                response["Content-Encoding"] = served.content_encoding
+        patch_vary_headers(response, ("Accept-Encoding",))
         return response
 
 

@@ -185,6 +185,9 @@ CACHE_SHARED_BY_PROCESSES = env.bool("CACHE_SHARED_BY_PROCESSES", default=bool(R
 # How long a storefront answer may be served from the cache at most; writes and validity
 # boundaries end it sooner.
 STOREFRONT_CACHE_SECONDS = env.int("STOREFRONT_CACHE_SECONDS", default=300)
+# A storefront answer of at least this many bytes is stored gzip-compressed, and served so
+# to a client that accepts gzip (`segments/services/storefront_cache.py`).
+STOREFRONT_GZIP_MIN_BYTES = env.int("STOREFRONT_GZIP_MIN_BYTES", default=1024)
 
 # Django's own list, PBKDF2 first (people's passwords, client secrets a person chose), and
 # last, never the default, the fast hasher of the secrets the service generates itself

@@ -67,14 +67,20 @@ def test_goals_are_judged_per_path():
     }
 
 
+def _references(**more):
+    """The ceiling and the bare references of a run."""
+    return {
+        "rps": 300.0,
+        "latency": {"p99_ms": 40.0},
+        "bare": {"rps": 1000.0, "latency": {"p99_ms": 10.0}},
+        "authenticated": {"rps": 800.0, "latency": {"p99_ms": 20.0}},
+        **more,
+    }
+
+
 def test_every_path_is_a_ratio_to_the_bare_ceiling_of_its_run():
     results = {
-        "ceiling": {
-            "rps": 300.0,
-            "latency": {"p99_ms": 40.0},
-            "bare": {"rps": 1000.0, "latency": {"p99_ms": 10.0}},
-            "authenticated": {"rps": 800.0, "latency": {"p99_ms": 20.0}},
-        },
+        "ceiling": _references(),
         "reads": {
             "items": _read(650.0, 25.0, 90.0, 10.0),
             "me-segments": _read(500.0, 35.0, 90.0, 10.0),
@@ -102,3 +108,36 @@ def test_every_path_is_a_ratio_to_the_bare_ceiling_of_its_run():
 
 def test_a_run_without_the_bare_ceiling_has_no_ratios():
     assert report.ratios_to_bare({"ceiling": {"rps": 300.0}, "reads": {}}) == {}
+
+
+def test_the_category_trees_are_also_a_ratio_to_the_same_size_bare_view():
+    results = {
+        "ceiling": _references(bare_large={"rps": 800.0, "latency": {"p99_ms": 20.0}}),
+        "reads": {
+            "items": _read(650.0, 25.0, 90.0, 10.0),
+            "category-trees": _read(400.0, 40.0, 90.0, 10.0),
+        },
+    }
+
+    large = report.ratios_to_bare_large(results)
+    table = "\n".join(report._reads_table(results))
+    met = {goal["goal"]: goal["met"] for goal in report.judge(results)}
+
+    assert large == {"category-trees": {"throughput": 0.5, "p99": 2.0}}
+    assert report.ratios_to_bare(results)["category-trees"] == {"throughput": 0.4, "p99": 4.0}
+    assert report.ratios_to_bare(results)["bare_large"] == {"throughput": 0.8, "p99": 2.0}
+    assert "| category-trees, x the same-size bare view | | 0.50 | | 2.00 |" in table
+    assert "the trees' median answer (gzip) | 800 | 0.80 |" in table
+    # The goals stay judged against the bare view of 20 small items.
+    assert met["category-trees: warm throughput >= 60% of the bare ceiling"] is False
+    assert not any("same-size" in goal for goal in met)
+
+
+def test_a_run_without_the_same_size_bare_view_has_no_row_for_it():
+    results = {
+        "ceiling": {"rps": 300.0, "bare": {"rps": 1000.0}, "authenticated": {"rps": 800.0}},
+        "reads": {"category-trees": _read(400.0, 40.0, 90.0, 10.0)},
+    }
+
+    assert report.ratios_to_bare_large(results) == {}
+    assert "same-size" not in "\n".join(report._reads_table(results))

@@ -382,28 +382,32 @@ def test_a_change_marked_in_a_rolled_back_savepoint_is_marked_again(
     assert callbacks[0].keys == {versions.customer_key("c-1")}
 
 
+@pytest.mark.parametrize("accept_encoding", ["", "gzip"], ids=["identity", "gzip"])
 @pytest.mark.parametrize(
     "path", [f"{TREES}?siteCode=main", f"{ME}?siteCode=main", STOREFRONT_ITEMS]
 )
 def test_on_redis_a_warm_read_is_one_command_even_for_an_answer_another_process_stored(
-    customer, settings, redis_commands, path
+    customer, settings, redis_commands, path, accept_encoding
 ):
     """The answer and every version it recorded are checked by Redis in one command
     (`_REDIS_LOOKUP`), also when this process has never seen the answer (another worker
-    computed it), and the hit makes no query."""
+    computed it), and the hit makes no query; in either form of a compressed answer."""
     from segments.services import storefront_cache
 
     settings.ACCESS_TOKEN_CACHE_SECONDS = 5  # the token remembered: no lookup either
-    first = customer.get(path)
-    customer.get(path)  # the script loaded, the rate limiter's lease taken
+    settings.STOREFRONT_GZIP_MIN_BYTES = 1  # stored compressed
+    headers = {"Accept-Encoding": accept_encoding}
+    first = customer.get(path, headers=headers)
+    customer.get(path, headers=headers)  # the script loaded, the rate limiter's lease taken
     storefront_cache._DEPENDENCIES.clear()  # as in a worker that did not compute it
     redis_commands.clear()
 
     with CaptureQueriesContext(connection) as queries:
-        response = customer.get(path)
+        response = customer.get(path, headers=headers)
 
     assert (response.status_code, response.content) == (200, first.content)
     assert response["ETag"] == first["ETag"]
+    assert response.get("Content-Encoding") == (accept_encoding or None)
     assert [command.split(b"\r\n")[2].upper() for command in redis_commands] == [b"EVALSHA"]
     assert len(queries) == 0
 
