@@ -83,22 +83,25 @@ def rule_plan(
     that will ask each rule about the customer (relative dates taken at `at`). A rule that
     no longer compiles (it was accepted when written) is reported with its error instead
     of failing the explanation."""
-    excludes = SegmentExclusion.objects.filter(
-        tenant_id=tenant, segment_id=OuterRef("pk"), customer__public_id=customer_id
+    # The segments as sets read once (hashed), not `EXISTS` per segment: from the cost of
+    # 20,000 correlated subqueries PostgreSQL compiled the query with JIT (0.2 to 0.3 s of a
+    # query that runs in 20 ms at L). The customer is named with their tenant, so that the
+    # unique (tenant, id) index finds them (by the id alone it walked that index).
+    customer = {"customer__tenant_id": tenant, "customer__public_id": customer_id}
+    excluding = Q(
+        pk__in=SegmentExclusion.objects.filter(tenant_id=tenant, **customer).values("segment_id")
     )
     rule = Q(criteria__isnull=False)
     if assigned_rules_only:
         rule &= Q(
-            Exists(
-                SegmentCustomerAssignment.objects.filter(
-                    tenant_id=tenant, segment_id=OuterRef("pk"), customer__public_id=customer_id
-                )
+            pk__in=SegmentCustomerAssignment.objects.filter(tenant_id=tenant, **customer).values(
+                "segment_id"
             )
         )
     rows = (
         Segment.objects.for_tenant(tenant)
-        .annotate(excluded=Exists(excludes))
-        .filter(rule | Q(excluded=True))
+        .annotate(excluded=ExpressionWrapper(excluding, output_field=BooleanField()))
+        .filter(rule | excluding)
         .order_by("pk")
         .values_list("pk", "criteria", "excluded")
     )

@@ -6,6 +6,7 @@ from collections.abc import Collection
 from typing import Any
 
 from django.db import connection
+from django.db.models import Lookup
 
 
 def one_of(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
@@ -14,6 +15,30 @@ def one_of(column: str, values: Collection[Any]) -> tuple[str, list[Any]]:
     if connection.vendor == "postgresql":
         return f"{column} = ANY(%s)", [list(values)]
     return f"{column} IN ({', '.join(['%s'] * len(values))})", list(values)
+
+
+class InComputedFirst(Lookup):
+    """`lhs IN (subquery)`, which PostgreSQL is made to compute first (`lhs = ANY(ARRAY(
+    subquery))`, an InitPlan) and then answer from `lhs`'s index. Used as an expression,
+    `.filter(InComputedFirst(F("pk"), rows))`, where the planner overestimates the
+    subquery's rows by orders of magnitude and would otherwise hash-join it with a scan of
+    the whole table (the preview's products: 3,000 estimated as 33,000, 2,000,000 products
+    read, 0.3 s a query at L). Elsewhere a plain `IN`."""
+
+    lookup_name = "in_computed_first"
+
+    def _sides(self, compiler: Any, connection: Any) -> tuple[str, str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return lhs, rhs, [*lhs_params, *rhs_params]
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} IN {rhs}", params
+
+    def as_postgresql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, rhs, params = self._sides(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", params
 
 
 def row_lock(strength: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.utils import translation
 
 from catalog.models import CategoryAssignment, Product
 from segments_project.api.localization import ALL_LANGUAGES
+from segments_project.db.sql import InComputedFirst
 from segments_project.tenancy.admin_scoping import granted_tenant_names
 
 from ...hooks import PREVIEW_PANELS
@@ -52,19 +53,23 @@ def _visible_condition(scope: StorefrontScope) -> Q:
         assigned.filter(item_type=ItemType.CATEGORY).values_list("category__path", flat=True)
     )
     if not paths:
-        return Q(pk__in=direct)
+        return Q(InComputedFirst(F("pk"), direct))
     placed = (
         CategoryAssignment.objects.filter(
             reduce(or_, (Q(category__path__startswith=path) for path in paths)),
             tenant_id=scope.tenant,
+            # The category's tenant too, so that its paths are read from
+            # `category_tenant_path` (without it, every category was read: 60 ms at L).
+            category__tenant_id=scope.tenant,
         )
         .order_by()
         .values("product_id")
     )
     # One IN over the union, not two INs ORed: PostgreSQL answers an OR of subqueries by
-    # reading every product of the tenant (0.5 s at 2,000,000 products), the union by
-    # looking up its ids.
-    return Q(pk__in=direct.union(placed))
+    # reading every product of the tenant (0.5 s at 2,000,000 products); and the union
+    # computed first, then its ids looked up: from its estimate of the paths' matches (ten
+    # times too high at L) it hash-joined the union with every product.
+    return Q(InComputedFirst(F("pk"), direct.union(placed)))
 
 
 def _visible_products(
