@@ -12,12 +12,14 @@ from django.utils.html import format_html
 
 def count_of(model: Any, field: str) -> Coalesce:
     """A correlated COUNT of the model's rows pointing at the outer row: one subquery in the
-    list query, no join that would multiply rows."""
+    list query, no join that would multiply rows. `COUNT(*)`, not of the primary key, so
+    that the count reads the foreign key's index alone (an index-only scan): counting the
+    keys read a heap page per row, 0.16 s for the 40,000 members of a page at L."""
     counted = (
         model.objects.filter(**{field: OuterRef("pk")})
         .order_by()
         .values(field)
-        .annotate(total=Count("pk"))
+        .annotate(total=Count("*"))
         .values("total")
     )
     return Coalesce(Subquery(counted), 0)
