@@ -14,8 +14,14 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 20
 keepalive = 5
-max_requests = 10_000
-max_requests_jitter = 1_000
+# A worker is replaced after this many requests (a bound on any slow leak), at a random
+# point within the jitter so that workers do not restart together. Each replacement boots
+# the application again and starts with cold per-process state (remembered tokens,
+# connections): at 10,000 the 4 workers of the storefront benchmark restarted every few
+# seconds at 2,000 req/s, all four within one 20 s phase (M: 611 req/s against 1,465 on
+# workers that did not restart).
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "200000"))
+max_requests_jitter = max_requests // 10
 accesslog = None
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")

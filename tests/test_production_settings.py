@@ -81,3 +81,22 @@ def test_the_request_log_does_not_load_a_session_user(client, django_user_model,
     [record] = [r for r in caplog.records if r.name == "segments_project.requests"]
     assert record.status == 404
     assert not hasattr(record, "tenant")
+
+
+def _gunicorn_settings(monkeypatch, **env: str) -> dict:
+    import runpy
+
+    for key in ("GUNICORN_MAX_REQUESTS",):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(ROOT / "segments_project" / "gunicorn.conf.py"))
+
+
+def test_gunicorn_workers_are_replaced_rarely_and_not_together(monkeypatch):
+    # At 10,000 requests the benchmark's 4 workers all restarted within one 20 s phase.
+    settings = _gunicorn_settings(monkeypatch)
+    assert settings["max_requests"] == 200_000
+    assert settings["max_requests_jitter"] == 20_000
+    settings = _gunicorn_settings(monkeypatch, GUNICORN_MAX_REQUESTS="5000")
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == (5000, 500)
