@@ -120,6 +120,24 @@ def test_a_user_of_tenants_in_several_zones_sees_utc(make_staff, login, shop):
     assert "from 2030-01-15 12:00 UTC" in html
 
 
+def test_the_admin_prefix_is_reversed_once_not_per_request(merchandiser, shop, monkeypatch):
+    from segments_project.tenancy import time_zones
+
+    Tenant.objects.filter(name=TENANT).update(time_zone="Europe/Berlin")
+    make_segment(TENANT, "winter", valid_from=NOON)
+    calls: list[str] = []
+    real = time_zones.reverse
+    monkeypatch.setattr(
+        time_zones, "reverse", lambda name, **kwargs: calls.append(name) or real(name, **kwargs)
+    )
+    time_zones._admin_prefix.cache_clear()
+
+    pages = [merchandiser.get(SEGMENTS, {"q": "winter"}).content.decode() for _ in range(3)]
+
+    assert all("from 2030-01-15 13:00 CET" in html for html in pages)
+    assert calls == ["admin:index"]
+
+
 def test_one_date_format_on_every_page(superuser_client, shop):
     Tenant.objects.update(time_zone="America/New_York")
     gold = shop["gold"]
