@@ -123,7 +123,9 @@ COMPUTED_KEY = "bench-storefront-computed"
 
 
 def _counted(cached_answer: Callable[..., Any]) -> Callable[..., Any]:
-    def answer(tenant: str, parts: list[str], prepare: Callable[[], Computation]) -> Any:
+    def answer(
+        tenant: str, parts: list[str], prepare: Callable[[], Computation], **options: Any
+    ) -> Any:
         def counted_prepare() -> Computation:
             computation = prepare()
 
@@ -134,7 +136,7 @@ def _counted(cached_answer: Callable[..., Any]) -> Callable[..., Any]:
 
             return replace(computation, compute=counted)
 
-        return cached_answer(tenant, parts, counted_prepare)
+        return cached_answer(tenant, parts, counted_prepare, **options)
 
     return answer
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction
 from django.contrib.auth.middleware import AuthenticationMiddleware as _Authentication
 from django.contrib.messages.middleware import MessageMiddleware as _Messages
 from django.contrib.sessions.middleware import SessionMiddleware as _Sessions
@@ -41,10 +40,12 @@ def is_bearer_api_request(request: HttpRequest) -> bool:
 
 class _BrowserOnly:
     get_response: Any
+    async_mode: bool
 
     def __call__(self, request: HttpRequest) -> Any:
-        # Served asynchronously (ASGI), Django's own call handles it as before.
-        if not iscoroutinefunction(self) and is_bearer_api_request(request):
+        # Served asynchronously (ASGI), Django's own call handles it as before. `async_mode`
+        # is Django's own answer, found once (`MiddlewareMixin.__init__`).
+        if not self.async_mode and is_bearer_api_request(request):
             return self.get_response(request)
         return super().__call__(request)  # type: ignore[misc]
 

@@ -50,7 +50,9 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
 import re
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +62,7 @@ from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.utils import timezone
 from django_redis.cache import RedisCache
+from redis.exceptions import RedisError
 
 from segments_project.tenancy import versions
 
@@ -197,6 +200,8 @@ end
 return string.sub(entry, newline + 1)
 """
 _redis_scripts: dict[int, Any] = {}
+# Per thread: (the client's pool, the process id, a connection of its own for the lookup).
+_lookup_connections = threading.local()
 
 
 def _redis() -> RedisCache | None:
@@ -212,7 +217,7 @@ def _redis_lookup(backend: RedisCache, key: str) -> CachedAnswer | None:
     script = _redis_scripts.get(id(client))
     if script is None:
         script = _redis_scripts[id(client)] = client.register_script(_REDIS_LOOKUP)
-    reply = script(keys=[backend.client.make_key(_REDIS_KEY_PREFIX + key)], client=client)
+    reply = _evalsha(client, script, str(backend.client.make_key(_REDIS_KEY_PREFIX + key)))
     if not reply:
         return None
     newline = reply.index(b"\n")
@@ -224,6 +229,28 @@ def _redis_lookup(backend: RedisCache, key: str) -> CachedAnswer | None:
         versions={},
         gzipped=meta.get("gzip") is True,
     )
+
+
+def _evalsha(client: Any, script: Any, name: str) -> Any:
+    """`script(keys=[name])` sent on this thread's own connection and read from it directly:
+    redis-py's command path (its pool, retry and instrumentation layers) cost a warm hit
+    about as much CPU again as the round trip itself. Any error drops that connection and
+    runs the script the ordinary way, which loads it if Redis has forgotten it and retries
+    a broken connection as every other command does."""
+    pool = client.connection_pool
+    held = getattr(_lookup_connections, "held", None)
+    if held is None or held[0] is not pool or held[1] != os.getpid():
+        # Never a connection of the pool's (its users may hold it) nor of a parent process.
+        held = (pool, os.getpid(), pool.connection_class(**pool.connection_kwargs))
+        _lookup_connections.held = held
+    connection = held[2]
+    try:
+        command = connection.pack_command("EVALSHA", script.sha, 1, name)
+        connection.send_packed_command(command, check_health=False)
+        return connection.read_response()
+    except RedisError:
+        connection.disconnect()
+        return script(keys=[name], client=client)
 
 
 def _redis_store(
@@ -297,17 +324,24 @@ def _checked(answer: CachedAnswer | None, versions_now: Mapping[str, Any]) -> Ca
     return answer if answer is not None and _current(answer, versions_now) else None
 
 
+def cached_hit(tenant: str, parts: list[str]) -> CachedAnswer | None:
+    """The cached answer for `parts` if every version it recorded is current, else None
+    (`cached_answer` without computing on a miss)."""
+    return _lookup(tenant, _cache_key([tenant, *parts]))[0]
+
+
 def cached_answer(
-    tenant: str, parts: list[str], prepare: Callable[[], Computation]
+    tenant: str, parts: list[str], prepare: Callable[[], Computation], *, missed: bool = False
 ) -> CachedAnswer:
     """The cached answer for `parts` if every version it recorded is current, or else the
-    answer of `prepare()`'s computation, stored for later.
+    answer of `prepare()`'s computation, stored for later. `missed`: the caller has just
+    looked it up (`cached_hit`) and found none, so it is computed without a second look.
 
     `parts` must name everything the answer depends on that `prepare` reads from the
     request (the caller, the parameters, the languages): a hit skips `prepare`, and with
     it the checks it makes."""
     key = _cache_key([tenant, *parts])
-    answer, found = _lookup(tenant, key)
+    answer, found = (None, {}) if missed else _lookup(tenant, key)
     if answer is not None:
         return answer
     computation = prepare()

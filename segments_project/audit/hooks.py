@@ -17,16 +17,18 @@ from .actor import SYSTEM, Actor, ActorKind, acting_as
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
-def request_id_of(headers: Mapping[str, str]) -> str:
-    value = headers.get("X-Request-ID", "")
+def request_id_of(meta: Mapping[str, Any]) -> str:
+    """The request's X-Request-ID if well-formed, from its environ (`request.META`: the
+    `headers` view of it is built on first use, which a request may otherwise not need)."""
+    value = meta.get("HTTP_X_REQUEST_ID", "")
     return value if _REQUEST_ID.match(value) else ""
 
 
-def principal_actor(principal: Any, headers: Mapping[str, str]) -> Actor:
+def principal_actor(principal: Any, meta: Mapping[str, Any]) -> Actor:
     """The customer of a customer token, else the API client; system if unauthenticated."""
     if not isinstance(principal, Principal):
         return SYSTEM
-    request_id = request_id_of(headers)
+    request_id = request_id_of(meta)
     if principal.customer_id:
         return Actor(ActorKind.CUSTOMER, principal.customer_id, request_id)
     return Actor(ActorKind.CLIENT, principal.client_id, request_id)
@@ -46,6 +48,6 @@ class AdminActorMiddleware:
         if not user.is_authenticated or not user.is_staff:
             return self.get_response(request)
         with acting_as(
-            ActorKind.ADMIN, user.get_username(), request_id=request_id_of(request.headers)
+            ActorKind.ADMIN, user.get_username(), request_id=request_id_of(request.META)
         ):
             return self.get_response(request)

@@ -8,10 +8,12 @@ import uuid
 from datetime import UTC, datetime
 
 from django.db import connections, router
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from oauth2_provider.models import get_access_token_model
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework import HTTP_HEADER_ENCODING
+from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
@@ -142,16 +144,9 @@ class BearerTokenAuthentication(BaseAuthentication):
     keyword = b"bearer"
 
     def authenticate(self, request: Request) -> tuple[Principal, int] | None:
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword:
+        checksum = self._checksum(request)
+        if checksum is None:
             return None
-        if len(parts) != 2:
-            raise AuthenticationFailed("Invalid access token")
-        try:
-            raw = parts[1].decode("ascii")
-        except UnicodeDecodeError as exc:
-            raise AuthenticationFailed("Invalid access token") from exc
-        checksum = hashlib.sha256(raw.encode("ascii")).hexdigest()
         remembered = token_cache.recall(checksum)
         if remembered is not None:
             return remembered
@@ -163,6 +158,30 @@ class BearerTokenAuthentication(BaseAuthentication):
             checksum, verified, token_seconds_left=(expires - timezone.now()).total_seconds()
         )
         return verified
+
+    def remembered(self, request: HttpRequest | Request) -> tuple[Principal, int] | None:
+        """`authenticate`'s answer if the token was verified recently (`token_cache`), else
+        None: never a database lookup."""
+        checksum = self._checksum(request)
+        return None if checksum is None else token_cache.recall(checksum)
+
+    def _checksum(self, request: HttpRequest | Request) -> str | None:
+        """The SHA-256 checksum of the request's bearer token, None without one."""
+        # DRF's `get_authorization_header` reads `request.headers`, which Django builds from
+        # the whole environ on first use: a warm read's only use of it.
+        header = request.META.get("HTTP_AUTHORIZATION", b"")
+        if isinstance(header, str):
+            header = header.encode(HTTP_HEADER_ENCODING)
+        parts = header.split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise AuthenticationFailed("Invalid access token")
+        try:
+            raw = parts[1].decode("ascii")
+        except UnicodeDecodeError as exc:
+            raise AuthenticationFailed("Invalid access token") from exc
+        return hashlib.sha256(raw.encode("ascii")).hexdigest()
 
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'

@@ -54,7 +54,8 @@ def test_the_request_id_of_the_request_is_kept(integration):
 
 @pytest.mark.parametrize("value", ["", "a b", "x" * 65, "<script>"])
 def test_a_request_id_that_is_not_a_plain_token_is_dropped(value):
-    assert request_id_of({"X-Request-ID": value}) == ""
+    assert request_id_of({"HTTP_X_REQUEST_ID": value}) == ""
+    assert request_id_of({"HTTP_X_REQUEST_ID": "req-42.a"}) == "req-42.a"  # read where sent
 
 
 def test_the_caller_is_forgotten_once_the_request_is_answered(integration, anonymous):
