@@ -56,6 +56,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -110,6 +111,7 @@ _CODING = re.compile(r"^\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)\s*(;.*)?$", re.DOTALL)
 _QVALUE = re.compile(r"^\s*q\s*=\s*(0(\.[0-9]{0,3})?|1(\.0{0,3})?)\s*$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)  # the few distinct headers parsed once per process
 def accepts_gzip(accept_encoding: str | None) -> bool:
     """Whether an Accept-Encoding header accepts gzip (RFC 9110 12.5.3): `gzip` (or its
     alias `x-gzip`) with a weight above 0, or, if neither is listed, `*` with one. A member

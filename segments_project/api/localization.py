@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from segments_project.errors import ErrorDetail, ValidationFailed
@@ -36,6 +37,8 @@ class LanguagePreference:
 ALL_LANGUAGES = LanguagePreference()
 
 
+# A storefront's few distinct headers are parsed once per process, not on every request.
+@lru_cache(maxsize=1024)
 def parse_accept_language(header: str | None) -> LanguagePreference:
     """Parses `de`, `fr-CH, fr;q=0.9, en;q=0.8` or `*`; unparseable parts are ignored."""
     if not header or not header.strip():
