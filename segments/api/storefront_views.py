@@ -137,15 +137,17 @@ class StorefrontView(TenantAPIView):
 
     def answer_parts(self) -> list[str]:
         """What the answer's cache key is made of: the endpoint, the caller's identity (the
-        principal's fields `scope_for` reads), the query parameters and the languages."""
-        params = sorted(
-            (key, value) for key, values in self.request.GET.lists() for value in values
-        )
+        principal's fields `scope_for` reads), the query string and the languages.
+
+        The query string as sent: the same string always parses to the same parameters,
+        and it needs no parsing on a hit. (Sorted parsed pairs, as before, gave
+        `customerId=a&customerId=b` and its reverse one key, though the last value is
+        the one read.) The same parameters in another order are another entry."""
         return [
             self.endpoint,
             _caller_key(self.principal),
             self.languages.cache_key(),
-            repr(params),
+            self.request.META.get("QUERY_STRING", ""),
             self.request.META.get("HTTP_X_TOTAL_COUNT", "").lower(),
         ]
 

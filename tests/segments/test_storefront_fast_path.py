@@ -186,3 +186,29 @@ def test_the_lookup_survives_a_forgotten_script_and_a_dropped_connection(
     after_kill = shopper.get(PATHS[1])
 
     assert after_flush.content == after_kill.content == first.content
+
+
+def test_a_repeated_parameter_in_another_order_is_another_answer(any_cache, shop, issue_token):
+    """The last value of a repeated parameter is the one read, so the order matters: the
+    key holds the query string as sent (sorted pairs gave both orders one key)."""
+    make_customer(TENANT, "c2")  # a member of nothing
+    reader = Caller(issue_token(granted=frozenset({scopes.SEGMENT_READ})))
+    me = f"{BASE}/me/segments?siteCode=main"
+
+    c2_last = reader.get(f"{me}&customerId=c1&customerId=c2")
+    c1_last = reader.get(f"{me}&customerId=c2&customerId=c1")
+
+    assert c2_last.content == reader.get(f"{me}&customerId=c2").content
+    assert c1_last.content == reader.get(f"{me}&customerId=c1").content
+    assert c1_last.content != c2_last.content
+
+
+def test_the_lookup_command_is_packed_as_redis_py_packs_it():
+    from redis.connection import Connection
+
+    from segments.services.storefront_cache import _evalsha_command
+
+    name = "prefix:1:storefront-answer-r:storefront-answer:é"
+    expected = b"".join(Connection().pack_command("EVALSHA", "a1" * 20, 1, name))
+
+    assert _evalsha_command("a1" * 20, name) == expected
