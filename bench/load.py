@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import tempfile
 import threading
@@ -105,6 +106,36 @@ def run_wrk(
         "non_2xx": errors["status"],
         "bytes_per_request": round(raw["bytes"] / raw["requests"]) if raw["requests"] else 0,
     }
+
+
+def combine_rounds(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """One path's loads of several rounds as one result: throughput over all of them
+    (every request over every second), each latency percentile the median of the rounds'
+    (a pooled percentile would need every sample), the counts summed; the rounds kept."""
+    if len(rounds) == 1:
+        return rounds[0]
+    requests = sum(result["requests"] for result in rounds)
+    seconds = sum(result["seconds"] for result in rounds)
+    latency = {}
+    for key in rounds[0]["latency"]:
+        values = [result["latency"].get(key) for result in rounds]
+        present = [value for value in values if value is not None]
+        latency[key] = statistics.median(present) if present else None
+    latency["count"] = requests
+    combined = {
+        **rounds[0],
+        "requests": requests,
+        "seconds": round(seconds, 2),
+        "rps": round(requests / seconds, 1) if seconds else 0.0,
+        "latency": latency,
+        "rounds": rounds,
+    }
+    for key in ("errors", "non_2xx"):
+        if key in rounds[0]:
+            combined[key] = sum(result.get(key, 0) for result in rounds)
+    if "bytes_per_request" in rounds[0]:
+        combined["bytes_per_request"] = rounds[0]["bytes_per_request"]
+    return combined
 
 
 def run_threads(

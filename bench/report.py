@@ -325,7 +325,14 @@ def markdown(results: dict[str, Any]) -> str:
         f"Stack: gunicorn, {config['workers']} sync workers x {config['threads']} thread, "
         "DEBUG off, Redis cache, `CONN_MAX_AGE=60`; load from "
         f"{results['reads_tool']} with {config['connections']} connections for "
-        f"{config['duration']} s per path; {config['customers']} random customers "
+        f"{config['duration']} s per path"
+        + (
+            f" in {config['warm_rounds']} interleaved rounds (warm req/s over all of them,"
+            " each latency percentile the rounds' median)"
+            if config.get("warm_rounds", 1) > 1
+            else ""
+        )
+        + f"; {config['customers']} random customers "
         f"({results['sample']['b2b']} B2B) with customer tokens; dataset "
         f"{dataset.get('counts', '')}.",
         "",

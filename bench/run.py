@@ -82,6 +82,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scale", type=str.upper, choices=("S", "M", "L", "XS"), default="S")
     parser.add_argument("--smoke", action="store_true", help="tiny, quick, docs untouched")
     parser.add_argument("--duration", type=float, default=20, help="seconds of load per path")
+    parser.add_argument(
+        "--warm-rounds",
+        type=int,
+        default=3,
+        help="the warm phase's paths and references take turns in this many rounds",
+    )
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument(
         "--workers", type=int, default=int(os.environ.get("BENCH_WORKERS", 2 * cores))
@@ -200,45 +206,7 @@ def read_phase(
                 "statuses": statuses,
             }
             log(f"  {endpoint}: cold {_brief(reads[endpoint]['cold'])}")
-    with timed(f"warm reads: {args.duration:g} s per path", timings):
-        for endpoint in load.STOREFRONT_ENDPOINTS:
-            calls = [load.storefront_call(target.tenant, endpoint, c) for c in customers]
-            run_calls(client, calls, args.connections)  # fills the cache
-            reads[endpoint]["warm"] = load.run_load(
-                client,
-                calls,
-                duration=args.duration,
-                connections=args.connections,
-                use_wrk=use_wrk,
-            )
-            log(f"  {endpoint}: warm {_brief(reads[endpoint]['warm'])}")
-        ceiling = load.run_load(
-            client,
-            [ceiling_call],
-            duration=args.duration,
-            connections=args.connections,
-            use_wrk=use_wrk,
-        )
-        ceiling["path"] = f"GET /customer-segment/{target.tenant}/segments/{segment}"
-        log(f"  ceiling (GET one small segment): {_brief(ceiling)}")
-        references = (
-            ("bare", bare_path, "bare framework ceiling (no authentication, no database)"),
-            ("authenticated", authenticated_path, "the same behind token authentication"),
-            (
-                "bare_large",
-                bare_large_path,
-                "bare view, one fixed body the size of the trees' median answer (gzip)",
-            ),
-        )
-        for name, path_of, label in references:
-            ceiling[name] = load.run_load(
-                client,
-                [Call("GET", path_of(target.tenant), c.token) for c in customers],
-                duration=args.duration,
-                connections=args.connections,
-                use_wrk=use_wrk,
-            )
-            log(f"  {label}: {_brief(ceiling[name])}")
+    ceiling = warm_phase(args, client, target, customers, ceiling_call, reads, use_wrk, timings)
     with timed("database floor (psycopg)", timings):
         for endpoint in load.STOREFRONT_ENDPOINTS:
             reads[endpoint]["floor"] = floor.measure_floor(
@@ -254,6 +222,64 @@ def read_phase(
                 f"{args.connections} conns {_brief(result['concurrent'])}"
             )
     return reads, ceiling
+
+
+def warm_phase(
+    args: argparse.Namespace,
+    client: Client,
+    target: Target,
+    customers: list[dataset.Customer],
+    ceiling_call: Call,
+    reads: dict[str, Any],
+    use_wrk: bool,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """Each storefront path warm (into `reads`), and the references: the returned
+    ceiling (`GET /segments/{id}`) with the bare, authenticated and same-size bare views."""
+    segment = ceiling_call.path.rsplit("/", 1)[-1]
+    rounds = max(1, args.warm_rounds)
+    with timed(f"warm reads: {args.duration:g} s per path in {rounds} interleaved rounds", timings):
+        # Every path and reference takes a slice of each round in turn, so that a drift of
+        # the machine's speed during the phase (other tenants of the host, the kernel's
+        # memory scans) falls on all of them alike instead of on whichever ran then.
+        references = (
+            ("bare", bare_path, "bare framework ceiling (no authentication, no database)"),
+            ("authenticated", authenticated_path, "the same behind token authentication"),
+            (
+                "bare_large",
+                bare_large_path,
+                "bare view, one fixed body the size of the trees' median answer (gzip)",
+            ),
+        )
+        loads: dict[str, list[Call]] = {}
+        for endpoint in load.STOREFRONT_ENDPOINTS:
+            loads[endpoint] = [load.storefront_call(target.tenant, endpoint, c) for c in customers]
+            run_calls(client, loads[endpoint], args.connections)  # fills the cache
+        loads["ceiling"] = [ceiling_call]
+        for name, path_of, _ in references:
+            loads[name] = [Call("GET", path_of(target.tenant), c.token) for c in customers]
+        measured: dict[str, list[dict[str, Any]]] = {name: [] for name in loads}
+        for _ in range(rounds):
+            for name, calls in loads.items():
+                measured[name].append(
+                    load.run_load(
+                        client,
+                        calls,
+                        duration=args.duration / rounds,
+                        connections=args.connections,
+                        use_wrk=use_wrk,
+                    )
+                )
+        for endpoint in load.STOREFRONT_ENDPOINTS:
+            reads[endpoint]["warm"] = load.combine_rounds(measured[endpoint])
+            log(f"  {endpoint}: warm {_brief(reads[endpoint]['warm'])}")
+        ceiling = load.combine_rounds(measured["ceiling"])
+        ceiling["path"] = f"GET /customer-segment/{target.tenant}/segments/{segment}"
+        log(f"  ceiling (GET one small segment): {_brief(ceiling)}")
+        for name, _, label in references:
+            ceiling[name] = load.combine_rounds(measured[name])
+            log(f"  {label}: {_brief(ceiling[name])}")
+    return ceiling
 
 
 def _brief(result: dict[str, Any]) -> str:
@@ -453,6 +479,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "tokens_only": args.tokens_only,
             "writes_only": args.writes_only,
             "duration": args.duration,
+            "warm_rounds": args.warm_rounds,
             "connections": args.connections,
             "workers": args.workers,
             "threads": args.threads,

@@ -141,3 +141,27 @@ def test_a_run_without_the_same_size_bare_view_has_no_row_for_it():
 
     assert report.ratios_to_bare_large(results) == {}
     assert "same-size" not in "\n".join(report._reads_table(results))
+
+
+def test_interleaved_rounds_combine_into_one_result_per_path():
+    from bench.load import combine_rounds
+
+    def round_of(requests, seconds, p99):
+        latency = {"count": requests, "p50_ms": 5.0, "p99_ms": p99}
+        return {
+            "requests": requests,
+            "seconds": seconds,
+            "rps": requests / seconds,
+            "latency": latency,
+            "errors": 1,
+            "non_2xx": 0,
+            "bytes_per_request": 100,
+        }
+
+    combined = combine_rounds(
+        [round_of(600, 6.0, 20.0), round_of(900, 6.0, 10.0), round_of(1200, 8.0, 40.0)]
+    )
+
+    assert (combined["requests"], combined["seconds"], combined["rps"]) == (2700, 20.0, 135.0)
+    assert combined["latency"] == {"count": 2700, "p50_ms": 5.0, "p99_ms": 20.0}
+    assert (combined["errors"], len(combined["rounds"])) == (3, 3)
