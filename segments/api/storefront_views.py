@@ -67,6 +67,8 @@ class StorefrontView(TenantAPIView):
 
     # Names the view's answers in the cache key; None for a view that caches none.
     endpoint: str | None = None
+    # Set when `served_from_cache` looked the answer up and found none current.
+    _missed = False
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if request.method == "GET" and self.endpoint is not None:
@@ -79,10 +81,10 @@ class StorefrontView(TenantAPIView):
         self, request: HttpRequest, kwargs: dict[str, Any]
     ) -> HttpResponseBase | None:
         """The cached answer to a GET that passes every check DRF's cycle would make, by the
-        same code (the path's checks, the view's authenticators, permissions and rate
-        limits, in that order), or None: then the cycle answers, with its error or a
-        computed answer. The rate limit is spent only for an answer served here, so a
-        request the cycle answers is counted once."""
+        same code (the path's checks, the view's authenticator for a remembered token, its
+        permissions, then the lookup, then its rate limits), or None: then the cycle
+        answers, with its error or a computed answer. The rate limit is spent only for an
+        answer served here, so a request the cycle answers is counted once."""
         self.args, self.kwargs, self.request = (), kwargs, request
         self.headers = self.default_response_headers
         try:
@@ -171,20 +173,19 @@ class StorefrontView(TenantAPIView):
                 scope_keys=scope.version_keys(), dependencies=dependencies, compute=compute
             )
 
-        missed = getattr(self, "_missed", False)
-        answer = cached_answer(self.tenant, self.answer_parts(), computation, missed=missed)
+        answer = cached_answer(self.tenant, self.answer_parts(), computation, missed=self._missed)
         return self.answer_response(answer)
 
     def answer_response(self, answer: CachedAnswer) -> HttpResponse:
         """The compressed or the identity form of the answer, each with its own ETag, or a
         304 if the request's If-None-Match names the form's ETag."""
-        headers = self.request.META  # not `headers`, which would be built for this
-        served = answer.representation(accepts_gzip(headers.get("HTTP_ACCEPT_ENCODING")))
+        meta = self.request.META  # not `headers`, which Django would build for this
+        served = answer.representation(accepts_gzip(meta.get("HTTP_ACCEPT_ENCODING")))
         response = HttpResponse(content_type="application/json")
         response["ETag"] = served.etag
         response["Cache-Control"] = "private, no-cache"
         response["Vary"] = "Authorization, Accept-Language, Accept-Encoding"
-        if etag_matches(headers.get("HTTP_IF_NONE_MATCH"), served.etag):
+        if etag_matches(meta.get("HTTP_IF_NONE_MATCH"), served.etag):
             response.status_code = 304
             del response["Content-Type"]  # no body
             return response

@@ -212,3 +212,22 @@ def test_the_lookup_command_is_packed_as_redis_py_packs_it():
     expected = b"".join(Connection().pack_command("EVALSHA", "a1" * 20, 1, name))
 
     assert _evalsha_command("a1" * 20, name) == expected
+
+
+def test_a_forked_process_looks_up_on_a_connection_of_its_own(
+    shopper, settings, redis_cache, monkeypatch
+):
+    """The lookup's connection is never shared with a parent process (a gunicorn worker
+    forked after it was made): another process id, another connection."""
+    from segments.services import storefront_cache
+
+    settings.ACCESS_TOKEN_CACHE_SECONDS = 5
+    first = shopper.get(PATHS[2])
+    shopper.get(PATHS[2])
+    parents = storefront_cache._lookup_connections.held[2]
+    monkeypatch.setattr(storefront_cache.os, "getpid", lambda: -1)
+
+    again = shopper.get(PATHS[2])
+
+    assert again.content == first.content
+    assert storefront_cache._lookup_connections.held[2] is not parents
