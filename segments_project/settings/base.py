@@ -325,9 +325,13 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 CUSTOMER_TOKEN_EXPIRE_SECONDS = env.int("CUSTOMER_TOKEN_EXPIRE_SECONDS", default=900)
 # A verified access token is trusted again without the database for this many seconds, in
-# each worker (at most ACCESS_TOKEN_CACHE_SIZE tokens): a revocation takes effect within
-# them. 0 turns it off (`tenancy/token_cache.py`, docs/security.md "Revocation").
-ACCESS_TOKEN_CACHE_SECONDS = env.float("ACCESS_TOKEN_CACHE_SECONDS", default=5.0)
+# each process (at most ACCESS_TOKEN_CACHE_SIZE tokens), unless revoked meanwhile: every
+# process reads the feed of revocations at most every ACCESS_TOKEN_REVOCATION_SECONDS, so
+# a revocation takes effect within them (without a cache shared by the processes, a token
+# is remembered that long at most). 0 turns the memory off (`tenancy/token_cache.py`,
+# docs/security.md "Revocation").
+ACCESS_TOKEN_CACHE_SECONDS = env.float("ACCESS_TOKEN_CACHE_SECONDS", default=60.0)
+ACCESS_TOKEN_REVOCATION_SECONDS = env.float("ACCESS_TOKEN_REVOCATION_SECONDS", default=1.0)
 ACCESS_TOKEN_CACHE_SIZE = env.int("ACCESS_TOKEN_CACHE_SIZE", default=10_000)
 # Anonymous storefront tokens: the vendor's access token lives an hour, its refresh token a
 # day (each refresh starts a new day).

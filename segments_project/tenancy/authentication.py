@@ -1,5 +1,5 @@
 """Bearer-token authentication for the API: one indexed lookup per token, then its
-verified caller is remembered for a few seconds (`token_cache`)."""
+verified caller is remembered until it lapses or is revoked (`token_cache`)."""
 
 from __future__ import annotations
 
@@ -150,12 +150,16 @@ class BearerTokenAuthentication(BaseAuthentication):
         remembered = token_cache.recall(checksum)
         if remembered is not None:
             return remembered
+        since = token_cache.mark()
         found = _lookup(checksum)
         if found is None:
             raise AuthenticationFailed("Invalid access token")
         verified, expires = found
         token_cache.remember(
-            checksum, verified, token_seconds_left=(expires - timezone.now()).total_seconds()
+            checksum,
+            verified,
+            token_seconds_left=(expires - timezone.now()).total_seconds(),
+            since=since,
         )
         return verified
 

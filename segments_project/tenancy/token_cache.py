@@ -1,87 +1,164 @@
-"""A short-lived memory of verified access tokens: bounded in each process, and shared by
-the processes through the cache.
+"""Each process's memory of the access tokens it verified, and how revocations reach it.
 
 A warm storefront read costs little more than the framework itself only if its token is
-not looked up in the database on every request (the lookup and the connection's health
-check were two round trips per request). A token verified in the last
-`ACCESS_TOKEN_CACHE_SECONDS` (by this process, or by another one: the shared cache, one
-round trip) is trusted again without the database, so a revocation (a new
-client secret, narrowed scopes, a revoked customer, a deleted token) takes effect in every
-worker within that many seconds; 0 turns the memory off. An entry never outlives its
-token. Entries are keyed by the token's SHA-256 checksum (the stored form, never the token
-itself) and hold the whole Principal, tenant included, so a token only ever yields its
-own tenant's caller.
+not looked up in the database on every request. A token this process verified in the last
+`ACCESS_TOKEN_CACHE_SECONDS` (60 by default) is trusted again without the database, unless
+the feed of revocations (`revocation_feed`) says it was revoked or changed since: every
+process reads the feed at most every `ACCESS_TOKEN_REVOCATION_SECONDS` (1), on a request,
+so a revocation (a deleted token, a new client secret, narrowed scopes, a revoked
+customer, a deleted client or session) takes effect in every process within that time.
+Without a cache shared by the processes the feed reaches only its own process, so a token
+is then remembered for `ACCESS_TOKEN_REVOCATION_SECONDS` at most. An entry never outlives
+its token; 0 seconds turns the memory off.
+
+Entries are keyed by the token's SHA-256 checksum (the stored form, never the token
+itself) and hold the whole Principal, tenant included, so a token only ever yields its own
+tenant's caller.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections import OrderedDict
 from threading import Lock
 
 from django.conf import settings
-from django.core.cache import cache
 
+from . import revocation_feed
 from .principal import Principal
+
+log = logging.getLogger(__name__)
 
 Verified = tuple[Principal, int]
 
-_entries: OrderedDict[str, tuple[float, Verified]] = OrderedDict()
-_lock = Lock()
-# Wall-clock time: the shared entries' deadlines are compared across processes.
+# Wall-clock time (a fake in tests).
 clock = time.time
 
 
+class _Memory:
+    """The remembered tokens, and the feed's position and what it recently dropped, for
+    `remember` to refuse a verification that a revocation read meanwhile overtook."""
+
+    # How many recent drops are kept for that check.
+    DROPS_KEPT = 10_000
+
+    def __init__(self) -> None:
+        self.lock = Lock()
+        self.entries: OrderedDict[str, tuple[float, Verified]] = OrderedDict()
+        self.feed_read: int | None = None
+        self.next_read = -math.inf
+        # Counts the feed's reads that dropped something; `dropped` says at which each
+        # checksum went, `forgot_all` the last that dropped everything, `floor` the last
+        # whose drops `dropped` no longer holds.
+        self.generation = 0
+        self.dropped: OrderedDict[str, int] = OrderedDict()
+        self.forgot_all = 0
+        self.floor = 0
+
+    def drop(self, checksums: frozenset[str], *, everything: bool) -> None:
+        with self.lock:
+            self.generation += 1
+            if everything:
+                self.entries.clear()
+                self.dropped.clear()
+                self.forgot_all = self.generation
+                return
+            for checksum in checksums:
+                self.entries.pop(checksum, None)
+                self.dropped[checksum] = self.generation
+                self.dropped.move_to_end(checksum)
+            while len(self.dropped) > self.DROPS_KEPT:
+                _, generation = self.dropped.popitem(last=False)
+                self.floor = max(self.floor, generation)
+
+    def overtaken(self, checksum: str, since: int) -> bool:
+        """Whether the feed dropped this token (or everything) after generation `since`."""
+        return max(self.forgot_all, self.floor, self.dropped.get(checksum, 0)) > since
+
+
+_memory = _Memory()
+
+
 def ttl_seconds() -> float:
-    return float(getattr(settings, "ACCESS_TOKEN_CACHE_SECONDS", 0))
+    """How long a verified token is remembered (0: not at all)."""
+    remembered = float(getattr(settings, "ACCESS_TOKEN_CACHE_SECONDS", 0))
+    if remembered <= 0 or settings.CACHE_SHARED_BY_PROCESSES:
+        return remembered
+    return min(remembered, revocation_seconds())
 
 
-def _shared_key(checksum: str) -> str:
-    return f"verified-token:{checksum}"
+def revocation_seconds() -> float:
+    return float(getattr(settings, "ACCESS_TOKEN_REVOCATION_SECONDS", 1.0))
 
 
 def recall(checksum: str) -> Verified | None:
-    """The verified caller of the token with this checksum, if verified recently enough:
-    by this process, or by another one (the shared cache, one round trip)."""
+    """The verified caller of the token with this checksum, if this process verified it
+    recently enough and the feed has not revoked it since."""
     if ttl_seconds() <= 0:
         return None
-    entry = _entries.get(checksum)
+    now = clock()
+    if now >= _memory.next_read:
+        _follow_feed(now)
+    entry = _memory.entries.get(checksum)
     if entry is None:
-        entry = cache.get(_shared_key(checksum))
-        if entry is None:
-            return None
-        _keep(checksum, entry)
+        return None
     until, verified = entry
-    if clock() < until:
+    if now < until:
         return verified
-    with _lock:
-        _entries.pop(checksum, None)
+    with _memory.lock:
+        _memory.entries.pop(checksum, None)
     return None
 
 
-def remember(checksum: str, verified: Verified, *, token_seconds_left: float) -> None:
-    """Keeps `verified` for the configured time, and never past the token's own expiry.
-    The deadline is the verification's: a process that learns of it later keeps it no
-    longer."""
+def mark() -> int:
+    """The feed's generation now: taken before a token's lookup, for `remember`."""
+    return _memory.generation
+
+
+def remember(checksum: str, verified: Verified, *, token_seconds_left: float, since: int) -> None:
+    """Keeps `verified` for the configured time, and never past the token's own expiry,
+    unless the feed revoked the token after `since` (`mark()` before its lookup): the
+    lookup may then have read it before the revocation's commit."""
     ttl = min(ttl_seconds(), token_seconds_left)
     if ttl <= 0:
         return
-    entry = (clock() + ttl, verified)
-    _keep(checksum, entry)
-    cache.set(_shared_key(checksum), entry, math.ceil(ttl))
-
-
-def _keep(checksum: str, entry: tuple[float, Verified]) -> None:
     limit = max(1, int(getattr(settings, "ACCESS_TOKEN_CACHE_SIZE", 10_000)))
-    with _lock:
-        _entries[checksum] = entry
-        _entries.move_to_end(checksum)
-        while len(_entries) > limit:
-            _entries.popitem(last=False)  # the oldest verification goes first
+    with _memory.lock:
+        if _memory.overtaken(checksum, since):
+            return
+        _memory.entries[checksum] = (clock() + ttl, verified)
+        _memory.entries.move_to_end(checksum)
+        while len(_memory.entries) > limit:
+            _memory.entries.popitem(last=False)  # the oldest verification goes first
+
+
+def _follow_feed(now: float) -> None:
+    """Drops what the feed revoked since this process last read it, at most once every
+    `ACCESS_TOKEN_REVOCATION_SECONDS`; a failed read drops everything."""
+    if not _memory.lock.acquire(blocking=False):
+        return  # another thread is reading it
+    try:
+        if now < _memory.next_read:
+            return
+        _memory.next_read = now + revocation_seconds()
+        last = _memory.feed_read
+    finally:
+        _memory.lock.release()
+    try:
+        news = revocation_feed.read_since(last)
+    except Exception:
+        log.exception("Reading the token revocation feed failed")
+        _memory.drop(frozenset(), everything=True)
+        return
+    if news.forget_all or news.checksums:
+        _memory.drop(news.checksums, everything=news.forget_all)
+    with _memory.lock:
+        _memory.feed_read = news.last
 
 
 def forget_all() -> None:
-    """Empties this process's memory (the shared entries lapse on their own)."""
-    with _lock:
-        _entries.clear()
+    """Empties this process's memory and its place in the feed (tests; a fresh start)."""
+    global _memory
+    _memory = _Memory()

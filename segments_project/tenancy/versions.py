@@ -36,7 +36,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection
+
+from segments_project.db.after_commit import on_commit_once
 
 from .models import StorefrontVersion
 
@@ -145,17 +147,14 @@ def mark_changed(*, tenant: str, keys: Iterable[str]) -> None:
     keys = set(keys)
     if not keys:
         return
-    if connection.in_atomic_block:
-        savepoints = set(connection.savepoint_ids)
-        for pending_savepoints, func, _robust in connection.run_on_commit:
-            if (
-                isinstance(func, _Publication)
-                and func.tenant == tenant
-                and pending_savepoints == savepoints
-            ):
-                func.keys |= keys
-                return
-    transaction.on_commit(_Publication(tenant, keys))
+
+    def joins(pending: _Publication) -> bool:
+        if pending.tenant != tenant:
+            return False
+        pending.keys |= keys
+        return True
+
+    on_commit_once(_Publication, joins, lambda: _Publication(tenant, keys))
 
 
 def content_changed(*, tenant: str) -> None:
