@@ -57,7 +57,7 @@ def main() -> None:
 
     customers = sample_customers(target, args.customers, seed=1)
     # Tokens stay remembered for the whole run: the hit's own cost, without the
-    # re-verification every ACCESS_TOKEN_CACHE_SECONDS (5) of each token, whose share
+    # re-verification every ACCESS_TOKEN_CACHE_SECONDS (60) of each token, whose share
     # would follow the run's wall time, and so the machine's load.
     os.environ.update(django_env(target, ACCESS_TOKEN_CACHE_SECONDS="3600"))
 
