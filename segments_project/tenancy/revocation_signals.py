@@ -16,15 +16,24 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.db.models.signals import post_delete, post_save
+from django.utils.timezone import now
 from oauth2_provider.models import get_access_token_model, get_application_model
 
 from .models import AnonymousSession, ApiClient, CustomerTokenBinding
 from .revocation_feed import FORGET_ALL, revoke_after_commit
 
 
-def _token_changed(sender: Any, instance: Any, created: bool = False, **kwargs: Any) -> None:
-    if not created and instance.token_checksum:
-        revoke_after_commit([instance.token_checksum])
+def _token_changed(
+    sender: Any, instance: Any, signal: Any, created: bool = False, **kwargs: Any
+) -> None:
+    """A token's change or deletion; not the deletion of an expired one (the nightly
+    purges'), which no process remembers: a memory never outlives the expiry it read, and
+    a change of the expiry is a change published as such."""
+    if created or not instance.token_checksum:
+        return
+    if signal is post_delete and instance.expires is not None and instance.expires <= now():
+        return
+    revoke_after_commit([instance.token_checksum])
 
 
 def _token_link_changed(

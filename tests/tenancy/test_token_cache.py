@@ -226,6 +226,26 @@ def test_issuing_and_using_tokens_publishes_nothing(
     assert publications == []
 
 
+def test_deleting_expired_tokens_publishes_nothing(
+    issue_token, clock, publications, django_capture_on_commit_callbacks
+):
+    """The nightly purges delete expired tokens by the thousand: no process remembers
+    them, and the feed's followers would otherwise forget everything."""
+    issue_token()
+    fresh = issue_token()
+    tokens = get_access_token_model().objects
+    tokens.exclude(token_checksum=_checksum_of(Caller(fresh))).update(
+        expires=timezone.now() - timedelta(seconds=1)
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tokens.filter(expires__lte=timezone.now()).delete()
+    assert publications == []
+    with django_capture_on_commit_callbacks(execute=True):
+        tokens.all().delete()
+    assert publications == [[_checksum_of(Caller(fresh))]]
+
+
 def test_an_anonymous_refresh_ends_the_replaced_token(clock, django_capture_on_commit_callbacks):
     make_storefront_client()
     browser = Client()
