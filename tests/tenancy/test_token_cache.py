@@ -10,8 +10,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_application_model
 
@@ -175,6 +176,67 @@ def test_a_changed_binding_is_seen_within_the_feeds_second(
     assert principal.customer_id == ("c2" if change == "rebound" else None)
 
 
+def test_a_changed_application_is_seen_within_the_feeds_second(
+    issue_token, clock, django_capture_on_commit_callbacks
+):
+    """A change of the client that deletes no token (its id renamed): every process
+    forgets every token, so the caller is read again with the new client id."""
+    caller = Caller(issue_token())
+    assert caller.get(f"/customer-segment/{TENANT}/segments").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        application = get_application_model().objects.get()
+        application.client_id = "renamed-client"
+        application.save()
+
+    clock.now += FEED
+    assert token_cache.recall(_checksum_of(caller)) is None
+    assert caller.get(f"/customer-segment/{TENANT}/segments").status_code == 200
+    principal, _ = token_cache.recall(_checksum_of(caller))
+    assert principal.client_id == "renamed-client"
+
+
+def test_revoking_many_customer_tokens_asks_nothing_per_token(
+    issue_token, clock, publications, django_capture_on_commit_callbacks
+):
+    """The bindings deleted with their tokens are named by the tokens themselves: the
+    revocation's queries do not grow with the number of tokens."""
+    make_customer(TENANT, "c1")
+    issue_token(granted=OWN, customer_id="c1")
+
+    def revoke_counting() -> int:
+        with (
+            django_capture_on_commit_callbacks(execute=True),
+            CaptureQueriesContext(connection) as queries,
+            transaction.atomic(),
+        ):
+            assert customer_tokens_revoke(tenant=TENANT, customer_id="c1") > 0
+        return len(queries)
+
+    one = revoke_counting()
+    for _ in range(5):
+        issue_token(granted=OWN, customer_id="c1")
+    publications.clear()
+    assert revoke_counting() == one
+    assert len(publications) == 1 and len(publications[0]) == 5
+
+
+def test_the_memory_of_recent_drops_is_bounded_and_then_refuses(shopper, clock):
+    """Past its bound, the memory of what the feed dropped refuses every lookup that
+    began before the oldest drop it forgot."""
+    token_cache._memory.DROPS_KEPT = 2
+    token_cache.recall("another")  # the first read of the feed (which forgets everything)
+    since = token_cache.mark()
+    for checksum in ("a", "b", "c"):
+        revocation_feed.publish([checksum])
+        clock.now += FEED
+        token_cache.recall("another")  # reads the feed
+
+    token_cache.remember("d", (object(), 1), token_seconds_left=600, since=since)
+    assert token_cache.recall("d") is None
+    token_cache.remember("d", (object(), 1), token_seconds_left=600, since=token_cache.mark())
+    assert token_cache.recall("d") is not None
+
+
 def test_a_revocation_that_rolled_back_ends_nothing(
     shopper, clock, publications, django_capture_on_commit_callbacks
 ):
@@ -286,6 +348,7 @@ def test_a_lookup_overtaken_by_a_revocation_is_not_remembered(shopper, clock):
     process read that revocation from the feed: its answer is not kept."""
     checksum = _checksum_of(shopper)
     principal = (object(), 1)
+    token_cache.recall("another")  # the first read of the feed (which forgets everything)
     since = token_cache.mark()
     revocation_feed.publish([checksum])
     clock.now += FEED
@@ -295,6 +358,27 @@ def test_a_lookup_overtaken_by_a_revocation_is_not_remembered(shopper, clock):
     assert token_cache.recall(checksum) is None
     token_cache.remember(checksum, principal, token_seconds_left=600, since=token_cache.mark())
     assert token_cache.recall(checksum) is principal
+
+
+def test_the_authentication_marks_the_feed_before_its_lookup(shopper, clock, monkeypatch):
+    """The same race through a request: another thread reads the token's revocation from
+    the feed while this request's lookup is under way (and saw the token still valid)."""
+    from segments_project.tenancy import authentication
+
+    checksum = _checksum_of(shopper)
+    token_cache.recall("another")  # the first read of the feed (which forgets everything)
+    looked_up = authentication._lookup
+
+    def lookup_overtaken(checksum_asked: str):
+        found = looked_up(checksum_asked)
+        revocation_feed.publish([checksum])
+        clock.now += FEED
+        token_cache.recall("another")  # the other thread's read of the feed
+        return found
+
+    monkeypatch.setattr(authentication, "_lookup", lookup_overtaken)
+    assert shopper.get(_me()).status_code == 200  # verified before the revocation
+    assert token_cache.recall(checksum) is None
 
 
 @pytest.mark.parametrize(
